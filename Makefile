@@ -1,0 +1,115 @@
+# qsarc: one non-recursive Makefile.  See README.md for the layout and the
+# dependency direction (cmd -> index -> crypto -> format).
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PKGS     = libarchive libsodium libzstd libargon2 libcurl
+
+WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wcast-qual -Wvla -Wformat=2
+OPT     ?= -O2 -g
+EXTRA_CFLAGS ?=
+CFLAGS   = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -I. -pthread \
+           $(shell pkg-config --cflags $(PKGS)) $(EXTRA_CFLAGS)
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -pthread -lm
+TESTLIBS = $(shell pkg-config --libs cmocka)
+
+BUILD   ?= build
+LIBSRC   = $(sort $(wildcard format/*.c crypto/*.c index/*.c))
+CMDSRC   = $(sort $(wildcard cmd/*.c))
+TESTSRC  = $(sort $(wildcard tests/test_*.c))
+BENCHSRC = $(sort $(wildcard bench/*.c))
+
+LIBOBJ   = $(LIBSRC:%.c=$(BUILD)/%.o)
+CMDOBJ   = $(CMDSRC:%.c=$(BUILD)/%.o)
+TESTBIN  = $(TESTSRC:tests/%.c=$(BUILD)/tests/%)
+BENCHBIN = $(BENCHSRC:bench/%.c=$(BUILD)/bench/%)
+LIB      = $(BUILD)/libqsarc.a
+BIN      = $(BUILD)/qsarc
+
+.PHONY: all check unit cli test asan bench stress fuzz install uninstall \
+        deps clean check-headers ci
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIBOBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CMDOBJ) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(CMDOBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDLIBS) $(TESTLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+
+# Unit tests (cmocka), then the CLI scenarios, then the same under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+unit: $(TESTBIN)
+	@set -e; for t in $(TESTBIN); do echo "== $$t"; QSARC_TEST_DATA=tests/data $$t; done
+
+cli: $(BIN)
+	@QSARC=$(abspath $(BIN)) tests/cli/run.sh
+
+test: unit cli
+
+check: test
+	$(MAKE) --no-print-directory BUILD=build-asan \
+	    OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    QSARC_SANITIZED=1 test
+
+asan:
+	$(MAKE) --no-print-directory BUILD=build-asan \
+	    OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    test
+
+ci:
+	$(MAKE) --no-print-directory EXTRA_CFLAGS=-Werror check
+
+stress: $(BIN)
+	@QSARC=$(abspath $(BIN)) QSARC_STRESS=1 tests/cli/run.sh
+
+bench: $(BIN) $(BENCHBIN)
+	@QSARC=$(abspath $(BIN)) BENCHDIR=$(abspath $(BUILD)/bench) bench/run.sh
+
+# Every header must compile on its own.
+check-headers:
+	@set -e; for h in $(wildcard format/*.h crypto/*.h index/*.h cmd/*.h); do \
+	    echo "#include \"$$h\"" | $(CC) $(CFLAGS) -x c -fsyntax-only -; done
+
+# Installs the Debian packages the build, the tests and the benchmark need.
+deps:
+	@missing=""; for p in build-essential pkg-config libarchive-dev \
+	    libsodium-dev libzstd-dev libargon2-dev libcurl4-openssl-dev \
+	    libcmocka-dev libarchive-tools zstd python3 python3-nacl \
+	    python3-zstandard python3-argon2 python3-aiosmtpd; do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq $$missing; fi
+
+bench-deps:
+	@for p in restic borgbackup zbackup; do dpkg -s $$p >/dev/null 2>&1 || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq restic borgbackup zbackup; break; }; done
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/qsarc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/qsarc
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIBOBJ:.o=.d) $(CMDOBJ:.o=.d) $(TESTBIN:=.d) $(BENCHBIN:=.d)

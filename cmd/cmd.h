@@ -1,0 +1,202 @@
+#ifndef QS_CMD_H
+#define QS_CMD_H
+
+/*
+ * Shared by the subcommands: the only layer that prints.  Every message is
+ * one line, "qsarc: SUBCOMMAND: detail", on stderr; results go to stdout.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct store;
+
+/* Exit codes: the same table is in README.md and qsarc.1. */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,		/* any other error */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_NOTFOUND = 3,	/* no such store or stream */
+	EXIT_BUSY = 4,		/* store locked by another command */
+	EXIT_PASSPHRASE = 5,	/* wrong or missing passphrase */
+	EXIT_DAMAGE = 6,	/* damage found (corruption, authentication) */
+	EXIT_STOPPED = 7,	/* stopped early by --max-duration */
+	EXIT_NOTHING = 8	/* nothing to do */
+};
+
+struct cmd_def {
+	const char *name;
+	int (*run)(int, char **);
+	const char *summary;
+	const char *usage;	/* full --help text */
+};
+
+/* Options most store commands share. */
+struct cmd_common {
+	const char *passphrase_file;
+	int passphrase_fd;
+	int lock_timeout;	/* seconds */
+	int progress;		/* -1 auto (a terminal), 0 off, 1 on */
+	int json;
+	int threads;
+};
+
+/**
+ * cmd_find(name):
+ * The subcommand called ${name}, or NULL.
+ */
+const struct cmd_def *cmd_find(const char *);
+
+/**
+ * cmd_list():
+ * The table of subcommands, ending with a NULL name.
+ */
+const struct cmd_def *cmd_list(void);
+
+/**
+ * cmd_fail(sub, rc):
+ * Print this thread's error detail (or the generic text of ${rc}) as
+ * "qsarc: ${sub}: ..." and return the exit code for ${rc}.
+ */
+int cmd_fail(const char *, int);
+
+/**
+ * cmd_usage(sub, fmt, ...):
+ * Print a usage error and a hint to --help; return EXIT_USAGE.
+ */
+int cmd_usage(const char *, const char *, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/**
+ * cmd_exit_code(rc):
+ * Map a QS_E* code to an exit code.
+ */
+int cmd_exit_code(int);
+
+/**
+ * cmd_now():
+ * The current time in unix seconds.  QSARC_TEST_NOW overrides the clock
+ * (documented as test-only: it lets tests move time for key rotation and
+ * expiry).
+ */
+int64_t cmd_now(void);
+
+/**
+ * cmd_common_init(c):
+ * Defaults: no passphrase source, 60 s lock timeout, automatic progress.
+ */
+void cmd_common_init(struct cmd_common *);
+
+/**
+ * cmd_common_option(c, opt, arg):
+ * Handle a shared option by its getopt code (see CMD_COMMON_OPTIONS);
+ * return 1 if handled, 0 if not ours, or -1 after printing a usage error.
+ */
+int cmd_common_option(const char *, struct cmd_common *, int, const char *);
+
+/*
+ * getopt_long codes of the shared options, and their table entries.
+ */
+enum {
+	OPT_PASSPHRASE_FILE = 1000,
+	OPT_PASSPHRASE_FD,
+	OPT_LOCK_TIMEOUT,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+	OPT_JSON,
+	OPT_THREADS,
+	OPT_HELP,
+	OPT_FIRST_LOCAL = 1100
+};
+#define CMD_COMMON_OPTIONS						\
+	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE }, \
+	{ "passphrase-fd", required_argument, NULL, OPT_PASSPHRASE_FD },  \
+	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },    \
+	{ "progress", no_argument, NULL, OPT_PROGRESS },		\
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },		\
+	{ "json", no_argument, NULL, OPT_JSON },			\
+	{ "threads", required_argument, NULL, OPT_THREADS },		\
+	{ "help", no_argument, NULL, OPT_HELP }
+
+/**
+ * cmd_help(sub):
+ * Print the --help text of ${sub} to stdout; return EXIT_OK.
+ */
+int cmd_help(const char *);
+
+/**
+ * cmd_open_store(sub, root, lockmode, c, s):
+ * Open the store, reading the passphrase first if it is encrypted.
+ * Return QS_OK or an error code (the detail is recorded, not printed).
+ */
+int cmd_open_store(const char *, const char *, int,
+    const struct cmd_common *, struct store **);
+
+/**
+ * cmd_read_passphrase(sub, c, prompt, confirm, pass, passlen):
+ * Read a passphrase from --passphrase-file, --passphrase-fd,
+ * QSARC_PASSPHRASE or the terminal (asked twice if ${confirm}), in that
+ * order.  ${pass} is secure memory; free with cmd_free_passphrase().
+ */
+int cmd_read_passphrase(const char *, const char *, int, const char *, int,
+    uint8_t **, size_t *);
+
+/**
+ * cmd_free_passphrase(pass, len):
+ * Wipe and free a passphrase.  NULL is allowed.
+ */
+void cmd_free_passphrase(uint8_t *, size_t);
+
+/**
+ * cmd_parse_size(s, out):
+ * Parse "123", "64K", "32M", "1G" (powers of 1024).  Return 0 or -1.
+ */
+int cmd_parse_size(const char *, uint64_t *);
+
+/**
+ * cmd_progress_wanted(c):
+ * Whether to show progress: --progress, or stderr is a terminal.
+ */
+int cmd_progress_wanted(const struct cmd_common *);
+
+/**
+ * cmd_progress_line(what, done, total, start):
+ * Draw "what: done [/ total] rate ETA" on stderr, overwriting the line.
+ * ${total} 0 means unknown.  cmd_progress_end() ends the line.
+ */
+void cmd_progress_line(const char *, uint64_t, uint64_t, double);
+void cmd_progress_end(void);
+
+/**
+ * cmd_monotonic():
+ * Seconds from an arbitrary start, for rates.
+ */
+double cmd_monotonic(void);
+
+/**
+ * cmd_json_string(f, s):
+ * Print ${s} as a JSON string literal.
+ */
+void cmd_json_string(FILE *, const char *);
+
+/**
+ * cmd_format_bytes(n, buf, buflen):
+ * "1.5 GiB"-style rendering of ${n}.
+ */
+const char *cmd_format_bytes(uint64_t, char *, size_t);
+
+/* The subcommands. */
+int cmd_init(int, char **);
+int cmd_put(int, char **);
+int cmd_get(int, char **);
+int cmd_ls(int, char **);
+int cmd_rm(int, char **);
+int cmd_unexpire(int, char **);
+int cmd_stats(int, char **);
+int cmd_helpcmd(int, char **);
+
+#endif /* !QS_CMD_H */

@@ -1,0 +1,164 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "crypto/keystore.h"
+#include "format/qs_err.h"
+#include "index/store.h"
+
+enum {
+	OPT_LEVEL = OPT_FIRST_LOCAL,
+	OPT_AVG_CHUNK,
+	OPT_CONTAINER_SIZE,
+	OPT_ENCRYPT,
+	OPT_MODE,
+	OPT_ROTATION_DAYS,
+	OPT_KEYSTORE_BACKUP,
+	OPT_KDF_TIME,
+	OPT_KDF_MEMORY
+};
+
+/**
+ * cmd_parse_mode(sub, arg, mode):
+ * "internal" or "static"; usage error otherwise.
+ */
+static int
+parse_mode(const char *arg, int *mode)
+{
+
+	if (strcmp(arg, "internal") == 0)
+		*mode = KEYSTORE_MODE_INTERNAL;
+	else if (strcmp(arg, "static") == 0)
+		*mode = KEYSTORE_MODE_STATIC;
+	else
+		return (-1);
+	return (0);
+}
+
+/**
+ * cmd_init(argc, argv):
+ * qsarc init STORE [options]
+ */
+int
+cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "level", required_argument, NULL, OPT_LEVEL },
+		{ "avg-chunk", required_argument, NULL, OPT_AVG_CHUNK },
+		{ "container-size", required_argument, NULL,
+		    OPT_CONTAINER_SIZE },
+		{ "encrypt", no_argument, NULL, OPT_ENCRYPT },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "rotation-days", required_argument, NULL,
+		    OPT_ROTATION_DAYS },
+		{ "keystore-backup", required_argument, NULL,
+		    OPT_KEYSTORE_BACKUP },
+		{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },
+		{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY },
+		CMD_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct store_init_opts o;
+	struct cmd_common c;
+	uint8_t *pass = NULL;
+	size_t passlen = 0;
+	uint64_t v;
+	char *end;
+	long days;
+	int opt, r, rc, mode_given = 0, rotation_given = 0;
+
+	store_init_opts_default(&o);
+	cmd_common_init(&c);
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_HELP:
+			return (cmd_help("init"));
+		case OPT_LEVEL:
+			o.zstd_level = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || o.zstd_level < 1 ||
+			    o.zstd_level > 22)
+				return (cmd_usage("init", "--level must be 1 "
+				    "to 22, not \"%s\"", optarg));
+			break;
+		case OPT_AVG_CHUNK:
+			if (cmd_parse_size(optarg, &v) != 0 || v < 2048 ||
+			    v > (4U << 20) || (v & (v - 1)) != 0)
+				return (cmd_usage("init", "--avg-chunk must be "
+				    "a power of two from 2K to 4M, not \"%s\"",
+				    optarg));
+			o.chunk_avg = (uint32_t)v;
+			o.chunk_min = (uint32_t)(v / 4);
+			o.chunk_max = (uint32_t)(v * 4);
+			break;
+		case OPT_CONTAINER_SIZE:
+			if (cmd_parse_size(optarg, &v) != 0 ||
+			    v < (1U << 20) || v > (1U << 30))
+				return (cmd_usage("init", "--container-size "
+				    "must be 1M to 1G, not \"%s\"", optarg));
+			o.container_size = (uint32_t)v;
+			break;
+		case OPT_ENCRYPT:
+			o.encrypt = 1;
+			break;
+		case OPT_MODE:
+			if (parse_mode(optarg, &o.key_mode) != 0)
+				return (cmd_usage("init", "--mode must be "
+				    "internal or static, not \"%s\"", optarg));
+			mode_given = 1;
+			break;
+		case OPT_ROTATION_DAYS:
+			days = strtol(optarg, &end, 10);
+			if (*end != '\0' || days < 7 || days > 70 * 365)
+				return (cmd_usage("init", "--rotation-days "
+				    "must be 7 to %d (70 years), not \"%s\"",
+				    70 * 365, optarg));
+			o.rotation_secs = (uint64_t)days * 86400;
+			rotation_given = 1;
+			break;
+		case OPT_KEYSTORE_BACKUP:
+			o.keystore_backup = optarg;
+			break;
+		case OPT_KDF_TIME:
+			o.kdf_t_cost = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end != '\0' || o.kdf_t_cost < 1 ||
+			    o.kdf_t_cost > 100)
+				return (cmd_usage("init", "--kdf-time must be "
+				    "1 to 100"));
+			break;
+		case OPT_KDF_MEMORY:
+			if (cmd_parse_size(optarg, &v) != 0 ||
+			    v < (8U << 20) || v > (4ULL << 30))
+				return (cmd_usage("init", "--kdf-memory must "
+				    "be 8M to 4G"));
+			o.kdf_m_cost_kib = (uint32_t)(v / 1024);
+			break;
+		default:
+			r = cmd_common_option("init", &c, opt, optarg);
+			if (r < 0)
+				return (EXIT_USAGE);
+			if (r == 0)
+				return (cmd_usage("init", "unknown option"));
+		}
+	}
+	if (argc - optind != 1)
+		return (cmd_usage("init", "expected one STORE directory"));
+	if (!o.encrypt && (mode_given || rotation_given ||
+	    o.keystore_backup != NULL))
+		return (cmd_usage("init", "--mode, --rotation-days and "
+		    "--keystore-backup need --encrypt"));
+	if (o.encrypt) {
+		if ((rc = cmd_read_passphrase("init", c.passphrase_file,
+		    c.passphrase_fd, "New passphrase: ", 1, &pass, &passlen))
+		    != QS_OK)
+			return (cmd_fail("init", rc));
+		o.pass = pass;
+		o.passlen = passlen;
+	}
+	rc = store_init(argv[optind], &o, cmd_now());
+	cmd_free_passphrase(pass, passlen);
+	if (rc != QS_OK)
+		return (cmd_fail("init", rc));
+	return (EXIT_OK);
+}

@@ -1,0 +1,220 @@
+/*
+ * qsarc: deduplicated, compressed, encrypted archive store for streams.
+ * Dispatches to the subcommands; see cmd/cmd.h for the conventions.
+ */
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "format/config.h"
+#include "format/manifest.h"
+#include "format/record.h"
+
+#define QSARC_VERSION	"0.1.0"
+
+static const struct cmd_def commands[] = {
+	{ "init", cmd_init, "create a new store",
+"Usage: qsarc init STORE [options]\n"
+"\n"
+"Create a new, empty store in the directory STORE (which must not exist or\n"
+"be empty).\n"
+"\n"
+"Options:\n"
+"  --level N           zstd compression level, 1 to 22 (default 3)\n"
+"  --avg-chunk SIZE    average chunk size, a power of two from 2K to 4M\n"
+"                      (default 64K; min is a quarter, max four times it)\n"
+"  --container-size SIZE  target container file size (default 32M)\n"
+"  --encrypt           encrypt the store (irreversible; asks for a new\n"
+"                      passphrase)\n"
+"  --mode internal|static  key mode of an encrypted store (default\n"
+"                      internal: a new content key every rotation period)\n"
+"  --rotation-days N   rotation period, 7 to 25550 days (default 30)\n"
+"  --keystore-backup PATH  where the backup keystore copy goes (default\n"
+"                      $QSARC_STATE_DIR/keys/STOREID.qsk, QSARC_STATE_DIR\n"
+"                      defaulting to /var/lib/qsarc)\n"
+"  --kdf-time N, --kdf-memory SIZE  Argon2id cost (default 3 and 64M)\n"
+"  --passphrase-file F, --passphrase-fd N  where the passphrase comes from\n"
+"                      (else QSARC_PASSPHRASE, else the terminal)\n"
+"  --help              show this help\n" },
+	{ "put", cmd_put, "store a stream read from standard input",
+"Usage: qsarc put STORE NAME [options]\n"
+"\n"
+"Read a stream (usually a tar stream) from standard input until end of file\n"
+"and store it as NAME.  Only chunks the store does not hold yet are written.\n"
+"NAME: 1 to 200 characters of letters, digits and ._+@:=,~- not starting\n"
+"with '.' or '-'; an existing name is refused.  The stream becomes visible\n"
+"only when all of it is safely on disk.\n"
+"\n"
+"Options:\n"
+"  --input FILE        read FILE instead of standard input\n"
+"  --progress, --no-progress  progress on stderr (default: if a terminal)\n"
+"  --json              print the summary as JSON\n"
+"  --threads N         worker threads (default: one per core)\n"
+"  --lock-timeout S    wait at most S seconds for the store lock (60)\n"
+"  --passphrase-file F, --passphrase-fd N  for an encrypted store\n"
+"  --help              show this help\n" },
+	{ "get", cmd_get, "write a stream to standard output",
+"Usage: qsarc get STORE NAME [options]\n"
+"\n"
+"Write the stream NAME to standard output (refused if it is a terminal).\n"
+"Every chunk is checked against its id and the whole stream against its\n"
+"hash; on damage qsarc stops, names the file and offset, and exits 6.\n"
+"\n"
+"Options:\n"
+"  --output FILE       write FILE instead (created only if all is well)\n"
+"  --expired           read a stream that was removed but not yet cleaned\n"
+"  --progress, --no-progress, --threads N, --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N\n"
+"  --help              show this help\n" },
+	{ "ls", cmd_ls, "list the streams of a store",
+"Usage: qsarc ls STORE [options]\n"
+"\n"
+"List the streams: name, ingest time (UTC), size, and the bytes this\n"
+"stream added to the store when it was put.\n"
+"\n"
+"Options:\n"
+"  --expired           list removed streams that clean has not reclaimed\n"
+"  --json              one JSON object: {\"streams\": [{\"name\", \"created\",\n"
+"                      \"length\", \"chunks\", \"new_bytes\",\n"
+"                      \"new_stored_bytes\"}]}\n"
+"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --help              show this help\n" },
+	{ "rm", cmd_rm, "expire streams (undo with unexpire until clean)",
+"Usage: qsarc rm STORE NAME...\n"
+"\n"
+"Mark streams as expired.  Their data stays until the next 'qsarc clean';\n"
+"until then 'qsarc unexpire' brings them back.\n"
+"\n"
+"Options:\n"
+"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --help              show this help\n" },
+	{ "unexpire", cmd_unexpire, "bring back streams removed with rm",
+"Usage: qsarc unexpire STORE NAME...\n"
+"\n"
+"Undo 'qsarc rm' for streams that clean has not yet reclaimed.\n"
+"\n"
+"Options:\n"
+"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --help              show this help\n" },
+	{ "stats", cmd_stats, "show the store's size and dedup ratio",
+"Usage: qsarc stats STORE [options]\n"
+"\n"
+"Show logical bytes (sum of all live streams), unique bytes (chunk bytes\n"
+"held in containers before compression), stored bytes (container files),\n"
+"chunks, containers, streams, and the ratio logical / stored.\n"
+"\n"
+"Options:\n"
+"  --json              one JSON object with the same fields\n"
+"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --help              show this help\n" },
+	{ "help", cmd_helpcmd, "show help for a subcommand",
+"Usage: qsarc help [SUBCOMMAND]\n" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+/**
+ * cmd_list():
+ * The table of subcommands, ending with a NULL name.
+ */
+const struct cmd_def *
+cmd_list(void)
+{
+
+	return (commands);
+}
+
+/**
+ * cmd_find(name):
+ * The subcommand called ${name}, or NULL.
+ */
+const struct cmd_def *
+cmd_find(const char *name)
+{
+
+	for (const struct cmd_def *c = commands; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return (c);
+	return (NULL);
+}
+
+/**
+ * cmd_help(sub):
+ * Print the --help text of ${sub} to stdout; return EXIT_OK.
+ */
+int
+cmd_help(const char *sub)
+{
+	const struct cmd_def *c = cmd_find(sub);
+
+	if (c != NULL)
+		fputs(c->usage, stdout);
+	return (EXIT_OK);
+}
+
+static void
+usage_main(FILE *f)
+{
+
+	fprintf(f, "Usage: qsarc SUBCOMMAND [ARGS...]\n\n"
+	    "Deduplicated, compressed, optionally encrypted storage for "
+	    "streams.\n\nSubcommands:\n");
+	for (const struct cmd_def *c = commands; c->name != NULL; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\n'qsarc SUBCOMMAND --help' or 'qsarc help SUBCOMMAND' "
+	    "shows the options.\n"
+	    "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 store busy,\n"
+	    "5 wrong passphrase, 6 damage found, 7 stopped early, "
+	    "8 nothing to do.\n");
+}
+
+/**
+ * cmd_helpcmd(argc, argv):
+ * "qsarc help [SUBCOMMAND]".
+ */
+int
+cmd_helpcmd(int argc, char **argv)
+{
+
+	if (argc < 2) {
+		usage_main(stdout);
+		return (EXIT_OK);
+	}
+	if (cmd_find(argv[1]) == NULL)
+		return (cmd_usage("help", "unknown subcommand \"%s\"",
+		    argv[1]));
+	return (cmd_help(argv[1]));
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct cmd_def *c;
+
+	/* A reader that goes away is an error on write, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		usage_main(stderr);
+		return (EXIT_USAGE);
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage_main(stdout);
+		return (EXIT_OK);
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("qsarc %s\n"
+		    "writes: config v%d, container v%d, manifest v%d\n"
+		    "reads:  config v%d, container v%d, manifest v%d\n",
+		    QSARC_VERSION, CONFIG_VERSION, CONTAINER_VERSION,
+		    MANIFEST_VERSION, CONFIG_VERSION, CONTAINER_VERSION,
+		    MANIFEST_VERSION);
+		return (EXIT_OK);
+	}
+	if ((c = cmd_find(argv[1])) == NULL) {
+		fprintf(stderr, "qsarc: unknown subcommand \"%s\" (see "
+		    "'qsarc --help')\n", argv[1]);
+		return (EXIT_USAGE);
+	}
+	return (c->run(argc - 1, argv + 1));
+}

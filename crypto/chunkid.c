@@ -1,0 +1,37 @@
+#include <sodium.h>
+
+#include "crypto/chunkid.h"
+
+/**
+ * chunkid_compute(key, buf, len, id):
+ * Store the keyed BLAKE2b-256 of the chunk in ${id}.
+ */
+void
+chunkid_compute(const uint8_t key[CHUNKID_KEYBYTES], const uint8_t *buf,
+    size_t len, uint8_t id[CHUNKID_BYTES])
+{
+
+	crypto_generichash(id, CHUNKID_BYTES, buf, len, key, CHUNKID_KEYBYTES);
+}
+
+/**
+ * chunkid_equal(a, b):
+ * Return non-zero if the two ids are equal (constant time).
+ */
+int
+chunkid_equal(const uint8_t a[CHUNKID_BYTES], const uint8_t b[CHUNKID_BYTES])
+{
+
+	return (sodium_memcmp(a, b, CHUNKID_BYTES) == 0);
+}
+
+/**
+ * chunkid_random(buf, len):
+ * Fill ${buf} with ${len} random bytes.
+ */
+void
+chunkid_random(void *buf, size_t len)
+{
+
+	randombytes_buf(buf, len);
+}

@@ -1,0 +1,35 @@
+#ifndef QS_CHUNKID_H
+#define QS_CHUNKID_H
+
+/*
+ * Chunk identifiers: keyed BLAKE2b-256 of the chunk's bytes under the
+ * store's 32-byte chunk-id secret, so ids reveal nothing about content to
+ * someone who knows only the data.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CHUNKID_BYTES	32
+#define CHUNKID_KEYBYTES 32
+
+/**
+ * chunkid_compute(key, buf, len, id):
+ * Store BLAKE2b-256(key = ${key}, message = ${buf}[0..${len})) in ${id}.
+ */
+void chunkid_compute(const uint8_t[CHUNKID_KEYBYTES], const uint8_t *,
+    size_t, uint8_t[CHUNKID_BYTES]);
+
+/**
+ * chunkid_equal(a, b):
+ * Return non-zero if the two ids are equal (constant time).
+ */
+int chunkid_equal(const uint8_t[CHUNKID_BYTES], const uint8_t[CHUNKID_BYTES]);
+
+/**
+ * chunkid_random(buf, len):
+ * Fill ${buf} with ${len} bytes from the system's secure random source.
+ */
+void chunkid_random(void *, size_t);
+
+#endif /* !QS_CHUNKID_H */

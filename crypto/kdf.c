@@ -1,0 +1,92 @@
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <argon2.h>
+
+#include "crypto/kdf.h"
+#include "crypto/secmem.h"
+#include "format/qs_err.h"
+
+/**
+ * kdf_params_default(params):
+ * Set ${params} to t = 3, m = 65536 KiB, p = 1.
+ */
+void
+kdf_params_default(struct kdf_params *params)
+{
+
+	params->t_cost = 3;
+	params->m_cost_kib = 65536;
+	params->parallelism = 1;
+}
+
+/**
+ * kdf_params_check(params):
+ * Return QS_OK if the parameters are inside the documented bounds, else
+ * QS_EINVAL.
+ */
+int
+kdf_params_check(const struct kdf_params *params)
+{
+
+	if (params->t_cost < KDF_T_MIN || params->t_cost > KDF_T_MAX)
+		return (qs_error_set(QS_EINVAL,
+		    "Argon2 time cost %u outside %u..%u", params->t_cost,
+		    KDF_T_MIN, KDF_T_MAX));
+	if (params->m_cost_kib < KDF_M_MIN_KIB ||
+	    params->m_cost_kib > KDF_M_MAX_KIB)
+		return (qs_error_set(QS_EINVAL,
+		    "Argon2 memory %u KiB outside %u..%u KiB",
+		    params->m_cost_kib, KDF_M_MIN_KIB, KDF_M_MAX_KIB));
+	if (params->parallelism < KDF_P_MIN ||
+	    params->parallelism > KDF_P_MAX)
+		return (qs_error_set(QS_EINVAL,
+		    "Argon2 parallelism %u outside %u..%u",
+		    params->parallelism, KDF_P_MIN, KDF_P_MAX));
+	return (QS_OK);
+}
+
+/**
+ * kdf_derive(pass, passlen, salt, params, kek):
+ * Derive ${kek} with Argon2id v1.3.  Return QS_OK, QS_EINVAL or QS_ENOMEM;
+ * ${kek} is untouched on failure.
+ */
+int
+kdf_derive(const uint8_t *pass, size_t passlen,
+    const uint8_t salt[KDF_SALTBYTES], const struct kdf_params *params,
+    uint8_t kek[KDF_KEKBYTES])
+{
+	uint8_t out[KDF_KEKBYTES];
+	int rc;
+	int arc;
+
+	if (pass == NULL || passlen < KDF_PASS_MIN || passlen > KDF_PASS_MAX)
+		return (qs_error_set(QS_EINVAL,
+		    "passphrase must be %d to %d bytes, not %zu", KDF_PASS_MIN,
+		    KDF_PASS_MAX, pass == NULL ? (size_t)0 : passlen));
+	if ((rc = kdf_params_check(params)) != QS_OK)
+		return (rc);
+
+	/*
+	 * argon2id_hash_raw always uses ARGON2_VERSION_NUMBER (0x13) and
+	 * wipes its working memory before freeing it (libargon2's default
+	 * FLAG_clear_internal_memory).
+	 */
+	arc = argon2id_hash_raw(params->t_cost, params->m_cost_kib,
+	    params->parallelism, pass, passlen, salt, KDF_SALTBYTES, out,
+	    sizeof(out));
+	if (arc != ARGON2_OK) {
+		rc = (arc == ARGON2_MEMORY_ALLOCATION_ERROR) ? QS_ENOMEM :
+		    QS_EINVAL;
+		qs_error_set(rc, "Argon2id failed: %s",
+		    argon2_error_message(arc));
+		goto done;
+	}
+	memcpy(kek, out, KDF_KEKBYTES);
+	rc = QS_OK;
+
+done:
+	secmem_wipe(out, sizeof(out));
+	return (rc);
+}

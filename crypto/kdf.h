@@ -1,0 +1,58 @@
+#ifndef QS_KDF_H
+#define QS_KDF_H
+
+/*
+ * Passphrase -> key-encryption key (KEK) with Argon2id version 1.3 (RFC
+ * 9106), computed by the reference libargon2 (argon2id_hash_raw: no secret
+ * value, no associated data, 32-byte output).  See spec/keystore.md,
+ * section "Key derivation".
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KDF_SALTBYTES	16
+#define KDF_KEKBYTES	32
+#define KDF_PASS_MIN	1
+#define KDF_PASS_MAX	255
+
+/* Bounds accepted by kdf_params_check (and hence by keystore readers). */
+#define KDF_T_MIN	1
+#define KDF_T_MAX	100
+#define KDF_M_MIN_KIB	8192U			/* 8 MiB */
+#define KDF_M_MAX_KIB	(4U * 1024 * 1024)	/* 4 GiB */
+#define KDF_P_MIN	1
+#define KDF_P_MAX	16
+
+struct kdf_params {
+	uint32_t t_cost;	/* passes over memory */
+	uint32_t m_cost_kib;	/* memory in KiB */
+	uint32_t parallelism;	/* lanes (threads) */
+};
+
+/**
+ * kdf_params_default(params):
+ * Set ${params} to the defaults for new keystores: t = 3, m = 65536 KiB
+ * (64 MiB), p = 1 (spec/keystore.md gives the unlock time measured).
+ */
+void kdf_params_default(struct kdf_params *);
+
+/**
+ * kdf_params_check(params):
+ * Return QS_OK if t is 1..100, m is 8192 KiB..4 GiB and p is 1..16, else
+ * QS_EINVAL (detail recorded).
+ */
+int kdf_params_check(const struct kdf_params *);
+
+/**
+ * kdf_derive(pass, passlen, salt, params, kek):
+ * Derive the 32-byte ${kek} from the ${passlen}-byte passphrase ${pass} and
+ * the 16-byte ${salt}.  Return QS_OK; QS_EINVAL if ${passlen} is not
+ * 1..255 or ${params} fail kdf_params_check; QS_ENOMEM if Argon2 cannot
+ * allocate its memory.  ${kek} is untouched on failure.  The caller owns
+ * and wipes ${pass}.
+ */
+int kdf_derive(const uint8_t *, size_t, const uint8_t[KDF_SALTBYTES],
+    const struct kdf_params *, uint8_t[KDF_KEKBYTES]);
+
+#endif /* !QS_KDF_H */

@@ -1,0 +1,200 @@
+#include <string.h>
+
+#include "format/config.h"
+#include "format/endian.h"
+#include "format/qs_err.h"
+
+static const uint8_t config_magic[8] = "QSARCCFG";
+
+enum {
+	TAG_STORE_ID = 0x0001,
+	TAG_CREATED = 0x0002,
+	TAG_CHUNKING = 0x0003,
+	TAG_ZSTD_LEVEL = 0x0004,
+	TAG_CONTAINER_SIZE = 0x0005,
+	TAG_PLAIN_IDKEY = 0x0006,
+	TAG_PLAIN_GEARKEY = 0x0007,
+	TAG_ENCRYPTION = 0x8008,
+	TAG_CRITICAL = 0x8000
+};
+
+struct config_header_disk {
+	uint8_t magic[8];
+	uint8_t version[2];
+	uint8_t flags[2];
+	uint8_t body_len[4];
+};
+_Static_assert(sizeof(struct config_header_disk) == CONFIG_HEADER_SIZE,
+    "config header size");
+
+static int
+put_tlv(uint8_t *buf, size_t buflen, size_t *pos, uint16_t tag,
+    const void *val, size_t len)
+{
+
+	if (len > 0xffff || buflen - *pos < 4 + len)
+		return (QS_EINVAL);
+	le16enc(buf + *pos, tag);
+	le16enc(buf + *pos + 2, (uint16_t)len);
+	memcpy(buf + *pos + 4, val, len);
+	*pos += 4 + len;
+	return (QS_OK);
+}
+
+/**
+ * config_encode(c, buf, buflen, len):
+ * Encode ${c} (without the trailer) into ${buf}.
+ */
+int
+config_encode(const struct store_config *c, uint8_t *buf, size_t buflen,
+    size_t *len)
+{
+	struct config_header_disk h;
+	uint8_t v[CONFIG_PATH_MAX + 1];
+	size_t pos = CONFIG_HEADER_SIZE;
+	size_t plen;
+	int rc = QS_OK;
+
+	if (buflen < CONFIG_HEADER_SIZE)
+		return (QS_EINVAL);
+	rc |= put_tlv(buf, buflen, &pos, TAG_STORE_ID, c->store_id, 16);
+	le64enc(v, (uint64_t)c->created);
+	rc |= put_tlv(buf, buflen, &pos, TAG_CREATED, v, 8);
+	le32enc(v, c->chunk_min);
+	le32enc(v + 4, c->chunk_avg);
+	le32enc(v + 8, c->chunk_max);
+	rc |= put_tlv(buf, buflen, &pos, TAG_CHUNKING, v, 12);
+	le32enc(v, (uint32_t)c->zstd_level);
+	rc |= put_tlv(buf, buflen, &pos, TAG_ZSTD_LEVEL, v, 4);
+	le32enc(v, c->container_size);
+	rc |= put_tlv(buf, buflen, &pos, TAG_CONTAINER_SIZE, v, 4);
+	if (c->has_plain_keys) {
+		rc |= put_tlv(buf, buflen, &pos, TAG_PLAIN_IDKEY,
+		    c->plain_idkey, 32);
+		rc |= put_tlv(buf, buflen, &pos, TAG_PLAIN_GEARKEY,
+		    c->plain_gearkey, 32);
+	}
+	if (c->encrypted) {
+		plen = strlen(c->keystore_backup);
+		if (plen > CONFIG_PATH_MAX)
+			return (QS_EINVAL);
+		v[0] = 1;
+		memcpy(v + 1, c->keystore_backup, plen);
+		rc |= put_tlv(buf, buflen, &pos, TAG_ENCRYPTION, v, plen + 1);
+	}
+	if (rc != QS_OK || buflen - pos < c->unknown_len)
+		return (QS_EINVAL);
+	memcpy(buf + pos, c->unknown, c->unknown_len);
+	pos += c->unknown_len;
+
+	memcpy(h.magic, config_magic, 8);
+	le16enc(h.version, CONFIG_VERSION);
+	le16enc(h.flags, 0);
+	le32enc(h.body_len, (uint32_t)(pos - CONFIG_HEADER_SIZE));
+	memcpy(buf, &h, sizeof(h));
+	*len = pos;
+	return (QS_OK);
+}
+
+/**
+ * config_decode(buf, len, c):
+ * Parse a config body (without the trailer).
+ */
+int
+config_decode(const uint8_t *buf, size_t len, struct store_config *c)
+{
+	struct config_header_disk h;
+	unsigned seen = 0;
+	size_t pos, end;
+	uint16_t tag, vlen;
+	const uint8_t *v;
+
+	if (len < sizeof(h))
+		return (QS_ECORRUPT);
+	memcpy(&h, buf, sizeof(h));
+	if (memcmp(h.magic, config_magic, 8) != 0)
+		return (QS_ECORRUPT);
+	if (le16dec(h.version) != CONFIG_VERSION || le16dec(h.flags) != 0)
+		return (QS_EVERSION);
+	end = CONFIG_HEADER_SIZE + (size_t)le32dec(h.body_len);
+	if (end != len)
+		return (QS_ECORRUPT);
+	memset(c, 0, sizeof(*c));
+	for (pos = CONFIG_HEADER_SIZE; pos < end; pos += 4 + (size_t)vlen) {
+		if (end - pos < 4)
+			return (QS_ECORRUPT);
+		tag = le16dec(buf + pos);
+		vlen = le16dec(buf + pos + 2);
+		if (end - pos - 4 < vlen)
+			return (QS_ECORRUPT);
+		v = buf + pos + 4;
+		switch (tag) {
+		case TAG_STORE_ID:
+			if (vlen != 16)
+				return (QS_ECORRUPT);
+			memcpy(c->store_id, v, 16);
+			seen |= 1;
+			break;
+		case TAG_CREATED:
+			if (vlen != 8)
+				return (QS_ECORRUPT);
+			c->created = (int64_t)le64dec(v);
+			break;
+		case TAG_CHUNKING:
+			if (vlen != 12)
+				return (QS_ECORRUPT);
+			c->chunk_min = le32dec(v);
+			c->chunk_avg = le32dec(v + 4);
+			c->chunk_max = le32dec(v + 8);
+			seen |= 2;
+			break;
+		case TAG_ZSTD_LEVEL:
+			if (vlen != 4)
+				return (QS_ECORRUPT);
+			c->zstd_level = (int32_t)le32dec(v);
+			break;
+		case TAG_CONTAINER_SIZE:
+			if (vlen != 4)
+				return (QS_ECORRUPT);
+			c->container_size = le32dec(v);
+			break;
+		case TAG_PLAIN_IDKEY:
+			if (vlen != 32)
+				return (QS_ECORRUPT);
+			memcpy(c->plain_idkey, v, 32);
+			c->has_plain_keys |= 1;
+			break;
+		case TAG_PLAIN_GEARKEY:
+			if (vlen != 32)
+				return (QS_ECORRUPT);
+			memcpy(c->plain_gearkey, v, 32);
+			c->has_plain_keys |= 2;
+			break;
+		case TAG_ENCRYPTION:
+			if (vlen < 1 || v[0] != 1 || vlen - 1 > CONFIG_PATH_MAX)
+				return (QS_EVERSION);
+			c->encrypted = 1;
+			memcpy(c->keystore_backup, v + 1, (size_t)vlen - 1);
+			c->keystore_backup[vlen - 1] = '\0';
+			if (memchr(v + 1, '\0', (size_t)vlen - 1) != NULL)
+				return (QS_ECORRUPT);
+			break;
+		default:
+			if (tag & TAG_CRITICAL)
+				return (QS_EVERSION);
+			if (c->unknown_len + 4 + vlen > CONFIG_UNKNOWN_MAX)
+				return (QS_ECORRUPT);
+			memcpy(c->unknown + c->unknown_len, buf + pos,
+			    4 + (size_t)vlen);
+			c->unknown_len += 4 + (size_t)vlen;
+			break;
+		}
+	}
+	/* Both plain keys or neither; an id and chunking are required. */
+	if (seen != 3 || (c->has_plain_keys != 0 && c->has_plain_keys != 3))
+		return (QS_ECORRUPT);
+	c->has_plain_keys = (c->has_plain_keys == 3);
+	if (!c->has_plain_keys && !c->encrypted)
+		return (QS_ECORRUPT);
+	return (QS_OK);
+}

@@ -1,0 +1,529 @@
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "format/fileio.h"
+#include "format/qs_err.h"
+
+struct fileio_tmp {
+	int fd;
+	uint64_t offset;
+	char *final_path;
+	char *tmp_path;
+};
+
+/* Test-only fault injection state; see fileio.h. */
+static long fault_counter;
+static long fault_crash_at = -1;
+static long fault_enospc_at = -1;
+static int fault_initialised;
+static const char *fault_count_file;
+
+static void
+fault_write_count(void)
+{
+	FILE *f;
+
+	if (fault_count_file == NULL)
+		return;
+	if ((f = fopen(fault_count_file, "w")) == NULL)
+		return;
+	fprintf(f, "%ld\n", fault_counter);
+	fclose(f);
+}
+
+static void
+fault_init(void)
+{
+	const char *s;
+
+	fault_initialised = 1;
+	if ((s = getenv("QSARC_CRASH_AT")) != NULL && *s != '\0')
+		fault_crash_at = strtol(s, NULL, 10);
+	if ((s = getenv("QSARC_ENOSPC_AT")) != NULL && *s != '\0')
+		fault_enospc_at = strtol(s, NULL, 10);
+	if ((s = getenv("QSARC_COUNT_FILE")) != NULL && *s != '\0') {
+		fault_count_file = s;
+		atexit(fault_write_count);
+	}
+}
+
+/**
+ * fileio_fault_point(what, path):
+ * Count one mutation point and apply the test-only fault injection.
+ * Return QS_OK, or QS_ENOSPC when an ENOSPC is injected for a write.
+ */
+int
+fileio_fault_point(int what, const char *path)
+{
+	long n;
+
+	/* The counter is shared by threads; a put writes from one thread. */
+	if (!fault_initialised)
+		fault_init();
+	n = __atomic_add_fetch(&fault_counter, 1, __ATOMIC_SEQ_CST);
+	if (n == fault_crash_at) {
+		fault_write_count();
+		_exit(99);
+	}
+	if (what == FILEIO_OP_WRITE && n == fault_enospc_at) {
+		errno = ENOSPC;
+		return (qs_error_errno(path, "write"));
+	}
+	return (QS_OK);
+}
+
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *d;
+
+	if (slash == NULL)
+		return (strdup("."));
+	if (slash == path)
+		return (strdup("/"));
+	if ((d = malloc((size_t)(slash - path) + 1)) == NULL)
+		return (NULL);
+	memcpy(d, path, (size_t)(slash - path));
+	d[slash - path] = '\0';
+	return (d);
+}
+
+/**
+ * fileio_is_tmp_name(name):
+ * Return non-zero if the directory entry ${name} is a temporary file left
+ * by fileio_tmp_open.
+ */
+int
+fileio_is_tmp_name(const char *name)
+{
+
+	return (strncmp(name, ".tmp-", 5) == 0);
+}
+
+/**
+ * fileio_write_full(fd, buf, len, path):
+ * Write all of ${buf} to ${fd} (a mutation point).
+ */
+int
+fileio_write_full(int fd, const void *buf, size_t len, const char *path)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+	int rc;
+
+	if ((rc = fileio_fault_point(FILEIO_OP_WRITE, path)) != QS_OK)
+		return (rc);
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return (qs_error_errno(path, "write"));
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (QS_OK);
+}
+
+/**
+ * fileio_fsync(fd, path):
+ * fsync ${fd} (a mutation point).
+ */
+int
+fileio_fsync(int fd, const char *path)
+{
+	int rc;
+
+	if ((rc = fileio_fault_point(FILEIO_OP_OTHER, path)) != QS_OK)
+		return (rc);
+	if (fsync(fd) != 0)
+		return (qs_error_errno(path, "fsync"));
+	return (QS_OK);
+}
+
+/**
+ * fileio_fsync_dir(dir):
+ * fsync the directory ${dir}, so a rename or unlink in it is durable.
+ */
+int
+fileio_fsync_dir(const char *dir)
+{
+	int fd;
+	int rc = QS_OK;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return (qs_error_errno(dir, "open directory"));
+	/* Some file systems refuse fsync on a directory; that is not fatal. */
+	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+		rc = qs_error_errno(dir, "fsync directory");
+	close(fd);
+	return (rc);
+}
+
+static int
+fsync_dir_of(const char *path)
+{
+	char *dir;
+	int rc;
+
+	if ((dir = dir_of(path)) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	rc = fileio_fsync_dir(dir);
+	free(dir);
+	return (rc);
+}
+
+/**
+ * fileio_rename(from, to):
+ * rename(2) then fsync the directory of ${to} (a mutation point).
+ */
+int
+fileio_rename(const char *from, const char *to)
+{
+	int rc;
+
+	if ((rc = fileio_fault_point(FILEIO_OP_OTHER, to)) != QS_OK)
+		return (rc);
+	if (rename(from, to) != 0)
+		return (qs_error_errno(to, "rename"));
+	return (fsync_dir_of(to));
+}
+
+/**
+ * fileio_unlink(path):
+ * unlink(2) then fsync the directory (a mutation point).  A missing file is
+ * not an error.
+ */
+int
+fileio_unlink(const char *path)
+{
+	int rc;
+
+	if ((rc = fileio_fault_point(FILEIO_OP_OTHER, path)) != QS_OK)
+		return (rc);
+	if (unlink(path) != 0) {
+		if (errno == ENOENT)
+			return (QS_OK);
+		return (qs_error_errno(path, "unlink"));
+	}
+	return (fsync_dir_of(path));
+}
+
+/**
+ * fileio_mkdir(path, mode):
+ * mkdir(2); an existing directory is not an error.
+ */
+int
+fileio_mkdir(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) == 0)
+		return (QS_OK);
+	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return (QS_OK);
+	return (qs_error_errno(path, "mkdir"));
+}
+
+/**
+ * fileio_tmp_open(final_path, mode, tmp):
+ * Create a new temporary file beside ${final_path} with permissions ${mode}.
+ * On success store a handle in ${tmp} and return QS_OK.
+ */
+int
+fileio_tmp_open(const char *final_path, mode_t mode, struct fileio_tmp **tmp)
+{
+	struct fileio_tmp *t;
+	const char *base;
+	char *dir;
+	size_t len;
+	int rc;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	t->fd = -1;
+	if ((t->final_path = strdup(final_path)) == NULL)
+		goto enomem;
+	if ((dir = dir_of(final_path)) == NULL)
+		goto enomem;
+	base = strrchr(final_path, '/');
+	base = (base == NULL) ? final_path : base + 1;
+	len = strlen(dir) + strlen(base) + 64;
+	if ((t->tmp_path = malloc(len)) == NULL) {
+		free(dir);
+		goto enomem;
+	}
+	for (int tries = 0; tries < 16; tries++) {
+		snprintf(t->tmp_path, len, "%s/.tmp-%s-%ld-%08lx", dir, base,
+		    (long)getpid(), (unsigned long)random());
+		t->fd = open(t->tmp_path,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (t->fd >= 0 || errno != EEXIST)
+			break;
+	}
+	free(dir);
+	if (t->fd < 0) {
+		rc = qs_error_errno(t->tmp_path, "create");
+		goto err;
+	}
+	*tmp = t;
+	return (QS_OK);
+
+enomem:
+	rc = qs_error_set(QS_ENOMEM, "out of memory");
+err:
+	free(t->tmp_path);
+	free(t->final_path);
+	free(t);
+	return (rc);
+}
+
+/**
+ * fileio_tmp_write(tmp, buf, len):
+ * Append ${len} bytes to the temporary file.
+ */
+int
+fileio_tmp_write(struct fileio_tmp *t, const void *buf, size_t len)
+{
+	int rc;
+
+	if ((rc = fileio_write_full(t->fd, buf, len, t->tmp_path)) != QS_OK)
+		return (rc);
+	t->offset += len;
+	return (QS_OK);
+}
+
+/**
+ * fileio_tmp_pwrite(tmp, buf, len, off):
+ * Overwrite ${len} bytes at ${off}, within what was already written.
+ */
+int
+fileio_tmp_pwrite(struct fileio_tmp *t, const void *buf, size_t len,
+    uint64_t off)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+	int rc;
+
+	if (off + len > t->offset)
+		return (qs_error_set(QS_EINVAL, "%s: write past the end",
+		    t->tmp_path));
+	if ((rc = fileio_fault_point(FILEIO_OP_WRITE, t->tmp_path)) != QS_OK)
+		return (rc);
+	while (len > 0) {
+		n = pwrite(t->fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return (qs_error_errno(t->tmp_path, "write"));
+		}
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return (QS_OK);
+}
+
+/**
+ * fileio_tmp_offset(tmp):
+ * Return the number of bytes written so far.
+ */
+uint64_t
+fileio_tmp_offset(const struct fileio_tmp *t)
+{
+
+	return (t->offset);
+}
+
+/**
+ * fileio_tmp_fd(tmp):
+ * Return the file descriptor.
+ */
+int
+fileio_tmp_fd(const struct fileio_tmp *t)
+{
+
+	return (t->fd);
+}
+
+static void
+tmp_free(struct fileio_tmp *t)
+{
+
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t->tmp_path);
+	free(t->final_path);
+	free(t);
+}
+
+/**
+ * fileio_tmp_abort(tmp):
+ * Remove the temporary file and free ${tmp}.  ${tmp} may be NULL.
+ */
+void
+fileio_tmp_abort(struct fileio_tmp *t)
+{
+
+	if (t == NULL)
+		return;
+	(void)unlink(t->tmp_path);
+	tmp_free(t);
+}
+
+/**
+ * fileio_tmp_commit(tmp, noreplace):
+ * fsync the file, rename it to its final name, fsync the directory, and
+ * free ${tmp}.  On any failure the temporary file is removed.
+ */
+int
+fileio_tmp_commit(struct fileio_tmp *t, int noreplace)
+{
+	int rc;
+
+	if ((rc = fileio_fsync(t->fd, t->tmp_path)) != QS_OK)
+		goto err;
+	if (close(t->fd) != 0) {
+		t->fd = -1;
+		rc = qs_error_errno(t->tmp_path, "close");
+		goto err;
+	}
+	t->fd = -1;
+	if (noreplace) {
+		/*
+		 * link(2) fails if the target exists, which rename(2) does
+		 * not; on file systems without hard links fall back to a
+		 * check then rename (callers hold the store lock).
+		 */
+		if ((rc = fileio_fault_point(FILEIO_OP_OTHER,
+		    t->final_path)) != QS_OK)
+			goto err;
+		if (link(t->tmp_path, t->final_path) == 0) {
+			(void)unlink(t->tmp_path);
+			rc = fsync_dir_of(t->final_path);
+			tmp_free(t);
+			return (rc);
+		}
+		if (errno == EEXIST) {
+			rc = qs_error_set(QS_EEXIST, "%s: already exists",
+			    t->final_path);
+			goto err;
+		}
+		if (access(t->final_path, F_OK) == 0) {
+			rc = qs_error_set(QS_EEXIST, "%s: already exists",
+			    t->final_path);
+			goto err;
+		}
+	}
+	if ((rc = fileio_rename(t->tmp_path, t->final_path)) != QS_OK)
+		goto err;
+	tmp_free(t);
+	return (QS_OK);
+
+err:
+	fileio_tmp_abort(t);
+	return (rc);
+}
+
+/**
+ * fileio_write_atomic(path, buf, len, mode, noreplace):
+ * Write ${buf} as the whole content of ${path} with the temporary-file
+ * protocol.
+ */
+int
+fileio_write_atomic(const char *path, const void *buf, size_t len,
+    mode_t mode, int noreplace)
+{
+	struct fileio_tmp *t;
+	int rc;
+
+	if ((rc = fileio_tmp_open(path, mode, &t)) != QS_OK)
+		return (rc);
+	if ((rc = fileio_tmp_write(t, buf, len)) != QS_OK) {
+		fileio_tmp_abort(t);
+		return (rc);
+	}
+	return (fileio_tmp_commit(t, noreplace));
+}
+
+/**
+ * fileio_read_all(path, buf, len, maxlen):
+ * Read the whole of ${path} into a new malloc'd buffer (caller frees).
+ */
+int
+fileio_read_all(const char *path, uint8_t **buf, size_t *len, size_t maxlen)
+{
+	struct stat st;
+	uint8_t *b;
+	int fd;
+	int rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return (qs_error_errno(path, "open"));
+	if (fstat(fd, &st) != 0) {
+		rc = qs_error_errno(path, "stat");
+		goto err0;
+	}
+	if ((uint64_t)st.st_size > maxlen) {
+		rc = qs_error_set(QS_ECORRUPT,
+		    "%s: file is %lld bytes, more than the %zu allowed", path,
+		    (long long)st.st_size, maxlen);
+		goto err0;
+	}
+	if ((b = malloc((size_t)st.st_size + 1)) == NULL) {
+		rc = qs_error_set(QS_ENOMEM, "out of memory");
+		goto err0;
+	}
+	if ((rc = fileio_pread_full(fd, b, (size_t)st.st_size, 0, path))
+	    != QS_OK) {
+		free(b);
+		goto err0;
+	}
+	close(fd);
+	*buf = b;
+	*len = (size_t)st.st_size;
+	return (QS_OK);
+
+err0:
+	close(fd);
+	return (rc);
+}
+
+/**
+ * fileio_pread_full(fd, buf, len, off, path):
+ * Read exactly ${len} bytes at ${off}.
+ */
+int
+fileio_pread_full(int fd, void *buf, size_t len, uint64_t off,
+    const char *path)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return (qs_error_errno(path, "read"));
+		}
+		if (n == 0)
+			return (qs_error_set(QS_ECORRUPT,
+			    "%s: truncated: expected %zu more bytes at offset "
+			    "%llu", path, len, (unsigned long long)off));
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return (QS_OK);
+}

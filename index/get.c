@@ -1,0 +1,244 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "format/fileio.h"
+#include "format/manifest.h"
+#include "format/qs_err.h"
+#include "index/chunkindex.h"
+#include "index/container.h"
+#include "index/get.h"
+#include "index/store.h"
+#include "index/stream.h"
+
+#define MAX_WORKERS	16
+#define NSLOTS		32
+#define PROGRESS_EVERY	(64ULL << 20)
+
+enum gslot_state { G_FREE, G_QUEUED, G_READING, G_DONE };
+
+struct gslot {
+	enum gslot_state state;
+	uint8_t id[32];
+	struct chunk_loc loc;
+	uint32_t raw_len;
+	uint8_t *data;
+	size_t len;
+	int rc;
+	struct qs_error error;
+};
+
+struct get_ctx {
+	struct store *store;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_done;
+	struct gslot slots[NSLOTS];
+	uint64_t head, tail;		/* queued [tail, head) */
+	int stop;
+	uint64_t bytes_read;
+};
+
+static void *
+gworker_main(void *arg)
+{
+	struct get_ctx *g = arg;
+	struct chunk_reader *r = NULL;
+	struct gslot *sl;
+	size_t cap = store_config(g->store)->chunk_max;
+	int rc;
+
+	rc = chunk_reader_new(g->store, &r);
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		sl = NULL;
+		for (uint64_t i = g->tail; i < g->head; i++) {
+			if (g->slots[i % NSLOTS].state == G_QUEUED) {
+				sl = &g->slots[i % NSLOTS];
+				break;
+			}
+		}
+		if (sl == NULL) {
+			if (g->stop)
+				break;
+			pthread_cond_wait(&g->cv_work, &g->mu);
+			continue;
+		}
+		sl->state = G_READING;
+		pthread_mutex_unlock(&g->mu);
+		if (r == NULL)
+			sl->rc = rc;
+		else
+			sl->rc = chunk_read(r, sl->id, &sl->loc, sl->data, cap,
+			    &sl->len);
+		if (sl->rc == QS_OK && sl->len != sl->raw_len)
+			sl->rc = qs_error_set(QS_ECORRUPT, "chunk length %zu "
+			    "differs from the manifest's %u", sl->len,
+			    sl->raw_len);
+		if (sl->rc != QS_OK)
+			qs_error_save(&sl->error);
+		pthread_mutex_lock(&g->mu);
+		sl->state = G_DONE;
+		pthread_cond_broadcast(&g->cv_done);
+	}
+	if (r != NULL)
+		g->bytes_read += chunk_read_bytes(r);
+	pthread_mutex_unlock(&g->mu);
+	chunk_reader_free(r);
+	return (NULL);
+}
+
+static int
+write_out(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return (qs_error_errno("output", "write"));
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (QS_OK);
+}
+
+/**
+ * store_get(s, name, fd, opts, result):
+ * Write stream ${name} to ${fd}.
+ */
+int
+store_get(struct store *s, const char *name, int fd,
+    const struct get_opts *o, struct get_result *res)
+{
+	struct manifest_reader *mr = NULL;
+	struct get_progress prog = { 0, 0 };
+	pthread_t workers[MAX_WORKERS];
+	struct get_ctx *g;
+	struct gslot *sl;
+	const uint8_t *id;
+	uint32_t raw_len;
+	uint64_t off, next_report = PROGRESS_EVERY, chunks = 0;
+	int nworkers, started = 0, refs_done = 0;
+	long ncpu;
+	int rc;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	g->store = s;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv_work, NULL);
+	pthread_cond_init(&g->cv_done, NULL);
+	for (size_t i = 0; i < NSLOTS; i++)
+		if ((g->slots[i].data = malloc(store_config(s)->chunk_max)) ==
+		    NULL) {
+			rc = qs_error_set(QS_ENOMEM, "out of memory");
+			goto done;
+		}
+	if ((rc = manifest_reader_open(s, name, o != NULL && o->expired, &mr))
+	    != QS_OK)
+		goto done;
+	prog.total = manifest_reader_summary(mr)->length;
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	nworkers = (o != NULL && o->threads > 0) ? o->threads :
+	    (ncpu > 0 ? (int)ncpu : 1);
+	if (nworkers > MAX_WORKERS)
+		nworkers = MAX_WORKERS;
+	for (started = 0; started < nworkers; started++)
+		if (pthread_create(&workers[started], NULL, gworker_main, g) !=
+		    0)
+			break;
+	if (started == 0) {
+		rc = qs_error_set(QS_ENOMEM, "cannot start a thread");
+		goto done;
+	}
+
+	for (;;) {
+		/* Queue references into every free slot. */
+		while (!refs_done && g->head - g->tail < NSLOTS) {
+			rc = manifest_reader_next(mr, &id, &raw_len, &off);
+			if (rc == 1) {
+				refs_done = 1;
+				break;
+			}
+			if (rc != QS_OK)
+				goto done;
+			sl = &g->slots[g->head % NSLOTS];
+			memcpy(sl->id, id, 32);
+			sl->raw_len = raw_len;
+			if (chunkindex_lookup(store_index(s), id, &sl->loc) !=
+			    QS_OK) {
+				rc = qs_error_set(QS_ECORRUPT, "%s: stream "
+				    "\"%s\" at byte %llu: chunk is missing "
+				    "from the index (run 'qsarc verify')",
+				    store_root(s), name,
+				    (unsigned long long)off);
+				goto done;
+			}
+			pthread_mutex_lock(&g->mu);
+			sl->state = G_QUEUED;
+			g->head++;
+			pthread_cond_signal(&g->cv_work);
+			pthread_mutex_unlock(&g->mu);
+		}
+		if (g->tail == g->head)
+			break;
+		/* Write the oldest slot once it is read. */
+		sl = &g->slots[g->tail % NSLOTS];
+		pthread_mutex_lock(&g->mu);
+		while (sl->state != G_DONE)
+			pthread_cond_wait(&g->cv_done, &g->mu);
+		pthread_mutex_unlock(&g->mu);
+		if (sl->rc != QS_OK) {
+			qs_error_restore(&sl->error);
+			rc = sl->rc;
+			goto done;
+		}
+		if ((rc = write_out(fd, sl->data, sl->len)) != QS_OK)
+			goto done;
+		prog.bytes_out += sl->len;
+		chunks++;
+		pthread_mutex_lock(&g->mu);
+		sl->state = G_FREE;
+		g->tail++;
+		pthread_mutex_unlock(&g->mu);
+		if (o != NULL && o->progress != NULL &&
+		    prog.bytes_out >= next_report) {
+			o->progress(o->progress_ctx, &prog);
+			next_report = prog.bytes_out + PROGRESS_EVERY;
+		}
+	}
+	if (o != NULL && o->progress != NULL)
+		o->progress(o->progress_ctx, &prog);
+	rc = QS_OK;
+
+done:
+	pthread_mutex_lock(&g->mu);
+	g->stop = 1;
+	/* Nothing queued is needed any more. */
+	for (uint64_t i = g->tail; i < g->head; i++)
+		if (g->slots[i % NSLOTS].state == G_QUEUED)
+			g->slots[i % NSLOTS].state = G_FREE;
+	pthread_cond_broadcast(&g->cv_work);
+	pthread_mutex_unlock(&g->mu);
+	for (int i = 0; i < started; i++)
+		pthread_join(workers[i], NULL);
+	if (rc == QS_OK) {
+		res->length = prog.bytes_out;
+		res->chunks = chunks;
+		res->bytes_read = g->bytes_read;
+	}
+	manifest_reader_free(mr);
+	for (size_t i = 0; i < NSLOTS; i++)
+		free(g->slots[i].data);
+	pthread_cond_destroy(&g->cv_work);
+	pthread_cond_destroy(&g->cv_done);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+	return (rc);
+}

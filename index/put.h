@@ -1,0 +1,56 @@
+#ifndef QS_PUT_H
+#define QS_PUT_H
+
+/*
+ * Ingest: read a stream, cut it into content-defined chunks, store each new
+ * chunk once (compressed, sealed) and commit a manifest.
+ *
+ * Pipeline (uses every core): the calling thread reads and chunks; worker
+ * threads compute chunk ids and compress new chunks; a committer thread
+ * takes chunks in stream order, decides new or duplicate against the index,
+ * and writes records, index entries and the manifest.  Memory is bounded
+ * by a fixed number of chunk slots, whatever the stream's length.
+ *
+ * Durability order: containers are committed before the index segment that
+ * points into them, and both before the manifest, which is created last
+ * under its final name (never replacing one).  A put that fails or is
+ * killed leaves no stream, only unreferenced data that clean reclaims.
+ */
+
+#include <stdint.h>
+
+struct store;
+
+struct put_progress {
+	uint64_t bytes_in;
+	uint64_t new_bytes;
+};
+
+struct put_opts {
+	int threads;		/* worker threads; 0: one per core */
+	/* Called from the reading thread about every 64 MiB and at the end. */
+	void (*progress)(void *, const struct put_progress *);
+	void *progress_ctx;
+	uint64_t index_flush_entries;	/* 0: default (256 Ki entries) */
+};
+
+struct put_result {
+	uint64_t length;
+	uint64_t chunks;
+	uint64_t new_chunks;
+	uint64_t new_raw_bytes;
+	uint64_t new_stored_bytes;
+	int64_t created;
+};
+
+/**
+ * store_put(s, name, fd, opts, now, result):
+ * Store everything read from ${fd} until end of file as stream ${name},
+ * ingested at time ${now}.  QS_EEXIST if the name is taken (checked before
+ * reading and again at commit), QS_EINPUT if reading fails, and the errors
+ * of the layers below.  Nothing is visible under ${name} unless QS_OK.
+ */
+int store_put(struct store *, const char *, int, const struct put_opts *,
+    int64_t, struct put_result *);
+
+#endif /* !QS_PUT_H */

@@ -1,0 +1,213 @@
+#ifndef QS_STORE_H
+#define QS_STORE_H
+
+/*
+ * A store on disk (spec/FORMAT.md, "Store layout"):
+ *
+ *   STORE/config                 format version, store id, parameters
+ *   STORE/lock                   flock(2) target; who holds it, for messages
+ *   STORE/keystore               primary keystore (encrypted stores)
+ *   STORE/data/XX/ID.qsc         immutable containers of chunk records
+ *   STORE/index/seg-*.qsi        immutable chunk index segments
+ *   STORE/streams/NAME.qsm       one manifest per stream
+ *   STORE/expired/NAME.qsm       manifests of expired streams (until clean)
+ *
+ * This module opens a store, takes its lock, reads its config and keys,
+ * and manages stream names.  Writers order their files data -> index ->
+ * manifest, so a stream is visible only when everything it needs is durable.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format/config.h"
+
+struct chunkindex;
+struct keystore;
+struct store;
+
+/* Lock modes: readers and put share; clean, rekey and encrypt exclude. */
+#define STORE_LOCK_SHARED	1
+#define STORE_LOCK_EXCLUSIVE	2
+
+#define STORE_DEFAULT_ZSTD_LEVEL	3
+#define STORE_DEFAULT_CONTAINER_SIZE	(32U << 20)
+
+struct store_init_opts {
+	uint32_t chunk_min, chunk_avg, chunk_max;
+	int zstd_level;
+	uint32_t container_size;
+	/* Encryption (all zero for a plain store). */
+	int encrypt;
+	int key_mode;
+	uint64_t rotation_secs;
+	const char *keystore_backup;	/* NULL: the default path */
+	const uint8_t *pass;
+	size_t passlen;
+	uint32_t kdf_t_cost, kdf_m_cost_kib;	/* 0: defaults */
+};
+
+struct store_stream_info {
+	char name[256];
+	int64_t created;
+	uint64_t length;
+	uint64_t chunk_count;
+	uint64_t new_raw_bytes;
+	uint64_t new_stored_bytes;
+	int expired;
+};
+
+/**
+ * store_init_opts_default(o):
+ * Fill ${o} with the defaults: the chunker's sizes, zstd level 3, 32 MiB
+ * containers, no encryption.
+ */
+void store_init_opts_default(struct store_init_opts *);
+
+/**
+ * store_init(root, opts, now):
+ * Create a new store at ${root}, which must not exist or be an empty
+ * directory.  The config is written last, so a store without one was
+ * never initialised.  Return QS_OK, QS_EEXIST, QS_EINVAL, or an I/O error.
+ */
+int store_init(const char *, const struct store_init_opts *, int64_t);
+
+/**
+ * store_peek_encrypted(root, encrypted):
+ * Read only the config of the store at ${root} and set ${encrypted}.
+ */
+int store_peek_encrypted(const char *, int *);
+
+/**
+ * store_open(root, lockmode, timeout_ms, pass, passlen, s):
+ * Open the store at ${root}: take its lock in ${lockmode}, waiting at most
+ * ${timeout_ms} (then QS_EBUSY), read and check its config, unlock its
+ * keystore with ${pass} if it is encrypted (QS_EPASS if wrong; QS_EINVAL if
+ * ${pass} is NULL for an encrypted store), and open its chunk index.
+ */
+int store_open(const char *, int, int, const uint8_t *, size_t,
+    struct store **);
+
+/**
+ * store_close(s):
+ * Release everything, the lock last.  ${s} may be NULL.
+ */
+void store_close(struct store *);
+
+/**
+ * store_root(s), store_config(s), store_index(s), store_keystore(s):
+ * Accessors.  store_keystore() is NULL for a plain store.
+ */
+const char *store_root(const struct store *);
+const struct store_config *store_config(const struct store *);
+struct chunkindex *store_index(struct store *);
+struct keystore *store_keystore(struct store *);
+
+/**
+ * store_write_keys(s, key_id, key, idkey):
+ * The keys new data is written with: ${key_id} 0 and ${key} NULL for a
+ * plain store, else the current content key; ${idkey} the chunk-id key.
+ */
+void store_write_keys(const struct store *, uint16_t *, const uint8_t **,
+    const uint8_t **);
+
+/**
+ * store_gear_table(s, table):
+ * Fill ${table} with the gear table new data is chunked with.
+ */
+void store_gear_table(const struct store *, uint64_t[256]);
+
+/**
+ * store_read_keys(s, key_id, key, idkey):
+ * For a record sealed under ${key_id}, return the content key (NULL for 0)
+ * and the id key its chunk id was computed with.  QS_EAUTH if the key id
+ * is unknown (retired, or a damaged record).
+ */
+int store_read_keys(const struct store *, uint16_t, const uint8_t **,
+    const uint8_t **);
+
+/**
+ * store_stream_path(s, name, expired, buf, buflen):
+ * Write the manifest path of stream ${name} into ${buf}.
+ */
+int store_stream_path(const struct store *, const char *, int, char *,
+    size_t);
+
+/**
+ * store_stream_state(s, name):
+ * Return 1 if ${name} is a live stream, 2 if it is expired, 0 if neither,
+ * or a negative error.
+ */
+int store_stream_state(const struct store *, const char *);
+
+/**
+ * store_list_streams(s, expired, names, count):
+ * Return the sorted names of the live (or, with ${expired}, expired)
+ * streams in a new array of new strings; free with store_names_free().
+ */
+int store_list_streams(const struct store *, int, char ***, size_t *);
+
+/**
+ * store_names_free(names, count):
+ * Free what store_list_streams returned.
+ */
+void store_names_free(char **, size_t);
+
+/**
+ * store_expire(s, name) / store_unexpire(s, name):
+ * Move the manifest of ${name} to expired/ (or back).  QS_ENOENT if it is
+ * not there; QS_EEXIST if the destination name is taken.
+ */
+int store_expire(struct store *, const char *);
+int store_unexpire(struct store *, const char *);
+
+/**
+ * store_container_fd(s, container_id, fd):
+ * Return a read-only descriptor of the container (cached; do not close).
+ * QS_ENOENT (with a detail naming the file) if it does not exist.
+ * Thread-safe.
+ */
+int store_container_fd(struct store *, uint64_t, int *);
+
+/**
+ * store_lock_holder(root, buf, buflen):
+ * Describe who holds the store lock (pid, command, since) from the lock
+ * file, for a "store busy" message; "" if unknown.
+ */
+void store_lock_holder(const char *, char *, size_t);
+
+/**
+ * store_keystore_paths(s, primary, plen, backup, blen):
+ * The primary and backup keystore paths of an encrypted store.
+ */
+void store_keystore_paths(const struct store *, char *, size_t, char *,
+    size_t);
+
+/**
+ * store_default_keystore_backup(store_id, buf, buflen):
+ * The default backup path: $QSARC_STATE_DIR (default /var/lib/qsarc)
+ * "/keys/" hex(store id) ".qsk".
+ */
+void store_default_keystore_backup(const uint8_t[16], char *, size_t);
+
+struct store_container_stats {
+	uint64_t containers;
+	uint64_t stored_bytes;		/* bytes of container files */
+	uint64_t records;		/* chunk records in containers */
+	uint64_t raw_bytes;		/* their bytes before compression */
+};
+
+/**
+ * store_container_stats(s, st):
+ * Walk data/ and sum the container trailers.  Records that no stream
+ * references any more are counted until clean removes them.
+ */
+int store_container_stats(struct store *, struct store_container_stats *);
+
+/**
+ * store_set_command(cmd):
+ * Name the running command for the lock file ("put NAME", ...).
+ */
+void store_set_command(const char *);
+
+#endif /* !QS_STORE_H */
