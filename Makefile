@@ -28,7 +28,10 @@ BENCHBIN = $(BENCHSRC:bench/%.c=$(BUILD)/bench/%)
 LIB      = $(BUILD)/libqsarc.a
 BIN      = $(BUILD)/qsarc
 
-.PHONY: all check unit cli test asan bench stress fuzz install uninstall \
+demo: $(BIN)
+	QSARC=$(abspath $(BIN)) examples/demo.sh
+
+.PHONY: all demo check unit cli test asan bench stress fuzz install uninstall \
         deps clean check-headers ci
 
 all: $(BIN)
@@ -62,10 +65,10 @@ cli: $(BIN)
 
 test: unit cli
 
-check: test
-	$(MAKE) --no-print-directory BUILD=build-asan \
+check: deps test
+	QSARC_SANITIZED=1 $(MAKE) --no-print-directory BUILD=build-asan \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	    QSARC_SANITIZED=1 test
+	    test
 
 asan:
 	$(MAKE) --no-print-directory BUILD=build-asan \

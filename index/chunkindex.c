@@ -29,6 +29,7 @@
 #define RUN_ENTRIES_DEFAULT	((size_t)1 << 20)
 #define STAGE_MAX		((size_t)UINT32_MAX - 1)
 #define SEGMENT_MODE		0600
+#define RELEASE_CHUNK		((uint64_t)32 << 20)	/* see merge_next */
 
 /* One mapped segment file. */
 struct seg {
@@ -245,6 +246,18 @@ seg_advise(struct seg *s, int advice)
 {
 
 	(void)madvise(s->map, s->maplen, advice);
+}
+
+/* Drop the mapped pages below ${upto} (rounded down to RELEASE_CHUNK). */
+static void
+seg_release(const struct seg *s, uint64_t *released, uint64_t upto)
+{
+
+	while (upto - *released >= RELEASE_CHUNK) {
+		(void)madvise(s->map + *released, RELEASE_CHUNK,
+		    MADV_DONTNEED);
+		*released += RELEASE_CHUNK;
+	}
 }
 
 /*
@@ -853,6 +866,7 @@ struct msrc {
 	uint64_t n, i;
 	size_t rank;
 	const uint8_t *cur;
+	uint64_t released;		/* map bytes [0, released) dropped */
 };
 
 struct merge {
@@ -907,6 +921,7 @@ merge_reset(void *c)
 	m->last = NULL;
 	for (i = 0; i < m->nsrc; i++) {
 		m->src[i].i = 0;
+		m->src[i].released = 0;
 		if (m->src[i].n == 0)
 			continue;
 		m->src[i].cur = msrc_at(&m->src[i], 0);
@@ -939,6 +954,17 @@ merge_next(void *c, const uint8_t **out)
 				    (SEGMENT_HEADER_SIZE +
 				    s->i * SEGMENT_ENTRY_SIZE)));
 			s->cur = nx;
+			/*
+			 * Pages already consumed are dropped from this
+			 * process's mapping as the merge advances (they stay
+			 * in the page cache), so that merging gigabytes of
+			 * segments does not grow the resident set; touching
+			 * them again just faults them back in.
+			 */
+			if (s->seg != NULL && (s->i & 0xffff) == 0)
+				seg_release(s->seg, &s->released,
+				    SEGMENT_HEADER_SIZE + (s->i - 1) *
+				    SEGMENT_ENTRY_SIZE);
 		} else {
 			m->heap[0] = m->heap[--m->nh];
 		}
@@ -1542,9 +1568,10 @@ chunkindex_segment_count(const struct chunkindex *idx)
 static int
 seg_verify(struct seg *s)
 {
+	struct checksum_state cs;
 	uint8_t digest[CHECKSUM_BYTES], stored[SEGMENT_TRAILER_SIZE];
 	const uint8_t *e, *prev = NULL;
-	uint64_t i, toff = segment_trailer_offset(&s->h);
+	uint64_t i, off, len, rel = 0, toff = segment_trailer_offset(&s->h);
 
 	for (i = 0; i < s->h.count; i++) {
 		e = s->ents + i * SEGMENT_ENTRY_SIZE;
@@ -1568,8 +1595,17 @@ seg_verify(struct seg *s)
 			    (unsigned long long)(SEGMENT_HEADER_SIZE +
 			    i * SEGMENT_ENTRY_SIZE)));
 		prev = e;
+		if ((i & 0xffff) == 0)
+			seg_release(s, &rel, (uint64_t)(e - s->map));
 	}
-	checksum_blake2b256(s->map, (size_t)toff, digest);
+	checksum_init(&cs);
+	rel = 0;
+	for (off = 0; off < toff; off += len) {
+		len = toff - off < RELEASE_CHUNK ? toff - off : RELEASE_CHUNK;
+		checksum_update(&cs, s->map + off, (size_t)len);
+		seg_release(s, &rel, off);
+	}
+	checksum_final(&cs, digest);
 	segment_trailer_decode(s->map + toff, stored);
 	if (memcmp(digest, stored, sizeof(digest)) != 0)
 		return (qs_error_set(QS_ECORRUPT,
@@ -1594,6 +1630,8 @@ chunkindex_verify(struct chunkindex *idx)
 	for (i = 0; i < idx->nsegs; i++) {
 		seg_advise(idx->segs[i], MADV_SEQUENTIAL);
 		rc = seg_verify(idx->segs[i]);
+		/* Drop the pages read (they stay in the page cache). */
+		seg_advise(idx->segs[i], MADV_DONTNEED);
 		seg_advise(idx->segs[i], MADV_RANDOM);
 		if (rc != QS_OK)
 			return (rc);
