@@ -198,5 +198,9 @@ int cmd_rm(int, char **);
 int cmd_unexpire(int, char **);
 int cmd_stats(int, char **);
 int cmd_helpcmd(int, char **);
+int cmd_encrypt(int, char **);
+int cmd_rekey(int, char **);
+int cmd_keystore(int, char **);
+int cmd_keys(int, char **);
 
 #endif /* !QS_CMD_H */

@@ -29,7 +29,7 @@
 #define RUN_ENTRIES_DEFAULT	((size_t)1 << 20)
 #define STAGE_MAX		((size_t)UINT32_MAX - 1)
 #define SEGMENT_MODE		0600
-#define RELEASE_CHUNK		((uint64_t)32 << 20)	/* see merge_next */
+#define RELEASE_CHUNK		((uint64_t)4 << 20)	/* see merge_next */
 
 /* One mapped segment file. */
 struct seg {
@@ -347,7 +347,12 @@ err0:
 	return (rc);
 }
 
-/* Order segments by sequence number, then name. */
+/*
+ * Order segments by sequence number; equal numbers (a merge output and a
+ * leftover input, equal on every shared id) by count, larger last, so the
+ * next compaction sees the leftover as a small newer segment and merges it
+ * away; then by name.
+ */
 static int
 seg_order(const void *a, const void *b)
 {
@@ -356,6 +361,8 @@ seg_order(const void *a, const void *b)
 
 	if (x->h.seq != y->h.seq)
 		return (x->h.seq < y->h.seq ? -1 : 1);
+	if (x->h.count != y->h.count)
+		return (x->h.count < y->h.count ? -1 : 1);
 	return (strcmp(x->name, y->name));
 }
 
@@ -961,7 +968,7 @@ merge_next(void *c, const uint8_t **out)
 			 * segments does not grow the resident set; touching
 			 * them again just faults them back in.
 			 */
-			if (s->seg != NULL && (s->i & 0xffff) == 0)
+			if (s->seg != NULL && (s->i & 0x1fff) == 0)
 				seg_release(s->seg, &s->released,
 				    SEGMENT_HEADER_SIZE + (s->i - 1) *
 				    SEGMENT_ENTRY_SIZE);
@@ -1469,9 +1476,9 @@ chunkindex_replace_all(struct chunkindex *idx,
     const struct chunk_loc *), void *), void *ctx)
 {
 	struct rctx r;
-	struct seg *out = NULL;
+	struct seg *out = NULL, **newsegs;
 	uint64_t s0;
-	int rc;
+	int rc, rc2;
 
 	if (idx->st_n > 0)
 		return (qs_error_set(QS_EINVAL,
@@ -1480,9 +1487,14 @@ chunkindex_replace_all(struct chunkindex *idx,
 	memset(&r, 0, sizeof(r));
 	r.idx = idx;
 	s0 = idx->next_seq;
-	if (idx->run_entries > SIZE_MAX / SEGMENT_ENTRY_SIZE ||
-	    (r.buf = malloc(idx->run_entries * SEGMENT_ENTRY_SIZE)) == NULL)
+	/* Allocate everything the switch-over needs before writing. */
+	if ((newsegs = malloc(sizeof(*newsegs))) == NULL)
 		return (enomem());
+	if (idx->run_entries > SIZE_MAX / SEGMENT_ENTRY_SIZE ||
+	    (r.buf = malloc(idx->run_entries * SEGMENT_ENTRY_SIZE)) == NULL) {
+		rc = enomem();
+		goto err;
+	}
 	rc = gen(ctx, replace_emit, &r);
 	if (r.err != QS_OK)
 		rc = r.err;
@@ -1493,46 +1505,36 @@ chunkindex_replace_all(struct chunkindex *idx,
 		if ((rc = run_write(&r, UINT64_MAX)) != QS_OK)
 			goto err;
 		out = r.runs[0];
-		r.nruns = 0;
 	} else {
 		if (r.n > 0 && (rc = run_write(&r, 0)) != QS_OK)
 			goto err;
 		if ((rc = merge_segments(idx, r.runs, r.nruns,
 		    r.runs[r.nruns - 1]->h.seq, s0, &out)) != QS_OK)
 			goto err;
-		if ((rc = segs_remove(r.runs, r.nruns)) != QS_OK) {
-			r.nruns = 0;
-			goto done;
-		}
-		r.nruns = 0;
-	}
-done:
-	/* The new segment is durable and makes all older ones obsolete. */
-	{
-		int r2 = segs_remove(idx->segs, idx->nsegs);
-
-		idx->nsegs = 0;
-		if (rc == QS_OK)
-			rc = r2;
-	}
-	if (push_ptr((void ***)&idx->segs, &idx->nsegs, out) != QS_OK) {
-		seg_free(out);
-		if (rc == QS_OK)
-			rc = QS_ENOMEM;
-	} else {
-		int r3 = dead_remove(idx);
-
-		if (rc == QS_OK)
-			rc = r3;
+		/* Leftover runs would be harmless duplicates: go on. */
+		rc = segs_remove(r.runs, r.nruns);
 	}
 	free(r.runs);
 	free(r.buf);
+
+	/* ${out} is durable and makes every older segment obsolete. */
+	rc2 = segs_remove(idx->segs, idx->nsegs);
+	if (rc == QS_OK)
+		rc = rc2;
+	free(idx->segs);
+	newsegs[0] = out;
+	idx->segs = newsegs;
+	idx->nsegs = 1;
+	rc2 = dead_remove(idx);
+	if (rc == QS_OK)
+		rc = rc2;
 	return (rc);
 
 err:
 	(void)segs_remove(r.runs, r.nruns);
 	free(r.runs);
 	free(r.buf);
+	free(newsegs);
 	return (rc);
 }
 
@@ -1595,7 +1597,7 @@ seg_verify(struct seg *s)
 			    (unsigned long long)(SEGMENT_HEADER_SIZE +
 			    i * SEGMENT_ENTRY_SIZE)));
 		prev = e;
-		if ((i & 0xffff) == 0)
+		if ((i & 0x1fff) == 0)
 			seg_release(s, &rel, (uint64_t)(e - s->map));
 	}
 	checksum_init(&cs);

@@ -239,6 +239,17 @@ container_writer_append(struct container_writer *cw, const uint8_t id[32],
 }
 
 /**
+ * container_writer_key_id(cw):
+ * The key id records are sealed under (0: plain).
+ */
+uint16_t
+container_writer_key_id(const struct container_writer *cw)
+{
+
+	return (cw->key_id);
+}
+
+/**
  * container_writer_pending(cw):
  * Return non-zero if records were appended since the last commit.
  */
@@ -339,6 +350,21 @@ chunk_read(struct chunk_reader *r, const uint8_t id[32],
     const struct chunk_loc *loc, uint8_t *out, size_t outcap,
     size_t *outlen)
 {
+
+	return (chunk_read_payload(r, id, loc, out, outcap, outlen, NULL,
+	    NULL, NULL));
+}
+
+/**
+ * chunk_read_payload(r, id, loc, out, outcap, outlen, payload, plen,
+ *     flags):
+ * As chunk_read, and also return the record's payload after decryption.
+ */
+int
+chunk_read_payload(struct chunk_reader *r, const uint8_t id[32],
+    const struct chunk_loc *loc, uint8_t *out, size_t outcap,
+    size_t *outlen, const uint8_t **payloadp, size_t *plenp, uint8_t *flagsp)
+{
 	struct record_header h;
 	uint8_t ad[RECORD_AD_SIZE];
 	uint8_t check[32];
@@ -410,6 +436,11 @@ chunk_read(struct chunk_reader *r, const uint8_t id[32],
 		return (record_error(r->store, loc, QS_ECORRUPT,
 		    "chunk content does not match its id"));
 	*outlen = h.raw_len;
+	if (payloadp != NULL) {
+		*payloadp = payload;
+		*plenp = plen;
+		*flagsp = h.flags;
+	}
 	return (QS_OK);
 }
 

@@ -49,6 +49,12 @@ int container_writer_append(struct container_writer *, const uint8_t[32],
 int container_writer_finish(struct container_writer *);
 
 /**
+ * container_writer_key_id(cw):
+ * The key id records are sealed under (0: plain).
+ */
+uint16_t container_writer_key_id(const struct container_writer *);
+
+/**
  * container_writer_pending(cw):
  * Return non-zero if records were appended since the last commit.
  */
@@ -90,6 +96,18 @@ void chunk_reader_free(struct chunk_reader *);
  */
 int chunk_read(struct chunk_reader *, const uint8_t[32],
     const struct chunk_loc *, uint8_t *, size_t, size_t *);
+
+/**
+ * chunk_read_payload(r, id, loc, out, outcap, outlen, payload, plen,
+ *     flags):
+ * As chunk_read, and also point ${payload} at the record's payload after
+ * decryption (compressed or raw, as ${flags} says; ${plen} bytes), which
+ * stays valid until the reader's next use: for moving a record into
+ * another container without compressing it again.
+ */
+int chunk_read_payload(struct chunk_reader *, const uint8_t[32],
+    const struct chunk_loc *, uint8_t *, size_t, size_t *, const uint8_t **,
+    size_t *, uint8_t *);
 
 /**
  * chunk_read_bytes(r):

@@ -15,6 +15,7 @@
 #include "crypto/checksum.h"
 #include "crypto/chunkid.h"
 #include "crypto/gear.h"
+#include "crypto/kdf.h"
 #include "crypto/keystore.h"
 #include "crypto/secmem.h"
 #include "format/config.h"
@@ -41,6 +42,8 @@ struct store {
 	struct chunkindex *idx;
 	struct keystore *ks;
 	uint64_t gear[256];
+	uint8_t *pass;			/* secure memory, for keystore saves */
+	size_t passlen;
 	pthread_mutex_t fd_mutex;
 	struct fd_slot fds[FD_CACHE_SIZE];
 	uint64_t fd_clock;
@@ -215,8 +218,11 @@ dir_is_empty_or_absent(const char *root)
 	return (rc);
 }
 
-/* Create the directories leading to the backup keystore, mode 0700. */
-static int
+/**
+ * store_backup_dir_prepare(backup):
+ * Create the directories leading to the backup keystore, mode 0700.
+ */
+int
 store_backup_dir_prepare(const char *backup)
 {
 	char dir[4096];
@@ -340,13 +346,15 @@ lock_take(struct store *s, int lockmode, int timeout_ms)
 {
 	char path[4096], info[256];
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
-	int op = (lockmode == STORE_LOCK_EXCLUSIVE) ? LOCK_EX : LOCK_SH;
+	int op = ((lockmode & 0xff) == STORE_LOCK_EXCLUSIVE) ? LOCK_EX :
+	    LOCK_SH;
 	int waited = 0;
 	int rc, n;
 
 	if ((rc = path_join(path, sizeof(path), s->root, "lock")) != QS_OK)
 		return (rc);
-	if ((s->lock_fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+	if (s->lock_fd < 0 &&
+	    (s->lock_fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
 			return (qs_error_set(QS_ENOENT,
 			    "%s: no qsarc store here (no lock file)", s->root));
@@ -370,7 +378,7 @@ lock_take(struct store *s, int lockmode, int timeout_ms)
 	 */
 	n = snprintf(info, sizeof(info), "pid %ld, %s, since %ld\n",
 	    (long)getpid(), command_name, (long)time(NULL));
-	if (lockmode == STORE_LOCK_EXCLUSIVE && n > 0 &&
+	if ((lockmode & 0xff) == STORE_LOCK_EXCLUSIVE && n > 0 &&
 	    ftruncate(s->lock_fd, 0) == 0)
 		(void)!pwrite(s->lock_fd, info, (size_t)n, 0);
 	else if (n > 0)
@@ -446,7 +454,7 @@ store_open(const char *root, int lockmode, int timeout_ms,
 		    cp.max_size);
 		goto err;
 	}
-	if (s->cfg.encrypted) {
+	if (s->cfg.encrypted && !(lockmode & STORE_OPEN_NOKEYS)) {
 		if (pass == NULL) {
 			rc = qs_error_set(QS_EINVAL, "%s: the store is "
 			    "encrypted and no passphrase was given", root);
@@ -471,8 +479,16 @@ store_open(const char *root, int lockmode, int timeout_ms,
 		if (rc != QS_OK)
 			goto err;
 		gear_derive(keystore_gearkey(s->ks), s->gear);
-	} else {
+	} else if (s->cfg.has_plain_keys) {
 		gear_derive(s->cfg.plain_gearkey, s->gear);
+	}
+	if (pass != NULL) {
+		if ((s->pass = secmem_alloc(passlen + 1)) == NULL) {
+			rc = qs_error_set(QS_ENOMEM, "out of memory");
+			goto err;
+		}
+		memcpy(s->pass, pass, passlen);
+		s->passlen = passlen;
 	}
 	if ((rc = path_join(path, sizeof(path), root, "index")) != QS_OK)
 		goto err;
@@ -498,6 +514,8 @@ store_close(struct store *s)
 		return;
 	chunkindex_close(s->idx);
 	keystore_free(s->ks);
+	if (s->pass != NULL)
+		secmem_free(s->pass, s->passlen + 1);
 	for (size_t i = 0; i < FD_CACHE_SIZE; i++)
 		if (s->fds[i].fd >= 0)
 			close(s->fds[i].fd);
@@ -883,4 +901,126 @@ store_container_stats(struct store *s, struct store_container_stats *st)
 	closedir(d);
 	qs_error_clear();
 	return (rc);
+}
+
+/**
+ * store_keystore_save(s, newpass, newlen):
+ * Save the store's keystore under ${newpass} (NULL: the current one).
+ */
+int
+store_keystore_save(struct store *s, const uint8_t *newpass, size_t newlen)
+{
+	struct keystore_header_info info;
+	char primary[4096], backup[4096];
+	uint8_t *copy;
+	int rc;
+
+	if (s->ks == NULL)
+		return (qs_error_set(QS_EINVAL, "%s: the store is not "
+		    "encrypted", s->root));
+	store_keystore_paths(s, primary, sizeof(primary), backup,
+	    sizeof(backup));
+	if (keystore_peek(primary, &info) != QS_OK)
+		kdf_params_default(&info.kdf);
+	if (newpass == NULL) {
+		newpass = s->pass;
+		newlen = s->passlen;
+	}
+	if ((rc = store_backup_dir_prepare(backup)) != QS_OK)
+		return (rc);
+	rc = keystore_save(s->ks, primary, backup, newpass, newlen, &info.kdf);
+	if (rc != QS_OK) {
+		if (qs_error_message()[0] == '\0')
+			qs_error_set(rc, "%s: saving the keystore failed: %s",
+			    primary, qs_strerror(rc));
+		return (rc);
+	}
+	if (newpass != s->pass) {
+		if ((copy = secmem_alloc(newlen + 1)) == NULL)
+			return (qs_error_set(QS_ENOMEM, "out of memory"));
+		memcpy(copy, newpass, newlen);
+		if (s->pass != NULL)
+			secmem_free(s->pass, s->passlen + 1);
+		s->pass = copy;
+		s->passlen = newlen;
+	}
+	return (QS_OK);
+}
+
+/**
+ * store_enable_encryption(s, mode, rotation_secs, backup, kdf, now):
+ * Turn a plain store into an encrypted one.
+ */
+int
+store_enable_encryption(struct store *s, int mode, uint64_t rotation_secs,
+    const char *backup, const struct kdf_params *kdf, int64_t now)
+{
+	struct keystore *ks = NULL;
+	struct store_config *cfg = NULL;
+	char primary[4096], bpath[4096];
+	int rc;
+
+	if (s->cfg.encrypted)
+		return (qs_error_set(QS_EEXIST, "%s: the store is already "
+		    "encrypted", s->root));
+	if (s->pass == NULL)
+		return (qs_error_set(QS_EINVAL, "no passphrase"));
+	if (backup != NULL)
+		snprintf(bpath, sizeof(bpath), "%s", backup);
+	else
+		store_default_keystore_backup(s->cfg.store_id, bpath,
+		    sizeof(bpath));
+	if (strlen(bpath) > CONFIG_PATH_MAX)
+		return (qs_error_set(QS_EINVAL, "%s: path too long", bpath));
+	if ((rc = keystore_create(s->cfg.store_id, mode, rotation_secs, now,
+	    &ks)) != QS_OK)
+		return (rc);
+	if ((rc = store_backup_dir_prepare(bpath)) != QS_OK)
+		goto done;
+	snprintf(primary, sizeof(primary), "%s/keystore", s->root);
+	/*
+	 * A keystore left by an earlier attempt that died before the config
+	 * changed protects nothing yet; it is simply replaced.
+	 */
+	if ((rc = keystore_save(ks, primary, bpath, s->pass, s->passlen, kdf))
+	    != QS_OK)
+		goto done;
+	if ((cfg = malloc(sizeof(*cfg))) == NULL) {
+		rc = qs_error_set(QS_ENOMEM, "out of memory");
+		goto done;
+	}
+	*cfg = s->cfg;
+	cfg->encrypted = 1;
+	snprintf(cfg->keystore_backup, sizeof(cfg->keystore_backup), "%s",
+	    bpath);
+	if ((rc = config_write(s->root, cfg)) != QS_OK)
+		goto done;
+	s->cfg = *cfg;
+	s->ks = ks;
+	ks = NULL;
+	gear_derive(keystore_gearkey(s->ks), s->gear);
+done:
+	free(cfg);
+	keystore_free(ks);
+	return (rc);
+}
+
+/**
+ * store_relock(s, lockmode, timeout_ms):
+ * Release the store lock, take it again in ${lockmode}, reopen the index.
+ */
+int
+store_relock(struct store *s, int lockmode, int timeout_ms)
+{
+	char path[4096];
+	int rc;
+
+	chunkindex_close(s->idx);
+	s->idx = NULL;
+	(void)flock(s->lock_fd, LOCK_UN);
+	if ((rc = lock_take(s, lockmode, timeout_ms)) != QS_OK)
+		return (rc);
+	if ((rc = path_join(path, sizeof(path), s->root, "index")) != QS_OK)
+		return (rc);
+	return (chunkindex_open(path, &s->idx));
 }

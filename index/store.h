@@ -22,6 +22,8 @@
 
 #include "format/config.h"
 
+struct kdf_params;
+
 struct chunkindex;
 struct keystore;
 struct store;
@@ -29,6 +31,8 @@ struct store;
 /* Lock modes: readers and put share; clean, rekey and encrypt exclude. */
 #define STORE_LOCK_SHARED	1
 #define STORE_LOCK_EXCLUSIVE	2
+/* Or'd into the lock mode: do not unlock the keystore (keystore repair). */
+#define STORE_OPEN_NOKEYS	0x100
 
 #define STORE_DEFAULT_ZSTD_LEVEL	3
 #define STORE_DEFAULT_CONTAINER_SIZE	(32U << 20)
@@ -87,6 +91,33 @@ int store_peek_encrypted(const char *, int *);
  */
 int store_open(const char *, int, int, const uint8_t *, size_t,
     struct store **);
+
+/**
+ * store_keystore_save(s, newpass, newlen):
+ * Save the store's keystore (primary, verified, then backup) under
+ * ${newpass}, or under the passphrase the store was opened with if
+ * ${newpass} is NULL.  The Argon2id parameters stay those of the primary.
+ */
+int store_keystore_save(struct store *, const uint8_t *, size_t);
+
+/**
+ * store_enable_encryption(s, mode, rotation_secs, backup, now):
+ * Turn a plain store (opened exclusively, with the new passphrase given
+ * to store_open) into an encrypted one: fresh chunk-id and gear secrets
+ * and a first content key in a new keystore (primary and backup ${backup},
+ * NULL for the default), then the config.  Irreversible.  Data written
+ * before stays readable with the config's plain keys until clean encrypts
+ * it.  QS_EEXIST if the store is already encrypted.
+ */
+int store_enable_encryption(struct store *, int, uint64_t, const char *,
+    const struct kdf_params *, int64_t);
+
+/**
+ * store_relock(s, lockmode, timeout_ms):
+ * Release the store lock and take it again in ${lockmode} (so long jobs
+ * can let others in between steps), then reopen the chunk index.
+ */
+int store_relock(struct store *, int, int);
 
 /**
  * store_close(s):
@@ -203,6 +234,13 @@ struct store_container_stats {
  * references any more are counted until clean removes them.
  */
 int store_container_stats(struct store *, struct store_container_stats *);
+
+/**
+ * store_backup_dir_prepare(backup):
+ * Create the missing directories leading to the file ${backup}, with mode
+ * 0700 (they hold a copy of the keystore).
+ */
+int store_backup_dir_prepare(const char *);
 
 /**
  * store_set_command(cmd):

@@ -30,6 +30,7 @@ struct manifest_writer {
 	uint8_t *body;			/* frame as written */
 	uint64_t chunk_count;
 	struct checksum_state stream_hash;
+	int replace;			/* commit may replace the file */
 };
 
 struct manifest_reader {
@@ -50,6 +51,9 @@ struct manifest_reader {
 	struct checksum_state stream_hash;
 	int done;
 };
+
+static int writer_new(struct store *, const char *, int, int,
+    struct manifest_writer **);
 
 /* A plain frame's check: BLAKE2b-256(AD || plaintext), first 16 bytes. */
 static void
@@ -110,6 +114,14 @@ int
 manifest_writer_new(struct store *s, const char *name,
     struct manifest_writer **mwp)
 {
+
+	return (writer_new(s, name, 0, 0, mwp));
+}
+
+static int
+writer_new(struct store *s, const char *name, int expired, int replace,
+    struct manifest_writer **mwp)
+{
 	struct manifest_writer *mw;
 	struct manifest_header h;
 	const uint8_t *idkey;
@@ -125,8 +137,10 @@ manifest_writer_new(struct store *s, const char *name,
 		rc = qs_error_set(QS_ENOMEM, "out of memory");
 		goto err;
 	}
+	mw->replace = replace;
 	store_write_keys(s, &mw->key_id, &mw->key, &idkey);
-	if ((rc = store_stream_path(s, name, 0, mw->path, sizeof(mw->path)))
+	if ((rc = store_stream_path(s, name, expired, mw->path,
+	    sizeof(mw->path)))
 	    != QS_OK)
 		goto err;
 	if ((rc = fileio_tmp_open(mw->path, 0644, &mw->tmp)) != QS_OK)
@@ -210,7 +224,7 @@ manifest_writer_commit(struct manifest_writer *mw,
 		goto err;
 	tmp = mw->tmp;
 	mw->tmp = NULL;
-	rc = fileio_tmp_commit(tmp, 1);
+	rc = fileio_tmp_commit(tmp, !mw->replace);
 	if (rc == QS_EEXIST)
 		qs_error_set(rc, "%s: a stream of this name already exists",
 		    mw->path);
@@ -474,4 +488,72 @@ manifest_reader_free(struct manifest_reader *mr)
 	free(mr->pt);
 	free(mr->body);
 	free(mr);
+}
+
+/**
+ * manifest_reseal(s, name, expired):
+ * Rewrite the manifest of ${name} under the store's current key, replacing
+ * the file atomically.  Every frame is checked on the way.
+ */
+int
+manifest_reseal(struct store *s, const char *name, int expired)
+{
+	struct manifest_reader *mr = NULL;
+	struct manifest_writer *mw = NULL;
+	struct manifest_summary *sum = NULL;
+	const uint8_t *id;
+	uint32_t raw_len;
+	uint64_t off;
+	int rc;
+
+	if ((rc = manifest_reader_open(s, name, expired, &mr)) != QS_OK)
+		return (rc);
+	if ((rc = writer_new(s, name, expired, 1, &mw)) != QS_OK)
+		goto done;
+	while ((rc = manifest_reader_next(mr, &id, &raw_len, &off)) == QS_OK)
+		if ((rc = manifest_writer_add(mw, id, raw_len)) != QS_OK)
+			goto done;
+	if (rc != 1)
+		goto done;
+	if ((sum = malloc(sizeof(*sum))) == NULL) {
+		rc = qs_error_set(QS_ENOMEM, "out of memory");
+		goto done;
+	}
+	*sum = *manifest_reader_summary(mr);
+	rc = manifest_writer_commit(mw, sum);
+	mw = NULL;
+done:
+	free(sum);
+	manifest_writer_free(mw);
+	manifest_reader_free(mr);
+	return (rc);
+}
+
+/**
+ * manifest_key_id(s, name, expired, key_id):
+ * Read only the header of a manifest and return the key it is sealed
+ * under (0: plain).
+ */
+int
+manifest_key_id(struct store *s, const char *name, int expired,
+    uint16_t *key_id)
+{
+	struct manifest_header h;
+	uint8_t hdr[MANIFEST_HEADER_SIZE];
+	char path[4096];
+	int fd, rc;
+
+	if ((rc = store_stream_path(s, name, expired, path, sizeof(path))) !=
+	    QS_OK)
+		return (rc);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return (qs_error_errno(path, "open"));
+	rc = fileio_pread_full(fd, hdr, sizeof(hdr), 0, path);
+	close(fd);
+	if (rc != QS_OK)
+		return (rc);
+	if ((rc = manifest_header_decode(hdr, sizeof(hdr), &h)) != QS_OK)
+		return (qs_error_set(rc, "%s: damaged manifest header", path));
+	*key_id = h.key_id;
+	return (QS_OK);
 }

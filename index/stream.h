@@ -82,4 +82,19 @@ int manifest_reader_next(struct manifest_reader *, const uint8_t **,
  */
 void manifest_reader_free(struct manifest_reader *);
 
+/**
+ * manifest_reseal(s, name, expired):
+ * Rewrite the manifest of ${name} (in expired/ if ${expired}) under the
+ * store's current key, checking every frame, and replace the file
+ * atomically.  The summary (name, times, sizes, stream hash) is unchanged.
+ */
+int manifest_reseal(struct store *, const char *, int);
+
+/**
+ * manifest_key_id(s, name, expired, key_id):
+ * Read only the header of a manifest and return the key id it is sealed
+ * under (0: plain).
+ */
+int manifest_key_id(struct store *, const char *, int, uint16_t *);
+
 #endif /* !QS_STREAM_H */

@@ -1,0 +1,38 @@
+#ifndef QS_REWRITE_H
+#define QS_REWRITE_H
+
+/*
+ * Moving live records out of a container into new ones (under the
+ * writer's key), then deleting the old container: the step shared by a key
+ * mode change (re-encrypt everything) and clean (drop dead records).
+ *
+ * Order, so that a crash at any point loses nothing: new containers are
+ * committed, then an index segment pointing at them (newer segments win),
+ * and only then is the old container unlinked.  A record is live if the
+ * index points at it and, when given, the keep callback agrees.
+ */
+
+#include <stdint.h>
+
+struct store;
+struct chunk_reader;
+struct container_writer;
+
+struct rewrite_stats {
+	uint64_t records_kept;
+	uint64_t records_dropped;
+	uint64_t bytes_in;		/* container file size */
+	uint64_t bytes_kept;		/* record bytes copied */
+};
+
+/**
+ * container_rewrite(s, container_id, r, cw, keep, ctx, st):
+ * Copy the live records of the container into ${cw} (re-sealed under its
+ * key; payloads are not recompressed), commit, publish their new index
+ * entries, and unlink the container.  ${keep} may be NULL.  Adds to ${st}.
+ */
+int container_rewrite(struct store *, uint64_t, struct chunk_reader *,
+    struct container_writer *, int (*)(void *, const uint8_t[32]), void *,
+    struct rewrite_stats *);
+
+#endif /* !QS_REWRITE_H */
