@@ -202,5 +202,7 @@ int cmd_encrypt(int, char **);
 int cmd_rekey(int, char **);
 int cmd_keystore(int, char **);
 int cmd_keys(int, char **);
+int cmd_clean(int, char **);
+int cmd_expire(int, char **);
 
 #endif /* !QS_CMD_H */

@@ -83,10 +83,10 @@ cmd_init(int argc, char **argv)
 				    "to 22, not \"%s\"", optarg));
 			break;
 		case OPT_AVG_CHUNK:
-			if (cmd_parse_size(optarg, &v) != 0 || v < 2048 ||
+			if (cmd_parse_size(optarg, &v) != 0 || v < 4096 ||
 			    v > (4U << 20) || (v & (v - 1)) != 0)
 				return (cmd_usage("init", "--avg-chunk must be "
-				    "a power of two from 2K to 4M, not \"%s\"",
+				    "a power of two from 4K to 4M, not \"%s\"",
 				    optarg));
 			o.chunk_avg = (uint32_t)v;
 			o.chunk_min = (uint32_t)(v / 4);

@@ -3,6 +3,9 @@
  * Dispatches to the subcommands; see cmd/cmd.h for the conventions.
  */
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +26,7 @@ static const struct cmd_def commands[] = {
 "\n"
 "Options:\n"
 "  --level N           zstd compression level, 1 to 22 (default 3)\n"
-"  --avg-chunk SIZE    average chunk size, a power of two from 2K to 4M\n"
+"  --avg-chunk SIZE    average chunk size, a power of two from 4K to 4M\n"
 "                      (default 64K; min is a quarter, max four times it)\n"
 "  --container-size SIZE  target container file size (default 32M)\n"
 "  --encrypt           encrypt the store (irreversible; asks for a new\n"
@@ -108,6 +111,43 @@ static const struct cmd_def commands[] = {
 "Options:\n"
 "  --json              one JSON object with the same fields\n"
 "  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --help              show this help\n" },
+	{ "expire", cmd_expire, "expire streams by age or count",
+"Usage: qsarc expire STORE [--keep-last N] [--older-than AGE] [options]\n"
+"\n"
+"Expire streams by rule, using the time each was put (never dates from the\n"
+"input).  With --keep-last N the N newest streams are kept; with\n"
+"--older-than AGE only streams put more than AGE ago are expired; with both,\n"
+"a stream is expired only if neither keeps it.  Space comes back at the next\n"
+"'qsarc clean'; until then 'qsarc unexpire' undoes it.  Exit 8 if nothing\n"
+"was expired.\n"
+"\n"
+"Options:\n"
+"  --keep-last N       keep the N newest streams\n"
+"  --older-than AGE    AGE like 90d, 12h, 2w, 30m or seconds\n"
+"  --prefix P          only streams whose names start with P\n"
+"  --dry-run           say what would be expired\n"
+"  --json              {\"dry_run\", \"expired\": [names]}\n"
+"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --help              show this help\n" },
+	{ "clean", cmd_clean, "reclaim space, encrypt old data, retire keys",
+"Usage: qsarc clean STORE [options]\n"
+"\n"
+"The batch job for cron.  In order: (1) reclaim the space of expired\n"
+"streams and of leftovers of killed commands: containers with no live\n"
+"chunk are deleted, containers with more dead bytes than the threshold are\n"
+"rewritten; (2) in an encrypted store, encrypt the data written before\n"
+"encryption was enabled, in batches that fit the free space; (3) retire the\n"
+"content keys that no longer protect anything, from both keystore copies\n"
+"(their data is gone for good).  Safe to kill at any time: the next run\n"
+"finishes the work.  Takes the store lock exclusively.\n"
+"\n"
+"Options:\n"
+"  --dry-run           say what a real run would do; change nothing\n"
+"  --max-duration D    stop at a safe point after D (like 2h); exit 7\n"
+"  --rewrite-threshold P  rewrite containers more than P%% dead (20)\n"
+"  --progress, --json, --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N\n"
 "  --help              show this help\n" },
 	{ "encrypt", cmd_encrypt, "turn on encryption for a store (irreversible)",
 "Usage: qsarc encrypt STORE [options]\n"
@@ -256,6 +296,18 @@ main(int argc, char **argv)
 {
 	const struct cmd_def *c;
 
+	struct rlimit nocore = { 0, 0 };
+
+	/*
+	 * Keys and passphrases live in this process's memory: never write
+	 * them into a core file, and keep other processes of the same user
+	 * from reading them through ptrace or /proc/PID/mem.
+	 */
+	(void)setrlimit(RLIMIT_CORE, &nocore);
+#ifndef __SANITIZE_ADDRESS__
+	/* (LeakSanitizer needs to ptrace the process at exit.) */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 	/* A reader that goes away is an error on write, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {

@@ -104,7 +104,7 @@ int
 config_decode(const uint8_t *buf, size_t len, struct store_config *c)
 {
 	struct config_header_disk h;
-	unsigned seen = 0;
+	unsigned seen = 0, known = 0;
 	size_t pos, end;
 	uint16_t tag, vlen;
 	const uint8_t *v;
@@ -128,6 +128,15 @@ config_decode(const uint8_t *buf, size_t len, struct store_config *c)
 		if (end - pos - 4 < vlen)
 			return (QS_ECORRUPT);
 		v = buf + pos + 4;
+		/* A known tag may appear once. */
+		if (tag == TAG_ENCRYPTION ||
+		    (tag >= TAG_STORE_ID && tag <= TAG_PLAIN_GEARKEY)) {
+			unsigned bit = 1U << (tag & 0x1f);
+
+			if (known & bit)
+				return (QS_ECORRUPT);
+			known |= bit;
+		}
 		switch (tag) {
 		case TAG_STORE_ID:
 			if (vlen != 16)
@@ -190,8 +199,10 @@ config_decode(const uint8_t *buf, size_t len, struct store_config *c)
 			break;
 		}
 	}
-	/* Both plain keys or neither; an id and chunking are required. */
-	if (seen != 3 || (c->has_plain_keys != 0 && c->has_plain_keys != 3))
+	/* Both plain keys or neither; the core fields are required. */
+	if (seen != 3 || !(known & (1U << TAG_CREATED)) ||
+	    !(known & (1U << TAG_ZSTD_LEVEL)) ||
+	    !(known & (1U << TAG_CONTAINER_SIZE)) || (c->has_plain_keys != 0 && c->has_plain_keys != 3))
 		return (QS_ECORRUPT);
 	c->has_plain_keys = (c->has_plain_keys == 3);
 	if (!c->has_plain_keys && !c->encrypted)

@@ -200,6 +200,36 @@ fileio_rename(const char *from, const char *to)
 }
 
 /**
+ * fileio_rename_noreplace(from, to):
+ * As fileio_rename, but fail with QS_EEXIST if ${to} exists.
+ */
+int
+fileio_rename_noreplace(const char *from, const char *to)
+{
+	int rc;
+
+	if ((rc = fileio_fault_point(FILEIO_OP_OTHER, to)) != QS_OK)
+		return (rc);
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) != 0) {
+		if (errno == EEXIST)
+			return (qs_error_set(QS_EEXIST, "%s: already exists",
+			    to));
+		if (errno != EINVAL && errno != ENOSYS)
+			return (qs_error_errno(to, "rename"));
+		/* No RENAME_NOREPLACE here: link then unlink. */
+		if (link(from, to) != 0) {
+			if (errno == EEXIST)
+				return (qs_error_set(QS_EEXIST,
+				    "%s: already exists", to));
+			return (qs_error_errno(to, "link"));
+		}
+		if (unlink(from) != 0)
+			return (qs_error_errno(from, "unlink"));
+	}
+	return (fsync_dir_of(to));
+}
+
+/**
  * fileio_unlink(path):
  * unlink(2) then fsync the directory (a mutation point).  A missing file is
  * not an error.
@@ -228,8 +258,9 @@ fileio_mkdir(const char *path, mode_t mode)
 {
 	struct stat st;
 
+	/* The new entry must survive a crash like any file we commit. */
 	if (mkdir(path, mode) == 0)
-		return (QS_OK);
+		return (fsync_dir_of(path));
 	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return (QS_OK);
 	return (qs_error_errno(path, "mkdir"));

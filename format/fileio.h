@@ -120,6 +120,13 @@ int fileio_fsync_dir(const char *);
 int fileio_rename(const char *, const char *);
 
 /**
+ * fileio_rename_noreplace(from, to):
+ * As fileio_rename, but fail with QS_EEXIST if ${to} exists (atomically
+ * where the file system supports it).
+ */
+int fileio_rename_noreplace(const char *, const char *);
+
+/**
  * fileio_unlink(path):
  * unlink(2) then fsync the directory (a mutation point).  A missing file is
  * not an error.

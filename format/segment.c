@@ -162,7 +162,8 @@ segment_entry_encode(uint8_t buf[SEGMENT_ENTRY_SIZE],
 
 /**
  * segment_entry_decode(buf, container_id, offset, length):
- * Read the location fields of the 48-byte entry at ${buf}.
+ * Read the location fields of the 48-byte entry at ${buf}; its id is the
+ * first SEGMENT_ID_SIZE bytes of ${buf}.
  */
 void
 segment_entry_decode(const uint8_t buf[SEGMENT_ENTRY_SIZE],

@@ -485,7 +485,13 @@ push_ptr(void ***arr, size_t *n, void *p)
  * chunkindex_open(dir, idx):
  * Map every segment file in the existing directory ${dir} (read-only,
  * MAP_SHARED) and validate its header and size; store a new handle in
- * ${idx}.  See chunkindex.h for the return codes.
+ * ${idx}.  Temporary files (".tmp-*") and names that are not segment names
+ * are ignored; segments made obsolete by a newer segment's base sequence
+ * number are not mapped (chunkindex_compact removes them).  Return QS_OK,
+ * QS_ENOENT if ${dir} does not exist, QS_ECORRUPT naming the file for a
+ * damaged segment (bad magic, non-zero reserved bytes, size not matching
+ * the header, name not matching the header), QS_EVERSION for an unknown
+ * version or flag, or QS_EIO / QS_ENOMEM.
  */
 int
 chunkindex_open(const char *dir, struct chunkindex **idxp)
@@ -583,8 +589,8 @@ err0:
 
 /**
  * chunkindex_close(idx):
- * Unmap the segments and free ${idx}, including entries still staged.
- * ${idx} may be NULL.
+ * Unmap the segments and free ${idx}, including entries still staged (they
+ * are lost).  ${idx} may be NULL.
  */
 void
 chunkindex_close(struct chunkindex *idx)
@@ -677,7 +683,9 @@ stage_find(const struct chunkindex *idx, const uint8_t *id)
 /**
  * chunkindex_stage(idx, id, loc):
  * Remember ${id} -> ${loc} in memory; it is visible to lookup at once and
- * replaces an earlier staged location of ${id}.
+ * replaces an earlier staged location of ${id}.  Return QS_OK, QS_EINVAL
+ * if ${loc} has length 0 or offset + length > 2^32, QS_ELIMIT beyond
+ * 2^32 - 2 staged entries, or QS_ENOMEM.
  */
 int
 chunkindex_stage(struct chunkindex *idx, const uint8_t id[32],
@@ -723,7 +731,10 @@ chunkindex_stage(struct chunkindex *idx, const uint8_t id[32],
 
 /**
  * chunkindex_staged_count(idx):
- * Return the number of staged (not yet flushed) entries.
+ * Return the number of staged (not yet flushed) entries.  Staged memory is
+ * 48 bytes per entry in an array grown by doubling, plus a 4-byte hash slot
+ * per 0.7 entries (also doubling): 56 MiB for 1M entries; a flush or
+ * foreach adds 8 bytes per entry while it runs.
  */
 size_t
 chunkindex_staged_count(const struct chunkindex *idx)
@@ -1231,8 +1242,10 @@ seq_take(struct chunkindex *idx, uint64_t *seq)
 
 /**
  * chunkindex_flush(idx):
- * Write the staged entries as one new segment, map it and clear the
- * stage.  Nothing staged: no-op.  On failure the stage is kept.
+ * Write the staged entries as one new segment (sorted; temporary file,
+ * fsync, rename, directory fsync), map it and clear the stage.  The caller
+ * guarantees the containers these entries point into are already durable.
+ * Nothing staged: no-op.  On failure the stage is kept.
  */
 int
 chunkindex_flush(struct chunkindex *idx)
@@ -1273,7 +1286,12 @@ err0:
 /**
  * chunkindex_compact(idx):
  * Remove obsolete segments, then merge segments while the newest group is
- * at least half the size of the next older segment.  See chunkindex.h.
+ * at least half the size (in entries) of the next older segment (see
+ * spec/index.md): the number of segments stays O(log n) and each entry is
+ * rewritten O(log n) times.  Each merged segment is written durably before
+ * its inputs are unlinked; a crash in between leaves duplicates, which are
+ * harmless.  Memory use does not depend on the segment sizes (three
+ * streaming passes over the mapped inputs).  Staged entries are untouched.
  */
 int
 chunkindex_compact(struct chunkindex *idx)
@@ -1348,8 +1366,11 @@ chunkindex_lookup(struct chunkindex *idx, const uint8_t id[32],
 /**
  * chunkindex_foreach(idx, cb, ctx):
  * Call ${cb}(${ctx}, id, loc) for every live entry, staged ones included,
- * in increasing id order, newest location only.  Return QS_OK, QS_ECORRUPT,
- * or the first non-zero value returned by ${cb}.
+ * in increasing id order; for an id present more than once only the newest
+ * location is passed.  A k-way merge over the mapped segments: memory grows
+ * only with the number of staged entries.  Return QS_OK, QS_ECORRUPT if a
+ * segment is not sorted, or the first non-zero value returned by ${cb}
+ * (which stops the iteration).
  */
 int
 chunkindex_foreach(struct chunkindex *idx,
@@ -1466,9 +1487,19 @@ err:
 
 /**
  * chunkindex_replace_all(idx, gen, ctx):
- * Replace the whole index by the entries ${gen} emits (strictly increasing
- * ids), as one new segment that makes every older segment obsolete; then
- * unlink the older segments.  See chunkindex.h.
+ * Call ${gen}(${ctx}, emit, emit_ctx) once; ${gen} calls emit(emit_ctx, id,
+ * loc) for each entry of the new index in strictly increasing id order and
+ * returns QS_OK or an error.  The entries become one new segment with a
+ * sequence number above all existing ones whose base sequence number makes
+ * every older segment obsolete; then the older segments are unlinked.
+ * Memory: a run buffer of chunkindex_set_run_entries() entries; longer
+ * inputs are written as runs (segments of their own) and merged.  The
+ * containers the entries point into must be durable before the call.  On
+ * failure the runs written so far are removed and the index is unchanged;
+ * after a crash the runs may remain, which is harmless (they are newer and
+ * point into durable containers).  Return QS_OK, QS_EINVAL if entries are
+ * staged, ids are out of order or a location is invalid (the error emit
+ * returned), ${gen}'s error, or an I/O error.
  */
 int
 chunkindex_replace_all(struct chunkindex *idx,
@@ -1542,8 +1573,10 @@ err:
 
 /**
  * chunkindex_count(idx):
- * Return the sum of the entry counts of the live segments (an upper bound
- * of the distinct ids; staged entries excluded).
+ * Return the sum of the entry counts of the live segments (staged entries
+ * excluded).  An id present in several segments is counted once per
+ * segment, so this is an upper bound of the distinct ids, exact when there
+ * is one segment (after replace_all) or no id was ever written twice.
  */
 uint64_t
 chunkindex_count(const struct chunkindex *idx)
@@ -1619,9 +1652,10 @@ seg_verify(struct seg *s)
 
 /**
  * chunkindex_verify(idx):
- * Re-read every live segment: order, entry sanity, Bloom filter and trailer
- * checksum.  Return QS_OK or QS_ECORRUPT naming the first bad file and
- * offset.
+ * Re-read every live segment: check that its entries are strictly sorted
+ * and sane (length non-zero, offset + length <= 2^32), that its Bloom
+ * filter holds every entry, and that its trailer checksum matches.  Return
+ * QS_OK or QS_ECORRUPT naming the first bad file and offset.
  */
 int
 chunkindex_verify(struct chunkindex *idx)
@@ -1643,8 +1677,9 @@ chunkindex_verify(struct chunkindex *idx)
 
 /**
  * chunkindex_set_run_entries(idx, n):
- * Set the number of entries chunkindex_replace_all buffers before writing
- * a run (default 1048576; minimum 1).
+ * Set the number of entries chunkindex_replace_all buffers in memory before
+ * writing a run (default 1048576, i.e. 48 MiB; minimum 1).  For tuning and
+ * tests.
  */
 void
 chunkindex_set_run_entries(struct chunkindex *idx, size_t n)

@@ -18,7 +18,7 @@
 
 #define DEFAULT_FLUSH_ENTRIES	(256U * 1024)
 #define PROGRESS_EVERY		(64ULL << 20)
-#define SLOT_MEMORY		(64U << 20)	/* raw bytes of all slots */
+#define SLOT_MEMORY		(16U << 20)	/* raw bytes of all slots */
 #define MAX_WORKERS		16
 
 enum slot_state {
@@ -429,13 +429,19 @@ store_put(struct store *s, const char *name, int fd,
 		return (rc);
 	if ((state = store_stream_state(s, name)) < 0)
 		return (state);
-	if (state != 0)
+	if (o != NULL && o->replace) {
+		if (state != 1)
+			return (qs_error_set(QS_ENOENT, "%s: no live stream "
+			    "named \"%s\" to replace", store_root(s), name));
+	} else if (state != 0)
 		return (qs_error_set(QS_EEXIST, "%s: a%s stream named \"%s\" "
 		    "already exists", store_root(s), state == 2 ?
 		    "n expired" : "", name));
 	if ((rc = ctx_init(&p, s, o)) != QS_OK)
 		goto done;
-	if ((rc = manifest_writer_new(s, name, &p.mw)) != QS_OK)
+	if ((rc = (o != NULL && o->replace) ?
+	    manifest_writer_replace(s, name, &p.mw) :
+	    manifest_writer_new(s, name, &p.mw)) != QS_OK)
 		goto done;
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -476,6 +482,10 @@ done:
 		qs_error_restore(&p.error);
 	}
 	if (rc != QS_OK)
+		goto out;
+
+	if (o != NULL && o->before_commit != NULL &&
+	    (rc = o->before_commit(o->before_commit_ctx)) != QS_OK)
 		goto out;
 
 	/* Data, then index, then the manifest. */

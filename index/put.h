@@ -32,6 +32,17 @@ struct put_opts {
 	void (*progress)(void *, const struct put_progress *);
 	void *progress_ctx;
 	uint64_t index_flush_entries;	/* 0: default (256 Ki entries) */
+	/*
+	 * Replace the existing live stream of that name instead of refusing
+	 * it (clean re-chunking data written before encryption).
+	 */
+	int replace;
+	/*
+	 * Called once the input has ended, before the manifest is committed;
+	 * a non-zero return abandons the put with that error.
+	 */
+	int (*before_commit)(void *);
+	void *before_commit_ctx;
 };
 
 struct put_result {

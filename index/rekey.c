@@ -193,8 +193,13 @@ reseal_manifests(struct store *s, uint16_t target, struct rekey_result *res)
 		if ((rc = store_list_streams(s, expired, &names, &n)) != QS_OK)
 			return (rc);
 		for (size_t i = 0; i < n && rc == QS_OK; i++) {
+			/*
+			 * An unencrypted manifest lists ids under the plain
+			 * id key; clean converts such streams whole.
+			 */
 			if ((rc = manifest_key_id(s, names[i], expired,
-			    &key_id)) != QS_OK || key_id == target)
+			    &key_id)) != QS_OK || key_id == target ||
+			    key_id == 0)
 				continue;
 			if ((rc = manifest_reseal(s, names[i], expired)) ==
 			    QS_OK)
@@ -274,7 +279,7 @@ store_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 		    lock_timeout_ms)) != QS_OK)
 			goto done;
 		if ((rc = container_rewrite(s, todo.ids[i], r, cw, NULL, NULL,
-		    &st)) != QS_OK) {
+		    NULL, &st)) != QS_OK) {
 			if (rc != QS_ENOENT)
 				goto done;
 			/* Gone meanwhile (clean): nothing to re-encrypt. */

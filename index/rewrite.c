@@ -41,9 +41,11 @@ collect(void *ctx, const struct scan_record *rec)
 int
 container_rewrite(struct store *s, uint64_t container_id,
     struct chunk_reader *r, struct container_writer *cw,
+    struct container_writer *cw_plain,
     int (*keep)(void *, const uint8_t[32]), void *kctx,
     struct rewrite_stats *st)
 {
+	struct container_writer *to;
 	struct chunkindex *idx = store_index(s);
 	struct rec_list l = { NULL, 0, 0 };
 	struct chunk_loc loc, nloc;
@@ -76,7 +78,10 @@ container_rewrite(struct store *s, uint64_t container_id,
 			st->records_dropped++;
 			continue;
 		}
-		if (rec->h.key_id == 0 && container_writer_key_id(cw) != 0) {
+		to = cw;
+		if (rec->h.key_id == 0 && container_writer_key_id(cw) != 0)
+			to = cw_plain;
+		if (to == NULL) {
 			rc = qs_error_set(QS_EINVAL, "%s: offset %llu: an "
 			    "unencrypted record cannot be moved under a key "
 			    "without new ids", path,
@@ -87,7 +92,7 @@ container_rewrite(struct store *s, uint64_t container_id,
 		    RECORD_MAX_RAW, &rawlen, &payload, &plen, &flags)) !=
 		    QS_OK)
 			goto done;
-		if ((rc = container_writer_append(cw, rec->h.chunk_id,
+		if ((rc = container_writer_append(to, rec->h.chunk_id,
 		    (uint32_t)rawlen, flags, payload, plen, &nloc)) != QS_OK)
 			goto done;
 		if ((rc = chunkindex_stage(idx, rec->h.chunk_id, &nloc)) !=
@@ -98,6 +103,8 @@ container_rewrite(struct store *s, uint64_t container_id,
 	}
 	/* New data durable, then the index, then the old file goes. */
 	if ((rc = container_writer_finish(cw)) != QS_OK ||
+	    (cw_plain != NULL &&
+	    (rc = container_writer_finish(cw_plain)) != QS_OK) ||
 	    (rc = chunkindex_flush(idx)) != QS_OK)
 		goto done;
 	if (stat(path, &sb) == 0)

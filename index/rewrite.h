@@ -26,13 +26,16 @@ struct rewrite_stats {
 };
 
 /**
- * container_rewrite(s, container_id, r, cw, keep, ctx, st):
+ * container_rewrite(s, container_id, r, cw, cw_plain, keep, ctx, st):
  * Copy the live records of the container into ${cw} (re-sealed under its
  * key; payloads are not recompressed), commit, publish their new index
- * entries, and unlink the container.  ${keep} may be NULL.  Adds to ${st}.
+ * entries, and unlink the container.  Unencrypted records go to
+ * ${cw_plain} instead (their ids are under the plain id key, so they
+ * cannot simply be sealed); if it is NULL they are an error.  ${keep} may
+ * be NULL.  Adds to ${st}.
  */
 int container_rewrite(struct store *, uint64_t, struct chunk_reader *,
-    struct container_writer *, int (*)(void *, const uint8_t[32]), void *,
-    struct rewrite_stats *);
+    struct container_writer *, struct container_writer *,
+    int (*)(void *, const uint8_t[32]), void *, struct rewrite_stats *);
 
 #endif /* !QS_REWRITE_H */

@@ -440,7 +440,8 @@ store_open(const char *root, int lockmode, int timeout_ms,
 	/* Read the config before locking: "not a store" beats "busy". */
 	if ((rc = config_read(root, &s->cfg)) != QS_OK)
 		goto err;
-	if ((rc = lock_take(s, lockmode, timeout_ms)) != QS_OK)
+	if (!(lockmode & STORE_OPEN_NOLOCK) &&
+	    (rc = lock_take(s, lockmode, timeout_ms)) != QS_OK)
 		goto err;
 	/* Re-read under the lock: an exclusive holder may have changed it. */
 	if ((rc = config_read(root, &s->cfg)) != QS_OK)
@@ -448,6 +449,14 @@ store_open(const char *root, int lockmode, int timeout_ms,
 	cp.min_size = s->cfg.chunk_min;
 	cp.avg_size = s->cfg.chunk_avg;
 	cp.max_size = s->cfg.chunk_max;
+	if (s->cfg.zstd_level < 1 || s->cfg.zstd_level > 22 ||
+	    s->cfg.container_size < (1U << 20) ||
+	    s->cfg.container_size > (1U << 30)) {
+		rc = qs_error_set(QS_ECORRUPT, "%s/config: compression level "
+		    "%d or container size %u out of range", root,
+		    s->cfg.zstd_level, s->cfg.container_size);
+		goto err;
+	}
 	if (chunker_params_check(&cp) != QS_OK) {
 		rc = qs_error_set(QS_ECORRUPT, "%s/config: invalid chunking "
 		    "parameters %u/%u/%u", root, cp.min_size, cp.avg_size,
@@ -764,11 +773,11 @@ stream_move(struct store *s, const char *name, int to_expired)
 	if (access(from, F_OK) != 0)
 		return (qs_error_set(QS_ENOENT, "%s: no %s stream named "
 		    "\"%s\"", s->root, to_expired ? "live" : "expired", name));
-	if (access(to, F_OK) == 0)
-		return (qs_error_set(QS_EEXIST, "%s: a%s stream named \"%s\" "
-		    "already exists", s->root, to_expired ? "n expired" :
-		    " live", name));
-	return (fileio_rename(from, to));
+	if ((rc = fileio_rename_noreplace(from, to)) == QS_EEXIST)
+		qs_error_set(QS_EEXIST, "%s: a%s stream named \"%s\" already "
+		    "exists", s->root, to_expired ? "n expired" : " live",
+		    name);
+	return (rc);
 }
 
 /**
@@ -1023,4 +1032,41 @@ store_relock(struct store *s, int lockmode, int timeout_ms)
 	if ((rc = path_join(path, sizeof(path), s->root, "index")) != QS_OK)
 		return (rc);
 	return (chunkindex_open(path, &s->idx));
+}
+
+/**
+ * store_drop_plain_keys(s):
+ * Remove the plain keys from the config of an encrypted store.
+ */
+int
+store_drop_plain_keys(struct store *s)
+{
+	struct store_config *cfg;
+	int rc;
+
+	if (!s->cfg.encrypted || !s->cfg.has_plain_keys)
+		return (QS_OK);
+	if ((cfg = malloc(sizeof(*cfg))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	*cfg = s->cfg;
+	cfg->has_plain_keys = 0;
+	memset(cfg->plain_idkey, 0, sizeof(cfg->plain_idkey));
+	memset(cfg->plain_gearkey, 0, sizeof(cfg->plain_gearkey));
+	if ((rc = config_write(s->root, cfg)) == QS_OK)
+		s->cfg = *cfg;
+	secmem_wipe(cfg, sizeof(*cfg));
+	free(cfg);
+	return (rc);
+}
+
+/**
+ * store_open_reader(s, copy):
+ * A second handle on the same store, sharing ${s}'s lock and keys.
+ */
+int
+store_open_reader(struct store *s, struct store **copy)
+{
+
+	return (store_open(s->root, STORE_LOCK_SHARED | STORE_OPEN_NOLOCK, 0,
+	    s->pass, s->passlen, copy));
 }

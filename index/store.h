@@ -33,6 +33,8 @@ struct store;
 #define STORE_LOCK_EXCLUSIVE	2
 /* Or'd into the lock mode: do not unlock the keystore (keystore repair). */
 #define STORE_OPEN_NOKEYS	0x100
+/* Internal (store_open_reader): the caller already holds the lock. */
+#define STORE_OPEN_NOLOCK	0x200
 
 #define STORE_DEFAULT_ZSTD_LEVEL	3
 #define STORE_DEFAULT_CONTAINER_SIZE	(32U << 20)
@@ -113,11 +115,27 @@ int store_enable_encryption(struct store *, int, uint64_t, const char *,
     const struct kdf_params *, int64_t);
 
 /**
+ * store_drop_plain_keys(s):
+ * Remove the plain id and gear keys from the config of an encrypted store
+ * once no unencrypted record or manifest is left (clean's last step of
+ * encrypting old data).
+ */
+int store_drop_plain_keys(struct store *);
+
+/**
  * store_relock(s, lockmode, timeout_ms):
  * Release the store lock and take it again in ${lockmode} (so long jobs
  * can let others in between steps), then reopen the chunk index.
  */
 int store_relock(struct store *, int, int);
+
+/**
+ * store_open_reader(s, copy):
+ * Open a second handle on the same store for reading in another thread,
+ * without taking the lock again (${s} holds it) and with the same keys.
+ * Close it with store_close before ${s}.
+ */
+int store_open_reader(struct store *, struct store **);
 
 /**
  * store_close(s):

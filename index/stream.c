@@ -118,6 +118,18 @@ manifest_writer_new(struct store *s, const char *name,
 	return (writer_new(s, name, 0, 0, mwp));
 }
 
+/**
+ * manifest_writer_replace(s, name, mw):
+ * Start a new manifest that will replace the live stream ${name}'s.
+ */
+int
+manifest_writer_replace(struct store *s, const char *name,
+    struct manifest_writer **mwp)
+{
+
+	return (writer_new(s, name, 0, 1, mwp));
+}
+
 static int
 writer_new(struct store *s, const char *name, int expired, int replace,
     struct manifest_writer **mwp)

@@ -30,6 +30,14 @@ int manifest_writer_new(struct store *, const char *,
     struct manifest_writer **);
 
 /**
+ * manifest_writer_replace(s, name, mw):
+ * Start a new manifest for the existing live stream ${name}; committing it
+ * replaces the old file atomically (for rewriting its references).
+ */
+int manifest_writer_replace(struct store *, const char *,
+    struct manifest_writer **);
+
+/**
  * manifest_writer_add(mw, id, raw_len):
  * Append a reference to chunk ${id} of ${raw_len} bytes.
  */
