@@ -381,6 +381,17 @@ cmd_open_store(const char *sub, const char *root, int lockmode,
 
 	if ((rc = store_peek_encrypted(root, &encrypted)) != QS_OK)
 		return (rc);
+	/*
+	 * Someone who can write the store but lacks the passphrase could
+	 * replace the config with a plain one; a job that brings a
+	 * passphrase expects encryption and must not write in the clear.
+	 */
+	if (!encrypted && (c->passphrase_file != NULL ||
+	    c->passphrase_fd >= 0 || getenv("QSARC_PASSPHRASE") != NULL))
+		return (qs_error_set(QS_EAUTH, "%s: a passphrase was given "
+		    "but the store is not encrypted; refusing, in case its "
+		    "config was replaced (drop the passphrase option for a "
+		    "plain store)", root));
 	if (encrypted && (rc = cmd_read_passphrase(sub, c->passphrase_file,
 	    c->passphrase_fd, "Passphrase: ", 0, &pass, &passlen)) != QS_OK)
 		return (rc);

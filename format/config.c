@@ -15,6 +15,7 @@ enum {
 	TAG_PLAIN_IDKEY = 0x0006,
 	TAG_PLAIN_GEARKEY = 0x0007,
 	TAG_ENCRYPTION = 0x8008,
+	TAG_MAC = 0x8009,
 	TAG_CRITICAL = 0x8000
 };
 
@@ -47,7 +48,7 @@ put_tlv(uint8_t *buf, size_t buflen, size_t *pos, uint16_t tag,
  */
 int
 config_encode(const struct store_config *c, uint8_t *buf, size_t buflen,
-    size_t *len)
+    size_t *len, size_t *mac_at)
 {
 	struct config_header_disk h;
 	uint8_t v[CONFIG_PATH_MAX + 1];
@@ -86,6 +87,12 @@ config_encode(const struct store_config *c, uint8_t *buf, size_t buflen,
 		return (QS_EINVAL);
 	memcpy(buf + pos, c->unknown, c->unknown_len);
 	pos += c->unknown_len;
+	*mac_at = 0;
+	if (c->encrypted) {
+		if (put_tlv(buf, buflen, &pos, TAG_MAC, c->mac, 32) != QS_OK)
+			return (QS_EINVAL);
+		*mac_at = pos - 32;
+	}
 
 	memcpy(h.magic, config_magic, 8);
 	le16enc(h.version, CONFIG_VERSION);
@@ -129,7 +136,7 @@ config_decode(const uint8_t *buf, size_t len, struct store_config *c)
 			return (QS_ECORRUPT);
 		v = buf + pos + 4;
 		/* A known tag may appear once. */
-		if (tag == TAG_ENCRYPTION ||
+		if (tag == TAG_ENCRYPTION || tag == TAG_MAC ||
 		    (tag >= TAG_STORE_ID && tag <= TAG_PLAIN_GEARKEY)) {
 			unsigned bit = 1U << (tag & 0x1f);
 
@@ -179,6 +186,13 @@ config_decode(const uint8_t *buf, size_t len, struct store_config *c)
 			memcpy(c->plain_gearkey, v, 32);
 			c->has_plain_keys |= 2;
 			break;
+		case TAG_MAC:
+			/* Always the last field: it covers all before it. */
+			if (vlen != 32 || pos + 4 + 32 != end)
+				return (QS_ECORRUPT);
+			memcpy(c->mac, v, 32);
+			c->mac_input_end = pos;
+			break;
 		case TAG_ENCRYPTION:
 			if (vlen < 1 || v[0] != 1 || vlen - 1 > CONFIG_PATH_MAX)
 				return (QS_EVERSION);
@@ -205,6 +219,8 @@ config_decode(const uint8_t *buf, size_t len, struct store_config *c)
 	    !(known & (1U << TAG_CONTAINER_SIZE)) || (c->has_plain_keys != 0 && c->has_plain_keys != 3))
 		return (QS_ECORRUPT);
 	c->has_plain_keys = (c->has_plain_keys == 3);
+	if (c->encrypted != ((known & (1U << (TAG_MAC & 0x1f))) != 0))
+		return (QS_ECORRUPT);
 	if (!c->has_plain_keys && !c->encrypted)
 		return (QS_ECORRUPT);
 	return (QS_OK);

@@ -33,20 +33,32 @@ struct store_config {
 	char keystore_backup[CONFIG_PATH_MAX + 1];
 	uint8_t unknown[CONFIG_UNKNOWN_MAX];	/* unknown TLVs, verbatim */
 	size_t unknown_len;
+	/*
+	 * Encrypted stores: a MAC under a key from the keystore over every
+	 * field before it (it is the last field), so that nobody without
+	 * the passphrase can turn encryption off or add plain keys.
+	 */
+	uint8_t mac[32];
+	size_t mac_input_end;	/* decode: offset where the MAC field starts */
 };
 
 /**
- * config_encode(c, buf, buflen, len):
+ * config_encode(c, buf, buflen, len, mac_at):
  * Encode ${c} (without the trailer) into ${buf}; return QS_OK and the
- * length in ${len}, or QS_EINVAL if it does not fit.
+ * length in ${len}, or QS_EINVAL if it does not fit.  For an encrypted
+ * store the last field is the MAC: ${mac_at} is the offset of its 32-byte
+ * value (which holds ${c}->mac; the caller computes the real one over
+ * ${buf}[CONFIG_HEADER_SIZE .. ${mac_at} - 4) and writes it there), else 0.
  */
-int config_encode(const struct store_config *, uint8_t *, size_t, size_t *);
+int config_encode(const struct store_config *, uint8_t *, size_t, size_t *,
+    size_t *);
 
 /**
  * config_decode(buf, len, c):
  * Parse a config body (without the trailer).  Return QS_OK, QS_ECORRUPT
- * (malformed, missing required field), or QS_EVERSION (unknown version,
- * flags or critical tag).
+ * (malformed, missing required field, an encrypted config without its MAC
+ * as the last field, or a plain one with a MAC), or QS_EVERSION (unknown
+ * version, flags or critical tag).  The MAC is not checked here.
  */
 int config_decode(const uint8_t *, size_t, struct store_config *);
 

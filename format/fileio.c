@@ -298,7 +298,7 @@ fileio_tmp_open(const char *final_path, mode_t mode, struct fileio_tmp **tmp)
 		snprintf(t->tmp_path, len, "%s/.tmp-%s-%ld-%08lx", dir, base,
 		    (long)getpid(), (unsigned long)random());
 		t->fd = open(t->tmp_path,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (t->fd >= 0 || errno != EEXIST)
 			break;
 	}

@@ -88,12 +88,13 @@ manifest_header_decode(const uint8_t *buf, size_t len,
 	if (!all_zero(d.reserved0, sizeof(d.reserved0)) ||
 	    !all_zero(d.reserved1, sizeof(d.reserved1)))
 		return (QS_ECORRUPT);
+	if (le64dec(d.frame_count) == 0 ||
+	    le64dec(d.summary_offset) < MANIFEST_HEADER_SIZE)
+		return (QS_ECORRUPT);
 	h->key_id = le16dec(d.key_id);
 	memcpy(h->store_id, d.store_id, 16);
 	h->summary_offset = le64dec(d.summary_offset);
 	h->frame_count = le64dec(d.frame_count);
-	if (h->frame_count == 0 || h->summary_offset < MANIFEST_HEADER_SIZE)
-		return (QS_ECORRUPT);
 	return (QS_OK);
 }
 
@@ -155,7 +156,8 @@ manifest_summary_encode(const struct manifest_summary *s, uint8_t *buf,
 	struct manifest_summary_disk d;
 	size_t name_len = strlen(s->name);
 
-	if (name_len > STREAM_NAME_MAX || buflen < sizeof(d) + name_len)
+	if (name_len == 0 || name_len > STREAM_NAME_MAX ||
+	    buflen < sizeof(d) + name_len)
 		return (QS_EINVAL);
 	memset(&d, 0, sizeof(d));
 	d.type = MANIFEST_FRAME_SUMMARY;
@@ -206,9 +208,15 @@ manifest_summary_decode(const uint8_t *pt, size_t len,
 	s->new_raw_bytes = le64dec(d.new_raw_bytes);
 	s->new_stored_bytes = le64dec(d.new_stored_bytes);
 	memcpy(s->stream_hash, d.stream_hash, 32);
-	s->features = 0;
+	if (memchr(pt + sizeof(d), '\0', name_len) != NULL)
+		return (QS_ECORRUPT);
 	memcpy(s->name, pt + sizeof(d), name_len);
 	s->name[name_len] = '\0';
+	if (stream_name_check(s->name) != QS_OK) {
+		qs_error_clear();
+		return (QS_ECORRUPT);
+	}
+	s->features = 0;
 	return (QS_OK);
 }
 

@@ -7,6 +7,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/checksum.h"
+#include "crypto/secmem.h"
 #include "crypto/chunkid.h"
 #include "format/fileio.h"
 #include "format/qs_err.h"
@@ -323,6 +324,8 @@ chunk_reader_free(struct chunk_reader *r)
 		return;
 	ZSTD_freeDCtx(r->dctx);
 	free(r->buf);
+	if (r->plain != NULL)
+		secmem_wipe(r->plain, RECORD_MAX_STORED);
 	free(r->plain);
 	free(r);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto/secmem.h"
 #include "format/fileio.h"
 #include "format/manifest.h"
 #include "format/qs_err.h"
@@ -234,8 +235,12 @@ done:
 		res->bytes_read = g->bytes_read;
 	}
 	manifest_reader_free(mr);
-	for (size_t i = 0; i < NSLOTS; i++)
+	for (size_t i = 0; i < NSLOTS; i++) {
+		if (g->slots[i].data != NULL)
+			secmem_wipe(g->slots[i].data,
+			    store_config(s)->chunk_max);
 		free(g->slots[i].data);
+	}
 	pthread_cond_destroy(&g->cv_work);
 	pthread_cond_destroy(&g->cv_done);
 	pthread_mutex_destroy(&g->mu);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "crypto/chunkid.h"
+#include "crypto/secmem.h"
 #include "format/manifest.h"
 #include "format/qs_err.h"
 #include "format/record.h"
@@ -48,6 +49,7 @@ struct put_ctx {
 	const uint8_t *idkey;
 	int level;
 	uint64_t flush_entries;
+	size_t chunk_max;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work;		/* workers: something to hash/compress */
@@ -300,7 +302,7 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 
 	store_gear_table(p->store, gear);
 	ch = chunker_new(&cp, gear);
-	memset(gear, 0, sizeof(gear));
+	secmem_wipe(gear, sizeof(gear));
 	if (ch == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	if ((buf = malloc(cap)) == NULL) {
@@ -349,6 +351,7 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 		o->progress(o->progress_ctx, &prog);
 	}
 done:
+	secmem_wipe(buf, cap);
 	free(buf);
 	chunker_free(ch);
 	return (rc);
@@ -373,6 +376,7 @@ ctx_init(struct put_ctx *p, struct store *s, const struct put_opts *o)
 	pthread_cond_init(&p->cv_work, NULL);
 	pthread_cond_init(&p->cv_commit, NULL);
 	pthread_cond_init(&p->cv_free, NULL);
+	p->chunk_max = cfg->chunk_max;
 	p->nslots = SLOT_MEMORY / cfg->chunk_max;
 	if (p->nslots < 8)
 		p->nslots = 8;
@@ -399,6 +403,9 @@ ctx_free(struct put_ctx *p)
 	manifest_writer_free(p->mw);
 	if (p->slots != NULL) {
 		for (size_t i = 0; i < p->nslots; i++) {
+			/* Plaintext of an encrypted store: wipe it. */
+			if (p->slots[i].data != NULL)
+				secmem_wipe(p->slots[i].data, p->chunk_max);
 			free(p->slots[i].data);
 			free(p->slots[i].cbuf);
 		}

@@ -106,27 +106,56 @@ store_default_keystore_backup(const uint8_t store_id[16], char *buf,
 	snprintf(buf, buflen, "%s/keys/%s.qsk", dir, hex);
 }
 
-/* Write the config: body, then BLAKE2b-256 of the body. */
+/*
+ * The MAC of an encrypted store's config: keyed BLAKE2b-256 over every
+ * field before the MAC field, under a key derived from the keystore's
+ * chunk-id secret (spec/CRYPTO.md, "Config MAC").
+ */
+static void
+config_mac(const uint8_t *idkey, const uint8_t *fields, size_t len,
+    uint8_t mac[32])
+{
+	static const char label[] = "qsarc-config-mac-key";
+	uint8_t mackey[32];
+
+	chunkid_compute(idkey, (const uint8_t *)label, sizeof(label) - 1,
+	    mackey);
+	chunkid_compute(mackey, fields, len, mac);
+	secmem_wipe(mackey, sizeof(mackey));
+}
+
+/*
+ * Write the config: fields (with the MAC of an encrypted store, computed
+ * with ${idkey}), then BLAKE2b-256 of all of it.
+ */
 static int
-config_write(const char *root, const struct store_config *cfg)
+config_write(const char *root, const struct store_config *cfg,
+    const uint8_t *idkey)
 {
 	uint8_t buf[CONFIG_MAX_SIZE];
 	char path[4096];
-	size_t len;
+	size_t len, mac_at;
 	int rc;
 
 	if ((rc = path_join(path, sizeof(path), root, "config")) != QS_OK)
 		return (rc);
-	if (config_encode(cfg, buf, sizeof(buf) - CONFIG_TRAILER_SIZE, &len)
-	    != QS_OK)
+	if (config_encode(cfg, buf, sizeof(buf) - CONFIG_TRAILER_SIZE, &len,
+	    &mac_at) != QS_OK)
 		return (qs_error_set(QS_EINVAL, "%s: config too large", path));
+	if (mac_at != 0) {
+		if (idkey == NULL)
+			return (qs_error_set(QS_EINVAL, "%s: no key for the "
+			    "config MAC", path));
+		config_mac(idkey, buf + CONFIG_HEADER_SIZE,
+		    mac_at - 4 - CONFIG_HEADER_SIZE, buf + mac_at);
+	}
 	checksum_blake2b256(buf, len, buf + len);
 	return (fileio_write_atomic(path, buf, len + CONFIG_TRAILER_SIZE,
 	    0644, 0));
 }
 
 static int
-config_read(const char *root, struct store_config *cfg)
+config_read(const char *root, struct store_config *cfg, uint8_t **raw)
 {
 	uint8_t sum[CHECKSUM_BYTES];
 	char path[4096];
@@ -171,6 +200,10 @@ config_read(const char *root, struct store_config *cfg)
 		    "version, flag or required field)", path);
 	else if (rc != QS_OK)
 		qs_error_set(rc, "%s: malformed config", path);
+	if (rc == QS_OK && raw != NULL) {
+		*raw = buf;
+		return (QS_OK);
+	}
 done:
 	free(buf);
 	return (rc);
@@ -188,7 +221,7 @@ store_peek_encrypted(const char *root, int *encrypted)
 
 	if ((cfg = malloc(sizeof(*cfg))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
-	if ((rc = config_read(root, cfg)) == QS_OK)
+	if ((rc = config_read(root, cfg, NULL)) == QS_OK)
 		*encrypted = cfg->encrypted;
 	free(cfg);
 	return (rc);
@@ -334,7 +367,7 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 		chunkid_random(cfg->plain_idkey, 32);
 		chunkid_random(cfg->plain_gearkey, 32);
 	}
-	rc = config_write(root, cfg);
+	rc = config_write(root, cfg, ks != NULL ? keystore_idkey(ks) : NULL);
 done:
 	keystore_free(ks);
 	free(cfg);
@@ -423,6 +456,8 @@ store_open(const char *root, int lockmode, int timeout_ms,
 	struct chunker_params cp;
 	struct store *s;
 	char path[4096], backup[4096];
+	uint8_t *raw = NULL;
+	uint8_t mac[32];
 	int rc;
 
 	if ((rc = secmem_init()) != QS_OK)
@@ -438,13 +473,13 @@ store_open(const char *root, int lockmode, int timeout_ms,
 		goto err;
 	}
 	/* Read the config before locking: "not a store" beats "busy". */
-	if ((rc = config_read(root, &s->cfg)) != QS_OK)
+	if ((rc = config_read(root, &s->cfg, &raw)) != QS_OK)
 		goto err;
 	if (!(lockmode & STORE_OPEN_NOLOCK) &&
 	    (rc = lock_take(s, lockmode, timeout_ms)) != QS_OK)
 		goto err;
 	/* Re-read under the lock: an exclusive holder may have changed it. */
-	if ((rc = config_read(root, &s->cfg)) != QS_OK)
+	if ((rc = config_read(root, &s->cfg, &raw)) != QS_OK)
 		goto err;
 	cp.min_size = s->cfg.chunk_min;
 	cp.avg_size = s->cfg.chunk_avg;
@@ -487,6 +522,16 @@ store_open(const char *root, int lockmode, int timeout_ms,
 			    "--from backup')", path, qs_strerror(rc), backup);
 		if (rc != QS_OK)
 			goto err;
+		/* Only the passphrase holder can have written this config. */
+		config_mac(keystore_idkey(s->ks), raw + CONFIG_HEADER_SIZE,
+		    s->cfg.mac_input_end - CONFIG_HEADER_SIZE, mac);
+		if (!chunkid_equal(mac, s->cfg.mac)) {
+			rc = qs_error_set(QS_EAUTH, "%s/config: the config "
+			    "does not authenticate with this store's keys "
+			    "(it was changed by someone without the "
+			    "passphrase)", root);
+			goto err;
+		}
 		gear_derive(keystore_gearkey(s->ks), s->gear);
 	} else if (s->cfg.has_plain_keys) {
 		gear_derive(s->cfg.plain_gearkey, s->gear);
@@ -503,10 +548,12 @@ store_open(const char *root, int lockmode, int timeout_ms,
 		goto err;
 	if ((rc = chunkindex_open(path, &s->idx)) != QS_OK)
 		goto err;
+	free(raw);
 	*sp = s;
 	return (QS_OK);
 
 err:
+	free(raw);
 	store_close(s);
 	return (rc);
 }
@@ -1002,7 +1049,7 @@ store_enable_encryption(struct store *s, int mode, uint64_t rotation_secs,
 	cfg->encrypted = 1;
 	snprintf(cfg->keystore_backup, sizeof(cfg->keystore_backup), "%s",
 	    bpath);
-	if ((rc = config_write(s->root, cfg)) != QS_OK)
+	if ((rc = config_write(s->root, cfg, keystore_idkey(ks))) != QS_OK)
 		goto done;
 	s->cfg = *cfg;
 	s->ks = ks;
@@ -1052,7 +1099,7 @@ store_drop_plain_keys(struct store *s)
 	cfg->has_plain_keys = 0;
 	memset(cfg->plain_idkey, 0, sizeof(cfg->plain_idkey));
 	memset(cfg->plain_gearkey, 0, sizeof(cfg->plain_gearkey));
-	if ((rc = config_write(s->root, cfg)) == QS_OK)
+	if ((rc = config_write(s->root, cfg, keystore_idkey(s->ks))) == QS_OK)
 		s->cfg = *cfg;
 	secmem_wipe(cfg, sizeof(*cfg));
 	free(cfg);

@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@ struct manifest_writer {
 	uint64_t chunk_count;
 	struct checksum_state stream_hash;
 	int replace;			/* commit may replace the file */
+	char name[STREAM_NAME_MAX + 1];
 };
 
 struct manifest_reader {
@@ -150,6 +152,7 @@ writer_new(struct store *s, const char *name, int expired, int replace,
 		goto err;
 	}
 	mw->replace = replace;
+	snprintf(mw->name, sizeof(mw->name), "%s", name);
 	store_write_keys(s, &mw->key_id, &mw->key, &idkey);
 	if ((rc = store_stream_path(s, name, expired, mw->path,
 	    sizeof(mw->path)))
@@ -215,6 +218,8 @@ manifest_writer_commit(struct manifest_writer *mw,
 
 	if ((rc = writer_flush_refs(mw)) != QS_OK)
 		goto err;
+	/* The name is the one the file is committed under. */
+	snprintf(summary->name, sizeof(summary->name), "%s", mw->name);
 	summary->chunk_count = mw->chunk_count;
 	checksum_final(&mw->stream_hash, summary->stream_hash);
 	if (manifest_summary_encode(summary, mw->pt, MANIFEST_FRAME_MAX, &len)
@@ -276,7 +281,7 @@ reader_frame(struct manifest_reader *mr, uint64_t off, uint64_t index,
 	uint32_t body_len;
 	int rc;
 
-	if (off + 4 > mr->file_size)
+	if (off > mr->file_size || mr->file_size - off < 4)
 		return (qs_error_set(QS_ECORRUPT, "%s: truncated: frame %llu "
 		    "at offset %llu is missing", mr->path,
 		    (unsigned long long)index, (unsigned long long)off));
@@ -284,7 +289,7 @@ reader_frame(struct manifest_reader *mr, uint64_t off, uint64_t index,
 	    QS_OK)
 		return (rc);
 	body_len = le32dec(lenbuf);
-	if (body_len > FRAME_BODY_MAX || off + 4 + body_len > mr->file_size)
+	if (body_len > FRAME_BODY_MAX || mr->file_size - off - 4 < body_len)
 		return (qs_error_set(QS_ECORRUPT, "%s: frame %llu at offset "
 		    "%llu: impossible length %u (file truncated or damaged)",
 		    mr->path, (unsigned long long)index,

@@ -1,0 +1,993 @@
+/*
+ * Tests for format/manifest.c: manifest header, frame AD, refs frames,
+ * summary frames and stream_name_check.  test_vectors rebuilds the two
+ * manifests of spec/vectors/records.hex (written by the independent Python
+ * implementation spec/vectors/gen_records.py), including the sealed and the
+ * check-summed frames, byte for byte.
+ *
+ * Tests named test_regression_* pin bugs that were found in the code under
+ * test and fixed; each fails on the code before its fix.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/aead.h"
+#include "crypto/checksum.h"
+#include "format/endian.h"
+#include "format/manifest.h"
+#include "format/qs_err.h"
+
+/* ---- spec/vectors hex reader -------------------------------------- */
+
+struct vfield {
+	char key[40];
+	char *val;		/* concatenated text of all lines of key */
+};
+
+struct vec {
+	char name[64];
+	char kind[40];
+	struct vfield f[64];
+	size_t nf;
+};
+
+static FILE *
+open_vector(const char *name)
+{
+	const char *dir = getenv("QSARC_SPEC_VECTORS");
+	char path[1024];
+	FILE *f;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "spec/vectors";
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "r")) == NULL)
+		fail_msg("cannot open %s (run from the repository root or set "
+		    "QSARC_SPEC_VECTORS)", path);
+	return (f);
+}
+
+static void
+vec_clear(struct vec *v)
+{
+
+	for (size_t i = 0; i < v->nf; i++)
+		free(v->f[i].val);
+	memset(v, 0, sizeof(*v));
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' ||
+	    e[-1] == '\t'))
+		*--e = '\0';
+	return (s);
+}
+
+/* Read the next vector; return 0 at the end of the file. */
+static int
+vec_next(FILE *f, struct vec *v)
+{
+	char line[4096];
+	char *s, *eq, *k, *val;
+	int in = 0;
+
+	vec_clear(v);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (strncmp(s, "vector ", 7) == 0) {
+			assert_int_equal(sscanf(s, "vector %63s %39s", v->name,
+			    v->kind), 2);
+			in = 1;
+			continue;
+		}
+		if (strcmp(s, "end") == 0) {
+			assert_true(in);
+			return (1);
+		}
+		assert_true(in);
+		assert_non_null(eq = strchr(s, '='));
+		*eq = '\0';
+		k = trim(s);
+		val = trim(eq + 1);
+		/* Consecutive lines of one key concatenate (not "ref"). */
+		if (v->nf > 0 && strcmp(v->f[v->nf - 1].key, k) == 0 &&
+		    strcmp(k, "ref") != 0) {
+			struct vfield *p = &v->f[v->nf - 1];
+			size_t ol = strlen(p->val);
+
+			assert_non_null(p->val = realloc(p->val,
+			    ol + strlen(val) + 1));
+			strcpy(p->val + ol, val);
+			continue;
+		}
+		assert_true(v->nf < sizeof(v->f) / sizeof(v->f[0]));
+		snprintf(v->f[v->nf].key, sizeof(v->f[0].key), "%s", k);
+		assert_non_null(v->f[v->nf].val = strdup(val));
+		v->nf++;
+	}
+	assert_false(in);
+	return (0);
+}
+
+static const char *
+vec_str(const struct vec *v, const char *key)
+{
+
+	for (size_t i = 0; i < v->nf; i++)
+		if (strcmp(v->f[i].key, key) == 0)
+			return (v->f[i].val);
+	fail_msg("vector %s: no field %s", v->name, key);
+	return (NULL);
+}
+
+static uint64_t
+vec_int(const struct vec *v, const char *key)
+{
+
+	return (strtoull(vec_str(v, key), NULL, 10));
+}
+
+static int
+hexval(char c)
+{
+
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	fail_msg("bad hex digit '%c'", c);
+	return (0);
+}
+
+/* Decode hex field ${key} into a new buffer (at least 1 byte allocated). */
+static uint8_t *
+vec_hex(const struct vec *v, const char *key, size_t *len)
+{
+	const char *s = vec_str(v, key);
+	size_t n = strlen(s);
+	uint8_t *b;
+
+	assert_int_equal(n % 2, 0);
+	assert_non_null(b = malloc(n / 2 + 1));
+	for (size_t i = 0; i < n / 2; i++)
+		b[i] = (uint8_t)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
+	*len = n / 2;
+	return (b);
+}
+
+/* Decode a hex field that must be exactly ${want} bytes into ${out}. */
+static void
+vec_fixed(const struct vec *v, const char *key, uint8_t *out, size_t want)
+{
+	size_t len;
+	uint8_t *b = vec_hex(v, key, &len);
+
+	if (len != want)
+		fail_msg("vector %s: %s is %zu bytes, expected %zu", v->name,
+		    key, len, want);
+	memcpy(out, b, want);
+	free(b);
+}
+
+/* ---- helpers ------------------------------------------------------- */
+
+static void
+fill_pattern(uint8_t *p, size_t len, uint8_t seed)
+{
+
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + 37 * i + (i >> 3));
+}
+
+static void
+sample_header(struct manifest_header *h)
+{
+
+	memset(h, 0, sizeof(*h));
+	h->key_id = 0xbeef;
+	fill_pattern(h->store_id, 16, 0x21);
+	h->summary_offset = 0x1122334455667788ULL;
+	h->frame_count = 0x0f0e0d0c0b0a0903ULL;
+}
+
+static void
+sample_summary(struct manifest_summary *s)
+{
+
+	memset(s, 0, sizeof(*s));
+	s->created = -987654321012LL;
+	s->length = 0x0102030405060708ULL;
+	s->chunk_count = 0x1112131415161718ULL;
+	s->new_chunks = 0x2122232425262728ULL;
+	s->new_raw_bytes = 0x3132333435363738ULL;
+	s->new_stored_bytes = 0x4142434445464748ULL;
+	fill_pattern(s->stream_hash, 32, 0x66);
+	s->features = 0;
+	snprintf(s->name, sizeof(s->name), "db01:pg_dump@2024-06-30T02.00");
+}
+
+static void
+check_summary_equal(const struct manifest_summary *a,
+    const struct manifest_summary *b)
+{
+
+	assert_true(a->created == b->created);
+	assert_true(a->length == b->length);
+	assert_true(a->chunk_count == b->chunk_count);
+	assert_true(a->new_chunks == b->new_chunks);
+	assert_true(a->new_raw_bytes == b->new_raw_bytes);
+	assert_true(a->new_stored_bytes == b->new_stored_bytes);
+	assert_memory_equal(a->stream_hash, b->stream_hash, 32);
+	assert_int_equal(a->features, b->features);
+	assert_string_equal(a->name, b->name);
+}
+
+/* ---- header ------------------------------------------------------- */
+
+static void
+test_header_roundtrip(void **state)
+{
+	struct manifest_header h, d;
+	uint8_t buf[MANIFEST_HEADER_SIZE + 4];
+
+	(void)state;
+	sample_header(&h);
+	memset(buf, 0xee, sizeof(buf));
+	manifest_header_encode(&h, buf);
+	for (size_t i = MANIFEST_HEADER_SIZE; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], 0xee);
+	assert_memory_equal(buf, "QSARCMAN", 8);
+	assert_int_equal(le16dec(buf + 8), MANIFEST_VERSION);
+	assert_int_equal(le16dec(buf + 10), 0);
+	assert_int_equal(le16dec(buf + 12), 0xbeef);
+	assert_int_equal(le16dec(buf + 14), 0);
+	assert_memory_equal(buf + 16, h.store_id, 16);
+	assert_true(le64dec(buf + 32) == h.summary_offset);
+	assert_true(le64dec(buf + 40) == h.frame_count);
+	for (size_t i = 48; i < 64; i++)
+		assert_int_equal(buf[i], 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(manifest_header_decode(buf, MANIFEST_HEADER_SIZE, &d),
+	    QS_OK);
+	assert_int_equal(d.key_id, h.key_id);
+	assert_memory_equal(d.store_id, h.store_id, 16);
+	assert_true(d.summary_offset == h.summary_offset);
+	assert_true(d.frame_count == h.frame_count);
+	/* The smallest legal values. */
+	h.key_id = 0;
+	h.summary_offset = MANIFEST_HEADER_SIZE;
+	h.frame_count = 1;
+	manifest_header_encode(&h, buf);
+	assert_int_equal(manifest_header_decode(buf, MANIFEST_HEADER_SIZE, &d),
+	    QS_OK);
+	assert_int_equal(d.key_id, 0);
+	assert_true(d.summary_offset == MANIFEST_HEADER_SIZE);
+	assert_true(d.frame_count == 1);
+}
+
+static void
+expect_header(const uint8_t *buf, size_t len, int want)
+{
+	struct manifest_header d, sentinel;
+
+	memset(&sentinel, 0xa5, sizeof(sentinel));
+	d = sentinel;
+	assert_int_equal(manifest_header_decode(buf, len, &d), want);
+	assert_memory_equal(&d, &sentinel, sizeof(d));
+}
+
+static void
+test_header_reject(void **state)
+{
+	struct manifest_header h;
+	uint8_t good[MANIFEST_HEADER_SIZE], buf[MANIFEST_HEADER_SIZE];
+	static const uint16_t versions[] = { 0, 2, 0x0100, 0xffff };
+
+	(void)state;
+	sample_header(&h);
+	manifest_header_encode(&h, good);
+	for (size_t len = 0; len < MANIFEST_HEADER_SIZE; len++)
+		expect_header(good, len, QS_ECORRUPT);
+	for (size_t i = 0; i < 8; i++) {
+		memcpy(buf, good, sizeof(buf));
+		buf[i] ^= 0x04;
+		expect_header(buf, sizeof(buf), QS_ECORRUPT);
+	}
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		memcpy(buf, good, sizeof(buf));
+		le16enc(buf + 8, versions[i]);
+		expect_header(buf, sizeof(buf), QS_EVERSION);
+	}
+	for (int bit = 0; bit < 16; bit++) {
+		memcpy(buf, good, sizeof(buf));
+		le16enc(buf + 10, (uint16_t)(1U << bit));
+		expect_header(buf, sizeof(buf), QS_EVERSION);
+	}
+	for (size_t i = 0; i < MANIFEST_HEADER_SIZE; i++) {
+		if (!(i == 14 || i == 15 || i >= 48))
+			continue;
+		memcpy(buf, good, sizeof(buf));
+		buf[i] = 0x10;
+		expect_header(buf, sizeof(buf), QS_ECORRUPT);
+	}
+}
+
+/* frame_count 0 and summary_offset < 64 are refused (value checks). */
+static void
+test_header_impossible_values(void **state)
+{
+	struct manifest_header h, d;
+	uint8_t buf[MANIFEST_HEADER_SIZE];
+
+	(void)state;
+	sample_header(&h);
+	h.frame_count = 0;
+	manifest_header_encode(&h, buf);
+	assert_int_equal(manifest_header_decode(buf, sizeof(buf), &d),
+	    QS_ECORRUPT);
+	sample_header(&h);
+	for (uint64_t off = 0; off < MANIFEST_HEADER_SIZE; off++) {
+		h.summary_offset = off;
+		manifest_header_encode(&h, buf);
+		assert_int_equal(manifest_header_decode(buf, sizeof(buf), &d),
+		    QS_ECORRUPT);
+	}
+}
+
+/*
+ * Bug: manifest_header_decode's contract says "${h} is untouched on
+ * failure", but for frame_count == 0 or summary_offset < 64 it fills ${h}
+ * before refusing.
+ */
+static void
+test_regression_header_untouched(void **state)
+{
+	struct manifest_header h;
+	uint8_t buf[MANIFEST_HEADER_SIZE];
+
+	(void)state;
+	sample_header(&h);
+	h.frame_count = 0;
+	manifest_header_encode(&h, buf);
+	expect_header(buf, sizeof(buf), QS_ECORRUPT);
+	sample_header(&h);
+	h.summary_offset = 8;
+	manifest_header_encode(&h, buf);
+	expect_header(buf, sizeof(buf), QS_ECORRUPT);
+}
+
+static void
+test_header_bitflips(void **state)
+{
+	struct manifest_header h, d;
+	uint8_t good[MANIFEST_HEADER_SIZE], buf[MANIFEST_HEADER_SIZE];
+	int rc;
+
+	(void)state;
+	sample_header(&h);
+	manifest_header_encode(&h, good);
+	for (size_t bit = 0; bit < 8 * sizeof(buf); bit++) {
+		size_t byte = bit / 8;
+
+		memcpy(buf, good, sizeof(buf));
+		buf[byte] ^= (uint8_t)(1U << (bit % 8));
+		rc = manifest_header_decode(buf, sizeof(buf), &d);
+		if ((byte >= 12 && byte < 14) || (byte >= 16 && byte < 48)) {
+			assert_int_equal(rc, QS_OK);
+			assert_true(d.key_id != h.key_id ||
+			    memcmp(d.store_id, h.store_id, 16) != 0 ||
+			    d.summary_offset != h.summary_offset ||
+			    d.frame_count != h.frame_count);
+		} else {
+			assert_int_not_equal(rc, QS_OK);
+		}
+	}
+}
+
+/* ---- frame AD ----------------------------------------------------- */
+
+static void
+test_frame_ad(void **state)
+{
+	struct manifest_header h;
+	uint8_t hdr[MANIFEST_HEADER_SIZE], ad[MANIFEST_FRAME_AD_SIZE + 4];
+	uint8_t ad2[MANIFEST_FRAME_AD_SIZE];
+
+	(void)state;
+	sample_header(&h);
+	manifest_header_encode(&h, hdr);
+	memset(ad, 0xee, sizeof(ad));
+	manifest_frame_ad(hdr, 0x0102030405060708ULL, 0, ad);
+	for (size_t i = MANIFEST_FRAME_AD_SIZE; i < sizeof(ad); i++)
+		assert_int_equal(ad[i], 0xee);
+	assert_memory_equal(ad, hdr, 32);
+	assert_true(le64dec(ad + 32) == 0x0102030405060708ULL);
+	assert_int_equal(ad[40], 0);
+	manifest_frame_ad(hdr, 0x0102030405060708ULL, 7, ad2);
+	assert_int_equal(ad2[40], 1);
+	assert_memory_equal(ad, ad2, 40);
+	/* Header bytes 32..63 (rewritten at commit) are not in the AD ... */
+	hdr[32] ^= 0xff;
+	hdr[47] ^= 0xff;
+	manifest_frame_ad(hdr, 0x0102030405060708ULL, 0, ad2);
+	assert_memory_equal(ad, ad2, MANIFEST_FRAME_AD_SIZE);
+	/* ... but the key id and the store id are. */
+	hdr[12] ^= 1;
+	manifest_frame_ad(hdr, 0x0102030405060708ULL, 0, ad2);
+	assert_memory_not_equal(ad, ad2, MANIFEST_FRAME_AD_SIZE);
+	hdr[12] ^= 1;
+	hdr[31] ^= 1;
+	manifest_frame_ad(hdr, 0x0102030405060708ULL, 0, ad2);
+	assert_memory_not_equal(ad, ad2, MANIFEST_FRAME_AD_SIZE);
+	hdr[31] ^= 1;
+	manifest_frame_ad(hdr, 0x0102030405060709ULL, 0, ad2);
+	assert_memory_not_equal(ad, ad2, MANIFEST_FRAME_AD_SIZE);
+}
+
+/* ---- refs frames --------------------------------------------------- */
+
+static void
+test_refs_roundtrip(void **state)
+{
+	static const uint32_t counts[] = { 1, 2, 3, 1000,
+	    MANIFEST_REFS_PER_FRAME };
+	uint8_t *pt;
+	uint32_t n;
+
+	(void)state;
+	assert_true(MANIFEST_REFS_HEADER + (size_t)MANIFEST_REFS_PER_FRAME *
+	    MANIFEST_REF_SIZE <= MANIFEST_FRAME_MAX);
+	assert_non_null(pt = malloc(MANIFEST_FRAME_MAX));
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		size_t len = MANIFEST_REFS_HEADER +
+		    (size_t)counts[i] * MANIFEST_REF_SIZE;
+
+		memset(pt, 0xcc, MANIFEST_FRAME_MAX);
+		manifest_refs_begin(pt, counts[i]);
+		assert_int_equal(pt[0], MANIFEST_FRAME_REFS);
+		assert_int_equal(pt[1] | pt[2] | pt[3], 0);
+		assert_int_equal(le32dec(pt + 4), counts[i]);
+		assert_int_equal(pt[8], 0xcc);	/* only 8 bytes written */
+		n = 0;
+		assert_int_equal(manifest_refs_decode(pt, len, &n), QS_OK);
+		assert_int_equal(n, counts[i]);
+		/* Any other length is refused. */
+		n = 77;
+		assert_int_equal(manifest_refs_decode(pt, len - 1, &n),
+		    QS_ECORRUPT);
+		if (len < MANIFEST_FRAME_MAX)
+			assert_int_equal(manifest_refs_decode(pt, len + 1, &n),
+			    QS_ECORRUPT);
+		assert_int_equal(manifest_refs_decode(pt,
+		    len - MANIFEST_REF_SIZE, &n), QS_ECORRUPT);
+		if (len + MANIFEST_REF_SIZE <= MANIFEST_FRAME_MAX)
+			assert_int_equal(manifest_refs_decode(pt,
+			    len + MANIFEST_REF_SIZE, &n), QS_ECORRUPT);
+		assert_int_equal(n, 77);
+	}
+	free(pt);
+}
+
+static void
+test_refs_reject(void **state)
+{
+	uint8_t pt[MANIFEST_REFS_HEADER + 3 * MANIFEST_REF_SIZE];
+	uint8_t buf[sizeof(pt)];
+	uint8_t *big;
+	uint32_t n = 55;
+
+	(void)state;
+	fill_pattern(pt, sizeof(pt), 1);
+	manifest_refs_begin(pt, 3);
+	for (size_t len = 0; len < MANIFEST_REFS_HEADER; len++)
+		assert_int_equal(manifest_refs_decode(pt, len, &n),
+		    QS_ECORRUPT);
+	/* Wrong type. */
+	for (unsigned t = 0; t < 256; t++) {
+		if (t == MANIFEST_FRAME_REFS)
+			continue;
+		memcpy(buf, pt, sizeof(buf));
+		buf[0] = (uint8_t)t;
+		assert_int_equal(manifest_refs_decode(buf, sizeof(buf), &n),
+		    QS_ECORRUPT);
+	}
+	/* Reserved bytes. */
+	for (size_t i = 1; i < 4; i++) {
+		memcpy(buf, pt, sizeof(buf));
+		buf[i] = 1;
+		assert_int_equal(manifest_refs_decode(buf, sizeof(buf), &n),
+		    QS_ECORRUPT);
+	}
+	/* A count of zero (an empty refs frame is never written). */
+	manifest_refs_begin(buf, 0);
+	assert_int_equal(manifest_refs_decode(buf, MANIFEST_REFS_HEADER, &n),
+	    QS_ECORRUPT);
+	/* Counts whose size would overflow 32 bits or exceed a frame. */
+	memcpy(buf, pt, sizeof(buf));
+	le32enc(buf + 4, 0xffffffffU);
+	assert_int_equal(manifest_refs_decode(buf, sizeof(buf), &n),
+	    QS_ECORRUPT);
+	assert_non_null(big = calloc(1, MANIFEST_FRAME_MAX + 64));
+	manifest_refs_begin(big, MANIFEST_REFS_PER_FRAME + 1);
+	assert_int_equal(manifest_refs_decode(big, MANIFEST_REFS_HEADER +
+	    (size_t)(MANIFEST_REFS_PER_FRAME + 1) * MANIFEST_REF_SIZE, &n),
+	    QS_ECORRUPT);
+	free(big);
+	assert_int_equal(n, 55);
+}
+
+/* ---- summary ------------------------------------------------------- */
+
+static void
+test_summary_roundtrip(void **state)
+{
+	struct manifest_summary s, d;
+	uint8_t buf[MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX + 8];
+	size_t len = 0, nl;
+
+	(void)state;
+	sample_summary(&s);
+	nl = strlen(s.name);
+	memset(buf, 0xee, sizeof(buf));
+	assert_int_equal(manifest_summary_encode(&s, buf, sizeof(buf), &len),
+	    QS_OK);
+	assert_int_equal(len, MANIFEST_SUMMARY_FIXED + nl);
+	assert_int_equal(buf[len], 0xee);
+	/* Layout. */
+	assert_int_equal(buf[0], MANIFEST_FRAME_SUMMARY);
+	assert_int_equal(buf[1] | buf[2] | buf[3] | buf[6] | buf[7], 0);
+	assert_int_equal(le16dec(buf + 4), nl);
+	assert_true((int64_t)le64dec(buf + 8) == s.created);
+	assert_true(le64dec(buf + 16) == s.length);
+	assert_true(le64dec(buf + 24) == s.chunk_count);
+	assert_true(le64dec(buf + 32) == s.new_chunks);
+	assert_true(le64dec(buf + 40) == s.new_raw_bytes);
+	assert_true(le64dec(buf + 48) == s.new_stored_bytes);
+	assert_memory_equal(buf + 56, s.stream_hash, 32);
+	assert_int_equal(le32dec(buf + 88), 0);
+	assert_int_equal(le32dec(buf + 92), 0);
+	assert_memory_equal(buf + 96, s.name, nl);
+	memset(&d, 0x5a, sizeof(d));
+	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_OK);
+	check_summary_equal(&s, &d);
+
+	/* The longest name, exactly fitting the buffer. */
+	memset(s.name, 'n', STREAM_NAME_MAX);
+	s.name[STREAM_NAME_MAX] = '\0';
+	assert_int_equal(manifest_summary_encode(&s, buf,
+	    MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX, &len), QS_OK);
+	assert_int_equal(len, MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX);
+	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_OK);
+	check_summary_equal(&s, &d);
+	/* One byte short of room. */
+	len = 12345;
+	assert_int_equal(manifest_summary_encode(&s, buf,
+	    MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX - 1, &len), QS_EINVAL);
+	assert_int_equal(len, 12345);
+}
+
+static void
+expect_summary(const uint8_t *buf, size_t len, int want)
+{
+	struct manifest_summary d;
+
+	memset(&d, 0x5a, sizeof(d));
+	assert_int_equal(manifest_summary_decode(buf, len, &d), want);
+}
+
+static void
+test_summary_reject(void **state)
+{
+	struct manifest_summary s;
+	uint8_t good[MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX + 8];
+	uint8_t buf[sizeof(good)];
+	size_t len;
+
+	(void)state;
+	sample_summary(&s);
+	assert_int_equal(manifest_summary_encode(&s, good, sizeof(good),
+	    &len), QS_OK);
+	for (size_t l = 0; l < len; l++)
+		expect_summary(good, l, QS_ECORRUPT);
+	expect_summary(good, len + 1, QS_ECORRUPT);
+	for (unsigned t = 0; t < 256; t++) {
+		if (t == MANIFEST_FRAME_SUMMARY)
+			continue;
+		memcpy(buf, good, len);
+		buf[0] = (uint8_t)t;
+		expect_summary(buf, len, QS_ECORRUPT);
+	}
+	for (size_t i = 0; i < MANIFEST_SUMMARY_FIXED; i++) {
+		if (!((i >= 1 && i < 4) || i == 6 || i == 7 || i >= 92))
+			continue;
+		memcpy(buf, good, len);
+		buf[i] = 0x40;
+		expect_summary(buf, len, QS_ECORRUPT);
+	}
+	/* name_len 0, too long, or disagreeing with the length. */
+	memcpy(buf, good, len);
+	le16enc(buf + 4, 0);
+	expect_summary(buf, MANIFEST_SUMMARY_FIXED, QS_ECORRUPT);
+	le16enc(buf + 4, STREAM_NAME_MAX + 1);
+	expect_summary(buf, MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX + 1,
+	    QS_ECORRUPT);
+	le16enc(buf + 4, 0xffff);
+	expect_summary(buf, len, QS_ECORRUPT);
+	memcpy(buf, good, len);
+	le16enc(buf + 4, (uint16_t)(le16dec(good + 4) - 1));
+	expect_summary(buf, len, QS_ECORRUPT);
+	/* Any feature bit: a newer writer. */
+	for (int bit = 0; bit < 32; bit++) {
+		memcpy(buf, good, len);
+		le32enc(buf + 88, 1U << bit);
+		expect_summary(buf, len, QS_EVERSION);
+	}
+}
+
+static void
+test_summary_bitflips(void **state)
+{
+	struct manifest_summary s, d;
+	uint8_t good[MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX];
+	uint8_t buf[sizeof(good)];
+	size_t len;
+	int rc;
+
+	(void)state;
+	sample_summary(&s);
+	assert_int_equal(manifest_summary_encode(&s, good, sizeof(good),
+	    &len), QS_OK);
+	for (size_t bit = 0; bit < 8 * len; bit++) {
+		size_t byte = bit / 8;
+
+		memcpy(buf, good, len);
+		buf[byte] ^= (uint8_t)(1U << (bit % 8));
+		rc = manifest_summary_decode(buf, len, &d);
+		if (byte >= 8 && byte < 88) {
+			assert_int_equal(rc, QS_OK);
+			assert_memory_not_equal(&d, &s, offsetof(
+			    struct manifest_summary, features));
+		} else if (byte >= MANIFEST_SUMMARY_FIXED) {
+			/* A name byte: accepted, the name differs. */
+			if (rc == QS_OK)
+				assert_string_not_equal(d.name, s.name);
+		} else {
+			assert_int_not_equal(rc, QS_OK);
+		}
+	}
+}
+
+/*
+ * Bug: manifest_summary_encode accepts an empty name (and returns QS_OK)
+ * although manifest_summary_decode refuses name_len == 0, so a writer can
+ * produce a manifest no reader accepts.
+ */
+static void
+test_regression_summary_empty_name(void **state)
+{
+	struct manifest_summary s;
+	uint8_t buf[MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX];
+	size_t len;
+
+	(void)state;
+	sample_summary(&s);
+	s.name[0] = '\0';
+	assert_int_equal(manifest_summary_encode(&s, buf, sizeof(buf), &len),
+	    QS_EINVAL);
+}
+
+/*
+ * Bug: manifest_summary_decode accepts a name that is not a valid stream
+ * name, including one with an embedded NUL, which it silently truncates:
+ * "ok\0evil" decodes as "ok".
+ */
+static void
+test_regression_summary_name_checked(void **state)
+{
+	struct manifest_summary s, d;
+	uint8_t buf[MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX];
+	size_t len;
+
+	(void)state;
+	sample_summary(&s);
+	snprintf(s.name, sizeof(s.name), "ok-evil");
+	assert_int_equal(manifest_summary_encode(&s, buf, sizeof(buf), &len),
+	    QS_OK);
+	buf[MANIFEST_SUMMARY_FIXED + 2] = '\0';
+	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_ECORRUPT);
+	buf[MANIFEST_SUMMARY_FIXED + 2] = '/';
+	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_ECORRUPT);
+}
+
+/* ---- stream names -------------------------------------------------- */
+
+static void
+test_stream_name_check(void **state)
+{
+	static const char *good[] = { "a", "Z", "0", "x.", "a-", "a.b",
+	    "A-b_c.d+e@f:g=h,i~j", "host1:etc", "2024-01-01T00:00:00Z",
+	    "a..b", "_", "+", "@", "~x", "x~" };
+	static const struct {
+		const char *name;
+		const char *why;
+	} bad[] = {
+		{ "", "empty" },
+		{ ".", "must not start with '.'" },
+		{ "..", "must not start with '.'" },
+		{ ".tmp-x", "must not start with '.'" },
+		{ "-rf", "must not start with '-'" },
+		{ "a/b", "must not contain '/'" },
+		{ "a b", "0x20" },
+		{ "a\tb", "0x09" },
+		{ "caf\xc3\xa9", "0xc3" },
+		{ "a*", "0x2a" },
+		{ "a\\b", "0x5c" },
+		{ "a\"b", "0x22" },
+		{ "a\x7f", "0x7f" },
+		{ "a\n", "0x0a" },
+	};
+	char name[STREAM_NAME_MAX + 2];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (stream_name_check(good[i]) != QS_OK)
+			fail_msg("\"%s\" refused: %s", good[i],
+			    qs_error_message());
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		qs_error_clear();
+		assert_int_equal(stream_name_check(bad[i].name), QS_EINVAL);
+		if (strstr(qs_error_message(), bad[i].why) == NULL)
+			fail_msg("\"%s\": detail \"%s\" lacks \"%s\"",
+			    bad[i].name, qs_error_message(), bad[i].why);
+	}
+	/* Every byte value in the middle of a name. */
+	for (unsigned c = 1; c < 256; c++) {
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || (c != 0 &&
+		    strchr("._+@:=,~-", (int)c) != NULL);
+
+		snprintf(name, sizeof(name), "x%cy", (char)c);
+		assert_int_equal(stream_name_check(name),
+		    ok ? QS_OK : QS_EINVAL);
+	}
+	/* Length limits. */
+	memset(name, 'k', STREAM_NAME_MAX);
+	name[STREAM_NAME_MAX] = '\0';
+	assert_int_equal(stream_name_check(name), QS_OK);
+	name[STREAM_NAME_MAX] = 'k';
+	name[STREAM_NAME_MAX + 1] = '\0';
+	assert_int_equal(stream_name_check(name), QS_EINVAL);
+	assert_non_null(strstr(qs_error_message(), "at most 200"));
+}
+
+/* ---- spec/vectors/records.hex --------------------------------------- */
+
+/* Seal or check-sum one frame like index/stream.c, into ${out}. */
+static size_t
+build_frame(const uint8_t *key, const uint8_t *nonce, const uint8_t *ad,
+    const uint8_t *pt, size_t len, uint8_t *out)
+{
+	struct checksum_state st;
+	uint8_t sum[CHECKSUM_BYTES];
+	size_t body;
+
+	if (key != NULL) {
+		memcpy(out + 4, nonce, AEAD_NONCEBYTES);
+		aead_seal(key, nonce, ad, MANIFEST_FRAME_AD_SIZE, pt, len,
+		    out + 4 + AEAD_NONCEBYTES);
+		body = AEAD_NONCEBYTES + len + AEAD_TAGBYTES;
+	} else {
+		memcpy(out + 4, pt, len);
+		checksum_init(&st);
+		checksum_update(&st, ad, MANIFEST_FRAME_AD_SIZE);
+		checksum_update(&st, pt, len);
+		checksum_final(&st, sum);
+		memcpy(out + 4 + len, sum, 16);
+		body = len + 16;
+	}
+	le32enc(out, (uint32_t)body);
+	return (4 + body);
+}
+
+static void
+check_manifest_vector(const struct vec *v)
+{
+	struct manifest_header h, hd;
+	struct manifest_summary s, sd;
+	struct checksum_state st;
+	uint8_t key[32], n0[24], n1[24], want_hash[32];
+	uint8_t hdr[MANIFEST_HEADER_SIZE], ad0[MANIFEST_FRAME_AD_SIZE];
+	uint8_t ad1[MANIFEST_FRAME_AD_SIZE], want_ad[MANIFEST_FRAME_AD_SIZE];
+	uint8_t rpt[MANIFEST_REFS_HEADER + 16 * MANIFEST_REF_SIZE];
+	uint8_t spt[MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX];
+	uint8_t file[4096], *want, *tmp;
+	size_t wantlen, len, slen, f0len, f1len, keylen, namelen;
+	uint32_t nrefs = 0, count;
+	int sealed;
+
+	tmp = vec_hex(v, "content_key", &keylen);
+	sealed = keylen != 0;
+	if (sealed) {
+		assert_int_equal(keylen, 32);
+		memcpy(key, tmp, 32);
+		vec_fixed(v, "nonce0", n0, 24);
+		vec_fixed(v, "nonce1", n1, 24);
+	}
+	free(tmp);
+
+	/* Refs plaintext and the stream hash. */
+	checksum_init(&st);
+	for (size_t i = 0; i < v->nf; i++) {
+		uint8_t *ref;
+		unsigned long raw;
+		char idhex[65];
+
+		if (strcmp(v->f[i].key, "ref") != 0)
+			continue;
+		assert_true(nrefs < 16);
+		assert_int_equal(sscanf(v->f[i].val, "%64s %lu", idhex, &raw),
+		    2);
+		ref = rpt + MANIFEST_REFS_HEADER + nrefs * MANIFEST_REF_SIZE;
+		for (size_t j = 0; j < 32; j++)
+			ref[j] = (uint8_t)(hexval(idhex[2 * j]) << 4 |
+			    hexval(idhex[2 * j + 1]));
+		le32enc(ref + 32, (uint32_t)raw);
+		checksum_update(&st, ref, MANIFEST_REF_SIZE);
+		nrefs++;
+	}
+	assert_true(nrefs > 0);
+	manifest_refs_begin(rpt, nrefs);
+	len = MANIFEST_REFS_HEADER + nrefs * MANIFEST_REF_SIZE;
+	want = vec_hex(v, "refs_plaintext", &wantlen);
+	assert_int_equal(wantlen, len);
+	assert_memory_equal(rpt, want, len);
+	free(want);
+	assert_int_equal(manifest_refs_decode(rpt, len, &count), QS_OK);
+	assert_int_equal(count, nrefs);
+
+	/* Summary plaintext. */
+	memset(&s, 0, sizeof(s));
+	s.created = (int64_t)vec_int(v, "created");
+	s.length = vec_int(v, "length");
+	s.chunk_count = vec_int(v, "chunk_count");
+	s.new_chunks = vec_int(v, "new_chunks");
+	s.new_raw_bytes = vec_int(v, "new_raw_bytes");
+	s.new_stored_bytes = vec_int(v, "new_stored_bytes");
+	checksum_final(&st, s.stream_hash);
+	vec_fixed(v, "stream_hash", want_hash, 32);
+	assert_memory_equal(s.stream_hash, want_hash, 32);
+	tmp = vec_hex(v, "stream_name", &namelen);
+	assert_true(namelen <= STREAM_NAME_MAX);
+	memcpy(s.name, tmp, namelen);
+	free(tmp);
+	assert_int_equal(stream_name_check(s.name), QS_OK);
+	assert_int_equal(manifest_summary_encode(&s, spt, sizeof(spt), &slen),
+	    QS_OK);
+	want = vec_hex(v, "summary_plaintext", &wantlen);
+	assert_int_equal(wantlen, slen);
+	assert_memory_equal(spt, want, slen);
+	free(want);
+	assert_int_equal(manifest_summary_decode(spt, slen, &sd), QS_OK);
+	check_summary_equal(&s, &sd);
+
+	/* Header and frames. */
+	memset(&h, 0, sizeof(h));
+	h.key_id = (uint16_t)vec_int(v, "key_id");
+	assert_int_equal(h.key_id != 0, sealed);
+	vec_fixed(v, "store_id", h.store_id, 16);
+	h.summary_offset = MANIFEST_HEADER_SIZE;	/* fixed up below */
+	h.frame_count = 2;
+	manifest_header_encode(&h, hdr);
+	manifest_frame_ad(hdr, 0, 0, ad0);
+	manifest_frame_ad(hdr, 1, 1, ad1);
+	vec_fixed(v, "frame0_ad", want_ad, sizeof(want_ad));
+	assert_memory_equal(ad0, want_ad, sizeof(ad0));
+	vec_fixed(v, "frame1_ad", want_ad, sizeof(want_ad));
+	assert_memory_equal(ad1, want_ad, sizeof(ad1));
+	f0len = build_frame(sealed ? key : NULL, n0, ad0, rpt, len,
+	    file + MANIFEST_HEADER_SIZE);
+	f1len = build_frame(sealed ? key : NULL, n1, ad1, spt, slen,
+	    file + MANIFEST_HEADER_SIZE + f0len);
+	want = vec_hex(v, "frame0", &wantlen);
+	assert_int_equal(wantlen, f0len);
+	assert_memory_equal(file + MANIFEST_HEADER_SIZE, want, f0len);
+	free(want);
+	want = vec_hex(v, "frame1", &wantlen);
+	assert_int_equal(wantlen, f1len);
+	assert_memory_equal(file + MANIFEST_HEADER_SIZE + f0len, want, f1len);
+	free(want);
+	h.summary_offset = MANIFEST_HEADER_SIZE + f0len;
+	manifest_header_encode(&h, file);
+	want = vec_hex(v, "header", &wantlen);
+	assert_int_equal(wantlen, MANIFEST_HEADER_SIZE);
+	assert_memory_equal(file, want, MANIFEST_HEADER_SIZE);
+	free(want);
+	assert_int_equal(manifest_header_decode(file, MANIFEST_HEADER_SIZE,
+	    &hd), QS_OK);
+	assert_true(hd.summary_offset == h.summary_offset);
+	want = vec_hex(v, "file", &wantlen);
+	assert_int_equal(wantlen, MANIFEST_HEADER_SIZE + f0len + f1len);
+	if (memcmp(file, want, wantlen) != 0)
+		fail_msg("vector %s: manifest bytes differ", v->name);
+	/* The sealed refs frame opens with the vector's own bytes. */
+	if (sealed) {
+		uint8_t out[sizeof(rpt)];
+
+		assert_int_equal(aead_open(key, want + MANIFEST_HEADER_SIZE + 4,
+		    ad0, sizeof(ad0), want + MANIFEST_HEADER_SIZE + 4 + 24,
+		    f0len - 4 - 24, out), QS_OK);
+		assert_memory_equal(out, rpt, len);
+		/* As frame 1 (swapped order) it does not. */
+		assert_int_equal(aead_open(key, want + MANIFEST_HEADER_SIZE + 4,
+		    ad1, sizeof(ad1), want + MANIFEST_HEADER_SIZE + 4 + 24,
+		    f0len - 4 - 24, out), QS_EAUTH);
+	}
+	free(want);
+}
+
+static void
+test_vectors(void **state)
+{
+	FILE *f = open_vector("records.hex");
+	struct vec *v;
+	int sealed = 0, plain = 0;
+
+	(void)state;
+	assert_non_null(v = calloc(1, sizeof(*v)));
+	while (vec_next(f, v)) {
+		if (strcmp(v->kind, "manifest") != 0)
+			continue;
+		check_manifest_vector(v);
+		if (vec_int(v, "key_id") != 0)
+			sealed++;
+		else
+			plain++;
+	}
+	vec_clear(v);
+	free(v);
+	fclose(f);
+	assert_true(sealed >= 1 && plain >= 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header_roundtrip),
+		cmocka_unit_test(test_header_reject),
+		cmocka_unit_test(test_header_impossible_values),
+		cmocka_unit_test(test_regression_header_untouched),
+		cmocka_unit_test(test_header_bitflips),
+		cmocka_unit_test(test_frame_ad),
+		cmocka_unit_test(test_refs_roundtrip),
+		cmocka_unit_test(test_refs_reject),
+		cmocka_unit_test(test_summary_roundtrip),
+		cmocka_unit_test(test_summary_reject),
+		cmocka_unit_test(test_summary_bitflips),
+		cmocka_unit_test(test_regression_summary_empty_name),
+		cmocka_unit_test(test_regression_summary_name_checked),
+		cmocka_unit_test(test_stream_name_check),
+		cmocka_unit_test(test_vectors),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
