@@ -137,6 +137,12 @@ int cmd_open_store(const char *, const char *, int,
     const struct cmd_common *, struct store **);
 
 /**
+ * cmd_passphrase_hint(c):
+ * Append "(passphrase read from SOURCE)" to the recorded error detail.
+ */
+void cmd_passphrase_hint(const struct cmd_common *);
+
+/**
  * cmd_read_passphrase(sub, c, prompt, confirm, pass, passlen):
  * Read a passphrase from --passphrase-file, --passphrase-fd,
  * QSARC_PASSPHRASE or the terminal (asked twice if ${confirm}), in that

@@ -258,7 +258,7 @@ read_pass_tty(const char *prompt, uint8_t *buf, size_t *len)
 	ssize_t n;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
-		return (qs_error_set(QS_EINVAL, "the store is encrypted and "
+		return (qs_error_set(QS_EPASS, "the store is encrypted and "
 		    "no passphrase was given: use --passphrase-file, "
 		    "--passphrase-fd or QSARC_PASSPHRASE (no terminal to "
 		    "ask on)"));
@@ -368,6 +368,22 @@ err:
 }
 
 /**
+ * cmd_passphrase_hint(c):
+ * Add to the recorded error where the passphrase was read from.
+ */
+void
+cmd_passphrase_hint(const struct cmd_common *c)
+{
+	const char *from = c->passphrase_file ? c->passphrase_file :
+	    c->passphrase_fd >= 0 ? "--passphrase-fd" :
+	    getenv("QSARC_PASSPHRASE") ? "QSARC_PASSPHRASE" : "the terminal";
+	char msg[QS_ERROR_MSG_MAX];
+
+	snprintf(msg, sizeof(msg), "%s", qs_error_message());
+	qs_error_set(QS_EPASS, "%s (passphrase read from %s)", msg, from);
+}
+
+/**
  * cmd_open_store(sub, root, lockmode, c, s):
  * Open the store, reading the passphrase first if it is encrypted.
  */
@@ -397,17 +413,8 @@ cmd_open_store(const char *sub, const char *root, int lockmode,
 		return (rc);
 	rc = store_open(root, lockmode, c->lock_timeout * 1000, pass, passlen,
 	    s);
-	if (rc == QS_EPASS) {
-		const char *from = c->passphrase_file ? c->passphrase_file :
-		    c->passphrase_fd >= 0 ? "--passphrase-fd" :
-		    getenv("QSARC_PASSPHRASE") ? "QSARC_PASSPHRASE" :
-		    "the terminal";
-		char msg[QS_ERROR_MSG_MAX];
-
-		snprintf(msg, sizeof(msg), "%s", qs_error_message());
-		qs_error_set(QS_EPASS, "%s (passphrase read from %s)", msg,
-		    from);
-	}
+	if (rc == QS_EPASS)
+		cmd_passphrase_hint(c);
 	cmd_free_passphrase(pass, passlen);
 	return (rc);
 }

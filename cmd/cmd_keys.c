@@ -206,7 +206,7 @@ cmd_rekey(int argc, char **argv)
 	uint8_t *newpass = NULL;
 	size_t newlen = 0;
 	uint64_t rotation = 0;
-	int newfd = -1, change_pass = 0, mode = 0, rotated;
+	int newfd = -1, change_pass = 0, mode = 0, rotated, synced;
 	int opt, r, rc, status = EXIT_OK;
 	char when[64];
 
@@ -260,6 +260,11 @@ cmd_rekey(int argc, char **argv)
 		    "(see 'qsarc encrypt')", argv[optind]);
 		goto fail;
 	}
+	if ((rc = store_keystore_sync_backup(s, &synced)) != QS_OK)
+		goto fail;
+	if (synced)
+		fprintf(stderr, "qsarc: rekey: the backup keystore copy was "
+		    "missing or behind the primary; rewrote both\n");
 	if (change_pass) {
 		if ((rc = cmd_read_passphrase("rekey", newfile, newfd,
 		    "New passphrase: ", 1, &newpass, &newlen)) != QS_OK)
@@ -432,13 +437,20 @@ cmd_keystore(int argc, char **argv)
 				    "is usable\n");
 			if (status == EXIT_OK)
 				status = EXIT_DAMAGE;
-			if (status == EXIT_PASSPHRASE)
-				fprintf(stderr, "qsarc: keystore: neither copy "
-				    "unlocks with this passphrase\n");
+			if (status == EXIT_PASSPHRASE) {
+				qs_error_set(QS_EPASS, "%s: neither keystore "
+				    "copy unlocks with this passphrase",
+				    argv[optind]);
+				cmd_passphrase_hint(&c);
+				fprintf(stderr, "qsarc: keystore: %s\n",
+				    qs_error_message());
+			}
 		}
 	} else {
 		rc = store_keystore_restore(s, strcmp(from, "backup") == 0,
 		    pass, passlen);
+		if (rc == QS_EPASS)
+			cmd_passphrase_hint(&c);
 		if (rc != QS_OK)
 			goto fail;
 		printf("restored the %s copy from the %s copy\n",

@@ -43,7 +43,7 @@ cmd_ls(int argc, char **argv)
 	char **names = NULL;
 	size_t count = 0;
 	char when[64], a[32], b[32];
-	int opt, r, rc, expired = 0, status = EXIT_OK;
+	int opt, r, rc, expired = 0, printed = 0, status = EXIT_OK;
 
 	cmd_common_init(&c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -87,7 +87,7 @@ cmd_ls(int argc, char **argv)
 		sum = manifest_reader_summary(mr);
 		format_time(sum->created, when, sizeof(when));
 		if (c.json) {
-			printf("%s\n  {\"name\": ", i ? "," : "");
+			printf("%s\n  {\"name\": ", printed++ ? "," : "");
 			cmd_json_string(stdout, sum->name);
 			printf(", \"created\": %lld, \"created_utc\": \"%s\", "
 			    "\"length\": %llu, \"chunks\": %llu, "
@@ -106,7 +106,7 @@ cmd_ls(int argc, char **argv)
 		manifest_reader_free(mr);
 	}
 	if (c.json)
-		printf("%s]}\n", count ? "\n" : "");
+		printf("%s]}\n", printed ? "\n" : "");
 	store_names_free(names, count);
 	store_close(s);
 	return (status);

@@ -83,6 +83,7 @@ cmd_put(int argc, char **argv)
 		goto fail;
 	memset(&po, 0, sizeof(po));
 	po.threads = c.threads;
+	po.input_name = input;
 	t0 = pc.start = cmd_monotonic();
 	if (cmd_progress_wanted(&c)) {
 		po.progress = put_progress_cb;

@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -214,7 +215,9 @@ static const struct cmd_def commands[] = {
 "  --passphrase-file F, --passphrase-fd N, --lock-timeout S\n"
 "  --help              show this help\n" },
 	{ "help", cmd_helpcmd, "show help for a subcommand",
-"Usage: qsarc help [SUBCOMMAND]\n" },
+"Usage: qsarc help [SUBCOMMAND]\n"
+"\n"
+"Without SUBCOMMAND, list the subcommands; with it, show its --help.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 
@@ -285,6 +288,8 @@ cmd_helpcmd(int argc, char **argv)
 		usage_main(stdout);
 		return (EXIT_OK);
 	}
+	if (strcmp(argv[1], "--help") == 0)
+		return (cmd_help("help"));
 	if (cmd_find(argv[1]) == NULL)
 		return (cmd_usage("help", "unknown subcommand \"%s\"",
 		    argv[1]));
@@ -310,6 +315,17 @@ main(int argc, char **argv)
 #endif
 	/* A reader that goes away is an error on write, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A closed stdin, stdout or stderr would be reused by the first file
+	 * we open (the lock file...), and a stream would go into it.  Point
+	 * them at /dev/null opened read-only: reading gives end of file,
+	 * writing fails.
+	 */
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) == -1 &&
+		    open("/dev/null", O_RDONLY) != fd)
+			return (EXIT_ERROR);
+	}
 	if (argc < 2) {
 		usage_main(stderr);
 		return (EXIT_USAGE);

@@ -101,7 +101,7 @@ struct alerts_store_state {
 	int keys_known;			/* the keystore was unlocked */
 	/* Keystore copies (encrypted stores). */
 	int backup;			/* ALERTS_BACKUP_* */
-	char backup_path[ALERTS_PATH_MAX + 1];
+	char backup_path[4096];
 	uint64_t primary_generation, backup_generation;
 	/* Content keys (keys_known). */
 	size_t key_count;

@@ -321,9 +321,10 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
-				rc = qs_error_errno("input", "read");
-				rc = qs_error_set(QS_EINPUT, "%s",
-				    qs_error_message());
+				rc = qs_error_set(QS_EINPUT, "%s: read: %s",
+				    (o != NULL && o->input_name != NULL) ?
+				    o->input_name : "standard input",
+				    strerror(errno));
 				goto done;
 			}
 			if (n == 0)

@@ -28,6 +28,7 @@ struct put_progress {
 
 struct put_opts {
 	int threads;		/* worker threads; 0: one per core */
+	const char *input_name;	/* for messages; NULL: standard input */
 	/* Called from the reading thread about every 64 MiB and at the end. */
 	void (*progress)(void *, const struct put_progress *);
 	void *progress_ctx;

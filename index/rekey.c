@@ -242,6 +242,8 @@ store_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 		res->resumed = 1;
 	} else if (rc == QS_ENOENT) {
 		qs_error_clear();
+		if (rotation_secs == 0)
+			rotation_secs = keystore_rotation(ks);
 		if ((rc = keystore_set_mode(ks, mode, rotation_secs)) != QS_OK)
 			return (qs_error_set(rc, "invalid key mode or "
 			    "rotation period"));
@@ -303,8 +305,9 @@ store_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 			goto done;
 		res->keys_retired++;
 	}
-	if (res->keys_retired > 0 &&
-	    (rc = store_keystore_save(s, NULL, 0)) != QS_OK)
+	/* Saved even with nothing retired: a resumed run may follow a crash
+	 * between the primary and the backup write of the last save. */
+	if ((rc = store_keystore_save(s, NULL, 0)) != QS_OK)
 		goto done;
 	snprintf(path, sizeof(path), "%s/%s", store_root(s), PENDING_FILE);
 	rc = fileio_unlink(path);
@@ -393,4 +396,31 @@ store_keystore_restore(struct store *s, int from_backup, const uint8_t *pass,
 	rc = fileio_write_atomic(dst, buf, len, 0600, 0);
 	free(buf);
 	return (rc);
+}
+
+/**
+ * store_keystore_sync_backup(s, synced):
+ * Rewrite both keystore copies if the backup is missing or behind.
+ */
+int
+store_keystore_sync_backup(struct store *s, int *synced)
+{
+	struct keystore_header_info pinfo, binfo;
+	char ppath[4096], bpath[4096];
+
+	*synced = 0;
+	if (store_keystore(s) == NULL)
+		return (QS_OK);
+	store_keystore_paths(s, ppath, sizeof(ppath), bpath, sizeof(bpath));
+	if (keystore_peek(ppath, &pinfo) != QS_OK ||
+	    pinfo.generation != keystore_generation(store_keystore(s))) {
+		qs_error_clear();
+		return (QS_OK);
+	}
+	if (keystore_peek(bpath, &binfo) == QS_OK &&
+	    binfo.generation >= pinfo.generation)
+		return (QS_OK);
+	qs_error_clear();
+	*synced = 1;
+	return (store_keystore_save(s, NULL, 0));
 }

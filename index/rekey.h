@@ -86,4 +86,14 @@ int store_keystore_check(struct store *, const uint8_t *, size_t,
  */
 int store_keystore_restore(struct store *, int, const uint8_t *, size_t);
 
+/**
+ * store_keystore_sync_backup(s, synced):
+ * If the backup keystore copy is missing, damaged or of an older
+ * generation than the primary this store was opened with, save the
+ * keystore again (both copies) and set ${synced}.  A crash between the
+ * two writes of a save leaves the backup one generation behind; the next
+ * rekey (daily from cron) repairs it this way.
+ */
+int store_keystore_sync_backup(struct store *, int *);
+
 #endif /* !QS_REKEY_H */

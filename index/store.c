@@ -251,6 +251,25 @@ dir_is_empty_or_absent(const char *root)
 	return (rc);
 }
 
+/* Make ${path} absolute (relative to the working directory) in ${buf}. */
+static int
+absolute_path(const char *path, char *buf, size_t buflen)
+{
+	char cwd[4096];
+	int n;
+
+	if (path[0] == '/') {
+		n = snprintf(buf, buflen, "%s", path);
+	} else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return (qs_error_errno(".", "getcwd"));
+		n = snprintf(buf, buflen, "%s/%s", cwd, path);
+	}
+	if (n < 0 || (size_t)n >= buflen)
+		return (qs_error_set(QS_EINVAL, "%s: path too long", path));
+	return (QS_OK);
+}
+
 /**
  * store_backup_dir_prepare(backup):
  * Create the directories leading to the backup keystore, mode 0700.
@@ -331,10 +350,11 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 	cfg->container_size = o->container_size;
 	if (o->encrypt) {
 		/* The secrets exist only inside the sealed keystore. */
-		if (o->keystore_backup != NULL)
-			snprintf(backup, sizeof(backup), "%s",
-			    o->keystore_backup);
-		else
+		if (o->keystore_backup != NULL) {
+			if ((rc = absolute_path(o->keystore_backup, backup,
+			    sizeof(backup))) != QS_OK)
+				goto done;
+		} else
 			store_default_keystore_backup(cfg->store_id, backup,
 			    sizeof(backup));
 		if (strlen(backup) > CONFIG_PATH_MAX) {
@@ -411,10 +431,7 @@ lock_take(struct store *s, int lockmode, int timeout_ms)
 	 */
 	n = snprintf(info, sizeof(info), "pid %ld, %s, since %ld\n",
 	    (long)getpid(), command_name, (long)time(NULL));
-	if ((lockmode & 0xff) == STORE_LOCK_EXCLUSIVE && n > 0 &&
-	    ftruncate(s->lock_fd, 0) == 0)
-		(void)!pwrite(s->lock_fd, info, (size_t)n, 0);
-	else if (n > 0)
+	if (n > 0 && ftruncate(s->lock_fd, 0) == 0)
 		(void)!pwrite(s->lock_fd, info, (size_t)n, 0);
 	return (QS_OK);
 }
@@ -514,12 +531,13 @@ store_open(const char *root, int lockmode, int timeout_ms,
 		else if (rc == QS_ENOENT)
 			rc = qs_error_set(QS_ECORRUPT, "%s: the primary "
 			    "keystore is missing; the backup copy is %s "
-			    "(restore it with 'qsarc keystore STORE restore "
-			    "--from backup')", path, backup);
+			    "(restore it with 'qsarc keystore %s restore "
+			    "--from backup')", path, backup, root);
 		else if (rc != QS_OK)
 			rc = qs_error_set(rc, "%s: %s; the backup copy is %s "
-			    "(restore it with 'qsarc keystore STORE restore "
-			    "--from backup')", path, qs_strerror(rc), backup);
+			    "(restore it with 'qsarc keystore %s restore "
+			    "--from backup')", path, qs_strerror(rc), backup,
+			    root);
 		if (rc != QS_OK)
 			goto err;
 		/* Only the passphrase holder can have written this config. */
@@ -966,7 +984,7 @@ store_container_stats(struct store *s, struct store_container_stats *st)
 int
 store_keystore_save(struct store *s, const uint8_t *newpass, size_t newlen)
 {
-	struct keystore_header_info info;
+	struct keystore_header_info info, binfo;
 	char primary[4096], backup[4096];
 	uint8_t *copy;
 	int rc;
@@ -982,6 +1000,20 @@ store_keystore_save(struct store *s, const uint8_t *newpass, size_t newlen)
 		newpass = s->pass;
 		newlen = s->passlen;
 	}
+	/*
+	 * A backup newer than what we hold means the primary was rolled back
+	 * (a snapshot restored): saving would destroy keys only the backup
+	 * still has.
+	 */
+	if (keystore_peek(backup, &binfo) == QS_OK &&
+	    binfo.generation > keystore_generation(s->ks))
+		return (qs_error_set(QS_ECORRUPT, "%s: the backup keystore %s "
+		    "is newer (generation %llu) than the primary (%llu); "
+		    "refusing to overwrite it: run 'qsarc keystore %s restore "
+		    "--from backup' first", primary, backup,
+		    (unsigned long long)binfo.generation,
+		    (unsigned long long)keystore_generation(s->ks), s->root));
+	qs_error_clear();
 	if ((rc = store_backup_dir_prepare(backup)) != QS_OK)
 		return (rc);
 	rc = keystore_save(s->ks, primary, backup, newpass, newlen, &info.kdf);
@@ -1021,11 +1053,14 @@ store_enable_encryption(struct store *s, int mode, uint64_t rotation_secs,
 		    "encrypted", s->root));
 	if (s->pass == NULL)
 		return (qs_error_set(QS_EINVAL, "no passphrase"));
-	if (backup != NULL)
-		snprintf(bpath, sizeof(bpath), "%s", backup);
-	else
+	if (backup != NULL) {
+		if ((rc = absolute_path(backup, bpath, sizeof(bpath))) !=
+		    QS_OK)
+			return (rc);
+	} else {
 		store_default_keystore_backup(s->cfg.store_id, bpath,
 		    sizeof(bpath));
+	}
 	if (strlen(bpath) > CONFIG_PATH_MAX)
 		return (qs_error_set(QS_EINVAL, "%s: path too long", bpath));
 	if ((rc = keystore_create(s->cfg.store_id, mode, rotation_secs, now,

@@ -1,0 +1,453 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "format/qs_err.h"
+#include "index/store.h"
+#include "index/verify.h"
+
+enum {
+	OPT_READ_DATA = OPT_FIRST_LOCAL,
+	OPT_READ_DATA_SUBSET,
+	OPT_REBUILD_INDEX
+};
+
+/* One stream's result, kept for the JSON output. */
+struct vstream {
+	char *name;
+	int expired, intact;
+	uint64_t references, problems;
+};
+
+struct vout {
+	int json;
+	uint64_t nfindings;		/* findings printed */
+	struct vstream *streams;
+	size_t nstreams, cap;
+	int oom;
+};
+
+static void
+json_u64(const char *key, uint64_t v, int comma)
+{
+
+	printf("%s\"%s\": %llu", comma ? ", " : "", key,
+	    (unsigned long long)v);
+}
+
+static void
+on_finding(void *ctx, const struct verify_finding *f)
+{
+	struct vout *o = ctx;
+
+	if (o->json) {
+		printf("%s\n  {\"kind\": ", o->nfindings ? "," : "");
+		cmd_json_string(stdout, f->kind);
+		printf(", \"stream\": ");
+		if (f->stream != NULL)
+			cmd_json_string(stdout, f->stream);
+		else
+			printf("null");
+		printf(", \"expired\": %s, \"file\": ", f->expired ? "true" :
+		    "false");
+		cmd_json_string(stdout, f->path);
+		printf(", \"offset\": %lld, \"error\": ", (long long)f->offset);
+		cmd_json_string(stdout, qs_strerror(f->code));
+		printf(", \"message\": ");
+		cmd_json_string(stdout, f->message);
+		printf("}");
+	} else if (f->stream != NULL) {
+		printf("DAMAGE %s stream %s: %s\n", f->kind, f->stream,
+		    f->message);
+	} else {
+		printf("DAMAGE %s: %s\n", f->kind, f->message);
+	}
+	o->nfindings++;
+}
+
+static void
+on_stream(void *ctx, const struct verify_stream *vs)
+{
+	struct vout *o = ctx;
+	struct vstream *ns;
+
+	if (!o->json) {
+		if (vs->intact)
+			printf("intact  %s%s (%llu chunk references)\n",
+			    vs->name, vs->expired ? " (expired)" : "",
+			    (unsigned long long)vs->references);
+		else
+			printf("DAMAGED %s%s (%llu problems)\n", vs->name,
+			    vs->expired ? " (expired)" : "",
+			    (unsigned long long)vs->damaged);
+		return;
+	}
+	if (o->nstreams == o->cap) {
+		size_t ncap = o->cap ? o->cap * 2 : 64;
+
+		if ((ns = realloc(o->streams, ncap * sizeof(*ns))) == NULL) {
+			o->oom = 1;
+			return;
+		}
+		o->streams = ns;
+		o->cap = ncap;
+	}
+	ns = &o->streams[o->nstreams];
+	if ((ns->name = strdup(vs->name)) == NULL) {
+		o->oom = 1;
+		return;
+	}
+	ns->expired = vs->expired;
+	ns->intact = vs->intact;
+	ns->references = vs->references;
+	ns->problems = vs->damaged;
+	o->nstreams++;
+}
+
+static void
+print_names(const struct vout *o, int intact)
+{
+	int first = 1;
+
+	printf("[");
+	for (size_t i = 0; i < o->nstreams; i++) {
+		if (o->streams[i].intact != intact)
+			continue;
+		printf("%s", first ? "" : ", ");
+		cmd_json_string(stdout, o->streams[i].name);
+		first = 0;
+	}
+	printf("]");
+}
+
+/* Close the JSON document opened in cmd_verify. */
+static void
+json_end(const struct vout *o, const struct verify_counts *c,
+    const char *mode, unsigned pct, int status, const char *error)
+{
+
+	printf("%s],\n \"streams\": [", o->nfindings ? "\n " : "");
+	for (size_t i = 0; i < o->nstreams; i++) {
+		const struct vstream *v = &o->streams[i];
+
+		printf("%s\n  {\"name\": ", i ? "," : "");
+		cmd_json_string(stdout, v->name);
+		printf(", \"expired\": %s, \"intact\": %s",
+		    v->expired ? "true" : "false", v->intact ? "true" :
+		    "false");
+		json_u64("references", v->references, 1);
+		json_u64("problems", v->problems, 1);
+		printf("}");
+	}
+	printf("%s],\n \"intact\": ", o->nstreams ? "\n " : "");
+	print_names(o, 1);
+	printf(",\n \"damaged\": ");
+	print_names(o, 0);
+	printf(",\n \"read_data\": \"%s\", \"read_percent\": %u,\n"
+	    " \"counts\": {", mode, pct);
+	json_u64("streams", c->streams, 0);
+	json_u64("streams_damaged", c->streams_damaged, 1);
+	json_u64("containers", c->containers, 1);
+	json_u64("containers_damaged", c->containers_damaged, 1);
+	json_u64("records", c->records, 1);
+	json_u64("index_segments", c->index_segments, 1);
+	json_u64("index_entries", c->index_entries, 1);
+	json_u64("index_entries_bad", c->index_entries_bad, 1);
+	json_u64("references", c->references, 1);
+	json_u64("references_damaged", c->references_damaged, 1);
+	json_u64("chunks_total", c->chunks_total, 1);
+	json_u64("chunks_read", c->chunks_read, 1);
+	json_u64("chunks_damaged", c->chunks_damaged, 1);
+	json_u64("bytes_read", c->bytes_read, 1);
+	json_u64("keystore_damaged", c->keystore_damaged, 1);
+	json_u64("findings", c->findings, 1);
+	printf("},\n \"ok\": %s, \"exit\": %d, \"error\": ",
+	    status == EXIT_OK ? "true" : "false", status);
+	if (error != NULL)
+		cmd_json_string(stdout, error);
+	else
+		printf("null");
+	printf("}\n");
+}
+
+/* Parse "10%" or "10": 1 to 100. */
+static int
+parse_percent(const char *s, unsigned *out)
+{
+	char *end;
+	long v;
+
+	v = strtol(s, &end, 10);
+	if (end == s || (*end != '\0' && strcmp(end, "%") != 0) || v < 1 ||
+	    v > 100)
+		return (-1);
+	*out = (unsigned)v;
+	return (0);
+}
+
+static void
+print_rebuild(const struct vout *o, const struct verify_rebuild_result *r,
+    int status)
+{
+
+	if (o->json) {
+		printf("%s],\n \"rebuild\": {", o->nfindings ? "\n " : "");
+		json_u64("containers", r->containers, 0);
+		json_u64("containers_damaged", r->containers_damaged, 1);
+		json_u64("records", r->records, 1);
+		json_u64("salvaged", r->salvaged, 1);
+		json_u64("duplicates", r->duplicates, 1);
+		json_u64("entries", r->entries, 1);
+		json_u64("segments_quarantined", r->segments_quarantined, 1);
+		printf("},\n \"ok\": %s, \"exit\": %d}\n",
+		    status == EXIT_OK ? "true" : "false", status);
+		return;
+	}
+	printf("index rebuilt: %llu entries from %llu records in %llu "
+	    "containers (%llu damaged, %llu records kept from them, %llu "
+	    "duplicate records)\n", (unsigned long long)r->entries,
+	    (unsigned long long)r->records, (unsigned long long)r->containers,
+	    (unsigned long long)r->containers_damaged,
+	    (unsigned long long)r->salvaged,
+	    (unsigned long long)r->duplicates);
+	if (r->segments_quarantined)
+		printf("%llu unreadable index files were replaced\n",
+		    (unsigned long long)r->segments_quarantined);
+}
+
+static int
+do_rebuild(const char *root, const struct cmd_common *c, struct vout *o)
+{
+	struct verify_rebuild_result res;
+	struct store *s = NULL;
+	int rc, status;
+
+	store_set_command("verify --rebuild-index");
+	if (o->json) {
+		printf("{\"store\": ");
+		cmd_json_string(stdout, root);
+		printf(",\n \"findings\": [");
+	}
+	rc = verify_rebuild_open(root, c->lock_timeout * 1000, &s, &res);
+	if (rc == QS_OK)
+		rc = verify_rebuild_index(s, on_finding, o, &res);
+	store_close(s);
+	if (rc != QS_OK) {
+		if (o->json)
+			printf("%s]}\n", o->nfindings ? "\n " : "");
+		return (cmd_fail("verify", rc));
+	}
+	status = res.containers_damaged ? EXIT_DAMAGE : EXIT_OK;
+	print_rebuild(o, &res, status);
+	return (status);
+}
+
+/* Open the store and check it; return the exit status. */
+static int
+do_verify(const char *root, const struct cmd_common *c,
+    const struct verify_opts *vo, struct vout *o, struct verify_counts *vc,
+    char *error, size_t errlen)
+{
+	struct verify_counts kc;
+	struct store *s = NULL;
+	uint8_t *pass = NULL;
+	size_t passlen = 0;
+	int encrypted, rc, status;
+
+	memset(vc, 0, sizeof(*vc));
+	memset(&kc, 0, sizeof(kc));
+	store_set_command("verify");
+	if ((rc = store_peek_encrypted(root, &encrypted)) != QS_OK) {
+		if (rc == QS_ECORRUPT || rc == QS_EVERSION) {
+			vc->findings++;
+			verify_error_finding(VERIFY_KIND_CONFIG, NULL, rc,
+			    on_finding, o);
+		}
+		goto fail;
+	}
+	if (encrypted) {
+		if ((rc = cmd_read_passphrase("verify", c->passphrase_file,
+		    c->passphrase_fd, "Passphrase: ", 0, &pass, &passlen)) !=
+		    QS_OK)
+			goto fail;
+		/* Both keystore copies, before the keys are needed. */
+		if ((rc = store_open(root, STORE_LOCK_SHARED |
+		    STORE_OPEN_NOKEYS, c->lock_timeout * 1000, NULL, 0, &s)) ==
+		    QS_OK)
+			rc = verify_keystores(s, pass, passlen, on_finding, o,
+			    &kc);
+		store_close(s);
+		s = NULL;
+		if (rc != QS_OK && !(rc == QS_ECORRUPT &&
+		    verify_index_damaged(root)))
+			goto fail;
+		qs_error_clear();
+	}
+	rc = store_open(root, STORE_LOCK_SHARED, c->lock_timeout * 1000, pass,
+	    passlen, &s);
+	cmd_free_passphrase(pass, passlen);
+	pass = NULL;
+	if (rc != QS_OK) {
+		struct qs_error saved;
+
+		qs_error_save(&saved);
+		if (rc == QS_ECORRUPT && verify_index_damaged(root)) {
+			qs_error_restore(&saved);
+			vc->findings++;
+			verify_error_finding(VERIFY_KIND_INDEX, NULL, rc,
+			    on_finding, o);
+			snprintf(error, errlen, "%s (rebuild it with 'qsarc "
+			    "verify %s --rebuild-index')",
+			    qs_error_message(), root);
+			status = EXIT_DAMAGE;
+			goto out;
+		}
+		qs_error_restore(&saved);
+		/* A keystore problem was reported already. */
+		if (kc.keystore_damaged && (rc == QS_ECORRUPT ||
+		    rc == QS_EPASS || rc == QS_EAUTH))
+			rc = QS_ECORRUPT;
+		goto fail;
+	}
+	rc = verify_store(s, vo, vc);
+	store_close(s);
+	vc->keystore_damaged = kc.keystore_damaged;
+	vc->findings += kc.findings;
+	if (rc != QS_OK)
+		goto fail;
+	status = vc->findings ? EXIT_DAMAGE : EXIT_OK;
+	goto out;
+
+fail:
+	cmd_free_passphrase(pass, passlen);
+	vc->keystore_damaged = kc.keystore_damaged;
+	if (kc.findings > vc->findings)
+		vc->findings = kc.findings;
+	snprintf(error, errlen, "%s", qs_error_message()[0] ?
+	    qs_error_message() : qs_strerror(rc));
+	status = cmd_exit_code(rc);
+	if (status == EXIT_OK)
+		status = EXIT_ERROR;
+out:
+	return (status);
+}
+
+/**
+ * cmd_verify(argc, argv):
+ * qsarc verify STORE [NAME...] [--read-data | --read-data-subset P]
+ *     [--rebuild-index] [--json]
+ */
+int
+cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "read-data", no_argument, NULL, OPT_READ_DATA },
+		{ "read-data-subset", required_argument, NULL,
+		    OPT_READ_DATA_SUBSET },
+		{ "rebuild-index", no_argument, NULL, OPT_REBUILD_INDEX },
+		CMD_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct verify_counts vc;
+	struct verify_opts vo;
+	struct cmd_common c;
+	struct vout o;
+	const char *root, *mode;
+	char error[QS_ERROR_MSG_MAX + 200];
+	unsigned pct = 100;
+	int opt, r, read_data = 0, rebuild = 0, status;
+
+	cmd_common_init(&c);
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_HELP:
+			return (cmd_help("verify"));
+		case OPT_READ_DATA:
+			read_data = 1;
+			pct = 100;
+			break;
+		case OPT_READ_DATA_SUBSET:
+			if (parse_percent(optarg, &pct) != 0)
+				return (cmd_usage("verify", "--read-data-subset "
+				    "needs a percentage from 1%% to 100%%, not "
+				    "\"%s\"", optarg));
+			read_data = 1;
+			break;
+		case OPT_REBUILD_INDEX:
+			rebuild = 1;
+			break;
+		default:
+			r = cmd_common_option("verify", &c, opt, optarg);
+			if (r < 0)
+				return (EXIT_USAGE);
+			if (r == 0)
+				return (cmd_usage("verify", "unknown option"));
+		}
+	}
+	if (argc - optind < 1)
+		return (cmd_usage("verify", "expected a STORE"));
+	root = argv[optind];
+	memset(&o, 0, sizeof(o));
+	o.json = c.json;
+	if (rebuild) {
+		if (argc - optind > 1 || read_data)
+			return (cmd_usage("verify", "--rebuild-index takes "
+			    "only the STORE"));
+		return (do_rebuild(root, &c, &o));
+	}
+
+	memset(&vo, 0, sizeof(vo));
+	vo.names = (const char *const *)(argv + optind + 1);
+	vo.nnames = (size_t)(argc - optind - 1);
+	vo.read_data = read_data;
+	vo.read_percent = pct;
+	vo.on_finding = on_finding;
+	vo.on_stream = on_stream;
+	vo.ctx = &o;
+	mode = !read_data ? "none" : pct == 100 ? "all" : "subset";
+	if (o.json) {
+		printf("{\"store\": ");
+		cmd_json_string(stdout, root);
+		printf(",\n \"findings\": [");
+	}
+	error[0] = '\0';
+	status = do_verify(root, &c, &vo, &o, &vc, error, sizeof(error));
+	if (o.oom && status == EXIT_OK) {
+		snprintf(error, sizeof(error), "out of memory");
+		status = EXIT_ERROR;
+	}
+	if (o.json) {
+		json_end(&o, &vc, mode, read_data ? pct : 0, status,
+		    error[0] ? error : NULL);
+	} else {
+		if (error[0] != '\0')
+			fprintf(stderr, "qsarc: verify: %s\n", error);
+		printf("checked %llu streams (%llu damaged), %llu containers "
+		    "(%llu damaged), %llu index entries (%llu bad), %llu "
+		    "chunk references; read %llu of %llu chunks (%llu "
+		    "damaged, %llu bytes)\n",
+		    (unsigned long long)vc.streams,
+		    (unsigned long long)vc.streams_damaged,
+		    (unsigned long long)vc.containers,
+		    (unsigned long long)vc.containers_damaged,
+		    (unsigned long long)vc.index_entries,
+		    (unsigned long long)vc.index_entries_bad,
+		    (unsigned long long)vc.references,
+		    (unsigned long long)vc.chunks_read,
+		    (unsigned long long)vc.chunks_total,
+		    (unsigned long long)vc.chunks_damaged,
+		    (unsigned long long)vc.bytes_read);
+		if (status == EXIT_OK)
+			printf("no damage found\n");
+		else if (status == EXIT_DAMAGE)
+			printf("DAMAGE FOUND: %llu problems\n",
+			    (unsigned long long)vc.findings);
+	}
+	for (size_t i = 0; i < o.nstreams; i++)
+		free(o.streams[i].name);
+	free(o.streams);
+	fflush(stdout);
+	return (status);
+}
