@@ -210,5 +210,6 @@ int cmd_keystore(int, char **);
 int cmd_keys(int, char **);
 int cmd_clean(int, char **);
 int cmd_expire(int, char **);
+int cmd_alerts(int, char **);
 
 #endif /* !QS_CMD_H */

@@ -273,7 +273,7 @@ alert_send(const struct alerts_conf *c, const char *msg, size_t len)
 	cc = curl_easy_perform(h);
 	if (cc != CURLE_OK) {
 		(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-		if (code != 0)
+		if (code >= 400)
 			rc = qs_error_set(QS_EIO, "relay %s:%u refused "
 			    "(SMTP %ld): %s", c->relay, (unsigned int)c->port,
 			    code, errbuf[0] ? errbuf :
@@ -833,9 +833,19 @@ cmd_alert_after(const char *sub, const char *root, int exit_code,
 	    store, sub, store, store, host, when, exit_code,
 	    exit_code != 0 ? " (" : "", exit_code != 0 ?
 	    exit_meaning(exit_code) : "", exit_code != 0 ? ")" : "");
-	for (size_t i = 0; i < n; i++)
-		text_add(&t, "\n* %s\n  What happened: %s\n  What to do:    "
-		    "%s\n", ev[i].title, ev[i].text, ev[i].todo);
+	for (size_t i = 0; i < n; i++) {
+		text_add(&t, "\n* %s\n  What happened: %s\n  What to do:    ",
+		    ev[i].title, ev[i].text);
+		/* The advice says STORE: name the store itself. */
+		for (const char *p = ev[i].todo; *p != '\0'; p++) {
+			if (strncmp(p, "STORE", 5) == 0) {
+				text_add(&t, "%s", store);
+				p += 4;
+			} else
+				text_add(&t, "%c", *p);
+		}
+		text_add(&t, "\n");
+	}
 	text_add(&t, "\n-- \nSent by qsarc; 'qsarc alerts %s show' lists "
 	    "the settings and any unsent alerts.\n", store);
 	(void)deliver(sub, root, &c, ev[0].kind, subject, body, 1,

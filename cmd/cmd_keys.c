@@ -405,6 +405,8 @@ cmd_keystore(int argc, char **argv)
 		goto fail;
 	if (strcmp(action, "check") == 0) {
 		rc = store_keystore_check(s, pass, passlen, &p, &b);
+		if (rc == QS_EAUTH)
+			goto fail;
 		printf("primary: %s: %s, generation %llu\n", p.path,
 		    copy_state(&p), (unsigned long long)p.generation);
 		printf("backup:  %s: %s, generation %llu\n", b.path,

@@ -27,6 +27,7 @@ struct vout {
 	struct vstream *streams;
 	size_t nstreams, cap;
 	int oom;
+	int ran;			/* the checks ran */
 };
 
 static void
@@ -260,7 +261,7 @@ do_verify(const char *root, const struct cmd_common *c,
 	memset(&kc, 0, sizeof(kc));
 	store_set_command("verify");
 	if ((rc = store_peek_encrypted(root, &encrypted)) != QS_OK) {
-		if (rc == QS_ECORRUPT || rc == QS_EVERSION) {
+		if (rc == QS_ECORRUPT) {
 			vc->findings++;
 			verify_error_finding(VERIFY_KIND_CONFIG, NULL, rc,
 			    on_finding, o);
@@ -305,14 +306,17 @@ do_verify(const char *root, const struct cmd_common *c,
 			goto out;
 		}
 		qs_error_restore(&saved);
-		/* A keystore problem was reported already. */
-		if (kc.keystore_damaged && (rc == QS_ECORRUPT ||
-		    rc == QS_EPASS || rc == QS_EAUTH))
+		/*
+		 * The primary keystore is damaged (reported above, with the
+		 * passphrase known good from the backup copy).
+		 */
+		if (kc.keystore_damaged && (rc == QS_EPASS || rc == QS_EAUTH))
 			rc = QS_ECORRUPT;
 		goto fail;
 	}
 	rc = verify_store(s, vo, vc);
 	store_close(s);
+	o->ran = 1;
 	vc->keystore_damaged = kc.keystore_damaged;
 	vc->findings += kc.findings;
 	if (rc != QS_OK)
@@ -418,12 +422,12 @@ cmd_verify(int argc, char **argv)
 		snprintf(error, sizeof(error), "out of memory");
 		status = EXIT_ERROR;
 	}
-	if (o.json) {
+	if (o.json)
 		json_end(&o, &vc, mode, read_data ? pct : 0, status,
 		    error[0] ? error : NULL);
-	} else {
-		if (error[0] != '\0')
-			fprintf(stderr, "qsarc: verify: %s\n", error);
+	if (error[0] != '\0')
+		fprintf(stderr, "qsarc: verify: %s\n", error);
+	if (!o.json && o.ran) {
 		printf("checked %llu streams (%llu damaged), %llu containers "
 		    "(%llu damaged), %llu index entries (%llu bad), %llu "
 		    "chunk references; read %llu of %llu chunks (%llu "

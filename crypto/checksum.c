@@ -48,7 +48,9 @@ void
 checksum_init(struct checksum_state *st)
 {
 
-	(void)sodium_init();
+	if (sodium_init() < 0) {
+		/* Only the implementation choice is lost; see above. */
+	}
 	(void)crypto_generichash_blake2b_init(state_of(st), NULL, 0,
 	    CHECKSUM_BYTES);
 }
@@ -67,7 +69,8 @@ checksum_update(struct checksum_state *st, const void *buf, size_t len)
 
 /**
  * checksum_final(st, out):
- * Store the digest of everything fed into ${st} in ${out}.
+ * Store the digest of everything fed into ${st} in ${out}; ${st} must be
+ * re-initialised before it is used again.
  */
 void
 checksum_final(struct checksum_state *st, uint8_t out[CHECKSUM_BYTES])

@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include <sodium.h>
 
 #include "crypto/chunkid.h"
@@ -12,6 +14,22 @@ chunkid_compute(const uint8_t key[CHUNKID_KEYBYTES], const uint8_t *buf,
 {
 
 	crypto_generichash(id, CHUNKID_BYTES, buf, len, key, CHUNKID_KEYBYTES);
+}
+
+/**
+ * chunkid_derive(key, label, out):
+ * Derive a personalised 32-byte subkey of ${key}.
+ */
+void
+chunkid_derive(const uint8_t key[CHUNKID_KEYBYTES], const char *label,
+    uint8_t out[32])
+{
+	uint8_t personal[crypto_generichash_blake2b_PERSONALBYTES];
+
+	memset(personal, 0, sizeof(personal));
+	memcpy(personal, label, strnlen(label, sizeof(personal)));
+	crypto_generichash_blake2b_salt_personal(out, 32, NULL, 0, key,
+	    CHUNKID_KEYBYTES, NULL, personal);
 }
 
 /**

@@ -21,6 +21,15 @@ void chunkid_compute(const uint8_t[CHUNKID_KEYBYTES], const uint8_t *,
     size_t, uint8_t[CHUNKID_BYTES]);
 
 /**
+ * chunkid_derive(key, label, out):
+ * Derive a 32-byte subkey: BLAKE2b-256 of the empty message under ${key}
+ * with the 16-byte personalisation ${label} (exactly 16 characters).
+ * Chunk ids are never personalised, so no chunk id equals a subkey.
+ */
+void chunkid_derive(const uint8_t[CHUNKID_KEYBYTES], const char *,
+    uint8_t[32]);
+
+/**
  * chunkid_equal(a, b):
  * Return non-zero if the two ids are equal (constant time).
  */

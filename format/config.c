@@ -43,7 +43,7 @@ put_tlv(uint8_t *buf, size_t buflen, size_t *pos, uint16_t tag,
 }
 
 /**
- * config_encode(c, buf, buflen, len):
+ * config_encode(c, buf, buflen, len, mac_at):
  * Encode ${c} (without the trailer) into ${buf}.
  */
 int
@@ -87,12 +87,10 @@ config_encode(const struct store_config *c, uint8_t *buf, size_t buflen,
 		return (QS_EINVAL);
 	memcpy(buf + pos, c->unknown, c->unknown_len);
 	pos += c->unknown_len;
-	*mac_at = 0;
-	if (c->encrypted) {
-		if (put_tlv(buf, buflen, &pos, TAG_MAC, c->mac, 32) != QS_OK)
-			return (QS_EINVAL);
-		*mac_at = pos - 32;
-	}
+	if (c->encrypted &&
+	    put_tlv(buf, buflen, &pos, TAG_MAC, c->mac, 32) != QS_OK)
+		return (QS_EINVAL);
+	*mac_at = c->encrypted ? pos - 32 : 0;
 
 	memcpy(h.magic, config_magic, 8);
 	le16enc(h.version, CONFIG_VERSION);

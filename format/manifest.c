@@ -34,6 +34,8 @@ struct manifest_summary_disk {
 	uint8_t stream_hash[32];
 	uint8_t features[4];
 	uint8_t reserved2[4];
+	uint8_t catalogue_id[16];
+	uint8_t catalogue_hash[32];
 	/* name_len bytes of name follow */
 };
 _Static_assert(sizeof(struct manifest_summary_disk) == MANIFEST_SUMMARY_FIXED,
@@ -49,6 +51,19 @@ all_zero(const uint8_t *p, size_t len)
 	return (acc == 0);
 }
 
+static const uint8_t catalogue_magic[8] = "QSARCCAT";
+
+/**
+ * manifest_catalogue_magic():
+ * The 8-byte magic of catalogue files.
+ */
+const uint8_t *
+manifest_catalogue_magic(void)
+{
+
+	return (catalogue_magic);
+}
+
 /**
  * manifest_header_encode(h, buf):
  * Write ${h} as MANIFEST_HEADER_SIZE bytes into ${buf}.
@@ -56,16 +71,8 @@ all_zero(const uint8_t *p, size_t len)
 void
 manifest_header_encode(const struct manifest_header *h, uint8_t *buf)
 {
-	struct manifest_header_disk d;
 
-	memset(&d, 0, sizeof(d));
-	memcpy(d.magic, manifest_magic, 8);
-	le16enc(d.version, MANIFEST_VERSION);
-	le16enc(d.key_id, h->key_id);
-	memcpy(d.store_id, h->store_id, 16);
-	le64enc(d.summary_offset, h->summary_offset);
-	le64enc(d.frame_count, h->frame_count);
-	memcpy(buf, &d, sizeof(d));
+	manifest_header_encode_magic(h, manifest_magic, buf);
 }
 
 /**
@@ -76,12 +83,44 @@ int
 manifest_header_decode(const uint8_t *buf, size_t len,
     struct manifest_header *h)
 {
+
+	return (manifest_header_decode_magic(buf, len, manifest_magic, h));
+}
+
+/**
+ * manifest_header_encode_magic(h, magic, buf):
+ * As manifest_header_encode for a file with the magic ${magic}.
+ */
+void
+manifest_header_encode_magic(const struct manifest_header *h,
+    const uint8_t *magic, uint8_t *buf)
+{
+	struct manifest_header_disk d;
+
+	memset(&d, 0, sizeof(d));
+	memcpy(d.magic, magic, 8);
+	le16enc(d.version, MANIFEST_VERSION);
+	le16enc(d.key_id, h->key_id);
+	memcpy(d.store_id, h->store_id, 16);
+	le64enc(d.summary_offset, h->summary_offset);
+	le64enc(d.frame_count, h->frame_count);
+	memcpy(buf, &d, sizeof(d));
+}
+
+/**
+ * manifest_header_decode_magic(buf, len, magic, h):
+ * As manifest_header_decode for a file with the magic ${magic}.
+ */
+int
+manifest_header_decode_magic(const uint8_t *buf, size_t len,
+    const uint8_t *magic, struct manifest_header *h)
+{
 	struct manifest_header_disk d;
 
 	if (len < sizeof(d))
 		return (QS_ECORRUPT);
 	memcpy(&d, buf, sizeof(d));
-	if (memcmp(d.magic, manifest_magic, 8) != 0)
+	if (memcmp(d.magic, magic, 8) != 0)
 		return (QS_ECORRUPT);
 	if (le16dec(d.version) != MANIFEST_VERSION || le16dec(d.flags) != 0)
 		return (QS_EVERSION);
@@ -170,6 +209,10 @@ manifest_summary_encode(const struct manifest_summary *s, uint8_t *buf,
 	le64enc(d.new_stored_bytes, s->new_stored_bytes);
 	memcpy(d.stream_hash, s->stream_hash, 32);
 	le32enc(d.features, s->features);
+	if (s->features & MANIFEST_FEATURE_CATALOGUE) {
+		memcpy(d.catalogue_id, s->catalogue_id, 16);
+		memcpy(d.catalogue_hash, s->catalogue_hash, 32);
+	}
 	memcpy(buf, &d, sizeof(d));
 	memcpy(buf + sizeof(d), s->name, name_len);
 	*len = sizeof(d) + name_len;
@@ -199,8 +242,11 @@ manifest_summary_decode(const uint8_t *pt, size_t len,
 	if (name_len == 0 || name_len > STREAM_NAME_MAX ||
 	    len != sizeof(d) + name_len)
 		return (QS_ECORRUPT);
-	if (le32dec(d.features) != 0)
+	if ((le32dec(d.features) & ~(uint32_t)MANIFEST_FEATURES_KNOWN) != 0)
 		return (QS_EVERSION);
+	if (!(le32dec(d.features) & MANIFEST_FEATURE_CATALOGUE) &&
+	    (!all_zero(d.catalogue_id, 16) || !all_zero(d.catalogue_hash, 32)))
+		return (QS_ECORRUPT);
 	s->created = (int64_t)le64dec(d.created);
 	s->length = le64dec(d.length);
 	s->chunk_count = le64dec(d.chunk_count);
@@ -216,7 +262,9 @@ manifest_summary_decode(const uint8_t *pt, size_t len,
 		qs_error_clear();
 		return (QS_ECORRUPT);
 	}
-	s->features = 0;
+	s->features = le32dec(d.features);
+	memcpy(s->catalogue_id, d.catalogue_id, 16);
+	memcpy(s->catalogue_hash, d.catalogue_hash, 32);
 	return (QS_OK);
 }
 
@@ -252,5 +300,130 @@ stream_name_check(const char *name)
 		    "stream name contains the byte 0x%02x; allowed are "
 		    "letters, digits and ._+@:=,~-", c));
 	}
+	return (QS_OK);
+}
+
+/**
+ * catalogue_member_encode(m, buf, buflen, len):
+ * Append member ${m} at ${buf}.
+ */
+int
+catalogue_member_encode(const struct catalogue_member *m, uint8_t *buf,
+    size_t buflen, size_t *len)
+{
+	size_t need = CATALOGUE_MEMBER_FIXED + (size_t)m->path_len +
+	    m->link_len + m->uname_len + m->gname_len;
+	uint8_t *p;
+
+	if (buflen < need)
+		return (QS_EINVAL);
+	le64enc(buf, m->header_offset);
+	le64enc(buf + 8, m->end_offset);
+	le64enc(buf + 16, m->size);
+	le64enc(buf + 24, (uint64_t)m->mtime);
+	le32enc(buf + 32, m->mode);
+	le32enc(buf + 36, m->uid);
+	le32enc(buf + 40, m->gid);
+	buf[44] = m->type;
+	buf[45] = m->flags;
+	le16enc(buf + 46, m->path_len);
+	le16enc(buf + 48, m->link_len);
+	buf[50] = m->uname_len;
+	buf[51] = m->gname_len;
+	p = buf + CATALOGUE_MEMBER_FIXED;
+	memcpy(p, m->path, m->path_len);
+	p += m->path_len;
+	memcpy(p, m->link, m->link_len);
+	p += m->link_len;
+	memcpy(p, m->uname, m->uname_len);
+	p += m->uname_len;
+	memcpy(p, m->gname, m->gname_len);
+	*len = need;
+	return (QS_OK);
+}
+
+/**
+ * catalogue_member_decode(buf, len, m, used):
+ * Parse one member at ${buf}.
+ */
+int
+catalogue_member_decode(const uint8_t *buf, size_t len,
+    struct catalogue_member *m, size_t *used)
+{
+	size_t need;
+
+	if (len < CATALOGUE_MEMBER_FIXED)
+		return (QS_ECORRUPT);
+	m->header_offset = le64dec(buf);
+	m->end_offset = le64dec(buf + 8);
+	m->size = le64dec(buf + 16);
+	m->mtime = (int64_t)le64dec(buf + 24);
+	m->mode = le32dec(buf + 32);
+	m->uid = le32dec(buf + 36);
+	m->gid = le32dec(buf + 40);
+	m->type = buf[44];
+	m->flags = buf[45];
+	m->path_len = le16dec(buf + 46);
+	m->link_len = le16dec(buf + 48);
+	m->uname_len = buf[50];
+	m->gname_len = buf[51];
+	need = CATALOGUE_MEMBER_FIXED + (size_t)m->path_len + m->link_len +
+	    m->uname_len + m->gname_len;
+	if (len < need || m->end_offset < m->header_offset ||
+	    m->type > MEMBER_SOCKET || (m->flags & ~MEMBER_FLAG_SPARSE))
+		return (QS_ECORRUPT);
+	m->path = (const char *)buf + CATALOGUE_MEMBER_FIXED;
+	m->link = m->path + m->path_len;
+	m->uname = m->link + m->link_len;
+	m->gname = m->uname + m->uname_len;
+	*used = need;
+	return (QS_OK);
+}
+
+/**
+ * catalogue_end_encode(e, buf, buflen, len):
+ * The last frame of a catalogue file.
+ */
+int
+catalogue_end_encode(const struct catalogue_end *e, uint8_t *buf,
+    size_t buflen, size_t *len)
+{
+	size_t mlen = strlen(e->message);
+
+	if (mlen > sizeof(e->message) - 1 ||
+	    buflen < CATALOGUE_END_FIXED + mlen)
+		return (QS_EINVAL);
+	memset(buf, 0, CATALOGUE_END_FIXED);
+	buf[0] = MANIFEST_FRAME_CATEND;
+	buf[1] = e->status;
+	le16enc(buf + 4, (uint16_t)mlen);
+	le64enc(buf + 8, e->members);
+	le64enc(buf + 16, e->scan_end);
+	memcpy(buf + CATALOGUE_END_FIXED, e->message, mlen);
+	*len = CATALOGUE_END_FIXED + mlen;
+	return (QS_OK);
+}
+
+/**
+ * catalogue_end_decode(buf, len, e):
+ * Parse the last frame of a catalogue file.
+ */
+int
+catalogue_end_decode(const uint8_t *buf, size_t len, struct catalogue_end *e)
+{
+	size_t mlen;
+
+	if (len < CATALOGUE_END_FIXED || buf[0] != MANIFEST_FRAME_CATEND ||
+	    buf[1] < CATALOGUE_COMPLETE || buf[1] > CATALOGUE_NOT_TAR ||
+	    !all_zero(buf + 2, 2) || !all_zero(buf + 6, 2))
+		return (QS_ECORRUPT);
+	mlen = le16dec(buf + 4);
+	if (len != CATALOGUE_END_FIXED + mlen || mlen >= sizeof(e->message))
+		return (QS_ECORRUPT);
+	e->status = buf[1];
+	e->members = le64dec(buf + 8);
+	e->scan_end = le64dec(buf + 16);
+	memcpy(e->message, buf + CATALOGUE_END_FIXED, mlen);
+	e->message[mlen] = '\0';
 	return (QS_OK);
 }

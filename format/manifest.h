@@ -25,11 +25,17 @@
 #define MANIFEST_REFS_HEADER	8
 #define MANIFEST_REFS_PER_FRAME	\
 	((MANIFEST_FRAME_MAX - MANIFEST_REFS_HEADER) / MANIFEST_REF_SIZE)
-#define MANIFEST_SUMMARY_FIXED	96
+#define MANIFEST_SUMMARY_FIXED	144
 #define STREAM_NAME_MAX		200
 
 #define MANIFEST_FRAME_REFS	1
 #define MANIFEST_FRAME_SUMMARY	2
+#define MANIFEST_FRAME_MEMBERS	3	/* catalogue files */
+#define MANIFEST_FRAME_CATEND	4	/* catalogue files: last frame */
+
+/* Summary feature bits. */
+#define MANIFEST_FEATURE_CATALOGUE	0x1	/* catalogue_id names a file */
+#define MANIFEST_FEATURES_KNOWN		MANIFEST_FEATURE_CATALOGUE
 
 struct manifest_header {
 	uint16_t key_id;
@@ -46,7 +52,9 @@ struct manifest_summary {
 	uint64_t new_raw_bytes;
 	uint64_t new_stored_bytes;
 	uint8_t stream_hash[32];	/* over the reference list, see spec */
-	uint32_t features;		/* must be 0 in version 1 */
+	uint32_t features;		/* MANIFEST_FEATURE_* */
+	uint8_t catalogue_id[16];	/* STORE/catalogs/HEX.qct */
+	uint8_t catalogue_hash[32];	/* BLAKE2b-256 of that whole file */
 	char name[STREAM_NAME_MAX + 1];
 };
 
@@ -95,7 +103,8 @@ int manifest_summary_encode(const struct manifest_summary *, uint8_t *,
 /**
  * manifest_summary_decode(pt, len, s):
  * Parse a summary frame plaintext; QS_OK, QS_ECORRUPT or QS_EVERSION (an
- * unknown feature bit).
+ * unknown feature bit).  Without the catalogue feature the catalogue
+ * fields must be zero.
  */
 int manifest_summary_decode(const uint8_t *, size_t,
     struct manifest_summary *);
@@ -107,5 +116,88 @@ int manifest_summary_decode(const uint8_t *, size_t,
  * QS_EINVAL with a detail saying why.
  */
 int stream_name_check(const char *);
+
+/*
+ * Catalogue files ("STORE/catalogs/HEX.qct"): the tar members of a
+ * stream.  Same header and frame envelope as a manifest, magic
+ * "QSARCCAT"; frames of type MANIFEST_FRAME_MEMBERS, then one
+ * MANIFEST_FRAME_CATEND.
+ */
+#define CATALOGUE_MEMBER_FIXED	52
+#define CATALOGUE_END_FIXED	24
+
+enum {
+	MEMBER_OTHER = 0, MEMBER_FILE = 1, MEMBER_DIR = 2, MEMBER_SYMLINK = 3,
+	MEMBER_HARDLINK = 4, MEMBER_CHARDEV = 5, MEMBER_BLOCKDEV = 6,
+	MEMBER_FIFO = 7, MEMBER_SOCKET = 8
+};
+#define MEMBER_FLAG_SPARSE	0x01
+
+enum {
+	CATALOGUE_COMPLETE = 1,		/* the scan reached the end marker */
+	CATALOGUE_STOPPED = 2,		/* it stopped early: see message */
+	CATALOGUE_NOT_TAR = 3		/* not a tar stream: no members */
+};
+
+struct catalogue_member {
+	uint64_t header_offset;		/* first header block of the member */
+	uint64_t end_offset;		/* where the next header starts */
+	uint64_t size;
+	int64_t mtime;
+	uint32_t mode, uid, gid;
+	uint8_t type, flags;
+	const char *path, *link, *uname, *gname;	/* into the frame */
+	uint16_t path_len, link_len;
+	uint8_t uname_len, gname_len;
+};
+
+struct catalogue_end {
+	uint8_t status;
+	uint64_t members;
+	uint64_t scan_end;		/* stream offset the scan reached */
+	char message[512];
+};
+
+/**
+ * manifest_catalogue_header_magic():
+ * The 8-byte magic of catalogue files ("QSARCCAT").
+ */
+const uint8_t *manifest_catalogue_magic(void);
+
+/**
+ * manifest_header_encode_magic(h, magic, buf) /
+ * manifest_header_decode_magic(buf, len, magic, h):
+ * As manifest_header_encode/decode for a file with another magic
+ * (catalogue files).
+ */
+void manifest_header_encode_magic(const struct manifest_header *,
+    const uint8_t *, uint8_t *);
+int manifest_header_decode_magic(const uint8_t *, size_t, const uint8_t *,
+    struct manifest_header *);
+
+/**
+ * catalogue_member_encode(m, buf, buflen, len):
+ * Append member ${m} (strings taken from its pointers and lengths) at
+ * ${buf}; QS_EINVAL if it does not fit.
+ */
+int catalogue_member_encode(const struct catalogue_member *, uint8_t *,
+    size_t, size_t *);
+
+/**
+ * catalogue_member_decode(buf, len, m, used):
+ * Parse one member at ${buf}; its strings point into ${buf} and are NOT
+ * NUL-terminated (use the lengths).  QS_ECORRUPT if it is malformed.
+ */
+int catalogue_member_decode(const uint8_t *, size_t,
+    struct catalogue_member *, size_t *);
+
+/**
+ * catalogue_end_encode(e, buf, buflen, len) / catalogue_end_decode(buf,
+ *     len, e):
+ * The last frame of a catalogue file.
+ */
+int catalogue_end_encode(const struct catalogue_end *, uint8_t *, size_t,
+    size_t *);
+int catalogue_end_decode(const uint8_t *, size_t, struct catalogue_end *);
 
 #endif /* !QS_MANIFEST_H */

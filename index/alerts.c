@@ -682,8 +682,13 @@ alerts_conf_load(const char *root, struct alerts_conf *c)
 		return (rc);
 	rc = alerts_conf_parse(buf, len, c);
 	free(buf);
-	if (rc != QS_OK && rc != QS_ENOMEM)
-		rc = qs_error_set(rc, "%s/%s", root, qs_error_message());
+	if (rc != QS_OK && rc != QS_ENOMEM) {
+		char msg[QS_ERROR_MSG_MAX];
+
+		/* The detail names "alerts.conf"; say which store's. */
+		snprintf(msg, sizeof(msg), "%s", qs_error_message());
+		rc = qs_error_set(rc, "%s/%s", root, msg);
+	}
 	return (rc);
 }
 

@@ -333,6 +333,9 @@ copy_status(struct store *s, const char *path, const uint8_t *pass,
 	cs->rc = keystore_load(path, store_config(s)->store_id, pass, passlen,
 	    &ks);
 	cs->unlocks = (cs->rc == QS_OK);
+	if (cs->unlocks)
+		cs->config_ok = (store_check_config_mac(s,
+		    keystore_idkey(ks)) == QS_OK);
 	keystore_free(ks);
 	qs_error_clear();
 }
@@ -353,6 +356,11 @@ store_keystore_check(struct store *s, const uint8_t *pass, size_t passlen,
 	store_keystore_paths(s, ppath, sizeof(ppath), bpath, sizeof(bpath));
 	copy_status(s, ppath, pass, passlen, primary);
 	copy_status(s, bpath, pass, passlen, backup);
+	if ((primary->unlocks && !primary->config_ok) ||
+	    (backup->unlocks && !backup->config_ok))
+		return (qs_error_set(QS_EAUTH, "%s/config: the config does "
+		    "not authenticate with the keystore (it was changed by "
+		    "someone without the passphrase)", store_root(s)));
 	if (primary->unlocks && backup->unlocks &&
 	    primary->generation == backup->generation)
 		return (QS_OK);
@@ -381,7 +389,12 @@ store_keystore_restore(struct store *s, int from_backup, const uint8_t *pass,
 	src = from_backup ? bpath : ppath;
 	dst = from_backup ? ppath : bpath;
 	rc = keystore_load(src, store_config(s)->store_id, pass, passlen, &ks);
+	/* The config (which names the backup path) must be genuine. */
+	if (rc == QS_OK)
+		rc = store_check_config_mac(s, keystore_idkey(ks));
 	keystore_free(ks);
+	if (rc == QS_EAUTH)
+		return (rc);
 	if (rc == QS_EPASS)
 		return (qs_error_set(rc, "%s: wrong passphrase", src));
 	if (rc != QS_OK)

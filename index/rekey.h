@@ -66,6 +66,7 @@ struct keystore_copy_status {
 	int present;		/* the file exists */
 	int unlocks;		/* and opens with the passphrase */
 	int rc;			/* why not (QS_OK if it unlocks) */
+	int config_ok;		/* it authenticates the config */
 	uint64_t generation;	/* from its header, if present */
 };
 

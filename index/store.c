@@ -51,6 +51,8 @@ struct store {
 
 static char command_name[128] = "qsarc";
 
+static int config_read(const char *, struct store_config *, uint8_t **);
+
 /**
  * store_set_command(cmd):
  * Name the running command for the lock file.
@@ -115,13 +117,44 @@ static void
 config_mac(const uint8_t *idkey, const uint8_t *fields, size_t len,
     uint8_t mac[32])
 {
-	static const char label[] = "qsarc-config-mac-key";
 	uint8_t mackey[32];
 
-	chunkid_compute(idkey, (const uint8_t *)label, sizeof(label) - 1,
-	    mackey);
+	/*
+	 * A personalised derivation: a chunk id (also keyed with idkey, but
+	 * never personalised) can never equal this key, whatever the chunk.
+	 */
+	chunkid_derive(idkey, "qsarc-config-mac", mackey);
 	chunkid_compute(mackey, fields, len, mac);
 	secmem_wipe(mackey, sizeof(mackey));
+}
+
+/**
+ * store_check_config_mac(s, idkey):
+ * Check the config of an encrypted store against the chunk-id secret
+ * ${idkey} of a keystore copy.
+ */
+int
+store_check_config_mac(struct store *s, const uint8_t *idkey)
+{
+	struct store_config *cfg;
+	uint8_t *raw = NULL;
+	uint8_t mac[32];
+	int rc;
+
+	if ((cfg = malloc(sizeof(*cfg))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	if ((rc = config_read(s->root, cfg, &raw)) == QS_OK && cfg->encrypted) {
+		config_mac(idkey, raw + CONFIG_HEADER_SIZE,
+		    cfg->mac_input_end - CONFIG_HEADER_SIZE, mac);
+		if (!chunkid_equal(mac, cfg->mac))
+			rc = qs_error_set(QS_EAUTH, "%s/config: the config "
+			    "does not authenticate with this keystore (it "
+			    "was changed by someone without the passphrase)",
+			    s->root);
+	}
+	free(raw);
+	free(cfg);
+	return (rc);
 }
 
 /*

@@ -115,6 +115,14 @@ int store_enable_encryption(struct store *, int, uint64_t, const char *,
     const struct kdf_params *, int64_t);
 
 /**
+ * store_check_config_mac(s, idkey):
+ * Check the config of an encrypted store (opened with STORE_OPEN_NOKEYS)
+ * against the chunk-id secret of a keystore copy: QS_OK, or QS_EAUTH if
+ * someone without the passphrase changed it.
+ */
+int store_check_config_mac(struct store *, const uint8_t *);
+
+/**
  * store_drop_plain_keys(s):
  * Remove the plain id and gear keys from the config of an encrypted store
  * once no unencrypted record or manifest is left (clean's last step of

@@ -272,6 +272,7 @@ struct vctx {
 	struct chunkindex *fresh;	/* reopened index for lookup misses */
 	int fresh_tried;
 	uint64_t store_reported;	/* findings about entries/chunks */
+	uint64_t raw_sum;		/* raw bytes of the container scanned */
 	uint64_t *missing;		/* missing containers reported */
 	size_t nmissing;
 	/* The stream being checked. */
@@ -401,8 +402,43 @@ scan_count_cb(void *ctx, const struct scan_record *rec)
 {
 	struct vctx *v = ctx;
 
-	(void)rec;
 	v->c->records++;
+	v->raw_sum += rec->h.raw_len;
+	return (QS_OK);
+}
+
+/*
+ * The one trailer field container_scan does not check: the sum of the
+ * records' raw lengths (for stats).  ${raw_sum} is what the scan found.
+ */
+static int
+trailer_raw_check(struct store *s, uint64_t cid, uint64_t raw_sum)
+{
+	uint8_t tbuf[CONTAINER_TRAILER_SIZE];
+	struct container_trailer t;
+	char path[4096];
+	struct stat sb;
+	int fd, rc;
+
+	if ((rc = container_path(store_root(s), cid, path, sizeof(path))) !=
+	    QS_OK)
+		return (rc);
+	if ((rc = store_container_fd(s, cid, &fd)) != QS_OK)
+		return (rc);
+	if (fstat(fd, &sb) != 0)
+		return (qs_error_errno(path, "stat"));
+	if ((uint64_t)sb.st_size < CONTAINER_TRAILER_SIZE)
+		return (qs_error_set(QS_ECORRUPT, "%s: truncated", path));
+	if ((rc = fileio_pread_full(fd, tbuf, sizeof(tbuf),
+	    (uint64_t)sb.st_size - sizeof(tbuf), path)) != QS_OK)
+		return (rc);
+	if (container_trailer_decode(tbuf, sizeof(tbuf), &t) != QS_OK ||
+	    t.raw_bytes != raw_sum)
+		return (qs_error_set(QS_ECORRUPT, "%s: offset %llu: the "
+		    "trailer's total of raw bytes (%llu) does not match the "
+		    "records (%llu)", path, (unsigned long long)((uint64_t)
+		    sb.st_size - sizeof(tbuf)), (unsigned long long)t.raw_bytes,
+		    (unsigned long long)raw_sum));
 	return (QS_OK);
 }
 
@@ -413,8 +449,11 @@ container_cb(void *ctx, uint64_t cid)
 	int rc;
 
 	v->c->containers++;
+	v->raw_sum = 0;
 	qs_error_clear();
 	if ((rc = container_scan(v->s, cid, scan_count_cb, v)) == QS_OK)
+		rc = trailer_raw_check(v->s, cid, v->raw_sum);
+	if (rc == QS_OK)
 		return (QS_OK);
 	if (rc == QS_ENOMEM)
 		return (rc);
@@ -748,6 +787,15 @@ verify_keystores(struct store *s, const uint8_t *pass, size_t passlen,
 	if ((st = calloc(2, sizeof(*st))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	(void)store_keystore_check(s, pass, passlen, &st[0], &st[1]);
+	/* Neither copy opens, and not because of damage: the passphrase. */
+	if (!st[0].unlocks && !st[1].unlocks &&
+	    (!st[0].present || st[0].rc == QS_EPASS) &&
+	    (!st[1].present || st[1].rc == QS_EPASS) &&
+	    (st[0].present || st[1].present)) {
+		free(st);
+		return (qs_error_set(QS_EPASS, "%s: wrong passphrase (no "
+		    "keystore copy opens with it)", store_root(s)));
+	}
 	for (i = 0; i < 2; i++) {
 		other = i == 0 ? "backup" : "primary";
 		msg[0] = '\0';
@@ -767,7 +815,7 @@ verify_keystores(struct store *s, const uint8_t *pass, size_t passlen,
 			    "%llu)", st[i].path, i == 0 ? "primary" :
 			    "backup", (unsigned long long)st[i].generation,
 			    other, (unsigned long long)st[1 - i].generation);
-		if (msg[0] == '\0')
+			if (msg[0] == '\0')
 			continue;
 		if (st[1 - i].unlocks) {
 			size_t n = strlen(msg);

@@ -113,7 +113,8 @@ int verify_store(struct store *, const struct verify_opts *,
  * are present, unlock with ${pass} and have the same generation; report
  * each copy that does not as a finding of kind "keystore", naming the file
  * and how to restore it from the other copy.  A plain store: nothing.
- * Return QS_OK.
+ * Return QS_OK, or QS_EPASS (nothing reported) if no copy opens and every
+ * present copy fails only the passphrase check.
  */
 int verify_keystores(struct store *, const uint8_t *, size_t,
     void (*)(void *, const struct verify_finding *), void *,

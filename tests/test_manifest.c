@@ -564,7 +564,10 @@ test_summary_roundtrip(void **state)
 	assert_memory_equal(buf + 56, s.stream_hash, 32);
 	assert_int_equal(le32dec(buf + 88), 0);
 	assert_int_equal(le32dec(buf + 92), 0);
-	assert_memory_equal(buf + 96, s.name, nl);
+	/* No catalogue: its id and hash are zero. */
+	for (size_t i = 96; i < 144; i++)
+		assert_int_equal(buf[i], 0);
+	assert_memory_equal(buf + 144, s.name, nl);
 	memset(&d, 0x5a, sizeof(d));
 	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_OK);
 	check_summary_equal(&s, &d);
@@ -582,6 +585,33 @@ test_summary_roundtrip(void **state)
 	assert_int_equal(manifest_summary_encode(&s, buf,
 	    MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX - 1, &len), QS_EINVAL);
 	assert_int_equal(len, 12345);
+}
+
+static void
+test_summary_catalogue(void **state)
+{
+	struct manifest_summary s, d;
+	uint8_t buf[MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX + 8];
+	size_t len;
+
+	(void)state;
+	sample_summary(&s);
+	s.features = MANIFEST_FEATURE_CATALOGUE;
+	for (int i = 0; i < 16; i++)
+		s.catalogue_id[i] = (uint8_t)(0xa0 + i);
+	for (int i = 0; i < 32; i++)
+		s.catalogue_hash[i] = (uint8_t)(0x10 + i);
+	assert_int_equal(manifest_summary_encode(&s, buf, sizeof(buf), &len),
+	    QS_OK);
+	assert_memory_equal(buf + 96, s.catalogue_id, 16);
+	assert_memory_equal(buf + 112, s.catalogue_hash, 32);
+	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_OK);
+	assert_int_equal(d.features, MANIFEST_FEATURE_CATALOGUE);
+	assert_memory_equal(d.catalogue_id, s.catalogue_id, 16);
+	assert_memory_equal(d.catalogue_hash, s.catalogue_hash, 32);
+	/* Without the feature bit the fields must be zero. */
+	le32enc(buf + 88, 0);
+	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_ECORRUPT);
 }
 
 static void
@@ -615,6 +645,7 @@ test_summary_reject(void **state)
 		buf[0] = (uint8_t)t;
 		expect_summary(buf, len, QS_ECORRUPT);
 	}
+	/* Reserved bytes, and catalogue fields without the feature bit. */
 	for (size_t i = 0; i < MANIFEST_SUMMARY_FIXED; i++) {
 		if (!((i >= 1 && i < 4) || i == 6 || i == 7 || i >= 92))
 			continue;
@@ -634,8 +665,8 @@ test_summary_reject(void **state)
 	memcpy(buf, good, len);
 	le16enc(buf + 4, (uint16_t)(le16dec(good + 4) - 1));
 	expect_summary(buf, len, QS_ECORRUPT);
-	/* Any feature bit: a newer writer. */
-	for (int bit = 0; bit < 32; bit++) {
+	/* Any unknown feature bit: a newer writer. */
+	for (int bit = 1; bit < 32; bit++) {
 		memcpy(buf, good, len);
 		le32enc(buf + 88, 1U << bit);
 		expect_summary(buf, len, QS_EVERSION);
@@ -665,6 +696,15 @@ test_summary_bitflips(void **state)
 			assert_int_equal(rc, QS_OK);
 			assert_memory_not_equal(&d, &s, offsetof(
 			    struct manifest_summary, features));
+		} else if (byte == 88 && bit % 8 == 0) {
+			/*
+			 * The catalogue feature bit: accepted only with a
+			 * catalogue id and hash, which are zero here...
+			 * zero is a valid id, so the decode succeeds and
+			 * the feature differs.
+			 */
+			if (rc == QS_OK)
+				assert_int_not_equal(d.features, s.features);
 		} else if (byte >= MANIFEST_SUMMARY_FIXED) {
 			/* A name byte: accepted, the name differs. */
 			if (rc == QS_OK)
@@ -985,6 +1025,7 @@ main(void)
 		cmocka_unit_test(test_summary_bitflips),
 		cmocka_unit_test(test_regression_summary_empty_name),
 		cmocka_unit_test(test_regression_summary_name_checked),
+		cmocka_unit_test(test_summary_catalogue),
 		cmocka_unit_test(test_stream_name_check),
 		cmocka_unit_test(test_vectors),
 	};

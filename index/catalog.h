@@ -1,0 +1,88 @@
+#ifndef QS_CATALOG_H
+#define QS_CATALOG_H
+
+/*
+ * Tar catalogues: the members of a tar stream with the byte range of each
+ * in the stream, in a frame file "STORE/catalogs/HEX.qct" (format in
+ * format/manifest.h and spec/FORMAT.md, "Catalogues").  The manifest's
+ * summary names the file and holds a hash of it, so a catalogue cannot be
+ * swapped for another; the file is committed before the manifest, and one
+ * that no manifest names is a leftover that clean removes.
+ */
+
+#include <stdint.h>
+
+#include "format/manifest.h"
+
+struct store;
+struct catalog_writer;
+struct catalog_reader;
+
+/**
+ * catalog_writer_new(s, cw):
+ * Start a new catalogue file under a fresh random id.
+ */
+int catalog_writer_new(struct store *, struct catalog_writer **);
+
+/**
+ * catalog_writer_add(cw, m):
+ * Append member ${m}.  Members are written in stream order.
+ */
+int catalog_writer_add(struct catalog_writer *, const struct catalogue_member *);
+
+/**
+ * catalog_writer_commit(cw, end, id, hash):
+ * Write the final frame ${end}, commit the file, and return its id and the
+ * BLAKE2b-256 of its bytes (for the manifest summary).  Frees ${cw}.
+ */
+int catalog_writer_commit(struct catalog_writer *, const struct catalogue_end *,
+    uint8_t[16], uint8_t[32]);
+
+/**
+ * catalog_writer_free(cw):
+ * Abandon an uncommitted catalogue.  NULL is allowed.
+ */
+void catalog_writer_free(struct catalog_writer *);
+
+/**
+ * catalog_reader_open(s, summary, cr):
+ * Open the catalogue a manifest summary names, checking the file's hash
+ * against it.  QS_ENOENT if the stream has no catalogue.
+ */
+int catalog_reader_open(struct store *, const struct manifest_summary *,
+    struct catalog_reader **);
+
+/**
+ * catalog_reader_end(cr):
+ * The catalogue's final record: status, member count, where the scan
+ * stopped and why.
+ */
+const struct catalogue_end *catalog_reader_end(const struct catalog_reader *);
+
+/**
+ * catalog_reader_next(cr, m):
+ * The next member (strings valid until the next call; not NUL-terminated,
+ * use the lengths): QS_OK, 1 after the last, or an error.
+ */
+int catalog_reader_next(struct catalog_reader *, struct catalogue_member *);
+
+/**
+ * catalog_reader_free(cr):
+ * Free ${cr}; NULL is allowed.
+ */
+void catalog_reader_free(struct catalog_reader *);
+
+/**
+ * catalog_path(s, id, buf, buflen):
+ * "STORE/catalogs/HEX.qct" for catalogue ${id}.
+ */
+int catalog_path(const struct store *, const uint8_t[16], char *, size_t);
+
+/**
+ * catalog_remove_unreferenced(s, dry_run, removed):
+ * Delete catalogue files that no manifest (live or expired) names; count
+ * them in ${removed}.  For clean, under the exclusive lock.
+ */
+int catalog_remove_unreferenced(struct store *, int, uint64_t *);
+
+#endif /* !QS_CATALOG_H */
