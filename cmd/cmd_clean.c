@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_alerts.h"
 #include "format/qs_err.h"
 #include "index/clean.h"
 #include "index/store.h"
@@ -124,8 +125,12 @@ cmd_clean(int argc, char **argv)
 	store_set_command(o.dry_run ? "clean --dry-run" : "clean");
 	/* A dry run changes nothing, so it can share the store. */
 	if ((rc = cmd_open_store("clean", argv[optind], o.dry_run ?
-	    STORE_LOCK_SHARED : STORE_LOCK_EXCLUSIVE, &c, &s)) != QS_OK)
-		return (cmd_fail("clean", rc));
+	    STORE_LOCK_SHARED : STORE_LOCK_EXCLUSIVE, &c, &s)) != QS_OK) {
+		r = cmd_fail("clean", rc);
+		cmd_alert_after("clean", argv[optind], r, qs_error_message(),
+		    NULL);
+		return (r);
+	}
 	o.now = cmd_now();
 	pc.start = cmd_monotonic();
 	if (cmd_progress_wanted(&c)) {
@@ -137,6 +142,8 @@ cmd_clean(int argc, char **argv)
 		cmd_progress_end();
 	if (rc != QS_OK) {
 		r = cmd_fail("clean", rc);
+		cmd_alert_after("clean", argv[optind], r, qs_error_message(),
+		    s);
 		store_close(s);
 		return (r);
 	}
@@ -195,16 +202,19 @@ cmd_clean(int argc, char **argv)
 		}
 		printf("time: %.1f s\n", res.seconds);
 	}
-	if (res.encryption_waiting)
+	if (res.encryption_waiting) {
+		cmd_alert_event(CMD_ALERT_ENCRYPTION_WAITING, NULL);
 		fprintf(stderr, "qsarc: clean: %s: not enough free space to "
 		    "encrypt the data written before encryption was enabled; "
 		    "reclamation ran, encryption waits for more space\n",
 		    argv[optind]);
+	}
 	if (res.stopped_early) {
 		fprintf(stderr, "qsarc: clean: stopped by --max-duration; "
 		    "the next run continues\n");
 		status = EXIT_STOPPED;
 	}
+	cmd_alert_after("clean", argv[optind], status, NULL, s);
 	store_close(s);
 	return (status);
 }
@@ -279,6 +289,8 @@ cmd_expire(int argc, char **argv)
 	    dry_run, &names, &n);
 	if (rc != QS_OK) {
 		r = cmd_fail("expire", rc);
+		cmd_alert_after("expire", argv[optind], r, qs_error_message(),
+		    s);
 		store_close(s);
 		return (r);
 	}
@@ -296,6 +308,8 @@ cmd_expire(int argc, char **argv)
 			    "expired ", names[i]);
 	}
 	store_names_free(names, n);
+	cmd_alert_after("expire", argv[optind], n == 0 ? EXIT_NOTHING : EXIT_OK,
+	    NULL, s);
 	store_close(s);
 	return (n == 0 ? EXIT_NOTHING : EXIT_OK);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_alerts.h"
 #include "format/fileio.h"
 #include "format/qs_err.h"
 #include "index/get.h"
@@ -107,12 +108,14 @@ cmd_get(int argc, char **argv)
 		if (rc != QS_OK)
 			goto fail;
 	}
+	cmd_alert_after("get", argv[optind], EXIT_OK, NULL, s);
 	store_close(s);
 	return (EXIT_OK);
 
 fail:
 	r = cmd_fail("get", rc);
 	fileio_tmp_abort(tmp);
+	cmd_alert_after("get", argv[optind], r, qs_error_message(), s);
 	store_close(s);
 	return (r);
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_alerts.h"
 #include "crypto/kdf.h"
 #include "crypto/keystore.h"
 #include "format/qs_err.h"
@@ -322,11 +323,13 @@ cmd_rekey(int argc, char **argv)
 			printf("not due: next rotation at %s\n", when);
 		}
 	}
+	cmd_alert_after("rekey", argv[optind], status, NULL, s);
 	store_close(s);
 	return (status);
 
 fail:
 	r = cmd_fail("rekey", rc);
+	cmd_alert_after("rekey", argv[optind], r, qs_error_message(), s);
 	store_close(s);
 	return (r);
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_alerts.h"
 #include "format/qs_err.h"
 #include "index/put.h"
 #include "index/store.h"
@@ -94,6 +95,7 @@ cmd_put(int argc, char **argv)
 		cmd_progress_end();
 	if (rc != QS_OK)
 		goto fail;
+	cmd_alert_after("put", argv[optind], EXIT_OK, NULL, s);
 	store_close(s);
 	if (fd != STDIN_FILENO)
 		close(fd);
@@ -121,6 +123,7 @@ cmd_put(int argc, char **argv)
 
 fail:
 	r = cmd_fail("put", rc);
+	cmd_alert_after("put", argv[optind], r, qs_error_message(), s);
 	store_close(s);
 	if (fd != STDIN_FILENO)
 		close(fd);

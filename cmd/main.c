@@ -146,7 +146,7 @@ static const struct cmd_def commands[] = {
 "Options:\n"
 "  --dry-run           say what a real run would do; change nothing\n"
 "  --max-duration D    stop at a safe point after D (like 2h); exit 7\n"
-"  --rewrite-threshold P  rewrite containers more than P%% dead (20)\n"
+"  --rewrite-threshold P  rewrite containers more than P% dead (20)\n"
 "  --progress, --json, --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N\n"
 "  --help              show this help\n" },

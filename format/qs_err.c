@@ -37,17 +37,20 @@ qs_strerror(int code)
 /**
  * qs_error_set(code, fmt, ...):
  * Record ${code} with a printf-style detail for this thread, replacing any
- * earlier detail, and return ${code}.
+ * earlier detail (which may itself be an argument), and return ${code}.
  */
 int
 qs_error_set(int code, const char *fmt, ...)
 {
+	char msg[QS_ERROR_MSG_MAX];
 	va_list ap;
 
-	last_error.code = code;
+	/* Format aside: an argument may be qs_error_message() itself. */
 	va_start(ap, fmt);
-	vsnprintf(last_error.msg, sizeof(last_error.msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	last_error.code = code;
+	memcpy(last_error.msg, msg, sizeof(msg));
 	return (code);
 }
 

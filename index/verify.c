@@ -815,7 +815,7 @@ verify_keystores(struct store *s, const uint8_t *pass, size_t passlen,
 			    "%llu)", st[i].path, i == 0 ? "primary" :
 			    "backup", (unsigned long long)st[i].generation,
 			    other, (unsigned long long)st[1 - i].generation);
-			if (msg[0] == '\0')
+		if (msg[0] == '\0')
 			continue;
 		if (st[1 - i].unlocks) {
 			size_t n = strlen(msg);
