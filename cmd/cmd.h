@@ -209,6 +209,7 @@ int cmd_rekey(int, char **);
 int cmd_keystore(int, char **);
 int cmd_keys(int, char **);
 int cmd_clean(int, char **);
+int cmd_diff(int, char **);
 int cmd_expire(int, char **);
 int cmd_alerts(int, char **);
 

@@ -154,6 +154,7 @@ cmd_clean(int argc, char **argv)
 		    "\"containers_rewritten\": %llu, "
 		    "\"expired_streams_removed\": %llu, "
 		    "\"leftovers_removed\": %llu, "
+		    "\"catalogues_removed\": %llu, "
 		    "\"plain_bytes\": %llu, \"bytes_encrypted\": %llu, "
 		    "\"manifests_rewritten\": %llu, "
 		    "\"encryption_waiting\": %s, \"keys_retired\": [",
@@ -165,6 +166,7 @@ cmd_clean(int argc, char **argv)
 		    (unsigned long long)res.containers_rewritten,
 		    (unsigned long long)res.expired_removed,
 		    (unsigned long long)res.tmp_removed,
+		    (unsigned long long)res.catalogues_removed,
 		    (unsigned long long)res.plain_bytes,
 		    (unsigned long long)res.bytes_encrypted,
 		    (unsigned long long)res.manifests_rewritten,

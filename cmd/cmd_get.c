@@ -9,6 +9,9 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_alerts.h"
+#include "cmd/members.h"
+#include "format/manifest.h"
+#include "index/stream.h"
 #include "format/fileio.h"
 #include "format/qs_err.h"
 #include "index/get.h"
@@ -16,8 +19,53 @@
 
 enum {
 	OPT_OUTPUT = OPT_FIRST_LOCAL,
-	OPT_EXPIRED
+	OPT_EXPIRED,
+	OPT_MEMBER,
+	OPT_EXTRACT_TO,
+	OPT_DEVICES
 };
+
+#define MEMBERS_MAX	1024
+
+/* get --member: the chosen members as a tar stream, or extracted. */
+static int
+get_members(struct store *s, const char *name, char **members, int nmembers,
+    const char *extract_to, int devices, int fd, int json)
+{
+	struct manifest_reader *mr;
+	struct manifest_summary *sum;
+	struct byte_range *ranges = NULL;
+	uint64_t chosen, bytes_read = 0, total = 0;
+	size_t n;
+	int rc;
+
+	if ((sum = malloc(sizeof(*sum))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	if ((rc = manifest_reader_open(s, name, 0, &mr)) != QS_OK)
+		goto done;
+	*sum = *manifest_reader_summary(mr);
+	manifest_reader_free(mr);
+	if ((rc = members_ranges(s, sum, members, nmembers, &ranges, &n,
+	    &chosen)) != QS_OK)
+		goto done;
+	for (size_t i = 0; i < n; i++)
+		total += ranges[i].end - ranges[i].start;
+	if (extract_to != NULL)
+		rc = members_extract(s, name, ranges, n, extract_to, devices,
+		    &bytes_read);
+	else
+		rc = members_write_tar(s, name, ranges, n, fd, &bytes_read);
+	if (rc == QS_OK && json)
+		fprintf(stderr, "{\"members\": %llu, \"member_bytes\": %llu, "
+		    "\"stream_bytes\": %llu, \"bytes_read\": %llu}\n",
+		    (unsigned long long)chosen, (unsigned long long)total,
+		    (unsigned long long)sum->length,
+		    (unsigned long long)bytes_read);
+done:
+	free(ranges);
+	free(sum);
+	return (rc);
+}
 
 struct get_progress_ctx {
 	double start;
@@ -41,6 +89,9 @@ cmd_get(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "expired", no_argument, NULL, OPT_EXPIRED },
+		{ "member", required_argument, NULL, OPT_MEMBER },
+		{ "extract-to", required_argument, NULL, OPT_EXTRACT_TO },
+		{ "devices", no_argument, NULL, OPT_DEVICES },
 		CMD_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -50,7 +101,9 @@ cmd_get(int argc, char **argv)
 	struct cmd_common c;
 	struct store *s = NULL;
 	struct fileio_tmp *tmp = NULL;
-	const char *output = NULL;
+	const char *output = NULL, *extract_to = NULL;
+	char *members[MEMBERS_MAX];
+	int nmembers = 0, devices = 0;
 	char what[300];
 	int opt, r, rc, fd = STDOUT_FILENO;
 
@@ -66,6 +119,18 @@ cmd_get(int argc, char **argv)
 		case OPT_EXPIRED:
 			go.expired = 1;
 			break;
+		case OPT_MEMBER:
+			if (nmembers == MEMBERS_MAX)
+				return (cmd_usage("get", "at most %d --member "
+				    "options", MEMBERS_MAX));
+			members[nmembers++] = optarg;
+			break;
+		case OPT_EXTRACT_TO:
+			extract_to = optarg;
+			break;
+		case OPT_DEVICES:
+			devices = 1;
+			break;
 		default:
 			r = cmd_common_option("get", &c, opt, optarg);
 			if (r < 0)
@@ -76,7 +141,15 @@ cmd_get(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return (cmd_usage("get", "expected STORE and NAME"));
-	if (output == NULL && isatty(STDOUT_FILENO))
+	if (extract_to != NULL && nmembers == 0)
+		return (cmd_usage("get", "--extract-to needs --member (use "
+		    "'--member .' for everything)"));
+	if (extract_to != NULL && output != NULL)
+		return (cmd_usage("get", "--extract-to and --output exclude "
+		    "each other"));
+	if (nmembers > 0 && go.expired)
+		return (cmd_usage("get", "--member works on live streams"));
+	if (output == NULL && extract_to == NULL && isatty(STDOUT_FILENO))
 		return (cmd_usage("get", "refusing to write a stream to a "
 		    "terminal; redirect standard output or use --output "
 		    "FILE"));
@@ -97,7 +170,11 @@ cmd_get(int argc, char **argv)
 		go.progress = get_progress_cb;
 		go.progress_ctx = &gc;
 	}
-	rc = store_get(s, argv[optind + 1], fd, &go, &res);
+	if (nmembers > 0)
+		rc = get_members(s, argv[optind + 1], members, nmembers,
+		    extract_to, devices, fd, c.json);
+	else
+		rc = store_get(s, argv[optind + 1], fd, &go, &res);
 	if (go.progress != NULL)
 		cmd_progress_end();
 	if (rc != QS_OK)

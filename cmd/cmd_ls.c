@@ -1,5 +1,6 @@
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -7,10 +8,12 @@
 #include "format/manifest.h"
 #include "format/qs_err.h"
 #include "index/store.h"
+#include "index/catalog.h"
 #include "index/stream.h"
 
 enum {
-	OPT_EXPIRED = OPT_FIRST_LOCAL
+	OPT_EXPIRED = OPT_FIRST_LOCAL,
+	OPT_LONG
 };
 
 static void
@@ -24,6 +27,189 @@ format_time(int64_t t, char *buf, size_t len)
 		snprintf(buf, len, "%lld", (long long)t);
 }
 
+static void
+mode_string(const struct catalogue_member *m, char *buf)
+{
+	static const char types[] = "?-dlhcbps";
+	static const char rwx[] = "rwxrwxrwx";
+
+	buf[0] = m->type <= MEMBER_SOCKET ? types[m->type] : '?';
+	if (m->type == MEMBER_HARDLINK)
+		buf[0] = 'h';
+	for (int i = 0; i < 9; i++)
+		buf[1 + i] = (m->mode & (1U << (8 - i))) ? rwx[i] : '-';
+	if (m->mode & 04000)
+		buf[3] = (m->mode & 0100) ? 's' : 'S';
+	if (m->mode & 02000)
+		buf[6] = (m->mode & 010) ? 's' : 'S';
+	if (m->mode & 01000)
+		buf[9] = (m->mode & 01) ? 't' : 'T';
+	buf[10] = '\0';
+}
+
+/* Length of a valid UTF-8 sequence of a printable character at ${p}. */
+static size_t
+utf8_printable(const unsigned char *p, size_t len)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return (0);
+	if (len < n)
+		return (0);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return (0);
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, C1 controls and the like. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
+		return (0);
+	return (n);
+}
+
+/*
+ * A member name as bsdtar -t shows it: printable characters as they are
+ * (ASCII, and valid UTF-8), a backslash doubled, control bytes and bytes
+ * that are not valid UTF-8 escaped ("\n", "\303"), so that a name from
+ * the archive cannot drive the terminal.
+ */
+static void
+print_name(const char *p, size_t len)
+{
+	static const char esc[] = "\a\b\t\n\v\f\r";
+	static const char letters[] = "abtnvfr";
+	const char *e;
+
+	size_t u;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch >= 0x80 && (u = utf8_printable((const unsigned char *)p +
+		    i, len - i)) > 0) {
+			fwrite(p + i, 1, u, stdout);
+			i += u - 1;
+		} else if (ch == '\\')
+			fputs("\\\\", stdout);
+		else if (ch >= 0x20 && ch < 0x7f)
+			putchar(ch);
+		else if (ch != 0 && (e = strchr(esc, ch)) != NULL)
+			printf("\\%c", letters[e - esc]);
+		else
+			printf("\\%03o", ch);
+	}
+}
+
+static void
+json_bytes(const char *p, size_t len)
+{
+	char *tmp = strndup(p, len);
+
+	cmd_json_string(stdout, tmp != NULL ? tmp : "");
+	free(tmp);
+}
+
+/* qsarc ls STORE NAME: the tar members of one stream. */
+static int
+list_members(struct store *s, const char *name, int expired, int lng,
+    int json)
+{
+	static const char *type_names[] = { "other", "file", "dir",
+	    "symlink", "hardlink", "chardev", "blockdev", "fifo", "socket" };
+	struct manifest_reader *mr;
+	struct catalog_reader *cr = NULL;
+	const struct catalogue_end *end;
+	struct catalogue_member m;
+	struct manifest_summary *sum;
+	char mode[16], when[64];
+	uint64_t i = 0;
+	int rc;
+
+	if ((sum = malloc(sizeof(*sum))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	if ((rc = manifest_reader_open(s, name, expired, &mr)) != QS_OK)
+		goto done;
+	*sum = *manifest_reader_summary(mr);
+	manifest_reader_free(mr);
+	if ((rc = catalog_reader_open(s, sum, &cr)) != QS_OK)
+		goto done;
+	end = catalog_reader_end(cr);
+	if (json)
+		printf("{\"stream\": ");
+	if (json) {
+		cmd_json_string(stdout, name);
+		printf(", \"members\": [");
+	}
+	while ((rc = catalog_reader_next(cr, &m)) == QS_OK) {
+		if (json) {
+			printf("%s\n  {\"path\": ", i++ ? "," : "");
+			json_bytes(m.path, m.path_len);
+			printf(", \"type\": \"%s\", \"size\": %llu, "
+			    "\"mode\": %u, \"uid\": %u, \"gid\": %u, "
+			    "\"uname\": ", type_names[m.type],
+			    (unsigned long long)m.size, m.mode & 07777, m.uid,
+			    m.gid);
+			json_bytes(m.uname, m.uname_len);
+			printf(", \"gname\": ");
+			json_bytes(m.gname, m.gname_len);
+			printf(", \"mtime\": %lld, \"link\": ",
+			    (long long)m.mtime);
+			json_bytes(m.link, m.link_len);
+			printf(", \"offset\": %llu, \"end\": %llu}",
+			    (unsigned long long)m.header_offset,
+			    (unsigned long long)m.end_offset);
+		} else if (lng) {
+			mode_string(&m, mode);
+			format_time(m.mtime, when, sizeof(when));
+			printf("%s ", mode);
+			print_name(m.uname, m.uname_len);
+			putchar('/');
+			print_name(m.gname, m.gname_len);
+			printf(" %12llu %s ", (unsigned long long)m.size, when);
+			print_name(m.path, m.path_len);
+			if (m.link_len > 0) {
+				printf(" %s ", m.type == MEMBER_HARDLINK ?
+				    "link to" : "->");
+				print_name(m.link, m.link_len);
+			}
+			printf("\n");
+		} else {
+			print_name(m.path, m.path_len);
+			putchar('\n');
+		}
+	}
+	if (rc != 1)
+		goto done;
+	rc = QS_OK;
+	if (json)
+		printf("%s], \"complete\": %s, \"scan_end\": %llu, "
+		    "\"message\": ", i ? "\n" : "",
+		    end->status == CATALOGUE_COMPLETE ? "true" : "false",
+		    (unsigned long long)end->scan_end);
+	if (json) {
+		cmd_json_string(stdout, end->message);
+		printf("}\n");
+	}
+	if (end->status == CATALOGUE_STOPPED)
+		fprintf(stderr, "qsarc: ls: stream \"%s\": the catalogue stops "
+		    "at byte %llu: %s (the stream itself is stored whole)\n",
+		    name, (unsigned long long)end->scan_end, end->message);
+done:
+	catalog_reader_free(cr);
+	free(sum);
+	return (rc);
+}
+
+
 /**
  * cmd_ls(argc, argv):
  * qsarc ls STORE [--expired] [--json]
@@ -33,6 +219,7 @@ cmd_ls(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "expired", no_argument, NULL, OPT_EXPIRED },
+		{ "long", no_argument, NULL, OPT_LONG },
 		CMD_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -43,7 +230,7 @@ cmd_ls(int argc, char **argv)
 	char **names = NULL;
 	size_t count = 0;
 	char when[64], a[32], b[32];
-	int opt, r, rc, expired = 0, printed = 0, status = EXIT_OK;
+	int opt, r, rc, expired = 0, printed = 0, lng = 0, status = EXIT_OK;
 
 	cmd_common_init(&c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -53,6 +240,9 @@ cmd_ls(int argc, char **argv)
 		case OPT_EXPIRED:
 			expired = 1;
 			break;
+		case OPT_LONG:
+			lng = 1;
+			break;
 		default:
 			r = cmd_common_option("ls", &c, opt, optarg);
 			if (r < 0)
@@ -61,12 +251,18 @@ cmd_ls(int argc, char **argv)
 				return (cmd_usage("ls", "unknown option"));
 		}
 	}
-	if (argc - optind != 1)
-		return (cmd_usage("ls", "expected one STORE"));
+	if (argc - optind != 1 && argc - optind != 2)
+		return (cmd_usage("ls", "expected STORE [NAME]"));
 	store_set_command("ls");
 	if ((rc = cmd_open_store("ls", argv[optind], STORE_LOCK_SHARED, &c,
 	    &s)) != QS_OK)
 		return (cmd_fail("ls", rc));
+	if (argc - optind == 2) {
+		rc = list_members(s, argv[optind + 1], expired, lng, c.json);
+		r = rc == QS_OK ? EXIT_OK : cmd_fail("ls", rc);
+		store_close(s);
+		return (r);
+	}
 	if ((rc = store_list_streams(s, expired, &names, &count)) != QS_OK) {
 		r = cmd_fail("ls", rc);
 		store_close(s);

@@ -11,6 +11,7 @@
  * and stops describing (saying where and why) when libarchive gives up.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct store;
@@ -36,6 +37,13 @@ int tarscan_feed(struct tarscan *, const uint8_t *, size_t);
  * the scan has seen enough of the stream to know (or has stopped).
  */
 uint64_t tarscan_next_cut(struct tarscan *, uint64_t, uint64_t);
+
+/**
+ * tarscan_lookahead():
+ * How far past a chunk's end put should have fed the scan before asking
+ * for cut points.
+ */
+size_t tarscan_lookahead(void);
 
 /**
  * tarscan_finish(ts, ok, sum):

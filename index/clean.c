@@ -16,6 +16,7 @@
 #include "format/manifest.h"
 #include "format/qs_err.h"
 #include "format/record.h"
+#include "index/catalog.h"
 #include "index/chunkindex.h"
 #include "index/clean.h"
 #include "index/container.h"
@@ -153,7 +154,7 @@ static int
 remove_leftovers(struct clean_ctx *c)
 {
 	static const char *dirs[] = { "", "/index", "/streams", "/expired",
-	    "/data" };
+	    "/data", "/catalogs" };
 	const char *root = store_root(c->s);
 	char path[4200];
 	struct dirent *de;
@@ -758,6 +759,8 @@ store_clean(struct store *s, const struct clean_opts *o,
 	if ((rc = remove_leftovers(&c)) != QS_OK ||
 	    (rc = mark_live(&c)) != QS_OK ||
 	    (rc = remove_expired(&c)) != QS_OK ||
+	    (rc = catalog_remove_unreferenced(s, o->dry_run,
+	    &res->catalogues_removed)) != QS_OK ||
 	    (rc = reclaim(&c)) != QS_OK)
 		goto done;
 	if (store_keystore(s) != NULL && !res->stopped_early) {

@@ -47,6 +47,7 @@ struct clean_result {
 	uint64_t containers_rewritten;
 	uint64_t expired_removed;
 	uint64_t tmp_removed;
+	uint64_t catalogues_removed;	/* no manifest names them */
 	uint64_t plain_bytes;		/* plain record bytes found */
 	uint64_t bytes_encrypted;	/* plain record bytes encrypted */
 	uint64_t manifests_rewritten;

@@ -247,3 +247,81 @@ done:
 	free(g);
 	return (rc);
 }
+
+/**
+ * store_get_ranges(s, name, expired, ranges, n, fd, result):
+ * Write the bytes of ${ranges} of stream ${name} to ${fd}.
+ */
+int
+store_get_ranges(struct store *s, const char *name, int expired,
+    const struct byte_range *ranges, size_t n, int fd,
+    struct get_result *res)
+{
+	struct manifest_reader *mr = NULL;
+	struct chunk_reader *r = NULL;
+	struct chunk_loc loc;
+	const uint8_t *id;
+	uint8_t *buf = NULL;
+	uint32_t raw_len;
+	uint64_t off, a, b, written = 0, chunks = 0;
+	size_t i = 0, len;
+	int rc;
+
+	if ((rc = manifest_reader_open(s, name, expired, &mr)) != QS_OK)
+		return (rc);
+	if ((rc = chunk_reader_new(s, &r)) != QS_OK)
+		goto done;
+	if ((buf = malloc(store_config(s)->chunk_max)) == NULL) {
+		rc = qs_error_set(QS_ENOMEM, "out of memory");
+		goto done;
+	}
+	while (i < n && (rc = manifest_reader_next(mr, &id, &raw_len, &off)) ==
+	    QS_OK) {
+		/* Skip ranges that end before this chunk. */
+		while (i < n && ranges[i].end <= off)
+			i++;
+		if (i == n || ranges[i].start >= off + raw_len)
+			continue;
+		if (chunkindex_lookup(store_index(s), id, &loc) != QS_OK) {
+			rc = qs_error_set(QS_ECORRUPT, "%s: stream \"%s\" at "
+			    "byte %llu: chunk is missing from the index",
+			    store_root(s), name, (unsigned long long)off);
+			goto done;
+		}
+		if ((rc = chunk_read(r, id, &loc, buf,
+		    store_config(s)->chunk_max, &len)) != QS_OK)
+			goto done;
+		if (len != raw_len) {
+			rc = qs_error_set(QS_ECORRUPT, "%s: stream \"%s\" at "
+			    "byte %llu: chunk length differs from the manifest",
+			    store_root(s), name, (unsigned long long)off);
+			goto done;
+		}
+		chunks++;
+		/* Every range this chunk touches, in order. */
+		for (size_t j = i; j < n && ranges[j].start < off + len; j++) {
+			a = ranges[j].start > off ? ranges[j].start : off;
+			b = ranges[j].end < off + len ? ranges[j].end :
+			    off + len;
+			if (a >= b)
+				continue;
+			if ((rc = write_out(fd, buf + (a - off), b - a)) !=
+			    QS_OK)
+				goto done;
+			written += b - a;
+		}
+	}
+	if (rc < 0)
+		goto done;
+	res->length = written;
+	res->chunks = chunks;
+	res->bytes_read = chunk_read_bytes(r);
+	rc = QS_OK;
+done:
+	if (buf != NULL)
+		secmem_wipe(buf, store_config(s)->chunk_max);
+	free(buf);
+	chunk_reader_free(r);
+	manifest_reader_free(mr);
+	return (rc);
+}

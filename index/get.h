@@ -40,4 +40,18 @@ struct get_result {
 int store_get(struct store *, const char *, int, const struct get_opts *,
     struct get_result *);
 
+struct byte_range {
+	uint64_t start, end;		/* [start, end) of the stream */
+};
+
+/**
+ * store_get_ranges(s, name, expired, ranges, n, fd, result):
+ * Write the bytes of stream ${name} in ${ranges} (sorted, not
+ * overlapping) to ${fd}, reading only the chunks that cover them, each
+ * checked against its id.  ${result}->bytes_read says how much was read
+ * from containers.
+ */
+int store_get_ranges(struct store *, const char *, int,
+    const struct byte_range *, size_t, int, struct get_result *);
+
 #endif /* !QS_GET_H */

@@ -21,6 +21,11 @@
 #define PROGRESS_EVERY		(64ULL << 20)
 #define SLOT_MEMORY		(16U << 20)	/* raw bytes of all slots */
 #define MAX_WORKERS		16
+/*
+ * Member starts closer than this to the chunk's start are not cut at:
+ * runs of tiny members stay in one chunk instead of many tiny ones.
+ */
+#define FORCED_CUT_MIN		4096
 
 enum slot_state {
 	SLOT_FREE,
@@ -294,8 +299,12 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 	struct chunker *ch;
 	uint64_t gear[256];
 	uint64_t next_report = PROGRESS_EVERY;
-	size_t cap = 4 * (size_t)cfg->chunk_max + (4U << 20);
-	size_t start = 0, end = 0, cut;
+	size_t lookahead = (o != NULL && o->scan_feed != NULL) ?
+	    o->scan_lookahead : 0;
+	size_t want = cfg->chunk_max + lookahead;
+	size_t cap = 2 * want + (4U << 20);
+	size_t start = 0, end = 0, cut, window;
+	uint64_t pos, forced;
 	uint8_t *buf;
 	ssize_t n;
 	int eof = 0, rc = QS_OK;
@@ -310,9 +319,9 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	}
 	for (;;) {
-		/* Keep at least max_size bytes ahead unless at the end. */
-		while (!eof && end - start < cfg->chunk_max) {
-			if (cap - end < cfg->chunk_max) {
+		/* Keep max_size (+ the scan's lookahead) bytes ahead. */
+		while (!eof && end - start < want) {
+			if (cap - end < want) {
 				memmove(buf, buf + start, end - start);
 				end -= start;
 				start = 0;
@@ -329,12 +338,29 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 			}
 			if (n == 0)
 				eof = 1;
+			if (n > 0 && lookahead > 0 && (rc = o->scan_feed(
+			    o->scan_ctx, buf + end, (size_t)n)) != QS_OK)
+				goto done;
 			end += (size_t)n;
 			prog.bytes_in += (uint64_t)n;
 		}
 		if (start == end)
 			break;
-		cut = chunker_find_cut(ch, buf + start, end - start, eof);
+		forced = UINT64_MAX;
+		if (lookahead > 0) {
+			/* Cut where a tar member starts, if one is near. */
+			pos = prog.bytes_in - (end - start);
+			window = end - start < cfg->chunk_max ? end - start :
+			    cfg->chunk_max;
+			forced = o->scan_next_cut(o->scan_ctx,
+			    pos + FORCED_CUT_MIN - 1, pos + window);
+		}
+		if (forced != UINT64_MAX)
+			cut = chunker_find_cut(ch, buf + start,
+			    (size_t)(forced - pos), 1);
+		else
+			cut = chunker_find_cut(ch, buf + start, end - start,
+			    eof);
 		if (cut == 0)
 			continue;
 		if ((rc = submit_chunk(p, buf + start, cut)) != QS_OK)
@@ -428,7 +454,7 @@ store_put(struct store *s, const char *name, int fd,
 {
 	struct manifest_summary *sum = NULL;
 	pthread_t workers[MAX_WORKERS], committer;
-	int nworkers, started = 0, committer_started = 0;
+	int nworkers, started = 0, committer_started = 0, scan_done = 0;
 	long ncpu;
 	struct put_ctx p;
 	int rc, state;
@@ -504,6 +530,11 @@ done:
 		rc = qs_error_set(QS_ENOMEM, "out of memory");
 		goto out;
 	}
+	if (o != NULL && o->scan_finish != NULL) {
+		scan_done = 1;
+		if ((rc = o->scan_finish(o->scan_ctx, 1, sum)) != QS_OK)
+			goto out;
+	}
 	sum->created = now;
 	sum->length = p.res.length;
 	sum->new_chunks = p.res.new_chunks;
@@ -520,6 +551,8 @@ done:
 	if (chunkindex_compact(p.idx) != QS_OK)
 		qs_error_clear();
 out:
+	if (o != NULL && o->scan_finish != NULL && !scan_done)
+		(void)o->scan_finish(o->scan_ctx, 0, NULL);
 	free(sum);
 	ctx_free(&p);
 	return (rc);

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 struct store;
+struct manifest_summary;
 
 struct put_progress {
 	uint64_t bytes_in;
@@ -44,6 +45,18 @@ struct put_opts {
 	 */
 	int (*before_commit)(void *);
 	void *before_commit_ctx;
+	/*
+	 * A scanner of the stream (the tar catalogue): every block read is
+	 * fed to it; it names the member starts where chunks are cut; and
+	 * before the manifest is written it completes the summary (ok) or
+	 * is told the put failed (!ok, summary NULL).  All from the calling
+	 * thread.  ${scan_lookahead}: bytes it wants fed past a chunk's end.
+	 */
+	int (*scan_feed)(void *, const uint8_t *, size_t);
+	uint64_t (*scan_next_cut)(void *, uint64_t, uint64_t);
+	int (*scan_finish)(void *, int, struct manifest_summary *);
+	void *scan_ctx;
+	size_t scan_lookahead;
 };
 
 struct put_result {

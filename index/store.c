@@ -338,7 +338,7 @@ int
 store_init(const char *root, const struct store_init_opts *o, int64_t now)
 {
 	static const char *subdirs[] = { "data", "index", "streams",
-	    "expired" };
+	    "expired", "catalogs" };
 	struct chunker_params cp;
 	struct store_config *cfg;
 	struct keystore *ks = NULL;
@@ -518,8 +518,16 @@ store_open(const char *root, int lockmode, int timeout_ms,
 	pthread_mutex_init(&s->fd_mutex, NULL);
 	for (size_t i = 0; i < FD_CACHE_SIZE; i++)
 		s->fds[i].fd = -1;
-	if ((s->root = strdup(root)) == NULL) {
-		rc = qs_error_set(QS_ENOMEM, "out of memory");
+	/*
+	 * Absolute, so that threads and libarchive's disk writer (which
+	 * changes directory) still find the store.
+	 */
+	if ((s->root = realpath(root, NULL)) == NULL) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			rc = qs_error_set(QS_ENOENT, "%s: no qsarc store here "
+			    "(no such directory)", root);
+		else
+			rc = qs_error_errno(root, "realpath");
 		goto err;
 	}
 	/* Read the config before locking: "not a store" beats "busy". */

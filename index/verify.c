@@ -251,13 +251,20 @@ record_check(struct store *s, const uint8_t *id, const struct chunk_loc *loc,
 
 /* --- verify_store -------------------------------------------------------- */
 
-/* A chunk found damaged: later references to it are reported from here. */
+/*
+ * A chunk found damaged: later references to it are reported from here.
+ * The first BAD_MSGS_MAX keep their error detail; later ones (a store
+ * damaged throughout) cost 56 bytes each and are described by their code.
+ */
 struct bad_chunk {
 	uint8_t id[32];
 	struct chunk_loc loc;
-	int code;
-	char msg[384];
+	int32_t code;
+	int32_t msg;		/* index in vctx.msgs, or -1 */
 };
+
+#define BAD_MSGS_MAX	1024
+#define BAD_MSG_LEN	384
 
 struct vctx {
 	struct store *s;
@@ -268,6 +275,8 @@ struct vctx {
 	uint64_t seed;
 	int per_ref;			/* check each reference's record */
 	struct idmap bad;		/* struct bad_chunk */
+	char (*msgs)[BAD_MSG_LEN];	/* details of the first bad chunks */
+	size_t nmsgs;
 	struct idmap seen;		/* ids already read (per_ref mode) */
 	struct chunkindex *fresh;	/* reopened index for lookup misses */
 	int fresh_tried;
@@ -331,9 +340,25 @@ bad_add(struct vctx *v, const uint8_t *id, const struct chunk_loc *loc,
 		return (NULL);
 	b->loc = *loc;
 	b->code = code;
-	snprintf(b->msg, sizeof(b->msg), "%s", qs_error_message()[0] ?
-	    qs_error_message() : qs_strerror(code));
+	b->msg = -1;
+	if (v->nmsgs < BAD_MSGS_MAX) {
+		if (v->msgs == NULL &&
+		    (v->msgs = malloc(BAD_MSGS_MAX * sizeof(*v->msgs))) == NULL)
+			return (b);
+		snprintf(v->msgs[v->nmsgs], BAD_MSG_LEN, "%s",
+		    qs_error_message()[0] ? qs_error_message() :
+		    qs_strerror(code));
+		b->msg = (int32_t)v->nmsgs++;
+	}
 	return (b);
+}
+
+/* The detail of bad chunk ${b}. */
+static const char *
+bad_msg(const struct vctx *v, const struct bad_chunk *b)
+{
+
+	return (b->msg >= 0 ? v->msgs[b->msg] : qs_strerror(b->code));
 }
 
 static int
@@ -392,7 +417,7 @@ entry_cb(void *ctx, const uint8_t id[32], const struct chunk_loc *loc)
 		report(v, VERIFY_KIND_CONTAINER, path, -1, QS_ECORRUPT, msg);
 		return (QS_OK);
 	}
-	report(v, VERIFY_KIND_CHUNK, path, loc->offset, rc, b->msg);
+	report(v, VERIFY_KIND_CHUNK, path, loc->offset, rc, bad_msg(v, b));
 	return (QS_OK);
 }
 
@@ -558,7 +583,7 @@ bad:
 	    sizeof(path)) != QS_OK)
 		path[0] = '\0';
 	snprintf(msg, sizeof(msg), "chunk %s... at stream offset %llu: %s",
-	    hex, (unsigned long long)soff, b->msg);
+	    hex, (unsigned long long)soff, bad_msg(v, b));
 	stream_problem(v, VERIFY_KIND_CHUNK, path, b->loc.offset, b->code,
 	    msg);
 	return (QS_OK);
@@ -758,6 +783,7 @@ done:
 	chunk_reader_free(v.r);
 	free(v.buf);
 	free(v.missing);
+	free(v.msgs);
 	idmap_free(&v.bad);
 	idmap_free(&v.seen);
 	store_names_free(live, nlive);

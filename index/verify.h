@@ -28,11 +28,12 @@
  * store.  verify_rebuild_index() rebuilds the chunk index from the
  * containers.
  *
- * Memory: bounded by the damage found, not by the store's size, except
- * that reading the data of named streams remembers the 32-byte id of each
- * distinct chunk read (about 40 bytes per chunk), and the index rebuild
- * holds one 56-byte entry per record of every container (sorted in memory:
- * 56 MiB per million chunks).
+ * Memory: bounded by the damage found (56 bytes per damaged chunk, plus
+ * the details of the first 1024), not by the store's size, except that
+ * reading the data of named streams (or of a store whose index is damaged)
+ * remembers the 32-byte id of each distinct chunk they use (about 40 bytes
+ * per chunk), and the index rebuild holds one 56-byte entry per record of
+ * every container (sorted in memory: 56 MiB per million chunks).
  */
 
 #include <stddef.h>

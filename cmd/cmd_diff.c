@@ -1,0 +1,219 @@
+/*
+ * qsarc diff STORE OLD NEW: members added, removed and changed between the
+ * tar catalogues of two streams.
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "format/manifest.h"
+#include "format/qs_err.h"
+#include "index/catalog.h"
+#include "index/store.h"
+#include "index/stream.h"
+
+struct entry {
+	char *path;
+	char *link;
+	uint64_t size;
+	int64_t mtime;
+	uint32_t mode, uid, gid;
+	uint8_t type;
+};
+
+struct entries {
+	struct entry *e;
+	size_t n, cap;
+};
+
+static void
+entries_free(struct entries *es)
+{
+
+	for (size_t i = 0; i < es->n; i++) {
+		free(es->e[i].path);
+		free(es->e[i].link);
+	}
+	free(es->e);
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+
+	return (strcmp(((const struct entry *)a)->path,
+	    ((const struct entry *)b)->path));
+}
+
+static int
+load(struct store *s, const char *name, struct entries *es)
+{
+	struct manifest_reader *mr;
+	struct catalog_reader *cr = NULL;
+	struct catalogue_member m;
+	struct manifest_summary *sum;
+	struct entry *ne;
+	int rc;
+
+	if ((sum = malloc(sizeof(*sum))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	if ((rc = manifest_reader_open(s, name, 0, &mr)) != QS_OK)
+		goto done;
+	*sum = *manifest_reader_summary(mr);
+	manifest_reader_free(mr);
+	if ((rc = catalog_reader_open(s, sum, &cr)) != QS_OK)
+		goto done;
+	while ((rc = catalog_reader_next(cr, &m)) == QS_OK) {
+		if (es->n == es->cap) {
+			es->cap = es->cap ? es->cap * 2 : 1024;
+			if ((ne = realloc(es->e, es->cap * sizeof(*ne))) ==
+			    NULL) {
+				rc = qs_error_set(QS_ENOMEM, "out of memory");
+				goto done;
+			}
+			es->e = ne;
+		}
+		ne = &es->e[es->n];
+		ne->path = strndup(m.path, m.path_len);
+		ne->link = strndup(m.link, m.link_len);
+		if (ne->path == NULL || ne->link == NULL) {
+			free(ne->path);
+			free(ne->link);
+			rc = qs_error_set(QS_ENOMEM, "out of memory");
+			goto done;
+		}
+		ne->size = m.size;
+		ne->mtime = m.mtime;
+		ne->mode = m.mode;
+		ne->uid = m.uid;
+		ne->gid = m.gid;
+		ne->type = m.type;
+		es->n++;
+	}
+	if (rc == 1)
+		rc = QS_OK;
+	qsort(es->e, es->n, sizeof(*es->e), entry_cmp);
+done:
+	catalog_reader_free(cr);
+	free(sum);
+	return (rc);
+}
+
+static const char *
+what_changed(const struct entry *a, const struct entry *b)
+{
+
+	if (a->type != b->type)
+		return ("type");
+	if (a->size != b->size)
+		return ("size");
+	if (strcmp(a->link, b->link) != 0)
+		return ("link");
+	if (a->mtime != b->mtime)
+		return ("mtime");
+	if ((a->mode & 07777) != (b->mode & 07777))
+		return ("mode");
+	if (a->uid != b->uid || a->gid != b->gid)
+		return ("owner");
+	return (NULL);
+}
+
+static void
+report(int json, int *first, char tag, const char *path, const char *why)
+{
+
+	if (json) {
+		printf("%s\n  {\"change\": \"%s\", \"path\": ", *first ? "" :
+		    ",", tag == '+' ? "added" : tag == '-' ? "removed" :
+		    "changed");
+		cmd_json_string(stdout, path);
+		if (why != NULL)
+			printf(", \"what\": \"%s\"", why);
+		printf("}");
+	} else if (why != NULL) {
+		printf("%c %s (%s)\n", tag, path, why);
+	} else {
+		printf("%c %s\n", tag, path);
+	}
+	*first = 0;
+}
+
+/**
+ * cmd_diff(argc, argv):
+ * qsarc diff STORE OLD NEW [--json]
+ */
+int
+cmd_diff(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CMD_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct entries a = { NULL, 0, 0 }, b = { NULL, 0, 0 };
+	struct cmd_common c;
+	struct store *s = NULL;
+	const char *why;
+	size_t i = 0, j = 0;
+	uint64_t added = 0, removed = 0, changed = 0;
+	int opt, r, rc, cmp, first = 1;
+
+	cmd_common_init(&c);
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == OPT_HELP)
+			return (cmd_help("diff"));
+		r = cmd_common_option("diff", &c, opt, optarg);
+		if (r < 0)
+			return (EXIT_USAGE);
+		if (r == 0)
+			return (cmd_usage("diff", "unknown option"));
+	}
+	if (argc - optind != 3)
+		return (cmd_usage("diff", "expected STORE OLD NEW"));
+	store_set_command("diff");
+	if ((rc = cmd_open_store("diff", argv[optind], STORE_LOCK_SHARED, &c,
+	    &s)) != QS_OK)
+		return (cmd_fail("diff", rc));
+	if ((rc = load(s, argv[optind + 1], &a)) != QS_OK ||
+	    (rc = load(s, argv[optind + 2], &b)) != QS_OK) {
+		r = cmd_fail("diff", rc);
+		goto done;
+	}
+	if (c.json)
+		printf("{\"changes\": [");
+	while (i < a.n || j < b.n) {
+		if (i == a.n)
+			cmp = 1;
+		else if (j == b.n)
+			cmp = -1;
+		else
+			cmp = strcmp(a.e[i].path, b.e[j].path);
+		if (cmp < 0) {
+			report(c.json, &first, '-', a.e[i++].path, NULL);
+			removed++;
+		} else if (cmp > 0) {
+			report(c.json, &first, '+', b.e[j++].path, NULL);
+			added++;
+		} else {
+			if ((why = what_changed(&a.e[i], &b.e[j])) != NULL) {
+				report(c.json, &first, 'M', b.e[j].path, why);
+				changed++;
+			}
+			i++;
+			j++;
+		}
+	}
+	if (c.json)
+		printf("%s], \"added\": %llu, \"removed\": %llu, "
+		    "\"changed\": %llu}\n", first ? "" : "\n",
+		    (unsigned long long)added, (unsigned long long)removed,
+		    (unsigned long long)changed);
+	r = EXIT_OK;
+done:
+	entries_free(&a);
+	entries_free(&b);
+	store_close(s);
+	return (r);
+}
