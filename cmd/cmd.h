@@ -212,5 +212,6 @@ int cmd_clean(int, char **);
 int cmd_diff(int, char **);
 int cmd_expire(int, char **);
 int cmd_alerts(int, char **);
+int cmd_verify(int, char **);
 
 #endif /* !QS_CMD_H */

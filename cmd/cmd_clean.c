@@ -9,6 +9,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_alerts.h"
+#include "cmd/tarscan.h"
 #include "format/qs_err.h"
 #include "index/clean.h"
 #include "index/store.h"
@@ -132,6 +133,8 @@ cmd_clean(int argc, char **argv)
 		return (r);
 	}
 	o.now = cmd_now();
+	o.scan_attach = tarscan_attach;
+	o.scan_detach = tarscan_detach;
 	pc.start = cmd_monotonic();
 	if (cmd_progress_wanted(&c)) {
 		o.progress = clean_progress_cb;

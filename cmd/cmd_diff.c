@@ -95,7 +95,8 @@ load(struct store *s, const char *name, struct entries *es)
 	}
 	if (rc == 1)
 		rc = QS_OK;
-	qsort(es->e, es->n, sizeof(*es->e), entry_cmp);
+	if (es->n > 1)
+		qsort(es->e, es->n, sizeof(*es->e), entry_cmp);
 done:
 	catalog_reader_free(cr);
 	free(sum);

@@ -344,6 +344,10 @@ copy_state(const struct keystore_copy_status *cs)
 		return ("ok");
 	if (cs->rc == QS_EPASS)
 		return ("does not unlock with this passphrase");
+	if (cs->rc == QS_ECORRUPT)
+		return ("damaged");
+	if (cs->rc == QS_EVERSION)
+		return ("written by a newer qsarc");
 	return (qs_strerror(cs->rc));
 }
 

@@ -18,37 +18,6 @@ enum {
 	OPT_NO_CATALOG
 };
 
-/* The tar scan, until put has finished it (or we do, after a failure). */
-struct scan_hooks {
-	struct tarscan *ts;
-};
-
-static int
-hook_feed(void *ctx, const uint8_t *buf, size_t len)
-{
-	struct scan_hooks *h = ctx;
-
-	return (tarscan_feed(h->ts, buf, len));
-}
-
-static uint64_t
-hook_next_cut(void *ctx, uint64_t pos, uint64_t limit)
-{
-	struct scan_hooks *h = ctx;
-
-	return (tarscan_next_cut(h->ts, pos, limit));
-}
-
-static int
-hook_finish(void *ctx, int ok, struct manifest_summary *sum)
-{
-	struct scan_hooks *h = ctx;
-	struct tarscan *ts = h->ts;
-
-	h->ts = NULL;
-	return (tarscan_finish(ts, ok, sum));
-}
-
 struct put_progress_ctx {
 	double start;
 };
@@ -80,7 +49,7 @@ cmd_put(int argc, char **argv)
 	struct cmd_common c;
 	struct store *s = NULL;
 	const char *input = NULL;
-	struct scan_hooks hooks = { NULL };
+	void *scan = NULL;
 	int no_catalog = 0;
 	char what[300], a[32], b[32];
 	double t0;
@@ -129,18 +98,11 @@ cmd_put(int argc, char **argv)
 		po.progress = put_progress_cb;
 		po.progress_ctx = &pc;
 	}
-	if (!no_catalog) {
-		if ((rc = tarscan_new(s, &hooks.ts)) != QS_OK)
-			goto fail;
-		po.scan_feed = hook_feed;
-		po.scan_next_cut = hook_next_cut;
-		po.scan_finish = hook_finish;
-		po.scan_ctx = &hooks;
-		po.scan_lookahead = tarscan_lookahead();
-	}
+	if (!no_catalog &&
+	    (rc = tarscan_attach(NULL, s, &po, &scan)) != QS_OK)
+		goto fail;
 	rc = store_put(s, argv[optind + 1], fd, &po, cmd_now(), &res);
-	if (hooks.ts != NULL)
-		(void)tarscan_finish(hooks.ts, 0, NULL);
+	tarscan_detach(scan);
 	if (po.progress != NULL)
 		cmd_progress_end();
 	if (rc != QS_OK)

@@ -10,6 +10,7 @@
 #include "format/manifest.h"
 #include "format/qs_err.h"
 #include "index/catalog.h"
+#include "index/put.h"
 
 /*
  * Blocks flow from put's reading thread to the scan thread through a
@@ -418,4 +419,78 @@ tarscan_lookahead(void)
 {
 
 	return (SCAN_LOOKAHEAD);
+}
+
+/* The scan, until put has finished it (or detach does, after a failure). */
+struct scan_hooks {
+	struct tarscan *ts;
+};
+
+static int
+hook_feed(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct scan_hooks *h = ctx;
+
+	return (tarscan_feed(h->ts, buf, len));
+}
+
+static uint64_t
+hook_next_cut(void *ctx, uint64_t pos, uint64_t limit)
+{
+	struct scan_hooks *h = ctx;
+
+	return (tarscan_next_cut(h->ts, pos, limit));
+}
+
+static int
+hook_finish(void *ctx, int ok, struct manifest_summary *sum)
+{
+	struct scan_hooks *h = ctx;
+	struct tarscan *ts = h->ts;
+
+	h->ts = NULL;
+	return (tarscan_finish(ts, ok, sum));
+}
+
+/**
+ * tarscan_attach(unused, s, po, handle):
+ * Start a scan and set the scan hooks of ${po}.
+ */
+int
+tarscan_attach(void *unused, struct store *s, struct put_opts *po,
+    void **handle)
+{
+	struct scan_hooks *h;
+	int rc;
+
+	(void)unused;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	if ((rc = tarscan_new(s, &h->ts)) != QS_OK) {
+		free(h);
+		return (rc);
+	}
+	po->scan_feed = hook_feed;
+	po->scan_next_cut = hook_next_cut;
+	po->scan_finish = hook_finish;
+	po->scan_ctx = h;
+	po->scan_lookahead = SCAN_LOOKAHEAD;
+	*handle = h;
+	return (QS_OK);
+}
+
+/**
+ * tarscan_detach(handle):
+ * Release what tarscan_attach made.
+ */
+void
+tarscan_detach(void *handle)
+{
+	struct scan_hooks *h = handle;
+
+	if (h == NULL)
+		return;
+	if (h->ts != NULL)
+		(void)tarscan_finish(h->ts, 0, NULL);
+	free(h);
 }

@@ -53,4 +53,21 @@ size_t tarscan_lookahead(void);
  */
 int tarscan_finish(struct tarscan *, int, struct manifest_summary *);
 
+struct put_opts;
+
+/**
+ * tarscan_attach(s, po, ctx):
+ * Start a scan for a put into ${s} and set the scan hooks of ${po}; the
+ * handle goes into ${ctx}.  After store_put, call tarscan_detach(${ctx})
+ * (it cleans up if the put failed before finishing the scan).  The
+ * signature fits clean_opts.scan_attach.
+ */
+int tarscan_attach(void *, struct store *, struct put_opts *, void **);
+
+/**
+ * tarscan_detach(handle):
+ * Release what tarscan_attach made.  NULL is allowed.
+ */
+void tarscan_detach(void *);
+
 #endif /* !QS_TARSCAN_H */

@@ -36,6 +36,8 @@ struct manifest_summary_disk {
 	uint8_t reserved2[4];
 	uint8_t catalogue_id[16];
 	uint8_t catalogue_hash[32];
+	uint8_t origin_store_id[16];
+	uint8_t origin_hash[32];
 	/* name_len bytes of name follow */
 };
 _Static_assert(sizeof(struct manifest_summary_disk) == MANIFEST_SUMMARY_FIXED,
@@ -213,6 +215,10 @@ manifest_summary_encode(const struct manifest_summary *s, uint8_t *buf,
 		memcpy(d.catalogue_id, s->catalogue_id, 16);
 		memcpy(d.catalogue_hash, s->catalogue_hash, 32);
 	}
+	if (s->features & MANIFEST_FEATURE_ORIGIN) {
+		memcpy(d.origin_store_id, s->origin_store_id, 16);
+		memcpy(d.origin_hash, s->origin_hash, 32);
+	}
 	memcpy(buf, &d, sizeof(d));
 	memcpy(buf + sizeof(d), s->name, name_len);
 	*len = sizeof(d) + name_len;
@@ -247,6 +253,9 @@ manifest_summary_decode(const uint8_t *pt, size_t len,
 	if (!(le32dec(d.features) & MANIFEST_FEATURE_CATALOGUE) &&
 	    (!all_zero(d.catalogue_id, 16) || !all_zero(d.catalogue_hash, 32)))
 		return (QS_ECORRUPT);
+	if (!(le32dec(d.features) & MANIFEST_FEATURE_ORIGIN) &&
+	    (!all_zero(d.origin_store_id, 16) || !all_zero(d.origin_hash, 32)))
+		return (QS_ECORRUPT);
 	s->created = (int64_t)le64dec(d.created);
 	s->length = le64dec(d.length);
 	s->chunk_count = le64dec(d.chunk_count);
@@ -265,6 +274,8 @@ manifest_summary_decode(const uint8_t *pt, size_t len,
 	s->features = le32dec(d.features);
 	memcpy(s->catalogue_id, d.catalogue_id, 16);
 	memcpy(s->catalogue_hash, d.catalogue_hash, 32);
+	memcpy(s->origin_store_id, d.origin_store_id, 16);
+	memcpy(s->origin_hash, d.origin_hash, 32);
 	return (QS_OK);
 }
 

@@ -25,7 +25,7 @@
 #define MANIFEST_REFS_HEADER	8
 #define MANIFEST_REFS_PER_FRAME	\
 	((MANIFEST_FRAME_MAX - MANIFEST_REFS_HEADER) / MANIFEST_REF_SIZE)
-#define MANIFEST_SUMMARY_FIXED	144
+#define MANIFEST_SUMMARY_FIXED	192
 #define STREAM_NAME_MAX		200
 
 #define MANIFEST_FRAME_REFS	1
@@ -35,7 +35,9 @@
 
 /* Summary feature bits. */
 #define MANIFEST_FEATURE_CATALOGUE	0x1	/* catalogue_id names a file */
-#define MANIFEST_FEATURES_KNOWN		MANIFEST_FEATURE_CATALOGUE
+#define MANIFEST_FEATURE_ORIGIN		0x2	/* replicated: origin_* set */
+#define MANIFEST_FEATURES_KNOWN		\
+	(MANIFEST_FEATURE_CATALOGUE | MANIFEST_FEATURE_ORIGIN)
 
 struct manifest_header {
 	uint16_t key_id;
@@ -55,6 +57,8 @@ struct manifest_summary {
 	uint32_t features;		/* MANIFEST_FEATURE_* */
 	uint8_t catalogue_id[16];	/* STORE/catalogs/HEX.qct */
 	uint8_t catalogue_hash[32];	/* BLAKE2b-256 of that whole file */
+	uint8_t origin_store_id[16];	/* replicated from this store... */
+	uint8_t origin_hash[32];	/* ...whose stream had this hash */
 	char name[STREAM_NAME_MAX + 1];
 };
 

@@ -351,7 +351,8 @@ catalog_remove_unreferenced(struct store *s, int dry_run, uint64_t *removed)
 	if ((rc = collect_ids(s, 0, &ids, &n, &cap)) != QS_OK ||
 	    (rc = collect_ids(s, 1, &ids, &n, &cap)) != QS_OK)
 		goto done;
-	qsort(ids, n, 16, id_cmp);
+	if (n > 1)
+		qsort(ids, n, 16, id_cmp);
 	snprintf(dir, sizeof(dir), "%s/catalogs", store_root(s));
 	if ((d = opendir(dir)) == NULL)
 		goto done;
@@ -366,7 +367,7 @@ catalog_remove_unreferenced(struct store *s, int dry_run, uint64_t *removed)
 				break;
 			id[i] = (uint8_t)v;
 		}
-		if (bsearch(id, ids, n, 16, id_cmp) != NULL)
+		if (n > 0 && bsearch(id, ids, n, 16, id_cmp) != NULL)
 			continue;
 		(*removed)++;
 		if (dry_run)

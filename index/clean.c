@@ -2,7 +2,6 @@
 #include <sys/statvfs.h>
 
 #include <dirent.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +27,9 @@
 #include "index/store.h"
 #include "index/stream.h"
 
-#define BLOOM_PROBES	7
+/* 16 bits and 11 probes per live chunk: about 0.05% false positives. */
+#define BLOOM_BITS	16
+#define BLOOM_PROBES	11
 
 /*
  * A Bloom filter of the live chunk ids.  Ids are keyed hashes, so their
@@ -44,7 +45,7 @@ static int
 bloom_init(struct bloom *b, uint64_t entries)
 {
 
-	b->nbits = entries * 10 + 1024;
+	b->nbits = entries * BLOOM_BITS + 1024;
 	if ((b->bits = calloc((size_t)(b->nbits / 64 + 1), 8)) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory for the live "
 		    "chunk filter (%llu entries)", (unsigned long long)entries));
@@ -97,6 +98,7 @@ struct clean_ctx {
 	size_t ndrop;
 	double start;
 	uint64_t live_records[1024];
+	uint64_t plain_manifests;	/* live manifests with key 0 */
 };
 
 static double
@@ -222,7 +224,8 @@ mark_live(struct clean_ctx *c)
 		if ((rc = manifest_key_id(c->s, names[i], 0, &key_id)) !=
 		    QS_OK)
 			goto done;
-		c->live_records[key_id & 1023] += 0;
+		if (key_id == 0)
+			c->plain_manifests++;
 		progress(c, "mark", i + 1, n);
 	}
 	rc = QS_OK;
@@ -257,6 +260,22 @@ remove_expired(struct clean_ctx *c)
 	return (rc);
 }
 
+/*
+ * Whether a record is referenced.  Unencrypted chunks (key 0) are named
+ * with the plain id key and only unencrypted manifests name them, so once
+ * none is left they are all dead, Bloom filter or not.
+ */
+static int
+keep_live(void *ctx, const uint8_t id[32], uint16_t key_id)
+{
+	struct clean_ctx *c = ctx;
+
+	if (key_id == 0 && c->plain_manifests == 0 &&
+	    store_keystore(c->s) != NULL)
+		return (0);
+	return (bloom_has(&c->live, id));
+}
+
 struct scan_ctx {
 	struct clean_ctx *c;
 	struct plan_entry *pe;
@@ -270,8 +289,8 @@ plan_record(void *ctx, const struct scan_record *rec)
 
 	if (chunkindex_lookup(store_index(sc->c->s), rec->h.chunk_id, &loc) !=
 	    QS_OK || loc.container_id != sc->pe->id ||
-	    loc.offset != rec->offset || !bloom_has(&sc->c->live,
-	    rec->h.chunk_id))
+	    loc.offset != rec->offset ||
+	    !keep_live(sc->c, rec->h.chunk_id, rec->h.key_id))
 		return (QS_OK);
 	sc->pe->live_bytes += rec->length;
 	if (rec->h.key_id == 0)
@@ -435,7 +454,7 @@ reclaim(struct clean_ctx *c)
 			break;
 		}
 		if ((rc = container_rewrite(c->s, c->plan[i].id, r, cw,
-		    cw_plain, bloom_has, &c->live, &st)) != QS_OK)
+		    cw_plain, keep_live, c, &st)) != QS_OK)
 			goto done;
 		progress(c, "reclaim", ++done, todo);
 	}
@@ -457,72 +476,45 @@ done:
  * and checked; the plain chunks then become dead and phase 1, run again,
  * reclaims them.  New puts deduplicate against the converted data.
  */
-struct getter {
-	struct store *rs;
-	const char *name;
-	int fd;
-	int rc;
-	struct qs_error err;
-	pthread_t thread;
-};
-
-static void *
-getter_main(void *arg)
-{
-	struct getter *g = arg;
-	struct get_result gr;
-
-	g->rc = store_get(g->rs, g->name, g->fd, NULL, &gr);
-	if (g->rc != QS_OK)
-		qs_error_save(&g->err);
-	close(g->fd);
-	return (NULL);
-}
-
 /* The new copy is committed only if reading the old one succeeded. */
 static int
-getter_join(void *arg)
+pump_join_hook(void *arg)
 {
-	struct getter *g = arg;
+	struct stream_pump **pp = arg;
+	struct stream_pump *p = *pp;
 
-	pthread_join(g->thread, NULL);
-	g->thread = 0;
-	if (g->rc != QS_OK) {
-		qs_error_restore(&g->err);
-		return (g->rc);
-	}
-	return (QS_OK);
+	*pp = NULL;
+	return (stream_pump_join(p));
 }
 
 static int
 convert_stream(struct clean_ctx *c, struct store *rs, const char *name,
     int64_t created)
 {
+	struct stream_pump *pump;
 	struct put_result pr;
 	struct put_opts po;
-	struct getter g;
-	int fds[2], rc;
+	void *scan = NULL;
+	int fd, rc;
 
-	if (pipe(fds) != 0)
-		return (qs_error_errno("pipe", "create"));
-	memset(&g, 0, sizeof(g));
-	g.rs = rs;
-	g.name = name;
-	g.fd = fds[1];
-	if (pthread_create(&g.thread, NULL, getter_main, &g) != 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return (qs_error_set(QS_ENOMEM, "cannot start a thread"));
-	}
 	memset(&po, 0, sizeof(po));
+	if (c->o->scan_attach != NULL &&
+	    (rc = c->o->scan_attach(NULL, c->s, &po, &scan)) != QS_OK)
+		return (rc);
+	if ((rc = stream_pump_start(rs, name, &fd, &pump)) != QS_OK) {
+		c->o->scan_detach(scan);
+		return (rc);
+	}
 	po.replace = 1;
-	po.before_commit = getter_join;
-	po.before_commit_ctx = &g;
-	rc = store_put(c->s, name, fds[0], &po, created, &pr);
+	po.before_commit = pump_join_hook;
+	po.before_commit_ctx = &pump;
+	rc = store_put(c->s, name, fd, &po, created, &pr);
 	/* Unblock and collect the reader if the put stopped early. */
-	close(fds[0]);
-	if (g.thread != 0)
-		pthread_join(g.thread, NULL);
+	close(fd);
+	if (pump != NULL)
+		(void)stream_pump_join(pump);
+	if (c->o->scan_detach != NULL)
+		c->o->scan_detach(scan);
 	return (rc);
 }
 
@@ -663,6 +655,9 @@ reclaim_again(struct clean_ctx *c)
 	c->drop = NULL;
 	c->nplan = c->capplan = c->ndrop = 0;
 	memset(c->live_records, 0, sizeof(c->live_records));
+	c->plain_manifests = 0;
+	c->res->plain_bytes = 0;
+	c->res->stored_before = 0;
 	if ((rc = mark_live(c)) != QS_OK || (rc = reclaim(c)) != QS_OK)
 		return (rc);
 	/* The plain bytes this pass still found were not converted. */
@@ -746,6 +741,7 @@ store_clean(struct store *s, const struct clean_opts *o,
     struct clean_result *res)
 {
 	struct clean_ctx c;
+	uint64_t removed = 0;
 	int converted = 0;
 	int rc;
 
@@ -767,8 +763,11 @@ store_clean(struct store *s, const struct clean_opts *o,
 		if ((rc = encrypt_old_data(&c, &converted)) != QS_OK)
 			goto done;
 		/* What the conversion left dead goes now. */
-		if (converted && (rc = reclaim_again(&c)) != QS_OK)
+		if (converted && ((rc = catalog_remove_unreferenced(s,
+		    o->dry_run, &removed)) != QS_OK ||
+		    (rc = reclaim_again(&c)) != QS_OK))
 			goto done;
+		res->catalogues_removed += removed;
 		if (!o->dry_run && !res->encryption_waiting &&
 		    !res->stopped_early &&
 		    (rc = drop_plain_keys_if_done(&c)) != QS_OK)

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 struct store;
+struct put_opts;
 
 struct clean_opts {
 	int dry_run;
@@ -38,6 +39,13 @@ struct clean_opts {
 	int64_t now;
 	void (*progress)(void *, const char *, uint64_t, uint64_t);
 	void *progress_ctx;
+	/*
+	 * Streams re-put during encryption get their tar catalogue made
+	 * again by this scanner (cmd/tarscan.h): attach sets the scan hooks
+	 * of a put, detach releases them.  NULL: no catalogue.
+	 */
+	int (*scan_attach)(void *, struct store *, struct put_opts *, void **);
+	void (*scan_detach)(void *);
 };
 
 struct clean_result {

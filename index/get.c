@@ -325,3 +325,78 @@ done:
 	manifest_reader_free(mr);
 	return (rc);
 }
+
+struct stream_pump {
+	struct store *s;
+	char *name;
+	int fd;
+	int rc;
+	struct qs_error error;
+	pthread_t thread;
+};
+
+static void *
+pump_main(void *arg)
+{
+	struct stream_pump *p = arg;
+	struct get_result gr;
+
+	p->rc = store_get(p->s, p->name, p->fd, NULL, &gr);
+	if (p->rc != QS_OK)
+		qs_error_save(&p->error);
+	close(p->fd);
+	return (NULL);
+}
+
+/**
+ * stream_pump_start(s, name, fd, pump):
+ * Start a thread that writes stream ${name} into a pipe.
+ */
+int
+stream_pump_start(struct store *s, const char *name, int *fd,
+    struct stream_pump **pp)
+{
+	struct stream_pump *p;
+	int fds[2];
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->name = strdup(name)) == NULL) {
+		free(p);
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	}
+	if (pipe(fds) != 0) {
+		free(p->name);
+		free(p);
+		return (qs_error_errno("pipe", "create"));
+	}
+	p->s = s;
+	p->fd = fds[1];
+	if (pthread_create(&p->thread, NULL, pump_main, p) != 0) {
+		close(fds[0]);
+		close(fds[1]);
+		free(p->name);
+		free(p);
+		return (qs_error_set(QS_ENOMEM, "cannot start a thread"));
+	}
+	*fd = fds[0];
+	*pp = p;
+	return (QS_OK);
+}
+
+/**
+ * stream_pump_join(pump):
+ * Wait for the thread and return store_get's result.
+ */
+int
+stream_pump_join(struct stream_pump *p)
+{
+	int rc;
+
+	pthread_join(p->thread, NULL);
+	rc = p->rc;
+	if (rc != QS_OK)
+		qs_error_restore(&p->error);
+	free(p->name);
+	free(p);
+	return (rc);
+}

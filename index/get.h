@@ -54,4 +54,24 @@ struct byte_range {
 int store_get_ranges(struct store *, const char *, int,
     const struct byte_range *, size_t, int, struct get_result *);
 
+struct stream_pump;
+
+/**
+ * stream_pump_start(s, name, fd, pump):
+ * Start a thread that writes stream ${name} of ${s} into a pipe (with
+ * every check of store_get); return its read end in ${fd}.  ${s} must not
+ * be used by another thread meanwhile (open a second handle with
+ * store_open_reader).
+ */
+int stream_pump_start(struct store *, const char *, int *,
+    struct stream_pump **);
+
+/**
+ * stream_pump_join(pump):
+ * Wait for the thread and return store_get's result (with its detail);
+ * frees ${pump}.  Close the read end first if you stopped reading, so the
+ * thread does not wait on a full pipe.
+ */
+int stream_pump_join(struct stream_pump *);
+
 #endif /* !QS_GET_H */

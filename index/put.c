@@ -535,6 +535,11 @@ done:
 		if ((rc = o->scan_finish(o->scan_ctx, 1, sum)) != QS_OK)
 			goto out;
 	}
+	if (o != NULL && o->origin_store_id != NULL) {
+		sum->features |= MANIFEST_FEATURE_ORIGIN;
+		memcpy(sum->origin_store_id, o->origin_store_id, 16);
+		memcpy(sum->origin_hash, o->origin_hash, 32);
+	}
 	sum->created = now;
 	sum->length = p.res.length;
 	sum->new_chunks = p.res.new_chunks;

@@ -57,6 +57,9 @@ struct put_opts {
 	int (*scan_finish)(void *, int, struct manifest_summary *);
 	void *scan_ctx;
 	size_t scan_lookahead;
+	/* Replicated streams: where from (both set, or both NULL). */
+	const uint8_t *origin_store_id;	/* 16 bytes */
+	const uint8_t *origin_hash;	/* 32 bytes: the source's hash */
 };
 
 struct put_result {

@@ -42,7 +42,7 @@ int
 container_rewrite(struct store *s, uint64_t container_id,
     struct chunk_reader *r, struct container_writer *cw,
     struct container_writer *cw_plain,
-    int (*keep)(void *, const uint8_t[32]), void *kctx,
+    int (*keep)(void *, const uint8_t[32], uint16_t), void *kctx,
     struct rewrite_stats *st)
 {
 	struct container_writer *to;
@@ -74,7 +74,8 @@ container_rewrite(struct store *s, uint64_t container_id,
 		if (chunkindex_lookup(idx, rec->h.chunk_id, &loc) != QS_OK ||
 		    loc.container_id != container_id ||
 		    loc.offset != rec->offset ||
-		    (keep != NULL && !keep(kctx, rec->h.chunk_id))) {
+		    (keep != NULL && !keep(kctx, rec->h.chunk_id,
+		    rec->h.key_id))) {
 			st->records_dropped++;
 			continue;
 		}

@@ -31,11 +31,13 @@ struct rewrite_stats {
  * key; payloads are not recompressed), commit, publish their new index
  * entries, and unlink the container.  Unencrypted records go to
  * ${cw_plain} instead (their ids are under the plain id key, so they
- * cannot simply be sealed); if it is NULL they are an error.  ${keep} may
- * be NULL.  Adds to ${st}.
+ * cannot simply be sealed); if it is NULL they are an error.  ${keep}
+ * (called with the chunk id and the record's key id) may be NULL.  Adds to
+ * ${st}.
  */
 int container_rewrite(struct store *, uint64_t, struct chunk_reader *,
     struct container_writer *, struct container_writer *,
-    int (*)(void *, const uint8_t[32]), void *, struct rewrite_stats *);
+    int (*)(void *, const uint8_t[32], uint16_t), void *,
+    struct rewrite_stats *);
 
 #endif /* !QS_REWRITE_H */

@@ -379,7 +379,7 @@ entry_cb(void *ctx, const uint8_t id[32], const struct chunk_loc *loc)
 {
 	struct vctx *v = ctx;
 	struct bad_chunk *b;
-	char path[4096], msg[QS_ERROR_MSG_MAX + 64];
+	char path[4096], msg[4096 + 128];
 	uint64_t *nm;
 	int rc, miss;
 

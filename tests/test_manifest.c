@@ -564,10 +564,10 @@ test_summary_roundtrip(void **state)
 	assert_memory_equal(buf + 56, s.stream_hash, 32);
 	assert_int_equal(le32dec(buf + 88), 0);
 	assert_int_equal(le32dec(buf + 92), 0);
-	/* No catalogue: its id and hash are zero. */
-	for (size_t i = 96; i < 144; i++)
+	/* No catalogue and no origin: their fields are zero. */
+	for (size_t i = 96; i < 192; i++)
 		assert_int_equal(buf[i], 0);
-	assert_memory_equal(buf + 144, s.name, nl);
+	assert_memory_equal(buf + 192, s.name, nl);
 	memset(&d, 0x5a, sizeof(d));
 	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_OK);
 	check_summary_equal(&s, &d);
@@ -610,6 +610,23 @@ test_summary_catalogue(void **state)
 	assert_memory_equal(d.catalogue_id, s.catalogue_id, 16);
 	assert_memory_equal(d.catalogue_hash, s.catalogue_hash, 32);
 	/* Without the feature bit the fields must be zero. */
+	le32enc(buf + 88, 0);
+	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_ECORRUPT);
+
+	/* The origin of a replicated stream, at 144 and 160. */
+	sample_summary(&s);
+	s.features = MANIFEST_FEATURE_ORIGIN;
+	for (int i = 0; i < 16; i++)
+		s.origin_store_id[i] = (uint8_t)(0x30 + i);
+	for (int i = 0; i < 32; i++)
+		s.origin_hash[i] = (uint8_t)(0x70 + i);
+	assert_int_equal(manifest_summary_encode(&s, buf, sizeof(buf), &len),
+	    QS_OK);
+	assert_memory_equal(buf + 144, s.origin_store_id, 16);
+	assert_memory_equal(buf + 160, s.origin_hash, 32);
+	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_OK);
+	assert_memory_equal(d.origin_store_id, s.origin_store_id, 16);
+	assert_memory_equal(d.origin_hash, s.origin_hash, 32);
 	le32enc(buf + 88, 0);
 	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_ECORRUPT);
 }
@@ -666,7 +683,7 @@ test_summary_reject(void **state)
 	le16enc(buf + 4, (uint16_t)(le16dec(good + 4) - 1));
 	expect_summary(buf, len, QS_ECORRUPT);
 	/* Any unknown feature bit: a newer writer. */
-	for (int bit = 1; bit < 32; bit++) {
+	for (int bit = 2; bit < 32; bit++) {
 		memcpy(buf, good, len);
 		le32enc(buf + 88, 1U << bit);
 		expect_summary(buf, len, QS_EVERSION);
@@ -696,7 +713,7 @@ test_summary_bitflips(void **state)
 			assert_int_equal(rc, QS_OK);
 			assert_memory_not_equal(&d, &s, offsetof(
 			    struct manifest_summary, features));
-		} else if (byte == 88 && bit % 8 == 0) {
+		} else if (byte == 88 && bit % 8 < 2) {
 			/*
 			 * The catalogue feature bit: accepted only with a
 			 * catalogue id and hash, which are zero here...

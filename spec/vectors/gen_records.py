@@ -106,12 +106,14 @@ def summary_plaintext(created, length, chunk_count, new_chunks, new_raw,
     # type u8 = 2, reserved[3], name_len u16, reserved[2], created i64,
     # length, chunk_count, new_chunks, new_raw_bytes, new_stored_bytes u64,
     # stream_hash[32], features u32, reserved[4], catalogue_id[16],
-    # catalogue_hash[32] (zero without the catalogue feature), name
+    # catalogue_hash[32] (zero without the catalogue feature),
+    # origin_store_id[16], origin_hash[32] (zero without the origin
+    # feature), name
     b = (struct.pack("<B3xH2x", 2, len(name)) +
          struct.pack("<qQQQQQ", created, length, chunk_count, new_chunks,
                      new_raw, new_stored) + stream_hash +
-         struct.pack("<I4x", features) + bytes(48))
-    assert len(b) == 144
+         struct.pack("<I4x", features) + bytes(48) + bytes(48))
+    assert len(b) == 192
     return b + name
 
 
@@ -430,7 +432,7 @@ def check_manifest(v):
         v["new_raw_bytes"], v["new_stored_bytes"])
     assert length == sum(n for _, n in refs) and cc == count
     assert spt[56:88] == sh == v["stream_hash"], "stream hash"
-    assert spt[144:] == v["stream_name"] and nlen == len(spt) - 144
+    assert spt[192:] == v["stream_name"] and nlen == len(spt) - 192
 
 
 def check(path):
