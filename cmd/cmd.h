@@ -185,7 +185,8 @@ double cmd_monotonic(void);
 
 /**
  * cmd_json_string(f, s):
- * Print ${s} as a JSON string literal.
+ * Print ${s} as a JSON string literal; bytes that are not valid UTF-8 are
+ * written as the code points U+0080..U+00FF of the same value.
  */
 void cmd_json_string(FILE *, const char *);
 

@@ -490,24 +490,62 @@ cmd_progress_end(void)
 	fprintf(stderr, "\n");
 }
 
+/* Length of the valid UTF-8 sequence at ${p} (0 if there is none). */
+static size_t
+utf8_seq(const unsigned char *p)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return (0);
+	for (size_t i = 1; i < n; i++) {
+		/* The NUL terminator is not a continuation byte either. */
+		if ((p[i] & 0xc0) != 0x80)
+			return (0);
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return (0);
+	return (n);
+}
+
 /**
  * cmd_json_string(f, s):
- * Print ${s} as a JSON string literal.
+ * Print ${s} as a JSON string literal.  Bytes that are not valid UTF-8
+ * (file names from old tar archives) are written as the code points
+ * U+0080..U+00FF of the same value, so the output is always valid JSON.
  */
 void
 cmd_json_string(FILE *f, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
 
 	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
+	while (*p != '\0') {
+		if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p);
+		} else if (*p >= 0x80) {
+			if ((n = utf8_seq(p)) > 0) {
+				fwrite(p, 1, n, f);
+				p += n;
+				continue;
+			}
+			fprintf(f, "\\u%04x", *p);
+		} else {
+			fputc(*p, f);
+		}
+		p++;
 	}
 	fputc('"', f);
 }

@@ -15,7 +15,8 @@
 
 enum {
 	OPT_INPUT = OPT_FIRST_LOCAL,
-	OPT_NO_CATALOG
+	OPT_NO_CATALOG,
+	OPT_ALLOW_TRUNCATED
 };
 
 struct put_progress_ctx {
@@ -40,6 +41,7 @@ cmd_put(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "input", required_argument, NULL, OPT_INPUT },
 		{ "no-catalog", no_argument, NULL, OPT_NO_CATALOG },
+		{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
 		CMD_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -50,7 +52,7 @@ cmd_put(int argc, char **argv)
 	struct store *s = NULL;
 	const char *input = NULL;
 	void *scan = NULL;
-	int no_catalog = 0;
+	int no_catalog = 0, allow_truncated = 0;
 	char what[300], a[32], b[32];
 	double t0;
 	int opt, r, rc, fd = STDIN_FILENO;
@@ -65,6 +67,9 @@ cmd_put(int argc, char **argv)
 			break;
 		case OPT_NO_CATALOG:
 			no_catalog = 1;
+			break;
+		case OPT_ALLOW_TRUNCATED:
+			allow_truncated = 1;
 			break;
 		default:
 			r = cmd_common_option("put", &c, opt, optarg);
@@ -99,7 +104,8 @@ cmd_put(int argc, char **argv)
 		po.progress_ctx = &pc;
 	}
 	if (!no_catalog &&
-	    (rc = tarscan_attach(NULL, s, &po, &scan)) != QS_OK)
+	    (rc = tarscan_attach(allow_truncated ? &allow_truncated : NULL,
+	    s, &po, &scan)) != QS_OK)
 		goto fail;
 	rc = store_put(s, argv[optind + 1], fd, &po, cmd_now(), &res);
 	tarscan_detach(scan);

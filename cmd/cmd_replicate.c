@@ -111,7 +111,7 @@ copy_stream(struct store *src, struct store *dst, const char *name,
 	int fd, rc;
 
 	memset(&po, 0, sizeof(po));
-	if ((rc = tarscan_attach(NULL, dst, &po, &scan)) != QS_OK)
+	if ((rc = tarscan_attach(&po, dst, &po, &scan)) != QS_OK)
 		return (rc);
 	if ((rc = stream_pump_start(src, name, &fd, &pump)) != QS_OK) {
 		tarscan_detach(scan);

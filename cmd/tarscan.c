@@ -44,6 +44,8 @@ struct tarscan {
 	int eof;			/* no more input */
 	int done;			/* the scan stopped (for any reason) */
 	int starved;			/* the scan waits for input */
+	int truncated;			/* the input ended inside a member */
+	int allow_truncated;
 	uint64_t cuts[CUTS_MAX];	/* member starts not yet consumed */
 	size_t ncuts_head, ncuts_tail;
 	struct catalogue_end end;
@@ -121,6 +123,30 @@ clamp_len(const char *s, size_t max)
 	return (s == NULL ? 0 : strnlen(s, max));
 }
 
+/*
+ * libarchive's idea of where the current header starts; a hostile header
+ * can make it go backwards or negative, so never before ${last}.
+ */
+static uint64_t
+header_position(struct archive *a, uint64_t last)
+{
+	la_int64_t p = archive_read_header_position(a);
+
+	return (p < 0 || (uint64_t)p < last ? last : (uint64_t)p);
+}
+
+/*
+ * The input ended inside a member: the producer was probably killed (or
+ * the pipe closed early).  libarchive says so in its message.
+ */
+static void
+note_truncation(struct tarscan *ts, const char *err)
+{
+
+	if (err != NULL && strstr(err, "Truncated") != NULL)
+		ts->truncated = 1;
+}
+
 /* Write the member held in ${m}, now that its end is known. */
 static int
 emit(struct tarscan *ts, struct catalogue_member *m, uint64_t end)
@@ -150,7 +176,7 @@ scan_main(void *arg)
 	char *path = NULL, *link = NULL, *uname = NULL, *gname = NULL;
 	const char *err;
 	int have = 0, first = 1, r;
-	uint64_t pos;
+	uint64_t pos, last = 0;
 
 	memset(&ts->end, 0, sizeof(ts->end));
 	if ((a = archive_read_new()) == NULL) {
@@ -170,24 +196,25 @@ scan_main(void *arg)
 	for (;;) {
 		r = archive_read_next_header(a, &e);
 		if (r == ARCHIVE_EOF) {
-			pos = (uint64_t)archive_read_header_position(a);
-			ts->end.status = first ? CATALOGUE_NOT_TAR :
-			    CATALOGUE_COMPLETE;
-			ts->end.scan_end = pos;
+			/* A recognised tar, maybe with no member at all. */
+			ts->end.status = CATALOGUE_COMPLETE;
+			ts->end.scan_end = header_position(a, last);
 			break;
 		}
 		if (r == ARCHIVE_FATAL || r == ARCHIVE_RETRY) {
 			err = archive_error_string(a);
-			pos = (uint64_t)archive_read_header_position(a);
-			ts->end.status = first ? CATALOGUE_NOT_TAR :
-			    CATALOGUE_STOPPED;
-			ts->end.scan_end = pos;
+			/* Not tar at all, or a tar whose first header is bad. */
+			ts->end.status = (first && archive_format(a) == 0) ?
+			    CATALOGUE_NOT_TAR : CATALOGUE_STOPPED;
+			ts->end.scan_end = header_position(a, last);
 			snprintf(ts->end.message, sizeof(ts->end.message),
 			    "%s", err != NULL ? err : "unreadable header");
+			note_truncation(ts, err);
 			break;
 		}
 		first = 0;
-		pos = (uint64_t)archive_read_header_position(a);
+		pos = header_position(a, last);
+		last = pos;
 		/* The previous member ends where this one's headers start. */
 		if (have && ts->rc == QS_OK &&
 		    (r = emit(ts, &m, pos)) != QS_OK)
@@ -243,6 +270,7 @@ scan_main(void *arg)
 			pos = ts->fed;
 			pthread_mutex_unlock(&ts->mu);
 			ts->end.scan_end = m.header_offset;
+			note_truncation(ts, err);
 			if (ts->rc == QS_OK && (r = emit(ts, &m, pos)) != QS_OK)
 				scan_fail(ts, r);
 			have = 0;
@@ -395,6 +423,11 @@ tarscan_finish(struct tarscan *ts, int ok, struct manifest_summary *sum)
 	if (ok && ts->rc != QS_OK) {
 		qs_error_restore(&ts->error);
 		rc = ts->rc;
+	} else if (ok && ts->truncated && !ts->allow_truncated) {
+		rc = qs_error_set(QS_EINPUT, "the tar stream ends in the middle "
+		    "of a member (%s): was its producer killed, or the pipe "
+		    "closed early?  Nothing was stored under this name; "
+		    "--allow-truncated stores it anyway", ts->end.message);
 	} else if (ok && ts->end.status != CATALOGUE_NOT_TAR) {
 		rc = catalog_writer_commit(ts->cw, &ts->end,
 		    sum->catalogue_id, sum->catalogue_hash);
@@ -453,23 +486,23 @@ hook_finish(void *ctx, int ok, struct manifest_summary *sum)
 }
 
 /**
- * tarscan_attach(unused, s, po, handle):
+ * tarscan_attach(allow_truncated, s, po, handle):
  * Start a scan and set the scan hooks of ${po}.
  */
 int
-tarscan_attach(void *unused, struct store *s, struct put_opts *po,
+tarscan_attach(void *allow_truncated, struct store *s, struct put_opts *po,
     void **handle)
 {
 	struct scan_hooks *h;
 	int rc;
 
-	(void)unused;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	if ((rc = tarscan_new(s, &h->ts)) != QS_OK) {
 		free(h);
 		return (rc);
 	}
+	h->ts->allow_truncated = (allow_truncated != NULL);
 	po->scan_feed = hook_feed;
 	po->scan_next_cut = hook_next_cut;
 	po->scan_finish = hook_finish;

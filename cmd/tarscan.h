@@ -56,10 +56,12 @@ int tarscan_finish(struct tarscan *, int, struct manifest_summary *);
 struct put_opts;
 
 /**
- * tarscan_attach(s, po, ctx):
+ * tarscan_attach(allow_truncated, s, po, handle):
  * Start a scan for a put into ${s} and set the scan hooks of ${po}; the
- * handle goes into ${ctx}.  After store_put, call tarscan_detach(${ctx})
- * (it cleans up if the put failed before finishing the scan).  The
+ * handle goes into ${handle}.  After store_put, call tarscan_detach (it
+ * cleans up if the put failed before finishing the scan).  Unless
+ * ${allow_truncated} is non-NULL, a tar stream that ends inside a member
+ * makes the put fail (QS_EINPUT): its producer was probably killed.  The
  * signature fits clean_opts.scan_attach.
  */
 int tarscan_attach(void *, struct store *, struct put_opts *, void **);

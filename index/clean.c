@@ -499,7 +499,7 @@ convert_stream(struct clean_ctx *c, struct store *rs, const char *name,
 
 	memset(&po, 0, sizeof(po));
 	if (c->o->scan_attach != NULL &&
-	    (rc = c->o->scan_attach(NULL, c->s, &po, &scan)) != QS_OK)
+	    (rc = c->o->scan_attach(&po, c->s, &po, &scan)) != QS_OK)
 		return (rc);
 	if ((rc = stream_pump_start(rs, name, &fd, &pump)) != QS_OK) {
 		c->o->scan_detach(scan);
