@@ -62,7 +62,7 @@ expect_fail 2 'expected' q get
 expect_exit 2 q get store
 expect_exit 2 q get store a b
 expect_exit 2 q ls
-expect_exit 2 q ls a b
+expect_exit 2 q ls a b c
 expect_exit 2 q rm
 expect_exit 2 q rm store
 expect_exit 2 q unexpire store
