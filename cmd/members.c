@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,6 +56,9 @@ members_match(const char *path, size_t len, char *const *patterns,
 			plen--;
 		if (plen >= sizeof(tmp))
 			continue;
+		/* "." (or "./") stands for every member. */
+		if (plen == 0 || (plen == 1 && pat[0] == '.'))
+			return (1);
 		memcpy(tmp, pat, plen);
 		tmp[plen] = '\0';
 		/* Exact, a directory above it, or a pattern ('*' spans '/'). */
@@ -123,6 +127,69 @@ err:
 	return (rc);
 }
 
+static int
+write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return (qs_error_errno("output", "write"));
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return (QS_OK);
+}
+
+/*
+ * In concatenated archives a member's range begins with the end marker
+ * of the archive before it (libarchive counts it into the next header);
+ * a tar reader would stop there, so zero blocks at the start of a range
+ * are dropped.  Ranges start on 512-byte blocks.
+ */
+struct tar_sink {
+	int fd;
+	size_t range;		/* range being written */
+	int leading;		/* still in its leading zero blocks */
+	uint8_t block[512];
+	size_t fill;
+};
+
+static int
+tar_sink(void *ctx, size_t range, const uint8_t *p, size_t len)
+{
+	struct tar_sink *ts = ctx;
+	size_t n;
+	int rc;
+
+	if (range != ts->range || ts->fill == SIZE_MAX) {
+		ts->range = range;
+		ts->leading = 1;
+		ts->fill = 0;
+	}
+	while (ts->leading && len > 0) {
+		n = sizeof(ts->block) - ts->fill < len ?
+		    sizeof(ts->block) - ts->fill : len;
+		memcpy(ts->block + ts->fill, p, n);
+		ts->fill += n;
+		p += n;
+		len -= n;
+		if (ts->fill < sizeof(ts->block))
+			return (QS_OK);
+		ts->fill = 0;
+		if (memcmp(ts->block, tar_end, sizeof(ts->block)) == 0)
+			continue;
+		ts->leading = 0;
+		if ((rc = write_all(ts->fd, ts->block, sizeof(ts->block))) !=
+		    QS_OK)
+			return (rc);
+	}
+	return (len > 0 ? write_all(ts->fd, p, len) : QS_OK);
+}
+
 /**
  * members_write_tar(s, name, ranges, n, fd, bytes_read):
  * Write the chosen members as a tar stream.
@@ -132,24 +199,21 @@ members_write_tar(struct store *s, const char *name,
     const struct byte_range *ranges, size_t n, int fd, uint64_t *bytes_read)
 {
 	struct get_result res;
-	const uint8_t *p = tar_end;
-	size_t left = sizeof(tar_end);
-	ssize_t w;
+	struct tar_sink ts;
 	int rc;
 
-	if ((rc = store_get_ranges(s, name, 0, ranges, n, fd, &res)) != QS_OK)
+	memset(&ts, 0, sizeof(ts));
+	ts.fd = fd;
+	ts.fill = SIZE_MAX;
+	if ((rc = store_get_ranges(s, name, 0, ranges, n, tar_sink, &ts,
+	    &res)) != QS_OK)
 		return (rc);
 	*bytes_read = res.bytes_read;
-	while (left > 0) {
-		if ((w = write(fd, p, left)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return (qs_error_errno("output", "write"));
-		}
-		p += w;
-		left -= (size_t)w;
-	}
-	return (QS_OK);
+	/* A partial block at the end (a damaged member) goes out as it is. */
+	if (ts.leading && ts.fill > 0 && ts.fill != SIZE_MAX &&
+	    (rc = write_all(fd, ts.block, ts.fill)) != QS_OK)
+		return (rc);
+	return (write_all(fd, tar_end, sizeof(tar_end)));
 }
 
 struct writer_job {
@@ -225,6 +289,7 @@ members_extract(struct store *s, const char *name,
 	}
 	archive_read_support_format_tar(in);
 	archive_read_support_format_gnutar(in);
+	(void)archive_read_set_options(in, "tar:read_concatenated_archives");
 	archive_write_disk_set_options(out, flags);
 	archive_write_disk_set_standard_lookup(out);
 	if (archive_read_open_fd(in, fds[0], 65536) != ARCHIVE_OK) {

@@ -40,7 +40,7 @@ struct tarscan {
 	size_t qhead, qtail;		/* queued [qtail, qhead) */
 	uint8_t *current;		/* block libarchive is reading */
 	uint64_t fed;			/* bytes handed to the scan */
-	uint64_t requested;		/* bytes libarchive has asked for */
+	uint64_t reported;		/* last member start reported */
 	int eof;			/* no more input */
 	int done;			/* the scan stopped (for any reason) */
 	int starved;			/* the scan waits for input */
@@ -77,7 +77,6 @@ scan_read(struct archive *a, void *ctx, const void **buf)
 	b = ts->queue[ts->qtail % QUEUE_BLOCKS];
 	ts->qtail++;
 	ts->current = b.data;
-	ts->requested += b.len;
 	pthread_cond_broadcast(&ts->cv);
 	pthread_mutex_unlock(&ts->mu);
 	*buf = b.data;
@@ -94,6 +93,8 @@ add_cut(struct tarscan *ts, uint64_t pos)
 		ts->cuts[ts->ncuts_head % CUTS_MAX] = pos;
 		ts->ncuts_head++;
 	}
+	if (pos > ts->reported)
+		ts->reported = pos;
 	pthread_cond_broadcast(&ts->cv);
 	pthread_mutex_unlock(&ts->mu);
 }
@@ -145,6 +146,29 @@ note_truncation(struct tarscan *ts, const char *err)
 
 	if (err != NULL && strstr(err, "Truncated") != NULL)
 		ts->truncated = 1;
+}
+
+/* The length of the whole input, once put has fed all of it. */
+static uint64_t
+input_end(struct tarscan *ts)
+{
+	uint64_t end;
+
+	pthread_mutex_lock(&ts->mu);
+	while (!ts->eof) {
+		/* Keep taking blocks meanwhile, or put would wait on us. */
+		while (ts->qtail < ts->qhead) {
+			free(ts->queue[ts->qtail % QUEUE_BLOCKS].data);
+			ts->qtail++;
+		}
+		ts->starved = 1;
+		pthread_cond_broadcast(&ts->cv);
+		if (!ts->eof)
+			pthread_cond_wait(&ts->cv, &ts->mu);
+	}
+	end = ts->fed;
+	pthread_mutex_unlock(&ts->mu);
+	return (end);
 }
 
 /* Write the member held in ${m}, now that its end is known. */
@@ -206,7 +230,15 @@ scan_main(void *arg)
 			/* Not tar at all, or a tar whose first header is bad. */
 			ts->end.status = (first && archive_format(a) == 0) ?
 			    CATALOGUE_NOT_TAR : CATALOGUE_STOPPED;
-			ts->end.scan_end = header_position(a, last);
+			/*
+			 * Where the bad header starts, if libarchive still
+			 * knows; else the last member may run to the end.
+			 */
+			if (archive_read_header_position(a) > (la_int64_t)last)
+				ts->end.scan_end =
+				    (uint64_t)archive_read_header_position(a);
+			else
+				ts->end.scan_end = input_end(ts);
 			snprintf(ts->end.message, sizeof(ts->end.message),
 			    "%s", err != NULL ? err : "unreadable header");
 			note_truncation(ts, err);
@@ -264,11 +296,7 @@ scan_main(void *arg)
 			snprintf(ts->end.message, sizeof(ts->end.message),
 			    "%s", err != NULL ? err : "unreadable data");
 			/* The member's bytes end where the input does. */
-			pthread_mutex_lock(&ts->mu);
-			while (!ts->eof)
-				pthread_cond_wait(&ts->cv, &ts->mu);
-			pos = ts->fed;
-			pthread_mutex_unlock(&ts->mu);
+			pos = input_end(ts);
 			ts->end.scan_end = m.header_offset;
 			note_truncation(ts, err);
 			if (ts->rc == QS_OK && (r = emit(ts, &m, pos)) != QS_OK)
@@ -381,14 +409,18 @@ tarscan_feed(struct tarscan *ts, const uint8_t *buf, size_t len)
 uint64_t
 tarscan_next_cut(struct tarscan *ts, uint64_t pos, uint64_t limit)
 {
-	uint64_t cut = UINT64_MAX, need = limit + SCAN_LOOKAHEAD;
+	uint64_t cut = UINT64_MAX;
 
 	pthread_mutex_lock(&ts->mu);
 	/*
-	 * Wait until the scan has asked for input past the window, or has
-	 * everything there is, or has stopped.
+	 * Members are reported in stream order, so the answer is known once
+	 * a member at or past ${limit} was reported, or the scan stopped, or
+	 * it has parsed all it was fed and waits for more (a header longer
+	 * than the lookahead is the only thing it could still be missing).
+	 * Never on how far the scan got by chance: the cuts, and so the
+	 * chunks, must not depend on thread timing.
 	 */
-	while (!ts->done && ts->requested < need &&
+	while (!ts->done && ts->reported < limit &&
 	    !(ts->starved && ts->qtail == ts->qhead))
 		pthread_cond_wait(&ts->cv, &ts->mu);
 	while (ts->ncuts_tail < ts->ncuts_head) {

@@ -249,12 +249,13 @@ done:
 }
 
 /**
- * store_get_ranges(s, name, expired, ranges, n, fd, result):
- * Write the bytes of ${ranges} of stream ${name} to ${fd}.
+ * store_get_ranges(s, name, expired, ranges, n, sink, ctx, result):
+ * Hand the bytes of ${ranges} of stream ${name} to ${sink}.
  */
 int
 store_get_ranges(struct store *s, const char *name, int expired,
-    const struct byte_range *ranges, size_t n, int fd,
+    const struct byte_range *ranges, size_t n,
+    int (*sink)(void *, size_t, const uint8_t *, size_t), void *ctx,
     struct get_result *res)
 {
 	struct manifest_reader *mr = NULL;
@@ -305,7 +306,7 @@ store_get_ranges(struct store *s, const char *name, int expired,
 			    off + len;
 			if (a >= b)
 				continue;
-			if ((rc = write_out(fd, buf + (a - off), b - a)) !=
+			if ((rc = sink(ctx, j, buf + (a - off), b - a)) !=
 			    QS_OK)
 				goto done;
 			written += b - a;

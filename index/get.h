@@ -45,14 +45,17 @@ struct byte_range {
 };
 
 /**
- * store_get_ranges(s, name, expired, ranges, n, fd, result):
- * Write the bytes of stream ${name} in ${ranges} (sorted, not
- * overlapping) to ${fd}, reading only the chunks that cover them, each
- * checked against its id.  ${result}->bytes_read says how much was read
- * from containers.
+ * store_get_ranges(s, name, expired, ranges, n, sink, ctx, result):
+ * Hand the bytes of stream ${name} in ${ranges} (sorted, not overlapping)
+ * to ${sink}(${ctx}, range index, bytes, length) in order, reading only
+ * the chunks that cover them, each checked against its id.  A non-zero
+ * return of ${sink} stops and is returned.  ${result}->bytes_read says how
+ * much was read from containers.
  */
 int store_get_ranges(struct store *, const char *, int,
-    const struct byte_range *, size_t, int, struct get_result *);
+    const struct byte_range *, size_t,
+    int (*)(void *, size_t, const uint8_t *, size_t), void *,
+    struct get_result *);
 
 struct stream_pump;
 

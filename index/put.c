@@ -21,11 +21,7 @@
 #define PROGRESS_EVERY		(64ULL << 20)
 #define SLOT_MEMORY		(16U << 20)	/* raw bytes of all slots */
 #define MAX_WORKERS		16
-/*
- * Member starts closer than this to the chunk's start are not cut at:
- * runs of tiny members stay in one chunk instead of many tiny ones.
- */
-#define FORCED_CUT_MIN		4096
+
 
 enum slot_state {
 	SLOT_FREE,
@@ -348,12 +344,20 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 			break;
 		forced = UINT64_MAX;
 		if (lookahead > 0) {
-			/* Cut where a tar member starts, if one is near. */
+			/*
+			 * Cut where a tar member starts, once the chunk has
+			 * its minimum size: a file then dedups against its
+			 * earlier copy however the bytes before it shifted,
+			 * while runs of small files share chunks (measured on
+			 * the bench's tree and versions data: 4 KiB gave 6%
+			 * and 9% more stored bytes, 32 KiB 43% more on
+			 * versions).
+			 */
 			pos = prog.bytes_in - (end - start);
 			window = end - start < cfg->chunk_max ? end - start :
 			    cfg->chunk_max;
 			forced = o->scan_next_cut(o->scan_ctx,
-			    pos + FORCED_CUT_MIN - 1, pos + window);
+			    pos + cfg->chunk_min - 1, pos + window);
 		}
 		if (forced != UINT64_MAX)
 			cut = chunker_find_cut(ch, buf + start,
