@@ -27,6 +27,8 @@ TESTBIN  = $(TESTSRC:tests/%.c=$(BUILD)/tests/%)
 BENCHBIN = $(BENCHSRC:bench/%.c=$(BUILD)/bench/%)
 LIB      = $(BUILD)/libqsarc.a
 BIN      = $(BUILD)/qsarc
+MAN      = $(BUILD)/qsarc.1
+DOCDIR   = $(PREFIX)/share/doc/qsarc
 
 demo: $(BIN)
 	QSARC=$(abspath $(BIN)) examples/demo.sh
@@ -34,7 +36,12 @@ demo: $(BIN)
 .PHONY: all demo check unit cli test asan bench stress fuzz install uninstall \
         deps clean check-headers ci
 
-all: $(BIN)
+all: $(BIN) $(MAN)
+
+# The man page: cmd/qsarc.1.in plus the help texts of the binary.
+$(MAN): $(BIN) cmd/gen_manpage.py cmd/qsarc.1.in
+	/usr/bin/python3 cmd/gen_manpage.py --qsarc $(BIN) \
+	    --template cmd/qsarc.1.in --docdir $(DOCDIR) -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -94,7 +101,8 @@ deps:
 	@missing=""; for p in build-essential pkg-config libarchive-dev \
 	    libsodium-dev libzstd-dev libargon2-dev libcurl4-openssl-dev \
 	    libcmocka-dev libarchive-tools zstd python3 python3-nacl \
-	    python3-zstandard python3-argon2 python3-aiosmtpd; do \
+	    python3-zstandard python3-argon2 python3-aiosmtpd \
+	    man-db groff-base; do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
@@ -105,14 +113,50 @@ bench-deps:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	      apt-get install -y -qq restic borgbackup zbackup; break; }; done
 
-install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin
+install: $(BIN) $(MAN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/qsarc
+	install -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/qsarc.1
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0755 examples/*.sh $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 examples/README.md examples/qsarc.cron \
+	    examples/*.service examples/*.timer $(DESTDIR)$(DOCDIR)/examples/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/qsarc
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/qsarc.1
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(LIBOBJ:.o=.d) $(CMDOBJ:.o=.d) $(TESTBIN:=.d) $(BENCHBIN:=.d)
+
+# libFuzzer harnesses tests/fuzz/fuzz_*.c, built with clang against the
+# library compiled with -fsanitize=fuzzer-no-link,address,undefined into
+# build-fuzz/.  "make fuzz" runs each for FUZZ_SECONDS (60) on its seeds
+# (tests/fuzz/corpus, made by tests/fuzz/make_seeds.sh) and prints its
+# executions; "make fuzz-smoke" runs each for 5 s.  Not part of check.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_OPT      = -O1 -g -fno-omit-frame-pointer \
+                -fsanitize=fuzzer-no-link,address,undefined
+FUZZSRC       = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) \
+	    OPT="$(FUZZ_OPT)" $(FUZZSRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh build-fuzz/fuzz
+
+fuzz-smoke: fuzz-build
+	@FUZZ_SECONDS=5 tests/fuzz/run.sh build-fuzz/fuzz
+
+.PHONY: fuzz-build fuzz-smoke
+-include $(wildcard build-fuzz/fuzz/*.d)

@@ -381,3 +381,67 @@ done:
 	free(ids);
 	return (rc);
 }
+
+/**
+ * catalog_reseal(s, sum):
+ * Copy the catalogue ${sum} names under the current key; update ${sum}.
+ */
+int
+catalog_reseal(struct store *s, struct manifest_summary *sum)
+{
+	struct catalog_reader *cr = NULL;
+	struct catalog_writer *cw = NULL;
+	struct catalogue_member m;
+	int rc;
+
+	if ((rc = catalog_reader_open(s, sum, &cr)) != QS_OK)
+		return (rc);
+	if ((rc = catalog_writer_new(s, &cw)) != QS_OK)
+		goto done;
+	while ((rc = catalog_reader_next(cr, &m)) == QS_OK)
+		if ((rc = catalog_writer_add(cw, &m)) != QS_OK)
+			goto done;
+	if (rc != 1)
+		goto done;
+	rc = catalog_writer_commit(cw, catalog_reader_end(cr),
+	    sum->catalogue_id, sum->catalogue_hash);
+	cw = NULL;
+done:
+	catalog_writer_free(cw);
+	catalog_reader_free(cr);
+	return (rc);
+}
+
+/**
+ * catalog_key_usage(s, count):
+ * Count the catalogue files sealed under each key.
+ */
+int
+catalog_key_usage(struct store *s, uint64_t *count)
+{
+	struct manifest_header h;
+	uint8_t hdr[MANIFEST_HEADER_SIZE];
+	char dir[4096], path[4400];
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/catalogs", store_root(s));
+	if ((d = opendir(dir)) == NULL)
+		return (QS_OK);
+	while ((de = readdir(d)) != NULL) {
+		if (strlen(de->d_name) != 36 ||
+		    strcmp(de->d_name + 32, ".qct") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((f = fopen(path, "rb")) == NULL)
+			continue;
+		if (fread(hdr, 1, sizeof(hdr), f) == sizeof(hdr) &&
+		    manifest_header_decode_magic(hdr, sizeof(hdr),
+		    manifest_catalogue_magic(), &h) == QS_OK)
+			count[h.key_id & 1023]++;
+		fclose(f);
+	}
+	closedir(d);
+	return (QS_OK);
+}

@@ -79,6 +79,20 @@ void catalog_reader_free(struct catalog_reader *);
 int catalog_path(const struct store *, const uint8_t[16], char *, size_t);
 
 /**
+ * catalog_reseal(s, sum):
+ * Copy the catalogue that ${sum} names into a new catalogue file sealed
+ * under the store's current key, and point ${sum} at it (new id and hash).
+ * The old file stays until nothing names it (clean removes it).
+ */
+int catalog_reseal(struct store *, struct manifest_summary *);
+
+/**
+ * catalog_key_usage(s, count):
+ * Add to ${count}[key id] the catalogue files sealed under each key.
+ */
+int catalog_key_usage(struct store *, uint64_t *);
+
+/**
  * catalog_remove_unreferenced(s, dry_run, removed):
  * Delete catalogue files that no manifest (live or expired) names; count
  * them in ${removed}.  For clean, under the exclusive lock.

@@ -27,6 +27,7 @@
  * the work.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct store;

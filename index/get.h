@@ -8,6 +8,7 @@
  * calling thread writes them in order.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct store;

@@ -6,6 +6,7 @@
 #include "crypto/keystore.h"
 #include "format/fileio.h"
 #include "format/qs_err.h"
+#include "index/catalog.h"
 #include "index/container.h"
 #include "index/rekey.h"
 #include "index/rewrite.h"
@@ -115,6 +116,9 @@ store_key_usage(struct store *s, uint64_t *bytes, uint64_t *records,
 	memset(records, 0, 1024 * sizeof(*records));
 	memset(count, 0, 1024 * sizeof(*count));
 	if ((rc = store_foreach_container(s, usage_container, &u)) != QS_OK)
+		return (rc);
+	/* Catalogues count as manifests: a key sealing one is in use. */
+	if ((rc = catalog_key_usage(s, count)) != QS_OK)
 		return (rc);
 	return (manifests_usage(s, count));
 }
@@ -229,6 +233,7 @@ store_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 	struct rekey_progress pr;
 	struct keystore_key_info ki;
 	uint16_t target;
+	uint64_t dropped;
 	char path[4096];
 	size_t i;
 	int rc;
@@ -295,6 +300,9 @@ store_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 	res->records_rewritten = st.records_kept;
 	res->bytes_rewritten = st.bytes_kept;
 	if ((rc = reseal_manifests(s, target, res)) != QS_OK)
+		goto done;
+	/* The catalogues under the old keys are no longer named by anyone. */
+	if ((rc = catalog_remove_unreferenced(s, 0, &dropped)) != QS_OK)
 		goto done;
 	/* Nothing refers to the other keys any more: shred them. */
 	for (i = keystore_key_count(ks); i-- > 0;) {

@@ -531,7 +531,7 @@ store_open(const char *root, int lockmode, int timeout_ms,
 		goto err;
 	}
 	/* Read the config before locking: "not a store" beats "busy". */
-	if ((rc = config_read(root, &s->cfg, &raw)) != QS_OK)
+	if ((rc = config_read(root, &s->cfg, NULL)) != QS_OK)
 		goto err;
 	if (!(lockmode & STORE_OPEN_NOLOCK) &&
 	    (rc = lock_take(s, lockmode, timeout_ms)) != QS_OK)

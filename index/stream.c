@@ -9,6 +9,7 @@
 #include "format/fileio.h"
 #include "format/manifest.h"
 #include "format/qs_err.h"
+#include "index/catalog.h"
 #include "index/framefile.h"
 #include "index/store.h"
 #include "index/stream.h"
@@ -332,6 +333,10 @@ manifest_reseal(struct store *s, const char *name, int expired)
 		goto done;
 	}
 	*sum = *manifest_reader_summary(mr);
+	/* Its tar catalogue moves to the current key with it. */
+	if ((sum->features & MANIFEST_FEATURE_CATALOGUE) &&
+	    (rc = catalog_reseal(s, sum)) != QS_OK)
+		goto done;
 	rc = manifest_writer_commit(mw, sum);
 	mw = NULL;
 done:
