@@ -17,6 +17,7 @@
  * killed leaves no stream, only unreferenced data that clean reclaims.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct store;
