@@ -14,6 +14,7 @@
  * file.  Run again after a crash, it continues where it stopped.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct store;
