@@ -72,7 +72,7 @@ cli: $(BIN)
 
 test: unit cli
 
-check: deps test
+check: deps check-headers test
 	QSARC_SANITIZED=1 $(MAKE) --no-print-directory BUILD=build-asan \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    test

@@ -7,7 +7,7 @@
 # Environment:
 #   BENCH_GROUPS   groups to run            (default "image tree versions")
 #   BENCH_TOOLS    tools to run             (default "qsarc restic borg zbackup",
-#                  plus qsarc-enc when `qsarc --help` mentions --encrypt)
+#                  plus qsarc-enc when `qsarc help init` mentions --encrypt)
 #   BENCH_SMALL=1  small data set for a quick smoke run
 #   BENCH_DATA     data cache directory     (default /var/tmp/qsarc-bench-data)
 #   BENCH_OUT      JSON-lines results file  (default $BENCHDIR/results.json;
@@ -94,7 +94,8 @@ tool_present() {
 
 if [ -z "${BENCH_TOOLS:-}" ]; then
 	BENCH_TOOLS="qsarc restic borg zbackup"
-	if tool_present qsarc && "$QSARC" --help 2>&1 | grep -q -- --encrypt; then
+	if tool_present qsarc &&
+		{ "$QSARC" --help; "$QSARC" help init; } 2>&1 | grep -q -- --encrypt; then
 		BENCH_TOOLS="qsarc qsarc-enc restic borg zbackup"
 	fi
 fi
@@ -174,13 +175,15 @@ bench_one() {
 	while read -r line; do files+=("${line%% *}"); done <"$DATA/$group/MANIFEST"
 
 	local logical=0 ok=true verified=true note=""
-	local in_us=0 out_us=0 in_rss=0 out_rss=0 stored=0 t0 t1 r
+	local in_us=0 out_us=0 in_rss=0 out_rss=0 stored=0 t0 t1 r load
+	load=$(cut -d' ' -f1 /proc/loadavg)   # other work on the machine skews all
 	for f in "${files[@]}"; do
 		logical=$((logical + $(stat -c %s "$DATA/$group/$f")))
 	done
 	rm -rf "$repo" "$WORK/cache"
 	mkdir -p "$WORK/cache"
 	export RESTIC_CACHE_DIR=$WORK/cache/restic BORG_BASE_DIR=$WORK/cache/borg
+	export QSARC_STATE_DIR=$WORK/cache/qsarc   # qsarc-enc's backup keystore
 	: >"$log"
 
 	say "bench: $group / $tool: ingest ${#files[@]} stream(s), $((logical / 1000000)) MB ..."
@@ -246,8 +249,9 @@ bench_one() {
 			"$(awk "BEGIN{printf \"%.3f\", $out_us/1e6}")"
 		printf '"ingest_rss_kib":%d,"restore_rss_kib":%d,"ok":%s,"verified":%s,' \
 			"$in_rss" "$out_rss" "$ok" "$verified"
-		printf '"caches_dropped":%s,"note":%s}\n' \
-			"$([ $CACHES_DROPPED = 1 ] && echo true || echo false)" "$(json_str "$note")"
+		printf '"caches_dropped":%s,"load1":%s,"note":%s}\n' \
+			"$([ $CACHES_DROPPED = 1 ] && echo true || echo false)" \
+			"$load" "$(json_str "$note")"
 	} >>"$OUT"
 }
 
@@ -283,7 +287,8 @@ r0 = rows[0]
 print("qsarc bench, run %s, %s data, host %s (%s, %d CPUs)"
       % (run, r0["size"], r0["host"], r0["cpu"], r0["nproc"]))
 print("MB/s = 10^6 logical bytes per wall second (ingest includes a final "
-      "sync); RSS = peak of one ingest process")
+      "sync); RSS = peak of one ingest process;\nload = 1-minute load average "
+      "when the tool started (above ~0.5, other work skews the speeds)")
 if not r0["caches_dropped"]:
     print("note: could not drop the page cache before restores (not root?)")
 for g in dict.fromkeys(r["group"] for r in rows):
@@ -291,19 +296,19 @@ for g in dict.fromkeys(r["group"] for r in rows):
     print()
     print("== %s: %d stream(s), %.1f MB logical"
           % (g, rs[0]["streams"], rs[0]["logical_bytes"] / 1e6))
-    print("%-10s %10s %11s %15s %7s %9s  %s"
+    print("%-10s %10s %11s %15s %7s %9s %5s  %s"
           % ("tool", "ingest MB/s", "restore MB/s", "stored bytes", "ratio",
-             "RSS MiB", "status"))
+             "RSS MiB", "load", "status"))
     for r in rs:
         status = "ok" if r["ok"] and r["verified"] else "FAIL: " + r["note"]
-        print("%-10s %11s %12s %15s %7s %9s  %s"
+        print("%-10s %11s %12s %15s %7s %9s %5.1f  %s"
               % (r["tool"], fmt(mbps(r, "ingest"), ".1f"),
                  fmt(mbps(r, "restore"), ".1f"),
                  r["stored_bytes"] if r["ok"] else "-",
                  fmt(r["logical_bytes"] / r["stored_bytes"]
                      if r["ok"] and r["stored_bytes"] else None, ".2f") ,
                  fmt(r["ingest_rss_kib"] / 1024 if r["ok"] else None, ".1f"),
-                 status))
+                 r.get("load1", 0.0), status))
     good = {r["tool"]: r for r in rs if r["ok"] and r["verified"]}
     peers = [good[p] for p in PEERS if p in good]
     for q in [t for t in good if t.startswith("qsarc")]:

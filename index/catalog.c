@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zstd.h>
+
 #include "crypto/chunkid.h"
 #include "format/endian.h"
 #include "format/fileio.h"
@@ -13,11 +15,20 @@
 #include "index/store.h"
 #include "index/stream.h"
 
+/*
+ * Member frames are zstd-compressed: names and owners repeat a lot (a
+ * tree's catalogue shrinks about tenfold), and the catalogue is the one
+ * per-stream file that does not deduplicate.
+ */
+#define FRAME_FLAG_ZSTD	0x01
+#define CATALOGUE_ZSTD_LEVEL	3
+
 struct catalog_writer {
 	struct store *store;
 	struct framefile_writer *fw;
 	uint8_t id[16];
 	uint8_t *pt;
+	uint8_t *zbuf;
 	size_t used;
 	uint32_t count;
 	uint64_t members;
@@ -26,6 +37,7 @@ struct catalog_writer {
 struct catalog_reader {
 	struct framefile_reader *fr;
 	struct catalogue_end end;
+	uint8_t *raw;			/* a decompressed member frame */
 	const uint8_t *pt;
 	size_t len, pos;
 	uint32_t left;
@@ -64,7 +76,10 @@ catalog_writer_new(struct store *s, struct catalog_writer **cwp)
 	int rc;
 
 	if ((cw = calloc(1, sizeof(*cw))) == NULL ||
-	    (cw->pt = malloc(MANIFEST_FRAME_MAX)) == NULL) {
+	    (cw->pt = malloc(MANIFEST_FRAME_MAX)) == NULL ||
+	    (cw->zbuf = malloc(MANIFEST_FRAME_MAX)) == NULL) {
+		if (cw != NULL)
+			free(cw->pt);
 		free(cw);
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	}
@@ -83,17 +98,33 @@ catalog_writer_new(struct store *s, struct catalog_writer **cwp)
 	return (QS_OK);
 }
 
+/*
+ * A member frame: type, flags, 2 reserved, count u32, then the members;
+ * with FRAME_FLAG_ZSTD, the raw length u32 and one zstd frame of them.
+ * The members may take up to MANIFEST_FRAME_MAX - 12 bytes raw, so the
+ * frame (compressed, or raw when that is not smaller) always fits.
+ */
 static int
 writer_flush(struct catalog_writer *cw)
 {
+	size_t raw = cw->used - 8, z;
 	int rc;
 
 	if (cw->count == 0)
 		return (QS_OK);
-	memset(cw->pt, 0, 8);
-	cw->pt[0] = MANIFEST_FRAME_MEMBERS;
-	le32enc(cw->pt + 4, cw->count);
-	rc = framefile_writer_frame(cw->fw, cw->pt, cw->used, 0);
+	memset(cw->zbuf, 0, 12);
+	cw->zbuf[0] = MANIFEST_FRAME_MEMBERS;
+	le32enc(cw->zbuf + 4, cw->count);
+	z = ZSTD_compress(cw->zbuf + 12, MANIFEST_FRAME_MAX - 12, cw->pt + 8,
+	    raw, CATALOGUE_ZSTD_LEVEL);
+	if (!ZSTD_isError(z) && z < raw) {
+		cw->zbuf[1] = FRAME_FLAG_ZSTD;
+		le32enc(cw->zbuf + 8, (uint32_t)raw);
+		rc = framefile_writer_frame(cw->fw, cw->zbuf, 12 + z, 0);
+	} else {
+		memcpy(cw->zbuf + 8, cw->pt + 8, raw);
+		rc = framefile_writer_frame(cw->fw, cw->zbuf, 8 + raw, 0);
+	}
 	cw->used = 8;
 	cw->count = 0;
 	return (rc);
@@ -110,11 +141,11 @@ catalog_writer_add(struct catalog_writer *cw, const struct catalogue_member *m)
 	int rc;
 
 	if (catalogue_member_encode(m, cw->pt + cw->used,
-	    MANIFEST_FRAME_MAX - cw->used, &len) != QS_OK) {
+	    MANIFEST_FRAME_MAX - 4 - cw->used, &len) != QS_OK) {
 		if ((rc = writer_flush(cw)) != QS_OK)
 			return (rc);
 		if (catalogue_member_encode(m, cw->pt + cw->used,
-		    MANIFEST_FRAME_MAX - cw->used, &len) != QS_OK)
+		    MANIFEST_FRAME_MAX - 4 - cw->used, &len) != QS_OK)
 			return (qs_error_set(QS_EINVAL, "member too large"));
 	}
 	cw->used += len;
@@ -167,7 +198,33 @@ catalog_writer_free(struct catalog_writer *cw)
 		return;
 	framefile_writer_free(cw->fw);
 	free(cw->pt);
+	free(cw->zbuf);
 	free(cw);
+}
+
+/* Decompress the member frame in cr->pt; point cr->pt at the result. */
+static int
+reader_inflate(struct catalog_reader *cr)
+{
+	size_t raw, n;
+
+	if (cr->raw == NULL &&
+	    (cr->raw = malloc(MANIFEST_FRAME_MAX)) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	if (cr->len < 12 || (raw = le32dec(cr->pt + 8)) >
+	    MANIFEST_FRAME_MAX - 12)
+		goto bad;
+	/* The 8-byte frame header, then the members, as if never packed. */
+	memcpy(cr->raw, cr->pt, 8);
+	n = ZSTD_decompress(cr->raw + 8, raw, cr->pt + 12, cr->len - 12);
+	if (ZSTD_isError(n) || n != raw)
+		goto bad;
+	cr->pt = cr->raw;
+	cr->len = 8 + raw;
+	return (QS_OK);
+bad:
+	return (qs_error_set(QS_ECORRUPT, "%s: damaged compressed member "
+	    "frame", framefile_reader_path(cr->fr)));
 }
 
 /**
@@ -259,10 +316,15 @@ catalog_reader_next(struct catalog_reader *cr, struct catalogue_member *m)
 		if (rc != QS_OK)
 			return (rc);
 		if (cr->len < 8 || cr->pt[0] != MANIFEST_FRAME_MEMBERS ||
-		    (cr->left = le32dec(cr->pt + 4)) == 0)
+		    (cr->pt[1] & ~FRAME_FLAG_ZSTD) != 0 || cr->pt[2] != 0 ||
+		    cr->pt[3] != 0 || (cr->left = le32dec(cr->pt + 4)) == 0)
 			return (qs_error_set(QS_ECORRUPT, "%s: malformed "
 			    "member frame", framefile_reader_path(cr->fr)));
 		cr->pos = 8;
+		if (cr->pt[1] & FRAME_FLAG_ZSTD) {
+			if ((rc = reader_inflate(cr)) != QS_OK)
+				return (rc);
+		}
 	}
 	if (catalogue_member_decode(cr->pt + cr->pos, cr->len - cr->pos, m,
 	    &used) != QS_OK)
@@ -285,6 +347,7 @@ catalog_reader_free(struct catalog_reader *cr)
 	if (cr == NULL)
 		return;
 	framefile_reader_free(cr->fr);
+	free(cr->raw);
 	free(cr);
 }
 

@@ -617,8 +617,15 @@ class Store:
                "scan_end": u64(fin, 16), "message": fin[24:]}
         members = []
         for pt in frames:
-            if len(pt) < 8 or pt[0] != 3 or u32(pt, 4) == 0:
+            if (len(pt) < 8 or pt[0] != 3 or pt[1] & ~1 or pt[2] or pt[3]
+                    or u32(pt, 4) == 0):
                 raise Corrupt("%s: damaged member frame" % path)
+            if pt[1] & 1:
+                # flag 1: raw length u32, then one zstd frame of members
+                if len(pt) < 12:
+                    raise Corrupt("%s: damaged member frame" % path)
+                pt = bytes(pt[:8]) + zstd_decompress(pt[12:], u32(pt, 8),
+                                                     path)
             pos = 8
             for _ in range(u32(pt, 4)):
                 m, pos = parse_member(pt, pos, path)
