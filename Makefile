@@ -33,6 +33,9 @@ DOCDIR   = $(PREFIX)/share/doc/qsarc
 demo: $(BIN)
 	QSARC=$(abspath $(BIN)) examples/demo.sh
 
+# The default goal: build.
+.DEFAULT_GOAL := all
+
 .PHONY: all demo check unit cli test asan bench stress fuzz install uninstall \
         deps clean check-headers ci
 

@@ -317,7 +317,9 @@ cmd_read_passphrase(const char *sub, const char *file, int fd,
 	if (file != NULL) {
 		source = file;
 		if ((pfd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
-			rc = qs_error_errno(file, "open passphrase file");
+			/* No passphrase to be had: exit 5, not "not found". */
+			qs_error_errno(file, "open passphrase file");
+			rc = qs_error_set(QS_EPASS, "%s", qs_error_message());
 			goto err;
 		}
 		rc = read_pass_fd(pfd, file, pass, &len);

@@ -274,8 +274,13 @@ cmd_rekey(int argc, char **argv)
 		cmd_free_passphrase(newpass, newlen);
 		if (rc != QS_OK)
 			goto fail;
-		fprintf(stderr, "qsarc: rekey: passphrase changed; both "
-		    "keystore copies re-wrapped, no data rewritten\n");
+		if (c.json)
+			printf("{\"passphrase_changed\": true, "
+			    "\"generation\": %llu}\n", (unsigned long long)
+			    keystore_generation(ks));
+		else
+			fprintf(stderr, "qsarc: rekey: passphrase changed; both "
+			    "keystore copies re-wrapped, no data rewritten\n");
 	} else if (mode != 0) {
 		pc.start = cmd_monotonic();
 		rc = store_change_mode(s, mode, rotation, cmd_now(),
@@ -310,7 +315,18 @@ cmd_rekey(int argc, char **argv)
 	} else {
 		if ((rc = store_rotate(s, cmd_now(), &rotated)) != QS_OK)
 			goto fail;
-		if (rotated) {
+		format_utc(keystore_last_rotation(ks) +
+		    (int64_t)keystore_rotation(ks), when, sizeof(when));
+		if (c.json) {
+			printf("{\"rotated\": %s, \"current_key\": %u, "
+			    "\"mode\": \"%s\", \"next_rotation\": \"%s\"}\n",
+			    rotated ? "true" : "false",
+			    keystore_current_id(ks),
+			    keystore_mode(ks) == KEYSTORE_MODE_STATIC ?
+			    "static" : "internal",
+			    keystore_mode(ks) == KEYSTORE_MODE_STATIC ? "" :
+			    when);
+		} else if (rotated) {
 			printf("rotated: new content key %u\n",
 			    keystore_current_id(ks));
 		} else if (keystore_mode(ks) == KEYSTORE_MODE_STATIC) {

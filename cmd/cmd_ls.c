@@ -170,10 +170,17 @@ list_members(struct store *s, const char *name, int expired, int lng,
 		} else if (lng) {
 			mode_string(&m, mode);
 			format_time(m.mtime, when, sizeof(when));
+			/* Names if the archive has them, else numbers. */
 			printf("%s ", mode);
-			print_name(m.uname, m.uname_len);
+			if (m.uname_len > 0)
+				print_name(m.uname, m.uname_len);
+			else
+				printf("%u", m.uid);
 			putchar('/');
-			print_name(m.gname, m.gname_len);
+			if (m.gname_len > 0)
+				print_name(m.gname, m.gname_len);
+			else
+				printf("%u", m.gid);
 			printf(" %12llu %s ", (unsigned long long)m.size, when);
 			print_name(m.path, m.path_len);
 			if (m.link_len > 0) {

@@ -107,6 +107,7 @@ copy_stream(struct store *src, struct store *dst, const char *name,
 	struct stream_pump *pump;
 	struct put_result pr;
 	struct put_opts po;
+	struct qs_error saved;
 	void *scan = NULL;
 	int fd, rc;
 
@@ -125,8 +126,12 @@ copy_stream(struct store *src, struct store *dst, const char *name,
 	/* The ingest time travels with the stream (expiry rules use it). */
 	rc = store_put(dst, name, fd, &po, sum->created, &pr);
 	close(fd);
-	if (pump != NULL)
+	if (pump != NULL) {
+		/* The put's error is the one to report, not the reader's. */
+		qs_error_save(&saved);
 		(void)stream_pump_join(pump);
+		qs_error_restore(&saved);
+	}
 	tarscan_detach(scan);
 	if (rc != QS_OK)
 		return (rc);
@@ -180,7 +185,7 @@ target_state(struct store *src, struct store *dst, const char *name,
 
 static int
 open_side(const char *sub, const char *root, const char *file, int fd,
-    const char *what, struct store **s)
+    int explicit, const char *what, struct store **s)
 {
 	uint8_t *pass = NULL;
 	size_t passlen = 0;
@@ -189,7 +194,8 @@ open_side(const char *sub, const char *root, const char *file, int fd,
 
 	if ((rc = store_peek_encrypted(root, &encrypted)) != QS_OK)
 		return (rc);
-	if (!encrypted && (file != NULL || fd >= 0))
+	/* Only a passphrase given for this very side says it is encrypted. */
+	if (!encrypted && explicit && (file != NULL || fd >= 0))
 		return (qs_error_set(QS_EAUTH, "%s: a %s passphrase was given "
 		    "but the store is not encrypted; refusing, in case its "
 		    "config was replaced", root, what));
@@ -236,8 +242,9 @@ cmd_replicate(int argc, char **argv)
 	char **names = NULL;
 	size_t n = 0;
 	double t0;
-	char a[32], b[32];
+	char a[32], b[32], d[32];
 	int sfd = -1, dfd = -1, dry_run = 0, allow_plain = 0;
+	int sexplicit, dexplicit;
 	int opt, r, rc, present, senc, denc, status = EXIT_OK, i;
 
 	cmd_common_init(&c);
@@ -277,6 +284,8 @@ cmd_replicate(int argc, char **argv)
 		return (cmd_usage("replicate", "expected SOURCE and TARGET "
 		    "stores"));
 	/* --passphrase-file and QSARC_PASSPHRASE serve a side with none. */
+	sexplicit = (sfile != NULL || sfd >= 0);
+	dexplicit = (dfile != NULL || dfd >= 0);
 	if (sfile == NULL && sfd < 0) {
 		sfile = c.passphrase_file;
 		sfd = c.passphrase_fd;
@@ -303,10 +312,10 @@ cmd_replicate(int argc, char **argv)
 		    "(--allow-plaintext-target)\n", argv[optind],
 		    argv[optind + 1]);
 	}
-	if ((rc = open_side("replicate", argv[optind], sfile, sfd, "source",
-	    &src)) != QS_OK ||
-	    (rc = open_side("replicate", argv[optind + 1],
-	    denc ? dfile : NULL, denc ? dfd : -1, "target", &dst)) != QS_OK)
+	if ((rc = open_side("replicate", argv[optind], sfile, sfd, sexplicit,
+	    "source", &src)) != QS_OK ||
+	    (rc = open_side("replicate", argv[optind + 1], dfile, dfd,
+	    dexplicit, "target", &dst)) != QS_OK)
 		goto fail;
 	if (memcmp(store_config(src)->store_id, store_config(dst)->store_id,
 	    16) == 0) {
@@ -348,8 +357,10 @@ cmd_replicate(int argc, char **argv)
 			continue;
 		}
 		if (dry_run) {
-			printf("would copy %s (%s)\n", names[i],
-			    cmd_format_bytes(sum->length, a, sizeof(a)));
+			if (!c.json)
+				printf("would copy %s (%s)\n", names[i],
+				    cmd_format_bytes(sum->length, a,
+				    sizeof(a)));
 			t.copied++;
 			t.logical += sum->length;
 			continue;
@@ -381,7 +392,7 @@ cmd_replicate(int argc, char **argv)
 		    (unsigned long long)t.present,
 		    (unsigned long long)t.chunks_sent,
 		    cmd_format_bytes(t.bytes_sent, b, sizeof(b)),
-		    cmd_format_bytes(t.bytes_skipped, a, sizeof(a)));
+		    cmd_format_bytes(t.bytes_skipped, d, sizeof(d)));
 		if (senc && !denc)
 			printf("WARNING: the target is NOT encrypted: these "
 			    "copies are stored in the clear\n");

@@ -66,10 +66,11 @@ OPT_IN_TEXT = re.compile(r"(?<![\w\-'\"])(--?[a-z][a-z0-9\-]*)")
 
 
 def text(s):
-    """Running text: escaped, option names in bold with real minus signs."""
+    """Running text: escaped, option names in bold with real minus signs
+    and never hyphenated (\\%)."""
     s = esc(s)
-    return OPT_IN_TEXT.sub(lambda m: "\\fB" + dashes(m.group(1)) + "\\fR",
-                           s)
+    return OPT_IN_TEXT.sub(lambda m: "\\fB\\%" + dashes(m.group(1)) +
+                           "\\fR", s)
 
 
 def optspec(spec):
@@ -80,7 +81,7 @@ def optspec(spec):
         if part == "" or re.fullmatch(r",\s*|\s+", part):
             out.append(part)
         elif part.startswith("-"):
-            out.append("\\fB" + dashes(esc(part)) + "\\fR")
+            out.append("\\fB\\%" + dashes(esc(part)) + "\\fR")
         else:
             out.append("\\fI" + esc(part) + "\\fR")
     return "".join(out)

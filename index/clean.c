@@ -330,11 +330,18 @@ plan_container(void *ctx, uint64_t container_id)
 		return (qs_error_set(rc, "%s (clean stops; run 'qsarc verify')",
 		    qs_error_message()));
 	c->res->stored_before += pe->size;
-	if (pe->live_bytes == 0)
+	if (pe->live_bytes == 0) {
 		pe->action = 1;
-	else if ((double)(pe->size - pe->live_bytes) >
-	    c->o->rewrite_threshold * (double)pe->size)
-		pe->action = 2;
+	} else {
+		/* Header and trailer are not dead weight: a copy has them. */
+		uint64_t body = pe->size > CONTAINER_HEADER_SIZE +
+		    CONTAINER_TRAILER_SIZE ? pe->size - CONTAINER_HEADER_SIZE -
+		    CONTAINER_TRAILER_SIZE : 0;
+
+		if (body > pe->live_bytes && (double)(body - pe->live_bytes) >
+		    c->o->rewrite_threshold * (double)body)
+			pe->action = 2;
+	}
 	if (store_keystore(c->s) != NULL)
 		c->res->plain_bytes += pe->plain_live;
 	c->nplan++;
@@ -453,12 +460,19 @@ reclaim(struct clean_ctx *c)
 			c->res->stopped_early = 1;
 			break;
 		}
+		/*
+		 * The old container stays until the new index is durable:
+		 * entries of its dead chunks still lead into it, and a put
+		 * after a crash here would reference them.
+		 */
 		if ((rc = container_rewrite(c->s, c->plan[i].id, r, cw,
-		    cw_plain, keep_live, c, &st)) != QS_OK)
+		    cw_plain, keep_live, c, 0, &st)) != QS_OK)
 			goto done;
+		c->drop[c->ndrop++] = c->plan[i].id;
 		progress(c, "reclaim", ++done, todo);
 	}
 	/* The index forgets dead chunks and dropped containers, then they go. */
+	qsort(c->drop, c->ndrop, sizeof(uint64_t), cmp_u64);
 	rc = reindex_and_drop(c, c->drop, c->ndrop, 1);
 done:
 	container_writer_free(cw);
@@ -494,6 +508,7 @@ convert_stream(struct clean_ctx *c, struct store *rs, const char *name,
 	struct stream_pump *pump;
 	struct put_result pr;
 	struct put_opts po;
+	struct qs_error saved;
 	void *scan = NULL;
 	int fd, rc;
 
@@ -511,8 +526,12 @@ convert_stream(struct clean_ctx *c, struct store *rs, const char *name,
 	rc = store_put(c->s, name, fd, &po, created, &pr);
 	/* Unblock and collect the reader if the put stopped early. */
 	close(fd);
-	if (pump != NULL)
+	if (pump != NULL) {
+		/* The put's error is the one to report, not the reader's. */
+		qs_error_save(&saved);
 		(void)stream_pump_join(pump);
+		qs_error_restore(&saved);
+	}
 	if (c->o->scan_detach != NULL)
 		c->o->scan_detach(scan);
 	return (rc);

@@ -286,7 +286,7 @@ store_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 		    lock_timeout_ms)) != QS_OK)
 			goto done;
 		if ((rc = container_rewrite(s, todo.ids[i], r, cw, NULL, NULL,
-		    NULL, &st)) != QS_OK) {
+		    NULL, 1, &st)) != QS_OK) {
 			if (rc != QS_ENOENT)
 				goto done;
 			/* Gone meanwhile (clean): nothing to re-encrypt. */

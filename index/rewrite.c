@@ -35,7 +35,8 @@ collect(void *ctx, const struct scan_record *rec)
 }
 
 /**
- * container_rewrite(s, container_id, r, cw, keep, ctx, st):
+ * container_rewrite(s, container_id, r, cw, cw_plain, keep, ctx, unlink_old,
+ *     st):
  * Copy the live records of a container into ${cw}, publish, unlink it.
  */
 int
@@ -43,7 +44,7 @@ container_rewrite(struct store *s, uint64_t container_id,
     struct chunk_reader *r, struct container_writer *cw,
     struct container_writer *cw_plain,
     int (*keep)(void *, const uint8_t[32], uint16_t), void *kctx,
-    struct rewrite_stats *st)
+    int unlink_old, struct rewrite_stats *st)
 {
 	struct container_writer *to;
 	struct chunkindex *idx = store_index(s);
@@ -110,7 +111,7 @@ container_rewrite(struct store *s, uint64_t container_id,
 		goto done;
 	if (stat(path, &sb) == 0)
 		st->bytes_in += (uint64_t)sb.st_size;
-	rc = fileio_unlink(path);
+	rc = unlink_old ? fileio_unlink(path) : QS_OK;
 done:
 	free(raw);
 	free(l.recs);

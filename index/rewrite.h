@@ -26,10 +26,13 @@ struct rewrite_stats {
 };
 
 /**
- * container_rewrite(s, container_id, r, cw, cw_plain, keep, ctx, st):
+ * container_rewrite(s, container_id, r, cw, cw_plain, keep, ctx, unlink_old,
+ *     st):
  * Copy the live records of the container into ${cw} (re-sealed under its
  * key; payloads are not recompressed), commit, publish their new index
- * entries, and unlink the container.  Unencrypted records go to
+ * entries, and, if ${unlink_old}, unlink the container.  Leave it (and
+ * delete it after an index that no longer names it) when ${keep} drops
+ * records: their entries still lead into it until then.  Unencrypted records go to
  * ${cw_plain} instead (their ids are under the plain id key, so they
  * cannot simply be sealed); if it is NULL they are an error.  ${keep}
  * (called with the chunk id and the record's key id) may be NULL.  Adds to
@@ -37,7 +40,7 @@ struct rewrite_stats {
  */
 int container_rewrite(struct store *, uint64_t, struct chunk_reader *,
     struct container_writer *, struct container_writer *,
-    int (*)(void *, const uint8_t[32], uint16_t), void *,
+    int (*)(void *, const uint8_t[32], uint16_t), void *, int,
     struct rewrite_stats *);
 
 #endif /* !QS_REWRITE_H */
