@@ -158,6 +158,20 @@ int cmd_read_passphrase(const char *, const char *, int, const char *, int,
 void cmd_free_passphrase(uint8_t *, size_t);
 
 /**
+ * cmd_parse_key_mode(sub, arg, mode):
+ * "internal" or "static" into ${mode}; 0, or a printed usage error
+ * (EXIT_USAGE).
+ */
+int cmd_parse_key_mode(const char *, const char *, int *);
+
+/**
+ * cmd_parse_rotation_days(sub, arg, secs):
+ * A rotation period in days (7 to 70 years) into ${secs} seconds; 0, or a
+ * printed usage error (EXIT_USAGE).
+ */
+int cmd_parse_rotation_days(const char *, const char *, uint64_t *);
+
+/**
  * cmd_parse_size(s, out):
  * Parse "123", "64K", "32M", "1G" (powers of 1024).  Return 0 or -1.
  */
@@ -182,6 +196,13 @@ void cmd_progress_end(void);
  * Seconds from an arbitrary start, for rates.
  */
 double cmd_monotonic(void);
+
+/**
+ * cmd_utf8_char(p, len, cp):
+ * The length of the valid UTF-8 sequence at ${p} (at most ${len} bytes)
+ * and its code point in ${cp}; 0 if the bytes are not valid UTF-8.
+ */
+size_t cmd_utf8_char(const unsigned char *, size_t, uint32_t *);
 
 /**
  * cmd_json_string(f, s):

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "crypto/keystore.h"
 #include "crypto/secmem.h"
 #include "format/qs_err.h"
 #include "index/store.h"
@@ -176,6 +177,43 @@ cmd_common_option(const char *sub, struct cmd_common *c, int opt,
 	default:
 		return (0);
 	}
+}
+
+/**
+ * cmd_parse_key_mode(sub, arg, mode):
+ * "internal" or "static" into ${mode}; 0, or a printed usage error
+ * (EXIT_USAGE).
+ */
+int
+cmd_parse_key_mode(const char *sub, const char *arg, int *mode)
+{
+
+	if (strcmp(arg, "internal") == 0)
+		*mode = KEYSTORE_MODE_INTERNAL;
+	else if (strcmp(arg, "static") == 0)
+		*mode = KEYSTORE_MODE_STATIC;
+	else
+		return (cmd_usage(sub, "--mode must be internal or static, "
+		    "not \"%s\"", arg));
+	return (0);
+}
+
+/**
+ * cmd_parse_rotation_days(sub, arg, secs):
+ * A rotation period in days (7 to 70 years) into ${secs} seconds; 0, or a
+ * printed usage error (EXIT_USAGE).
+ */
+int
+cmd_parse_rotation_days(const char *sub, const char *arg, uint64_t *secs)
+{
+	char *end;
+	long days = strtol(arg, &end, 10);
+
+	if (*end != '\0' || end == arg || days < 7 || days > 70 * 365)
+		return (cmd_usage(sub, "--rotation-days must be 7 to %d (70 "
+		    "years), not \"%s\"", 70 * 365, arg));
+	*secs = (uint64_t)days * 86400;
+	return (0);
 }
 
 /**
@@ -492,13 +530,24 @@ cmd_progress_end(void)
 	fprintf(stderr, "\n");
 }
 
-/* Length of the valid UTF-8 sequence at ${p} (0 if there is none). */
-static size_t
-utf8_seq(const unsigned char *p)
+/**
+ * cmd_utf8_char(p, len, cp):
+ * The length of the valid UTF-8 sequence at ${p} (at most ${len} bytes),
+ * its code point in ${cp}; 0 if the bytes there are not valid UTF-8
+ * (overlong forms and surrogates included).
+ */
+size_t
+cmd_utf8_char(const unsigned char *p, size_t len, uint32_t *cpp)
 {
 	uint32_t cp;
 	size_t n;
 
+	if (len == 0)
+		return (0);
+	if (p[0] < 0x80) {
+		*cpp = p[0];
+		return (1);
+	}
 	if (p[0] >= 0xc2 && p[0] <= 0xdf)
 		n = 2, cp = p[0] & 0x1f;
 	else if (p[0] >= 0xe0 && p[0] <= 0xef)
@@ -507,8 +556,9 @@ utf8_seq(const unsigned char *p)
 		n = 4, cp = p[0] & 0x07;
 	else
 		return (0);
+	if (len < n)
+		return (0);
 	for (size_t i = 1; i < n; i++) {
-		/* The NUL terminator is not a continuation byte either. */
 		if ((p[i] & 0xc0) != 0x80)
 			return (0);
 		cp = (cp << 6) | (p[i] & 0x3f);
@@ -516,6 +566,7 @@ utf8_seq(const unsigned char *p)
 	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
 	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return (0);
+	*cpp = cp;
 	return (n);
 }
 
@@ -529,7 +580,8 @@ void
 cmd_json_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n;
+	size_t n, left = strlen(s);
+	uint32_t cp;
 
 	fputc('"', f);
 	while (*p != '\0') {
@@ -538,9 +590,10 @@ cmd_json_string(FILE *f, const char *s)
 		} else if (*p < 0x20 || *p == 0x7f) {
 			fprintf(f, "\\u%04x", *p);
 		} else if (*p >= 0x80) {
-			if ((n = utf8_seq(p)) > 0) {
+			if ((n = cmd_utf8_char(p, left, &cp)) > 0) {
 				fwrite(p, 1, n, f);
 				p += n;
+				left -= n;
 				continue;
 			}
 			fprintf(f, "\\u%04x", *p);
@@ -548,6 +601,7 @@ cmd_json_string(FILE *f, const char *s)
 			fputc(*p, f);
 		}
 		p++;
+		left--;
 	}
 	fputc('"', f);
 }

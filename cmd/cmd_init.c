@@ -21,23 +21,6 @@ enum {
 };
 
 /**
- * cmd_parse_mode(sub, arg, mode):
- * "internal" or "static"; usage error otherwise.
- */
-static int
-parse_mode(const char *arg, int *mode)
-{
-
-	if (strcmp(arg, "internal") == 0)
-		*mode = KEYSTORE_MODE_INTERNAL;
-	else if (strcmp(arg, "static") == 0)
-		*mode = KEYSTORE_MODE_STATIC;
-	else
-		return (-1);
-	return (0);
-}
-
-/**
  * cmd_init(argc, argv):
  * qsarc init STORE [options]
  */
@@ -66,7 +49,6 @@ cmd_init(int argc, char **argv)
 	size_t passlen = 0;
 	uint64_t v;
 	char *end;
-	long days;
 	int opt, r, rc, mode_given = 0, rotation_given = 0;
 
 	store_init_opts_default(&o);
@@ -103,18 +85,15 @@ cmd_init(int argc, char **argv)
 			o.encrypt = 1;
 			break;
 		case OPT_MODE:
-			if (parse_mode(optarg, &o.key_mode) != 0)
-				return (cmd_usage("init", "--mode must be "
-				    "internal or static, not \"%s\"", optarg));
+			if (cmd_parse_key_mode("init", optarg, &o.key_mode) !=
+			    0)
+				return (EXIT_USAGE);
 			mode_given = 1;
 			break;
 		case OPT_ROTATION_DAYS:
-			days = strtol(optarg, &end, 10);
-			if (*end != '\0' || days < 7 || days > 70 * 365)
-				return (cmd_usage("init", "--rotation-days "
-				    "must be 7 to %d (70 years), not \"%s\"",
-				    70 * 365, optarg));
-			o.rotation_secs = (uint64_t)days * 86400;
+			if (cmd_parse_rotation_days("init", optarg,
+			    &o.rotation_secs) != 0)
+				return (EXIT_USAGE);
 			rotation_given = 1;
 			break;
 		case OPT_KEYSTORE_BACKUP:

@@ -28,33 +28,6 @@ enum {
 	OPT_KDF_MEMORY
 };
 
-static int
-parse_mode(const char *sub, const char *arg, int *mode)
-{
-
-	if (strcmp(arg, "internal") == 0)
-		*mode = KEYSTORE_MODE_INTERNAL;
-	else if (strcmp(arg, "static") == 0)
-		*mode = KEYSTORE_MODE_STATIC;
-	else
-		return (cmd_usage(sub, "--mode must be internal or static, "
-		    "not \"%s\"", arg));
-	return (0);
-}
-
-static int
-parse_days(const char *sub, const char *arg, uint64_t *secs)
-{
-	char *end;
-	long days = strtol(arg, &end, 10);
-
-	if (*end != '\0' || end == arg || days < 7 || days > 70 * 365)
-		return (cmd_usage(sub, "--rotation-days must be 7 to %d (70 "
-		    "years), not \"%s\"", 70 * 365, arg));
-	*secs = (uint64_t)days * 86400;
-	return (0);
-}
-
 static void
 format_utc(int64_t t, char *buf, size_t len)
 {
@@ -101,11 +74,11 @@ cmd_encrypt(int argc, char **argv)
 		case OPT_HELP:
 			return (cmd_help("encrypt"));
 		case OPT_MODE:
-			if (parse_mode("encrypt", optarg, &mode) != 0)
+			if (cmd_parse_key_mode("encrypt", optarg, &mode) != 0)
 				return (EXIT_USAGE);
 			break;
 		case OPT_ROTATION_DAYS:
-			if (parse_days("encrypt", optarg, &rotation) != 0)
+			if (cmd_parse_rotation_days("encrypt", optarg, &rotation) != 0)
 				return (EXIT_USAGE);
 			break;
 		case OPT_KEYSTORE_BACKUP:
@@ -217,11 +190,11 @@ cmd_rekey(int argc, char **argv)
 		case OPT_HELP:
 			return (cmd_help("rekey"));
 		case OPT_MODE:
-			if (parse_mode("rekey", optarg, &mode) != 0)
+			if (cmd_parse_key_mode("rekey", optarg, &mode) != 0)
 				return (EXIT_USAGE);
 			break;
 		case OPT_ROTATION_DAYS:
-			if (parse_days("rekey", optarg, &rotation) != 0)
+			if (cmd_parse_rotation_days("rekey", optarg, &rotation) != 0)
 				return (EXIT_USAGE);
 			break;
 		case OPT_CHANGE_PASSPHRASE:

@@ -52,28 +52,10 @@ static size_t
 utf8_printable(const unsigned char *p, size_t len)
 {
 	uint32_t cp;
-	size_t n;
+	size_t n = cmd_utf8_char(p, len, &cp);
 
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return (0);
-	if (len < n)
-		return (0);
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return (0);
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates, C1 controls and the like. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
-		return (0);
-	return (n);
+	/* C1 controls and the no-break space are escaped, as bsdtar does. */
+	return (n > 1 && cp >= 0xa0 ? n : 0);
 }
 
 /*

@@ -2,11 +2,13 @@
 #define QS_ENDIAN_H
 
 /*
- * Little-endian encode/decode of fixed-width integers.  Every integer in
+ * Little-endian encode/decode of fixed-width integers, and the check of
+ * reserved bytes.  Every integer in
  * every qsarc file is little-endian; on-disk structures are byte arrays and
  * go through these helpers, never through a cast.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 static inline uint16_t
@@ -55,6 +57,20 @@ le64enc(uint8_t *p, uint64_t x)
 
 	le32enc(p, (uint32_t)x);
 	le32enc(p + 4, (uint32_t)(x >> 32));
+}
+
+/*
+ * bytes_zero(p, len): whether ${len} bytes at ${p} are all zero (reserved
+ * fields must be; readers check them).
+ */
+static inline int
+bytes_zero(const uint8_t *p, size_t len)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < len; i++)
+		acc |= p[i];
+	return (acc == 0);
 }
 
 #endif /* !QS_ENDIAN_H */

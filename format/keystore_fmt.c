@@ -56,16 +56,6 @@ _Static_assert(sizeof(struct keystore_fmt_key_disk) == KEYSTORE_FMT_KEY_SIZE,
 
 _Static_assert(sizeof(KEYSTORE_FMT_MAGIC) - 1 == 8, "magic size");
 
-static int
-all_zero(const uint8_t *p, size_t len)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < len; i++)
-		acc |= p[i];
-	return (acc == 0);
-}
-
 /**
  * keystore_fmt_header_encode(hdr, out):
  * Write the 112-byte header for ${hdr} into ${out}.
@@ -138,7 +128,7 @@ keystore_fmt_header_decode(const uint8_t *buf, size_t filelen,
 	if (h.kdf_id != KEYSTORE_FMT_KDF_ARGON2ID13)
 		return (qs_error_set(QS_EVERSION,
 		    "keystore: unknown KDF id %u", h.kdf_id));
-	if (!all_zero(d.reserved, sizeof(d.reserved)))
+	if (!bytes_zero(d.reserved, sizeof(d.reserved)))
 		return (qs_error_set(QS_ECORRUPT,
 		    "keystore: reserved header bytes are not zero"));
 	h.t_cost = le32dec(d.t_cost);
@@ -257,7 +247,7 @@ keystore_fmt_body_decode(const uint8_t *buf, size_t len,
 		    KEYSTORE_FMT_BODY_FIXED));
 	d = (const struct keystore_fmt_body_disk *)buf;
 	if (d->reserved0[0] != 0 ||
-	    !all_zero(d->reserved1, sizeof(d->reserved1)))
+	    !bytes_zero(d->reserved1, sizeof(d->reserved1)))
 		return (qs_error_set(QS_ECORRUPT,
 		    "keystore: reserved body bytes are not zero"));
 	b.mode = d->mode[0];

@@ -43,16 +43,6 @@ struct manifest_summary_disk {
 _Static_assert(sizeof(struct manifest_summary_disk) == MANIFEST_SUMMARY_FIXED,
     "manifest summary size");
 
-static int
-all_zero(const uint8_t *p, size_t len)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < len; i++)
-		acc |= p[i];
-	return (acc == 0);
-}
-
 static const uint8_t catalogue_magic[8] = "QSARCCAT";
 
 /**
@@ -126,8 +116,8 @@ manifest_header_decode_magic(const uint8_t *buf, size_t len,
 		return (QS_ECORRUPT);
 	if (le16dec(d.version) != MANIFEST_VERSION || le16dec(d.flags) != 0)
 		return (QS_EVERSION);
-	if (!all_zero(d.reserved0, sizeof(d.reserved0)) ||
-	    !all_zero(d.reserved1, sizeof(d.reserved1)))
+	if (!bytes_zero(d.reserved0, sizeof(d.reserved0)) ||
+	    !bytes_zero(d.reserved1, sizeof(d.reserved1)))
 		return (QS_ECORRUPT);
 	if (le64dec(d.frame_count) == 0 ||
 	    le64dec(d.summary_offset) < MANIFEST_HEADER_SIZE)
@@ -176,7 +166,7 @@ manifest_refs_decode(const uint8_t *pt, size_t len, uint32_t *count)
 	uint32_t n;
 
 	if (len < MANIFEST_REFS_HEADER || pt[0] != MANIFEST_FRAME_REFS ||
-	    !all_zero(pt + 1, 3))
+	    !bytes_zero(pt + 1, 3))
 		return (QS_ECORRUPT);
 	n = le32dec(pt + 4);
 	if (n == 0 || n > MANIFEST_REFS_PER_FRAME ||
@@ -240,9 +230,9 @@ manifest_summary_decode(const uint8_t *pt, size_t len,
 		return (QS_ECORRUPT);
 	memcpy(&d, pt, sizeof(d));
 	if (d.type != MANIFEST_FRAME_SUMMARY ||
-	    !all_zero(d.reserved0, sizeof(d.reserved0)) ||
-	    !all_zero(d.reserved1, sizeof(d.reserved1)) ||
-	    !all_zero(d.reserved2, sizeof(d.reserved2)))
+	    !bytes_zero(d.reserved0, sizeof(d.reserved0)) ||
+	    !bytes_zero(d.reserved1, sizeof(d.reserved1)) ||
+	    !bytes_zero(d.reserved2, sizeof(d.reserved2)))
 		return (QS_ECORRUPT);
 	name_len = le16dec(d.name_len);
 	if (name_len == 0 || name_len > STREAM_NAME_MAX ||
@@ -251,10 +241,10 @@ manifest_summary_decode(const uint8_t *pt, size_t len,
 	if ((le32dec(d.features) & ~(uint32_t)MANIFEST_FEATURES_KNOWN) != 0)
 		return (QS_EVERSION);
 	if (!(le32dec(d.features) & MANIFEST_FEATURE_CATALOGUE) &&
-	    (!all_zero(d.catalogue_id, 16) || !all_zero(d.catalogue_hash, 32)))
+	    (!bytes_zero(d.catalogue_id, 16) || !bytes_zero(d.catalogue_hash, 32)))
 		return (QS_ECORRUPT);
 	if (!(le32dec(d.features) & MANIFEST_FEATURE_ORIGIN) &&
-	    (!all_zero(d.origin_store_id, 16) || !all_zero(d.origin_hash, 32)))
+	    (!bytes_zero(d.origin_store_id, 16) || !bytes_zero(d.origin_hash, 32)))
 		return (QS_ECORRUPT);
 	s->created = (int64_t)le64dec(d.created);
 	s->length = le64dec(d.length);
@@ -426,7 +416,7 @@ catalogue_end_decode(const uint8_t *buf, size_t len, struct catalogue_end *e)
 
 	if (len < CATALOGUE_END_FIXED || buf[0] != MANIFEST_FRAME_CATEND ||
 	    buf[1] < CATALOGUE_COMPLETE || buf[1] > CATALOGUE_NOT_TAR ||
-	    !all_zero(buf + 2, 2) || !all_zero(buf + 6, 2))
+	    !bytes_zero(buf + 2, 2) || !bytes_zero(buf + 6, 2))
 		return (QS_ECORRUPT);
 	mlen = le16dec(buf + 4);
 	if (len != CATALOGUE_END_FIXED + mlen || mlen >= sizeof(e->message))

