@@ -66,7 +66,7 @@ LAST_RC=$rc; crash_check "ls without a passphrase"
 [ $rc -ne 0 ] || fail "ls of an encrypted store without a passphrase succeeded"
 grep -qi passphrase "$ERR" || fail "no passphrase: message does not say so"
 [ $rc -eq 5 ] || known_bug "'qsarc ls ENCRYPTED_STORE' with no passphrase source and no terminal exits $rc; cmd/cmd.h documents 5 for a 'wrong or missing passphrase'"
-expect_exit 3 q ls e --passphrase-file nosuchfile
+expect_exit 5 q ls e --passphrase-file nosuchfile
 grep -q nosuchfile "$ERR" || fail "missing passphrase file: not named"
 
 # Damage in an encrypted container is found (authentication): exit 6.
