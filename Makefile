@@ -91,8 +91,13 @@ ci:
 stress: $(BIN)
 	@QSARC=$(abspath $(BIN)) QSARC_STRESS=1 tests/cli/run.sh
 
+# The peers' comparison, then the synthetic index test (50 million entries
+# by default: BENCH_INDEX_ENTRIES; it needs about 2.5 GB of /var/tmp).
+BENCH_INDEX_ENTRIES ?= 50000000
 bench: $(BIN) $(BENCHBIN)
 	@QSARC=$(abspath $(BIN)) BENCHDIR=$(abspath $(BUILD)/bench) bench/run.sh
+	@echo "== index: $(BENCH_INDEX_ENTRIES) entries"
+	@$(BUILD)/bench/index_bench $(BENCH_INDEX_ENTRIES) /var/tmp
 
 # Every header must compile on its own.
 check-headers:
