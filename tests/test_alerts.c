@@ -22,6 +22,8 @@
 #include "format/qs_err.h"
 #include "index/alerts.h"
 
+#include "testlib.h"
+
 /* Append "checksum HEX\n" (BLAKE2b-256 of everything before) to ${t}. */
 static char *
 with_checksum(const char *t)
@@ -495,18 +497,15 @@ mk_tmpdir(void **state)
 {
 
 	(void)state;
-	strcpy(tmpdir, "/tmp/qsarc-test-alerts.XXXXXX");
-	return (mkdtemp(tmpdir) == NULL ? -1 : 0);
+	return (make_tmpdir(tmpdir, sizeof(tmpdir), "alerts"));
 }
 
 static int
 rm_tmpdir(void **state)
 {
-	char cmd[128];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return (system(cmd) == 0 ? 0 : -1);
+	return (rm_tree(tmpdir));
 }
 
 static void

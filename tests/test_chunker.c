@@ -20,6 +20,8 @@
 #include "format/qs_err.h"
 #include "index/chunker.h"
 
+#include "testlib.h"
+
 #define KIB 1024U
 #define MIB (1024U * 1024U)
 
@@ -164,33 +166,6 @@ chunk_stream(const struct chunker *c, size_t max_size, const uint8_t *in,
 	free(win);
 }
 
-/* Vector files: $QSARC_SPEC_VECTORS or spec/vectors relative to the cwd. */
-static FILE *
-open_vector(const char *name)
-{
-	const char *dir = getenv("QSARC_SPEC_VECTORS");
-	char path[1024];
-	FILE *f;
-
-	if (dir == NULL)
-		dir = "spec/vectors";
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	return (f);
-}
-
-static void
-hex_decode(const char *hex, uint8_t *out, size_t outlen)
-{
-	size_t binlen;
-
-	assert_int_equal(sodium_hex2bin(out, outlen, hex, strlen(hex), NULL,
-	    &binlen, NULL), 0);
-	assert_int_equal(binlen, outlen);
-}
-
 /* Read the next non-comment, non-blank line; strip the newline. */
 static int
 next_line(FILE *f, char *line, size_t size)
@@ -279,7 +254,8 @@ test_gear_vectors(void **state)
 	(void)state;
 	while (next_line(f, line, sizeof(line))) {
 		if (sscanf(line, "key %127s", hex) == 1) {
-			hex_decode(hex, key, sizeof(key));
+			assert_int_equal(unhex(hex, key, sizeof(key)),
+			    sizeof(key));
 			gear_derive(key, table);
 			havekey = 1;
 			sets++;
@@ -425,7 +401,8 @@ test_chunker_vectors(void **state)
 			memset(&p, 0, sizeof(p));
 		} else if (sscanf(line, "key %127s", hex) == 1) {
 			assert_true(invec);
-			hex_decode(hex, key, sizeof(key));
+			assert_int_equal(unhex(hex, key, sizeof(key)),
+			    sizeof(key));
 		} else if (sscanf(line, "params %lu %lu %lu", &a, &b, &cc) ==
 		    3) {
 			p.min_size = (uint32_t)a;

@@ -19,6 +19,8 @@
 #include "crypto/secmem.h"
 #include "format/qs_err.h"
 
+#include "testlib.h"
+
 #define MAX_PATTERN	(4U << 20)
 
 struct cvec {
@@ -29,67 +31,6 @@ struct cvec {
 	size_t len;
 	int have_key, have_id, have_msg;
 };
-
-static FILE *
-open_vectors(void)
-{
-	const char *dir = getenv("QSARC_SPEC_VECTORS");
-	char path[1024];
-	FILE *f;
-
-	if (dir == NULL || *dir == '\0')
-		dir = "spec/vectors";
-	snprintf(path, sizeof(path), "%s/chunkid.hex", dir);
-	if ((f = fopen(path, "r")) == NULL)
-		fail_msg("cannot open %s (run from the repository root or set "
-		    "QSARC_SPEC_VECTORS)", path);
-	return (f);
-}
-
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' ||
-	    e[-1] == '\t'))
-		*--e = '\0';
-	return (s);
-}
-
-static int
-hexval(char c)
-{
-
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
-/* Decode the hex string ${s} into ${out}; return the byte count. */
-static size_t
-unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(s), i;
-	int hi, lo;
-
-	assert_int_equal(n % 2, 0);
-	assert_true(n / 2 <= cap);
-	for (i = 0; i < n / 2; i++) {
-		hi = hexval(s[2 * i]);
-		lo = hexval(s[2 * i + 1]);
-		assert_true(hi >= 0 && lo >= 0);
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return (n / 2);
-}
 
 static void
 cvec_clear(struct cvec *v)
@@ -185,7 +126,7 @@ test_vectors(void **state)
 
 	(void)state;
 	memset(&v, 0, sizeof(v));
-	f = open_vectors();
+	f = open_vector("chunkid.hex");
 	while (cvec_next(f, &v)) {
 		memset(id, 0xa5, sizeof(id));
 		chunkid_compute(v.key, v.msg, v.len, id);
@@ -213,7 +154,7 @@ test_key_and_message_matter(void **state)
 
 	(void)state;
 	memset(&v, 0, sizeof(v));
-	f = open_vectors();
+	f = open_vector("chunkid.hex");
 	assert_true(cvec_next(f, &v));
 	while (v.len == 0)
 		assert_true(cvec_next(f, &v));
@@ -245,7 +186,7 @@ test_alignment(void **state)
 
 	(void)state;
 	memset(&v, 0, sizeof(v));
-	f = open_vectors();
+	f = open_vector("chunkid.hex");
 	while (cvec_next(f, &v) && v.len < 1000)
 		continue;
 	assert_true(v.len >= 1000);

@@ -27,6 +27,8 @@
 #include "format/segment.h"
 #include "index/chunkindex.h"
 
+#include "testlib.h"
+
 /* --- helpers ------------------------------------------------------------ */
 
 static uint64_t
@@ -118,35 +120,6 @@ seg_files(const char *d, char *last, size_t lastlen)
 	}
 	closedir(dp);
 	return (n);
-}
-
-static uint8_t *
-read_file(const char *path, size_t *len)
-{
-	FILE *f;
-	uint8_t *b;
-	long n;
-
-	assert_non_null(f = fopen(path, "rb"));
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	assert_non_null(b = malloc((size_t)n + 1));
-	assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return (b);
-}
-
-static void
-write_file(const char *path, const uint8_t *b, size_t len)
-{
-	FILE *f;
-
-	assert_non_null(f = fopen(path, "wb"));
-	assert_int_equal(fwrite(b, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
 }
 
 /* Stage ids [from, to) of family ${fam} with locations salted by ${salt}. */
@@ -932,14 +905,6 @@ test_bloom_fp_rate(void **state)
 	tmpdir_free(d);
 }
 
-static const char *
-vectors_dir(void)
-{
-	const char *d = getenv("QSARC_SPEC_VECTORS");
-
-	return (d != NULL ? d : "spec/vectors");
-}
-
 static int
 hexbytes(const char *s, uint8_t *out, size_t max)
 {
@@ -959,7 +924,7 @@ static void
 test_spec_vectors(void **state)
 {
 	struct chunkindex *idx = NULL;
-	char vpath[4096], line[512], path[4096], *d = NULL;
+	char line[512], path[4096], *d = NULL;
 	uint8_t id[32], *want = NULL, *got;
 	size_t wantlen = 0, gotlen;
 	unsigned long long c;
@@ -969,8 +934,7 @@ test_spec_vectors(void **state)
 	int vectors = 0, n;
 
 	(void)state;
-	snprintf(vpath, sizeof(vpath), "%s/index_segment.hex", vectors_dir());
-	assert_non_null(f = fopen(vpath, "r"));
+	f = open_vector("index_segment.hex");
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (line[0] == '#' || line[0] == '\n')
 			continue;

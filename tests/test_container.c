@@ -31,6 +31,8 @@
 #include "index/container.h"
 #include "index/store.h"
 
+#include "testlib.h"
+
 static const uint8_t PASS[] = "container test passphrase";
 #define PASSLEN	(sizeof(PASS) - 1)
 #define T0	((int64_t)1700000000)
@@ -56,30 +58,6 @@ struct env {
 };
 
 /* ---- helpers ------------------------------------------------------- */
-
-static void
-rm_tree(const char *dir)
-{
-	struct dirent *de;
-	struct stat st;
-	char p[1024];
-	DIR *d;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
 
 /* Deterministic pseudo-random bytes (xorshift), incompressible. */
 static void
@@ -108,24 +86,10 @@ fill_text(uint8_t *p, size_t len, unsigned seed)
 static int
 make_store(struct env *e, int encrypted, uint32_t container_size)
 {
-	struct store_init_opts o;
 
-	store_init_opts_default(&o);
-	if (container_size != 0)
-		o.container_size = container_size;
-	if (encrypted) {
-		o.encrypt = 1;
-		o.pass = PASS;
-		o.passlen = PASSLEN;
-		o.kdf_t_cost = 1;
-		o.kdf_m_cost_kib = 8192;
-		o.keystore_backup = e->backup;
-	}
 	e->encrypted = encrypted;
-	if (store_init(e->root, &o, T0) != QS_OK)
-		return (-1);
-	if (store_open(e->root, STORE_LOCK_SHARED, 0, encrypted ? PASS : NULL,
-	    encrypted ? PASSLEN : 0, &e->s) != QS_OK)
+	if (test_store_create(e->root, e->backup, encrypted ? PASS : NULL,
+	    PASSLEN, container_size, T0, &e->s) != QS_OK)
 		return (-1);
 	if (chunk_reader_new(e->s, &e->r) != QS_OK)
 		return (-1);
@@ -141,8 +105,7 @@ setup_common(void **state, int encrypted, uint32_t container_size)
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return (-1);
-	strcpy(e->dir, "/tmp/qsarc-test-container-XXXXXX");
-	if (mkdtemp(e->dir) == NULL) {
+	if (make_tmpdir(e->dir, sizeof(e->dir), "container") != 0) {
 		free(e);
 		return (-1);
 	}
@@ -297,13 +260,6 @@ poke(const struct env *e, uint64_t cid, uint64_t off, uint8_t mask)
 	close(fd);
 }
 
-static void
-read_file(const char *path, uint8_t **buf, size_t *len)
-{
-
-	assert_int_equal(fileio_read_all(path, buf, len, 1U << 30), QS_OK);
-}
-
 /* Check the container's header and trailer against what was written. */
 static void
 check_container_file(const struct env *e, uint64_t cid, int first,
@@ -320,7 +276,7 @@ check_container_file(const struct env *e, uint64_t cid, int first,
 	uint64_t raw = 0, pos = CONTAINER_HEADER_SIZE;
 
 	cpath(e, cid, path, sizeof(path));
-	read_file(path, &buf, &len);
+	buf = read_file(path, &len);
 	assert_int_equal(container_header_decode(buf, len, &h), QS_OK);
 	assert_memory_equal(h.store_id, store_config(e->s)->store_id, 16);
 	assert_true(h.container_id == cid);
@@ -757,7 +713,7 @@ test_plain_record_in_encrypted_store(void **state)
 	snprintf(dir, sizeof(dir), "%s", to);
 	*strrchr(dir, '/') = '\0';
 	assert_int_equal(fileio_mkdir(dir, 0755), QS_OK);
-	read_file(from, &buf, &len);
+	buf = read_file(from, &len);
 	assert_int_equal(fileio_write_atomic(to, buf, len, 0444, 1), QS_OK);
 	free(buf);
 	assert_int_equal(read_rc(e, p->c[1].id, &p->c[1].loc), QS_EAUTH);

@@ -28,34 +28,12 @@
 #include "format/fileio.h"
 #include "format/qs_err.h"
 
+#include "testlib.h"
+
 struct env {
 	char dir[256];
 	char path[300];
 };
-
-static void
-rm_tree(const char *dir)
-{
-	struct dirent *de;
-	struct stat st;
-	char p[1024];
-	DIR *d;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
 
 static int
 setup(void **state)
@@ -64,8 +42,7 @@ setup(void **state)
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return (-1);
-	strcpy(e->dir, "/tmp/qsarc-test-fileio-XXXXXX");
-	if (mkdtemp(e->dir) == NULL) {
+	if (make_tmpdir(e->dir, sizeof(e->dir), "fileio") != 0) {
 		free(e);
 		return (-1);
 	}

@@ -18,32 +18,9 @@
 #include "crypto/secmem.h"
 #include "format/qs_err.h"
 
+#include "testlib.h"
+
 static const struct kdf_params fast = { 1, 8192, 1 };
-
-static const char *
-vectors_dir(void)
-{
-	const char *d = getenv("QSARC_SPEC_VECTORS");
-
-	return (d != NULL ? d : "spec/vectors");
-}
-
-static int
-unhex(const char *s, uint8_t *out, size_t max, size_t *len)
-{
-	size_t n = strlen(s);
-	unsigned int b;
-
-	if (n % 2 != 0 || n / 2 > max)
-		return (-1);
-	for (size_t i = 0; i < n / 2; i++) {
-		if (sscanf(s + 2 * i, "%2x", &b) != 1)
-			return (-1);
-		out[i] = (uint8_t)b;
-	}
-	*len = n / 2;
-	return (0);
-}
 
 /* Trim the line in place, cut comments; split "name = value". */
 static int
@@ -76,7 +53,7 @@ split_line(char *line, char **name, char **value)
 static void
 test_vectors(void **state)
 {
-	char path[4096], line[2048], *name = NULL, *value = NULL;
+	char line[2048], *name = NULL, *value = NULL;
 	uint8_t pass[256], salt[16], want[32], kek[32];
 	size_t passlen = 0, saltlen = 0, wantlen;
 	struct kdf_params p = { 0, 0, 0 };
@@ -84,20 +61,16 @@ test_vectors(void **state)
 	FILE *f;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/argon2id.hex", vectors_dir());
-	f = fopen(path, "r");
-	assert_non_null(f);
+	f = open_vector("argon2id.hex");
 	while (fgets(line, sizeof(line), f) != NULL) {
 		r = split_line(line, &name, &value);
 		assert_true(r >= 0);
 		if (r == 0)
 			continue;
 		if (strcmp(name, "pass") == 0) {
-			assert_int_equal(unhex(value, pass, sizeof(pass),
-			    &passlen), 0);
+			passlen = unhex(value, pass, sizeof(pass));
 		} else if (strcmp(name, "salt") == 0) {
-			assert_int_equal(unhex(value, salt, sizeof(salt),
-			    &saltlen), 0);
+			saltlen = unhex(value, salt, sizeof(salt));
 			assert_int_equal(saltlen, 16);
 		} else if (strcmp(name, "t") == 0) {
 			p.t_cost = (uint32_t)strtoul(value, NULL, 10);
@@ -106,8 +79,7 @@ test_vectors(void **state)
 		} else if (strcmp(name, "p") == 0) {
 			p.parallelism = (uint32_t)strtoul(value, NULL, 10);
 		} else if (strcmp(name, "kek") == 0) {
-			assert_int_equal(unhex(value, want, sizeof(want),
-			    &wantlen), 0);
+			wantlen = unhex(value, want, sizeof(want));
 			assert_int_equal(wantlen, 32);
 			assert_int_equal(kdf_derive(pass, passlen, salt, &p,
 			    kek), QS_OK);

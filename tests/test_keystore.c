@@ -32,6 +32,8 @@
 #include "format/keystore_fmt.h"
 #include "format/qs_err.h"
 
+#include "testlib.h"
+
 #define T0	((int64_t)1700000000)
 
 static const struct kdf_params fast = { 1, 8192, 1 };
@@ -53,8 +55,7 @@ setup(void **state)
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return (-1);
-	strcpy(e->dir, "/tmp/qsarc-test-keystore-XXXXXX");
-	if (mkdtemp(e->dir) == NULL) {
+	if (make_tmpdir(e->dir, sizeof(e->dir), "keystore") != 0) {
 		free(e);
 		return (-1);
 	}
@@ -69,52 +70,10 @@ static int
 teardown(void **state)
 {
 	struct env *e = *state;
-	struct dirent *de;
-	char p[600];
-	DIR *d;
 
-	if ((d = opendir(e->dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", e->dir, de->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(e->dir);
+	rm_tree(e->dir);
 	free(e);
 	return (0);
-}
-
-static uint8_t *
-read_file(const char *path, size_t *len)
-{
-	uint8_t *buf;
-	long n;
-	FILE *f;
-
-	assert_non_null(f = fopen(path, "rb"));
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	assert_non_null(buf = malloc((size_t)n + 1));
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return (buf);
-}
-
-static void
-write_file(const char *path, const uint8_t *buf, size_t len)
-{
-	FILE *f;
-
-	assert_non_null(f = fopen(path, "wb"));
-	assert_int_equal(fwrite(buf, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
 }
 
 /* Assert that ${a} and ${b} hold the same contents (generation too). */
@@ -979,43 +938,6 @@ test_default_params(void **state)
 
 /* spec/vectors/keystore.hex */
 
-static const char *
-vectors_dir(void)
-{
-	const char *d = getenv("QSARC_SPEC_VECTORS");
-
-	return (d != NULL ? d : "spec/vectors");
-}
-
-static size_t
-unhex(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = strlen(s);
-	unsigned int b;
-
-	assert_int_equal(n % 2, 0);
-	assert_true(n / 2 <= max);
-	for (size_t i = 0; i < n / 2; i++) {
-		assert_int_equal(sscanf(s + 2 * i, "%2x", &b), 1);
-		out[i] = (uint8_t)b;
-	}
-	return (n / 2);
-}
-
-static char *
-trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' ||
-	    end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	return (s);
-}
-
 static void
 test_vector(void **state)
 {
@@ -1023,7 +945,7 @@ test_vector(void **state)
 	struct keystore_header_info hi;
 	struct keystore_key_info ki;
 	struct keystore *a = NULL;
-	char path[4096], line[1024], *p, *name, *value;
+	char line[1024], *p, *name, *value;
 	uint8_t pass[256], wrong[256], store[16], idkey[32], gearkey[32];
 	uint8_t key[32], *file;
 	size_t passlen = 0, wronglen = 0, flen = 0, nkeys = 0;
@@ -1036,8 +958,7 @@ test_vector(void **state)
 	} keys[8];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/keystore.hex", vectors_dir());
-	assert_non_null(f = fopen(path, "r"));
+	f = open_vector("keystore.hex");
 	assert_non_null(file = malloc(KEYSTORE_FMT_MAX_FILE));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if ((p = strchr(line, '#')) != NULL)

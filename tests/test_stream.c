@@ -31,6 +31,8 @@
 #include "index/store.h"
 #include "index/stream.h"
 
+#include "testlib.h"
+
 static const uint8_t PASS[] = "stream test passphrase";
 #define PASSLEN	(sizeof(PASS) - 1)
 #define T0	((int64_t)1700000000)
@@ -43,59 +45,23 @@ struct env {
 	struct store *s;
 };
 
-static void
-rm_tree(const char *dir)
-{
-	struct dirent *de;
-	struct stat st;
-	char p[1024];
-	DIR *d;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int
 setup_common(void **state, int encrypted)
 {
-	struct store_init_opts o;
 	struct env *e;
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return (-1);
-	strcpy(e->dir, "/tmp/qsarc-test-stream-XXXXXX");
-	if (mkdtemp(e->dir) == NULL) {
+	if (make_tmpdir(e->dir, sizeof(e->dir), "stream") != 0) {
 		free(e);
 		return (-1);
 	}
 	snprintf(e->root, sizeof(e->root), "%s/store", e->dir);
 	snprintf(e->backup, sizeof(e->backup), "%s/backup/ks.qsk", e->dir);
 	*state = e;
-	store_init_opts_default(&o);
-	if (encrypted) {
-		o.encrypt = 1;
-		o.pass = PASS;
-		o.passlen = PASSLEN;
-		o.kdf_t_cost = 1;
-		o.kdf_m_cost_kib = 8192;
-		o.keystore_backup = e->backup;
-	}
 	e->encrypted = encrypted;
-	if (store_init(e->root, &o, T0) != QS_OK ||
-	    store_open(e->root, STORE_LOCK_SHARED, 0, encrypted ? PASS : NULL,
-	    encrypted ? PASSLEN : 0, &e->s) != QS_OK) {
+	if (test_store_create(e->root, e->backup, encrypted ? PASS : NULL,
+	    PASSLEN, 0, T0, &e->s) != QS_OK) {
 		fprintf(stderr, "setup: %s\n", qs_error_message());
 		return (-1);
 	}

@@ -277,3 +277,267 @@ EOF
 file_size() {
 	stat -c %s "$1"
 }
+
+# ---- helpers shared by several scenarios (added when their copies were
+# merged; the scenario-specific variants stay in the scenarios).
+
+# enc_setup PASSPHRASE: the usual start of an encryption scenario: $KDF
+# (fast KDF options for init/encrypt), $T0 and $DAY (for at), PASSPHRASE
+# plus a newline in ./pw, and $P, the option that reads it.
+enc_setup() {
+	KDF="--kdf-time 1 --kdf-memory 8M"
+	DAY=86400
+	T0=1700000000
+	printf '%s\n' "$1" >pw
+	P="--passphrase-file $PWD/pw"
+}
+
+# at TIME ARGS...: run qsarc as run_q does, with the clock at TIME (epoch
+# seconds, QSARC_TEST_NOW); sets LAST_RC, never fails on the status.
+at() {
+	local t=$1
+	shift
+	LAST_RC=0
+	QSARC_TEST_NOW=$t "$QSARC" "$@" >"$OUT" 2>"$ERR" || LAST_RC=$?
+	crash_check "$* (at $t)"
+}
+
+# at_ok TIME ARGS...: at, and fail unless qsarc exited 0.
+at_ok() {
+	at "$@"
+	[ "$LAST_RC" -eq 0 ] || fail "${*:2} (at $1): exit $LAST_RC"
+}
+
+# get_cmp STORE NAME FILE [OPTIONS...]: get NAME (into ./got.dat; the
+# OPTIONS are word-split, so "$P" may be passed as one) and fail unless it
+# exits 0 and equals FILE.  Failures start with "$CTX: " if CTX is set.
+get_cmp() {
+	local rc=0
+	"$QSARC" get "$1" "$2" ${@:4} >got.dat 2>"$ERR" || rc=$?
+	[ $rc -eq 0 ] || fail "${CTX:+$CTX: }get $1 $2 ${*:4}: exit $rc"
+	cmp -s got.dat "$3" ||
+		fail "${CTX:+$CTX: }get $1 $2 ${*:4}: bytes differ from $3"
+}
+
+# keys_json STORE OUT [OPTIONS...]: "keys STORE --json OPTIONS" into OUT;
+# fail unless it exits 0.
+keys_json() {
+	"$QSARC" keys "$1" --json ${@:3} >"$2" 2>"$ERR" ||
+		fail "keys $1 --json: exit $?"
+}
+
+# kq JSON EXPR: print the Python expression EXPR over the keys --json output
+# in file JSON, with d the whole object and k its keys by id.
+kq() {
+	"$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+k = {x["id"]: x for x in d["keys"]}
+print(eval(sys.argv[2]))' "$1" "$2" || fail "kq $2 failed"
+}
+
+# pyjson EXPR: fail unless the Python expression EXPR is true over the JSON
+# in $OUT (as j; same(a, b) compares two paths).
+pyjson() {
+	"$PY" -c '
+import json, os, sys
+same = lambda a, b: os.path.abspath(a) == os.path.abspath(b)
+j = json.load(open(sys.argv[2]))
+sys.exit(0 if eval(sys.argv[1]) else 1)' "$1" "$OUT" ||
+		fail "JSON check failed: $1 ($(head -c 1500 "$OUT"))"
+}
+
+# tried WHAT: count one corruption attempt in $TRIED, and in $DETECTED if
+# the last command (a verify) exited 6; fail otherwise.
+tried() {
+	TRIED=$((TRIED + 1))
+	if [ "$LAST_RC" -eq 6 ]; then
+		DETECTED=$((DETECTED + 1))
+	else
+		fail "corruption not detected ($1): verify exit $LAST_RC"
+	fi
+}
+
+# containers STORE: the container files of STORE, sorted.
+containers() {
+	find "$1/data" -name '*.qsc' | sort
+}
+
+# tree_sum DIR: one sha256 over the paths and contents of every file under
+# DIR but the lock file.
+tree_sum() {
+	(cd "$1" && find . -type f ! -name lock -print0 | sort -z |
+	    xargs -0 sha256sum) | sha
+}
+
+# reset_store: replace ./s and ./state by copies of ./base.s and
+# ./base.state.
+reset_store() {
+	rm -rf s state
+	cp -a base.s s
+	cp -a base.state state
+}
+
+# within A B PCT: |A - B| <= PCT% of max(A, B) (integers).
+within() {
+	local a=$1 b=$2 p=$3 d m
+	d=$((a > b ? a - b : b - a))
+	m=$((a > b ? a : b))
+	[ $((d * 100)) -le $((m * p)) ]
+}
+
+# marked SEED SIZE MARKER FILE: SIZE random bytes (from SEED) with the
+# text MARKER every 4 KiB, into FILE.
+marked() {
+	"$PY" - "$@" <<'EOF' || fail "marked $*"
+import random, sys
+seed, size, marker, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4]
+r = random.Random(seed)
+b = bytearray(r.randbytes(size))
+for off in range(100, size - len(marker), 4096):
+    b[off:off + len(marker)] = marker
+open(out, "wb").write(b)
+EOF
+}
+
+# files_with DIR MARKER...: the files under DIR containing any MARKER.
+files_with() {
+	"$PY" - "$@" <<'EOF'
+import os, sys
+ms = [m.encode() for m in sys.argv[2:]]
+for root, dirs, files in os.walk(sys.argv[1]):
+    for f in files:
+        p = os.path.join(root, f)
+        d = open(p, "rb").read()
+        if any(m in d for m in ms):
+            print(p)
+EOF
+}
+
+# container_scan STORE [WHAT]: walk the records of every container of STORE
+# (STORE/data/**/*.qsc, .tmp-* skipped, in path order), checking each
+# container's structure (the trailer magic, every record magic, records
+# ending exactly at the trailer; fails otherwise), and print, by WHAT:
+#   records   "PATH OFFSET KEYID STORED CHUNKID" per record (the default);
+#   per-id    "KEYID RECORDS" per record key id, by id;
+#   ids       the distinct record key ids on one line, by id;
+#   per-file  "PATH KEYID... RECORDS" per container (its distinct key ids).
+container_scan() {
+	"$PY" - "$1/data" "${2:-records}" <<'EOF' || fail "container scan of $1 failed"
+import collections, os, struct, sys
+what = sys.argv[2]
+count = collections.Counter()
+for root, dirs, files in sorted(os.walk(sys.argv[1])):
+    for f in sorted(files):
+        if not f.endswith(".qsc") or f.startswith(".tmp-"):
+            continue
+        p = os.path.join(root, f)
+        d = open(p, "rb").read()
+        end = len(d) - 64
+        if d[end:end + 8] != b"QSARCEND":
+            sys.exit("%s: no trailer" % p)
+        off, ids = 64, []
+        while off < end:
+            if d[off:off + 4] != b"QSRC":
+                sys.exit("%s: offset %d: no record magic" % (p, off))
+            kid, raw, stored = struct.unpack_from("<HII", d, off + 6)
+            if what == "records":
+                print(p, off, kid, stored, d[off + 16:off + 48].hex())
+            ids.append(kid)
+            count[kid] += 1
+            off += 80 + stored
+        if off != end:
+            sys.exit("%s: records overrun the trailer" % p)
+        if what == "per-file":
+            print(p, " ".join(str(i) for i in sorted(set(ids))), len(ids))
+if what == "per-id":
+    for k in sorted(count):
+        print(k, count[k])
+elif what == "ids":
+    print(" ".join(str(i) for i in sorted(count)))
+EOF
+}
+
+# config_tlvs CONFIG: "TAG LEN VALUE-HEX" per TLV of the store config file
+# CONFIG (TAG as 4 hex digits; format/config.c: 16-byte header with the
+# body length at 12, TLVs of u16 tag, u16 length, value; 32-byte trailer);
+# fails if it does not parse.
+config_tlvs() {
+	"$PY" - "$1" <<'EOF' || fail "cannot parse $1"
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+assert d[:8] == b"QSARCCFG", "magic"
+(blen,) = struct.unpack_from("<I", d, 12)
+assert len(d) == 16 + blen + 32, "length"
+pos = 16
+while pos < 16 + blen:
+    tag, n = struct.unpack_from("<HH", d, pos)
+    print("%04x %d %s" % (tag, n, d[pos + 4:pos + 4 + n].hex()))
+    pos += 4 + n
+assert pos == 16 + blen, "TLVs overrun"
+EOF
+}
+
+# config_tags CONFIG: the TLV tags of CONFIG (4 hex digits each) on one
+# line, space separated.
+config_tags() {
+	local t
+	t=$(config_tlvs "$1") || exit 1
+	printf '%s\n' "$t" | cut -d' ' -f1 | paste -sd' ' -
+}
+
+# ks_read WHAT KEYSTORE [PASSFILE]: an independent keystore reader, from
+# spec/keystore.md alone (python3-argon2, python3-nacl).  PASSFILE holds
+# the passphrase (one trailing newline is not part of it).  Prints, by
+# WHAT:
+#   header  the plaintext header as JSON: t, m, p, generation (no PASSFILE);
+#   info    the unlocked keystore as JSON: t, m, p, generation, mode, nkeys
+#           and secrets (id key, gear key, then each content key; hex);
+#   state   "GENERATION T M P KEYID,KEYID... SHA256-OF-ALL-SECRETS";
+#   keys    "KEYID:KEY-HEX" per content key.
+# Exit status 5 for a wrong passphrase, 6 for a damaged keystore.
+ks_read() {
+	"$PY" - "$@" <<'EOF'
+import hashlib, json, struct, sys
+from argon2.low_level import Type, hash_secret_raw
+import nacl.bindings as nb
+import nacl.exceptions
+what = sys.argv[1]
+d = open(sys.argv[2], "rb").read()
+if len(d) < 112 or d[:8] != b"QSARCKEY":
+    sys.exit(6)
+t, m, p = struct.unpack_from("<III", d, 16)
+(gen,) = struct.unpack_from("<Q", d, 60)
+if what == "header":
+    print(json.dumps({"t": t, "m": m, "p": p, "generation": gen}))
+    sys.exit(0)
+pw = open(sys.argv[3], "rb").read()
+pw = pw[:-1] if pw.endswith(b"\n") else pw
+kek = hash_secret_raw(pw, d[28:44], time_cost=t, memory_cost=m,
+                      parallelism=p, hash_len=32, type=Type.ID, version=19)
+if hashlib.blake2b(b"qsarc-kek-check", key=kek,
+                   digest_size=32).digest()[:16] != d[68:84]:
+    sys.exit(5)
+try:
+    body = nb.crypto_aead_xchacha20poly1305_ietf_decrypt(
+        d[112:], d[:112], d[84:108], kek)
+except nacl.exceptions.CryptoError:
+    sys.exit(6)
+(n,) = struct.unpack_from("<H", body, 108)
+ents = [body[112 + 44 * i:112 + 44 * i + 44] for i in range(n)]
+ids = [struct.unpack_from("<H", e)[0] for e in ents]
+if what == "info":
+    print(json.dumps({"t": t, "m": m, "p": p, "generation": gen,
+                      "mode": body[2], "nkeys": n,
+                      "secrets": [body[44:76].hex(), body[76:108].hex()] +
+                                 [e[12:44].hex() for e in ents]}))
+elif what == "state":
+    print(gen, t, m, p, ",".join(str(i) for i in ids),
+          hashlib.sha256(body[44:108] + body[112:]).hexdigest())
+elif what == "keys":
+    for i, e in zip(ids, ents):
+        print("%d:%s" % (i, e[12:44].hex()))
+else:
+    sys.exit("ks_read: unknown WHAT " + what)
+EOF
+}

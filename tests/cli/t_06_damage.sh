@@ -3,10 +3,6 @@
 # message naming the file, never crash, never write wrong bytes.
 . "$CLI_DIR/lib.sh"
 
-containers() {
-	find "$1/data" -name '*.qsc' | sort
-}
-
 # One store, four streams, each in containers of its own (1 MiB target).
 expect_ok q init s --container-size 1M
 gen_file 51 3M A.dat

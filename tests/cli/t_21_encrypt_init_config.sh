@@ -13,64 +13,10 @@
 export QSARC_STATE_DIR=$PWD/state
 KDF="--kdf-time 1 --kdf-memory 8M"
 
-# tlvs CONFIG: "TAG LEN VALUE-HEX" per config TLV (format/config.c: 16-byte
-# header with body_len at 12, TLVs of tag u16, len u16, value; 32-byte
-# trailer).
-tlvs() {
-	"$PY" - "$1" <<'EOF' || fail "cannot parse $1"
-import struct, sys
-d = open(sys.argv[1], "rb").read()
-assert d[:8] == b"QSARCCFG", "magic"
-(blen,) = struct.unpack_from("<I", d, 12)
-assert len(d) == 16 + blen + 32, "length"
-pos = 16
-while pos < 16 + blen:
-    tag, n = struct.unpack_from("<HH", d, pos)
-    print("%04x %d %s" % (tag, n, d[pos + 4:pos + 4 + n].hex()))
-    pos += 4 + n
-assert pos == 16 + blen, "TLVs overrun"
-EOF
-}
-
 # perm PATH: octal permission bits.
 perm() {
 	stat -c %a "$1"
 }
-
-cat >ks.py <<'EOF'
-# Independent keystore reader (spec/keystore.md): "info FILE PASSFILE"
-# prints the unlocked contents as JSON (secrets as hex); exit 5 for a wrong
-# passphrase, 6 for damage.  "header FILE": the plaintext header fields.
-import hashlib, json, struct, sys
-from argon2.low_level import Type, hash_secret_raw
-import nacl.bindings as nb
-import nacl.exceptions
-d = open(sys.argv[2], "rb").read()
-if len(d) < 112 or d[:8] != b"QSARCKEY":
-    sys.exit(6)
-t, m, p = struct.unpack_from("<III", d, 16)
-(gen,) = struct.unpack_from("<Q", d, 60)
-if sys.argv[1] == "header":
-    print(json.dumps({"t": t, "m": m, "p": p, "generation": gen}))
-    sys.exit(0)
-pw = open(sys.argv[3], "rb").read()
-pw = pw[:-1] if pw.endswith(b"\n") else pw
-kek = hash_secret_raw(pw, d[28:44], time_cost=t, memory_cost=m,
-                      parallelism=p, hash_len=32, type=Type.ID, version=19)
-if hashlib.blake2b(b"qsarc-kek-check", key=kek,
-                   digest_size=32).digest()[:16] != d[68:84]:
-    sys.exit(5)
-try:
-    body = nb.crypto_aead_xchacha20poly1305_ietf_decrypt(
-        d[112:], d[:112], d[84:108], kek)
-except nacl.exceptions.CryptoError:
-    sys.exit(6)
-(n,) = struct.unpack_from("<H", body, 108)
-keys = [body[112 + 44 * i + 12:112 + 44 * i + 44].hex() for i in range(n)]
-print(json.dumps({"t": t, "m": m, "p": p, "generation": gen,
-                  "mode": body[2], "nkeys": n,
-                  "secrets": [body[44:76].hex(), body[76:108].hex()] + keys}))
-EOF
 
 printf 'a passphrase for t_21\n' >pw
 gen_file 2101 400K a.dat
@@ -79,21 +25,21 @@ gen_file 2101 400K a.dat
 t0=$(now_ms)
 expect_ok q init d --encrypt --passphrase-file pw
 t1=$(now_ms)
-"$PY" ks.py header d/keystore >"$OUT" || fail "d/keystore: header unreadable"
+ks_read header d/keystore >"$OUT" || fail "d/keystore: header unreadable"
 [ "$(json_get t)" = 3 ] && [ "$(json_get m)" = 65536 ] && [ "$(json_get p)" = 1 ] ||
 	fail "init --encrypt without --kdf-*: KDF $(cat "$OUT"), expected t=3 m=65536 p=1"
 expect_ok q put d a --input a.dat --passphrase-file pw
 LAST_RC=0
 "$QSARC" get d a --passphrase-file pw >g.dat 2>"$ERR" || LAST_RC=$?
 [ $LAST_RC -eq 0 ] && cmp -s g.dat a.dat || fail "default-KDF store: get exit $LAST_RC or wrong bytes"
-"$PY" ks.py info d/keystore pw >"$OUT" || fail "independent reader cannot unlock d/keystore (exit $?)"
+ks_read info d/keystore pw >"$OUT" || fail "independent reader cannot unlock d/keystore (exit $?)"
 [ "$(json_get nkeys)" = 1 ] || fail "new store: $(json_get nkeys) content keys, expected 1"
 note "init --encrypt with the default KDF took $((t1 - t0)) ms"
 
 # ---- 2. Modes under umask 000, default backup location.
 (umask 000 && "$QSARC" init s --encrypt $KDF --passphrase-file pw) >"$OUT" 2>"$ERR" ||
 	fail "init --encrypt under umask 000: exit $?"
-id=$(tlvs s/config | awk '$1 == "0001" { print $3 }')
+id=$(config_tlvs s/config | awk '$1 == "0001" { print $3 }')
 [ ${#id} -eq 32 ] || fail "config has no 16-byte store id TLV"
 backup=$QSARC_STATE_DIR/keys/$id.qsk
 [ -f "$backup" ] || fail "no backup keystore at the default place $backup"
@@ -104,7 +50,7 @@ backup=$QSARC_STATE_DIR/keys/$id.qsk
 cmp -s s/keystore "$backup" || fail "after init the two keystore copies differ"
 
 # ---- 3. The config: no plain keys, the backup path in the encryption TLV.
-tlvs s/config >tlv.txt
+config_tlvs s/config >tlv.txt
 if grep -qE '^000[67] ' tlv.txt; then
 	fail "the config of an encrypted store holds plain-key TLVs: $(grep -E '^000[67] ' tlv.txt | cut -c1-20)"
 fi
@@ -116,14 +62,14 @@ want=$(printf '\001%s' "$backup" | od -An -tx1 | tr -d ' \n')
 grep -qE '^8009 32 ' tlv.txt || fail "the config of an encrypted store has no 32-byte MAC TLV 0x8009"
 # Control: a plain store's config does carry both plain keys.
 expect_ok q init p
-tlvs p/config >ptlv.txt
+config_tlvs p/config >ptlv.txt
 grep -qE '^0006 32 ' ptlv.txt && grep -qE '^0007 32 ' ptlv.txt ||
 	fail "control: a plain store's config should hold TLVs 0x0006 and 0x0007 (the parser may be wrong)"
 
 # ---- 4. No secret anywhere but in the keystore copies.
 expect_ok q put s a --input a.dat --passphrase-file pw
-"$PY" ks.py info s/keystore pw >ks.json || fail "independent reader cannot unlock s/keystore (exit $?)"
-"$PY" ks.py info "$backup" pw >ksb.json || fail "independent reader cannot unlock the backup (exit $?)"
+ks_read info s/keystore pw >ks.json || fail "independent reader cannot unlock s/keystore (exit $?)"
+ks_read info "$backup" pw >ksb.json || fail "independent reader cannot unlock the backup (exit $?)"
 "$PY" - ks.json s <<'EOF' || fail "a keystore secret appears outside the keystore"
 import json, os, sys
 secrets = [bytes.fromhex(h) for h in json.load(open(sys.argv[1]))["secrets"]]
@@ -161,7 +107,7 @@ for dd in vault vault/x vault/x/y; do
 done
 [ "$(perm vault/x/y/c.qsk)" = 600 ] || fail "vault/x/y/c.qsk has mode $(perm vault/x/y/c.qsk)"
 cmp -s c/keystore vault/x/y/c.qsk || fail "custom backup differs from the primary"
-[ ! -e "$QSARC_STATE_DIR/keys/$(tlvs c/config | awk '$1 == "0001" { print $3 }').qsk" ] ||
+[ ! -e "$QSARC_STATE_DIR/keys/$(config_tlvs c/config | awk '$1 == "0001" { print $3 }').qsk" ] ||
 	fail "with --keystore-backup a copy still went to the default place"
 
 # A relative --keystore-backup must not depend on the directory later

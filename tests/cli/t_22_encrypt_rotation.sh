@@ -12,45 +12,7 @@
 #    loop of real rotations is t_29 (QSARC_STRESS=1).
 . "$CLI_DIR/lib.sh"
 export QSARC_STATE_DIR=$PWD/state
-KDF="--kdf-time 1 --kdf-memory 8M"
-DAY=86400
-T0=1700000000
-
-printf 'rotation test passphrase\n' >pw
-P="--passphrase-file $PWD/pw"
-
-# at TIME CMD...: run qsarc with QSARC_TEST_NOW=TIME (stdout $OUT, stderr
-# $ERR, status LAST_RC).
-at() {
-	local t=$1
-	shift
-	LAST_RC=0
-	QSARC_TEST_NOW=$t "$QSARC" "$@" >"$OUT" 2>"$ERR" || LAST_RC=$?
-	crash_check "$* (at $t)"
-}
-
-# keys_json STORE FILE: qsarc keys --json into FILE.
-keys_json() {
-	"$QSARC" keys "$1" --json $P >"$2" 2>"$ERR" || fail "keys $1 --json: exit $?"
-}
-
-# kq FILE EXPR: evaluate a python expression over the keys JSON "d", with
-# "k" = {id: key object}.
-kq() {
-	"$PY" -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-k = {x["id"]: x for x in d["keys"]}
-print(eval(sys.argv[2]))' "$1" "$2" || fail "kq $2 failed"
-}
-
-# get_cmp STORE NAME FILE
-get_cmp() {
-	local rc=0
-	"$QSARC" get "$1" "$2" $P >got.dat 2>"$ERR" || rc=$?
-	[ $rc -eq 0 ] || fail "get $1 $2: exit $rc"
-	cmp -s got.dat "$3" || fail "get $1 $2: bytes differ from $3"
-}
+enc_setup 'rotation test passphrase'
 
 gen_file 2201 1M a.dat
 gen_file 2202 700K b.dat
@@ -60,7 +22,7 @@ at $T0 init s --encrypt $KDF $P
 [ $LAST_RC -eq 0 ] || fail "init: exit $LAST_RC"
 at $T0 put s a --input a.dat $P
 [ $LAST_RC -eq 0 ] || fail "put a: exit $LAST_RC"
-keys_json s k0.json
+keys_json s k0.json $P
 [ "$(kq k0.json 'len(d["keys"])')" = 1 ] || fail "new store: not one key"
 [ "$(kq k0.json 'd["mode"], d["rotation_days"]')" = "('internal', 30)" ] ||
 	fail "new store: mode/rotation $(kq k0.json 'd["mode"], d["rotation_days"]'), expected internal, 30"
@@ -82,7 +44,7 @@ T1=$((T0 + 30 * DAY))
 at $T1 rekey s $P
 [ $LAST_RC -eq 0 ] || fail "rekey due: exit $LAST_RC"
 grep -q '^rotated: new content key 2$' "$OUT" || fail "rekey due: output '$(cat "$OUT")', expected 'rotated: new content key 2'"
-keys_json s k1.json
+keys_json s k1.json $P
 [ "$(kq k1.json '[(x["id"], x["state"]) for x in d["keys"]]')" = "[(1, 'retained'), (2, 'active')]" ] ||
 	fail "after one rotation: keys $(kq k1.json '[(x["id"], x["state"]) for x in d["keys"]]')"
 [ "$(kq k1.json 'k[2]["created"]')" = $T1 ] || fail "key 2 not created at the rotation time"
@@ -94,20 +56,20 @@ grep -q '^not due' "$OUT" || fail "second rekey at the same time: '$(cat "$OUT")
 # ---- new puts use the newest key, old data untouched.
 at $T1 put s b --input b.dat $P
 [ $LAST_RC -eq 0 ] || fail "put b: exit $LAST_RC"
-keys_json s k2.json
+keys_json s k2.json $P
 [ "$(kq k2.json 'k[1]["records"], k[1]["bytes"]')" = "$(kq k1.json 'k[1]["records"], k[1]["bytes"]')" ] ||
 	fail "put b changed the records under key 1"
 [ "$(kq k2.json 'k[2]["records"] > 0 and k[2]["bytes"] >= 700 * 1024 and k[2]["manifests"] == 1')" = True ] ||
 	fail "put b after the rotation: key 2 holds $(kq k2.json 'k[2]'), expected b's records, >= 700K bytes and 1 manifest"
 [ "$(kq k2.json 'k[1]["manifests"]')" = 1 ] || fail "key 1 should still hold a's manifest"
-get_cmp s a a.dat
-get_cmp s b b.dat
+get_cmp s a a.dat "$P"
+get_cmp s b b.dat "$P"
 
 # ---- ten periods missed: exactly one new key.
 T2=$((T1 + 300 * DAY + 5))
 at $T2 rekey s $P
 grep -q '^rotated: new content key 3$' "$OUT" || fail "rekey after 10 missed periods: '$(cat "$OUT")'"
-keys_json s k3.json
+keys_json s k3.json $P
 [ "$(kq k3.json '[x["id"] for x in d["keys"]]')" = "[1, 2, 3]" ] ||
 	fail "10 periods missed: keys $(kq k3.json '[x["id"] for x in d["keys"]]'), expected exactly one new key [1, 2, 3]"
 [ "$(kq k3.json 'k[3]["created"]')" = $T2 ] || fail "key 3 not created at the rekey time"
@@ -116,12 +78,12 @@ grep -q '^not due' "$OUT" || fail "29 days after the catch-up rotation: '$(cat "
 at $((T2 + 30 * DAY)) rekey s $P
 grep -q '^rotated: new content key 4$' "$OUT" || fail "30 days after the catch-up rotation: '$(cat "$OUT")'"
 at $((T2 + 30 * DAY)) put s c --input c.dat $P
-keys_json s k4.json
+keys_json s k4.json $P
 [ "$(kq k4.json '(k[3]["records"], k[4]["records"] > 0, k[4]["manifests"])')" = "(0, True, 1)" ] ||
 	fail "put c: expected all of it under key 4, got key 3 $(kq k4.json 'k[3]') key 4 $(kq k4.json 'k[4]')"
-get_cmp s a a.dat
-get_cmp s b b.dat
-get_cmp s c c.dat
+get_cmp s a a.dat "$P"
+get_cmp s b b.dat "$P"
+get_cmp s c c.dat "$P"
 # Dedup across keys: the same data again adds nothing.
 at $((T2 + 30 * DAY)) put s a2 --input a.dat $P --json
 [ "$(json_get new_bytes 2>/dev/null || echo x)" = 0 ] ||
@@ -137,7 +99,7 @@ at $T0 init st --encrypt --mode static $KDF $P
 at $((T0 + 100000 * DAY)) rekey st $P
 [ $LAST_RC -eq 0 ] || fail "rekey on a static store: exit $LAST_RC"
 grep -q '^not due: static' "$OUT" || fail "rekey on a static store: '$(cat "$OUT")', expected 'not due: static ...'"
-keys_json st kst.json
+keys_json st kst.json $P
 [ "$(kq kst.json 'd["mode"], len(d["keys"])')" = "('static', 1)" ] || fail "static store: $(kq kst.json 'd["mode"], len(d["keys"])')"
 
 # ---- --rotation-days bounds.
@@ -159,12 +121,12 @@ at $((T0 + 7 * DAY)) rekey r7 $P
 grep -q '^rotated' "$OUT" || fail "7-day period: not rotated after 7 days: '$(cat "$OUT")'"
 at $T0 init r25550 --encrypt $KDF --rotation-days 25550 $P
 [ $LAST_RC -eq 0 ] || fail "init --rotation-days 25550: exit $LAST_RC"
-keys_json r25550 kr.json
+keys_json r25550 kr.json $P
 [ "$(json_get rotation_days kr.json)" = 25550 ] || fail "rotation_days $(json_get rotation_days kr.json), expected 25550"
 at $((T0 + 25549 * DAY)) rekey r25550 $P
 grep -q '^not due' "$OUT" || fail "25550-day period: rotated after 25549 days"
 expect_ok q encrypt plain --rotation-days 7 $KDF $P
-keys_json plain kp.json
+keys_json plain kp.json $P
 [ "$(json_get rotation_days kp.json)" = 7 ] || fail "encrypt --rotation-days 7: rotation_days $(json_get rotation_days kp.json)"
 
 # ---- the 1023-key limit.
@@ -229,10 +191,10 @@ limbk=$(awk '/backup:/ { print $2 }' <("$QSARC" keystore lim check $P 2>/dev/nul
 [ -f "$limbk" ] || fail "cannot find the backup keystore of lim ('$limbk')"
 "$PY" fill.py lim/keystore pw 1022 lim/keystore "$limbk" || fail "fill.py failed"
 expect_ok q keystore lim check $P
-keys_json lim kl.json
+keys_json lim kl.json $P
 [ "$(kq kl.json 'len(d["keys"]), d["keys"][-1]["id"], d["keys"][-1]["state"]')" = "(1022, 1022, 'active')" ] ||
 	fail "filled keystore: $(kq kl.json 'len(d["keys"]), d["keys"][-1]')"
-get_cmp lim a a.dat
+get_cmp lim a a.dat "$P"
 TL=$((T0 + 31 * DAY))
 at $TL rekey lim $P
 [ $LAST_RC -eq 0 ] && grep -q '^rotated: new content key 1023$' "$OUT" ||
@@ -252,11 +214,11 @@ at $((TL + 31 * DAY)) rekey lim --mode static $P
 [ $LAST_RC -eq 1 ] && err_matches "1023" || fail "rekey --mode at 1023 keys: exit $LAST_RC, expected 1 naming the limit"
 cmp -s lim/keystore lim.ks && cmp -s "$limbk" lim.bk || fail "a refused mode change changed a keystore copy"
 [ ! -e lim/rekey-pending ] || fail "a refused mode change left lim/rekey-pending"
-keys_json lim kl2.json
+keys_json lim kl2.json $P
 [ "$(kq kl2.json 'len(d["keys"]), d["mode"], k[1023]["records"] > 0')" = "(1023, 'internal', True)" ] ||
 	fail "after the refusals: $(kq kl2.json 'len(d["keys"]), d["mode"]')"
-get_cmp lim a a.dat
-get_cmp lim b b.dat
+get_cmp lim a a.dat "$P"
+get_cmp lim b b.dat "$P"
 # The remedy the message gives: clean retires the keys protecting nothing
 # (here all but 1 and 1023); the next new key then reuses the lowest free
 # id (spec/keystore.md 3.4).
@@ -276,18 +238,18 @@ else
 fi
 if [ $clean_ok = 1 ]; then
 	[ $LAST_RC -eq 0 ] || fail "clean at 1023 keys: exit $LAST_RC"
-	keys_json lim kl3.json
+	keys_json lim kl3.json $P
 	[ "$(kq kl3.json '[x["id"] for x in d["keys"]]')" = "[1, 1023]" ] ||
 		fail "after clean: keys $(kq kl3.json '[x["id"] for x in d["keys"]]'), expected [1, 1023] (the only ones protecting data)"
 	at $((TL + 31 * DAY)) rekey lim $P
 	[ $LAST_RC -eq 0 ] && grep -q '^rotated: new content key 2$' "$OUT" ||
 		fail "rotation after clean: exit $LAST_RC, '$(cat "$OUT")', expected the lowest free id 2"
 	at $((TL + 31 * DAY)) put lim c --input c.dat $P
-	keys_json lim kl4.json
+	keys_json lim kl4.json $P
 	[ "$(kq kl4.json 'k[2]["records"] > 0, k[2]["state"]')" = "(True, 'active')" ] || fail "put after the id reuse: key 2 $(kq kl4.json 'k[2]')"
-	get_cmp lim a a.dat
-	get_cmp lim b b.dat
-	get_cmp lim c c.dat
+	get_cmp lim a a.dat "$P"
+	get_cmp lim b b.dat "$P"
+	get_cmp lim c c.dat "$P"
 	expect_ok q keystore lim check $P
 fi
 exit 0

@@ -30,41 +30,10 @@ for top in sys.argv[1:]:
 EOF
 }
 
-cat >ks.py <<'EOF'
-# ks.py FILE PASSFILE: unlock a keystore per spec/keystore.md; print
-# "generation t m p key-ids sha256(all secrets)"; exit 5 wrong passphrase,
-# 6 damage.
-import hashlib, struct, sys
-from argon2.low_level import Type, hash_secret_raw
-import nacl.bindings as nb
-import nacl.exceptions
-d = open(sys.argv[1], "rb").read()
-if len(d) < 112 or d[:8] != b"QSARCKEY":
-    sys.exit(6)
-pw = open(sys.argv[2], "rb").read()
-pw = pw[:-1] if pw.endswith(b"\n") else pw
-t, m, p = struct.unpack_from("<III", d, 16)
-(gen,) = struct.unpack_from("<Q", d, 60)
-kek = hash_secret_raw(pw, d[28:44], time_cost=t, memory_cost=m,
-                      parallelism=p, hash_len=32, type=Type.ID, version=19)
-if hashlib.blake2b(b"qsarc-kek-check", key=kek,
-                   digest_size=32).digest()[:16] != d[68:84]:
-    sys.exit(5)
-try:
-    body = nb.crypto_aead_xchacha20poly1305_ietf_decrypt(
-        d[112:], d[:112], d[84:108], kek)
-except nacl.exceptions.CryptoError:
-    sys.exit(6)
-(n,) = struct.unpack_from("<H", body, 108)
-ids = ",".join(str(struct.unpack_from("<H", body, 112 + 44 * i)[0])
-               for i in range(n))
-print(gen, t, m, p, ids, hashlib.sha256(body[44:108] + body[112:]).hexdigest())
-EOF
-
-# ks_state NAME FILE PASSFILE: ks.py output, exit status in KS_RC.
+# ks_state NAME FILE PASSFILE: "ks_read state" output, exit status in KS_RC.
 ks_state() {
 	KS_RC=0
-	"$PY" ks.py "$2" "$3" >"$1" 2>/dev/null || KS_RC=$?
+	ks_read state "$2" "$3" >"$1" 2>/dev/null || KS_RC=$?
 }
 
 printf 'the old passphrase\n' >old

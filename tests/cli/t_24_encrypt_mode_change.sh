@@ -10,91 +10,14 @@
 #  - rekey --mode on a plain store is refused.
 . "$CLI_DIR/lib.sh"
 export QSARC_STATE_DIR=$PWD/state
-KDF="--kdf-time 1 --kdf-memory 8M"
-DAY=86400
-T0=1700000000
-printf 'mode change passphrase\n' >pw
-P="--passphrase-file $PWD/pw"
+enc_setup 'mode change passphrase'
 if [ "$QSARC_SANITIZED" = 1 ]; then SZ=1500K; else SZ=3M; fi
 
-at() {
-	local t=$1
-	shift
-	LAST_RC=0
-	QSARC_TEST_NOW=$t "$QSARC" "$@" >"$OUT" 2>"$ERR" || LAST_RC=$?
-	crash_check "$* (at $t)"
-}
-
-# keyids STORE: "KEYID RECORDS" per key id over all containers, checking
-# the container structure on the way.
-keyids() {
-	"$PY" - "$1/data" <<'EOF' || fail "container parse of $1 failed"
-import collections, os, struct, sys
-cnt = collections.Counter()
-for root, dirs, files in os.walk(sys.argv[1]):
-    for f in files:
-        if not f.endswith(".qsc") or f.startswith(".tmp-"):
-            continue
-        d = open(os.path.join(root, f), "rb").read()
-        end = len(d) - 64
-        if d[end:end + 8] != b"QSARCEND":
-            sys.exit("%s: no trailer" % f)
-        off = 64
-        while off < end:
-            if d[off:off + 4] != b"QSRC":
-                sys.exit("%s: offset %d: no record magic" % (f, off))
-            (kid,) = struct.unpack_from("<H", d, off + 6)
-            (stored,) = struct.unpack_from("<I", d, off + 12)
-            cnt[kid] += 1
-            off += 80 + stored
-        if off != end:
-            sys.exit("%s: records overrun the trailer" % f)
-for k in sorted(cnt):
-    print(k, cnt[k])
-EOF
-}
-
-cat >kskeys.py <<'EOF'
-# kskeys.py FILE PASSFILE: the content keys (id:hex) of a keystore,
-# unlocked per spec/keystore.md.
-import hashlib, struct, sys
-from argon2.low_level import Type, hash_secret_raw
-import nacl.bindings as nb
-d = open(sys.argv[1], "rb").read()
-pw = open(sys.argv[2], "rb").read().rstrip(b"\n")
-t, m, p = struct.unpack_from("<III", d, 16)
-kek = hash_secret_raw(pw, d[28:44], time_cost=t, memory_cost=m,
-                      parallelism=p, hash_len=32, type=Type.ID, version=19)
-body = nb.crypto_aead_xchacha20poly1305_ietf_decrypt(d[112:], d[:112],
-                                                     d[84:108], kek)
-(n,) = struct.unpack_from("<H", body, 108)
-for i in range(n):
-    o = 112 + 44 * i
-    print("%d:%s" % (struct.unpack_from("<H", body, o)[0],
-                     body[o + 12:o + 44].hex()))
-EOF
-
-keys_json() {
-	"$QSARC" keys "$1" --json $P >"$2" 2>"$ERR" || fail "keys $1 --json: exit $?"
-}
-kq() {
-	"$PY" -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-k = {x["id"]: x for x in d["keys"]}
-print(eval(sys.argv[2]))' "$1" "$2" || fail "kq $2 failed"
-}
-get_cmp() {
-	local rc=0
-	"$QSARC" get "$1" "$2" $P ${4:-} >got.dat 2>"$ERR" || rc=$?
-	[ $rc -eq 0 ] || fail "get $1 $2 ${4:-}: exit $rc"
-	cmp -s got.dat "$3" || fail "get $1 $2 ${4:-}: bytes differ from $3"
-}
 all_restore() {
-	get_cmp s a a.dat
-	get_cmp s b b.dat
-	get_cmp s ab ab.dat
-	get_cmp s c c.dat --expired
+	get_cmp s a a.dat "$P"
+	get_cmp s b b.dat "$P"
+	get_cmp s ab ab.dat "$P"
+	get_cmp s c c.dat $P --expired
 }
 
 gen_file 2401 $SZ a.dat
@@ -110,13 +33,13 @@ at $((T0 + 60 * DAY)) put s c --input c.dat $P
 at $((T0 + 60 * DAY)) put s ab --input ab.dat $P
 [ $LAST_RC -eq 0 ] || fail "setup put: exit $LAST_RC"
 expect_ok q rm s c $P
-keyids s >ids.before
+container_scan s per-id >ids.before
 [ "$(cut -d' ' -f1 ids.before | tr '\n' ' ')" = "1 2 3 " ] || fail "setup: records under keys $(cut -d' ' -f1 ids.before | tr '\n' ' '), expected 1 2 3"
 nrec=$(awk '{ n += $2 } END { print n }' ids.before)
 ncont=$(find s/data -name '*.qsc' | wc -l)
 backup=$(awk '/^backup:/ { print $2 }' <("$QSARC" keystore s check $P 2>/dev/null) | sed 's/:$//')
 [ -f "$backup" ] || fail "cannot find the backup keystore"
-"$PY" kskeys.py s/keystore pw >oldkeys || fail "kskeys.py cannot unlock the primary"
+ks_read keys s/keystore pw >oldkeys || fail "ks_read keys cannot unlock the primary"
 
 # ---- internal -> static.
 at $((T0 + 61 * DAY)) rekey s --mode static --json $P
@@ -128,20 +51,20 @@ cp "$OUT" res.json
 [ "$(json_get records_rewritten res.json)" -eq "$nrec" ] ||
 	note "records_rewritten $(json_get records_rewritten res.json), records in containers before: $nrec (includes dead ones)"
 [ "$(json_get manifests_rewritten res.json)" = 4 ] || fail "manifests_rewritten $(json_get manifests_rewritten res.json), expected 4 (3 live + 1 expired)"
-keys_json s k.json
+keys_json s k.json $P
 [ "$(kq k.json 'd["mode"], [(x["id"], x["state"]) for x in d["keys"]]')" = "('static', [(4, 'active')])" ] ||
 	fail "after rekey --mode static: $(kq k.json 'd["mode"], d["keys"]')"
 [ "$(kq k.json 'k[4]["manifests"], d["plain_records"]')" = "(4, 0)" ] ||
 	fail "after rekey --mode static: key 4 manifests/plain records $(kq k.json 'k[4]["manifests"], d["plain_records"]')"
-keyids s >ids.after
+container_scan s per-id >ids.after
 [ "$(cut -d' ' -f1 ids.after | tr '\n' ' ')" = "4 " ] || fail "containers still hold records under other keys: $(tr '\n' ' ' <ids.after)"
 [ "$(kq k.json 'k[4]["records"]')" = "$(awk '{ print $2 }' ids.after)" ] || fail "keys --json records disagree with the containers"
 [ ! -e s/rekey-pending ] || fail "s/rekey-pending left after a completed mode change"
 all_restore
 expect_ok q keystore s check $P
 cmp -s s/keystore "$backup" || fail "the keystore copies differ after the mode change"
-"$PY" kskeys.py s/keystore pw >newkeys || fail "kskeys.py cannot unlock the primary"
-"$PY" kskeys.py "$backup" pw >newkeys.b || fail "kskeys.py cannot unlock the backup"
+ks_read keys s/keystore pw >newkeys || fail "ks_read keys cannot unlock the primary"
+ks_read keys "$backup" pw >newkeys.b || fail "ks_read keys cannot unlock the backup"
 [ "$(cut -d: -f1 newkeys | tr '\n' ' ')" = "4 " ] || fail "the primary still holds keys $(cut -d: -f1 newkeys | tr '\n' ' ')"
 cmp -s newkeys newkeys.b || fail "the backup holds other keys than the primary"
 while IFS=: read -r id hex; do
@@ -157,33 +80,33 @@ grep -q '^not due: static' "$OUT" || fail "rekey on the now static store: '$(cat
 # New data goes under key 4.
 gen_file 2404 300K d.dat
 at $((T0 + 62 * DAY)) put s d --input d.dat $P
-keyids s >ids.d
+container_scan s per-id >ids.d
 [ "$(cut -d' ' -f1 ids.d | tr '\n' ' ')" = "4 " ] || fail "put after the mode change used another key"
-get_cmp s d d.dat
+get_cmp s d d.dat "$P"
 
 # ---- static -> internal with a 7-day period.
 at $((T0 + 70 * DAY)) rekey s --mode internal --rotation-days 7 $P
 [ $LAST_RC -eq 0 ] || fail "rekey --mode internal --rotation-days 7: exit $LAST_RC"
 grep -q 'mode internal, key 5' "$OUT" || fail "rekey --mode internal: '$(cat "$OUT")'"
-keys_json s k2.json
+keys_json s k2.json $P
 [ "$(kq k2.json 'd["mode"], d["rotation_days"], [x["id"] for x in d["keys"]]')" = "('internal', 7, [5])" ] ||
 	fail "after --mode internal: $(kq k2.json 'd["mode"], d["rotation_days"], d["keys"]')"
-keyids s >ids.5
+container_scan s per-id >ids.5
 [ "$(cut -d' ' -f1 ids.5 | tr '\n' ' ')" = "5 " ] || fail "after --mode internal: records under $(tr '\n' ' ' <ids.5)"
 all_restore
-get_cmp s d d.dat
+get_cmp s d d.dat "$P"
 at $((T0 + 77 * DAY - 1)) rekey s $P
 grep -q '^not due' "$OUT" || fail "7-day period: rotated early"
 at $((T0 + 77 * DAY)) rekey s $P
 grep -q '^rotated: new content key 6' "$OUT" || fail "7-day period: '$(cat "$OUT")'"
 expect_ok q unexpire s c $P
-get_cmp s c c.dat
+get_cmp s c c.dat "$P"
 
 # ---- the same mode again is a full re-encryption too (new key 7), and
 # without --rotation-days the period is kept.
 at $((T0 + 78 * DAY)) rekey s --mode internal $P
 [ $LAST_RC -eq 0 ] || fail "rekey --mode internal (same mode): exit $LAST_RC"
-keys_json s k3.json
+keys_json s k3.json $P
 [ "$(kq k3.json '[x["id"] for x in d["keys"]], d["rotation_days"]')" = "([7], 7)" ] ||
 	fail "rekey --mode internal without --rotation-days on a 7-day store gives (keys, rotation_days) = $(kq k3.json '[x["id"] for x in d["keys"]], d["rotation_days"]'), expected ([7], 7): one new key, the period kept"
 

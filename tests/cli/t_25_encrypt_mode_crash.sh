@@ -12,50 +12,13 @@
 # QSARC_SANITIZED=1 a smaller store and fewer points.
 . "$CLI_DIR/lib.sh"
 export QSARC_STATE_DIR=$PWD/state
-KDF="--kdf-time 1 --kdf-memory 8M"
-DAY=86400
-T0=1700000000
+enc_setup 'crash test passphrase'
 TM=$((T0 + 70 * DAY))
-printf 'crash test passphrase\n' >pw
-P="--passphrase-file $PWD/pw"
 if [ "$QSARC_SANITIZED" = 1 ]; then
 	SZ=2M; EDGE=4; MID=4
 else
 	SZ=5M; EDGE=8; MID=8
 fi
-
-at() {
-	local t=$1
-	shift
-	LAST_RC=0
-	QSARC_TEST_NOW=$t "$QSARC" "$@" >"$OUT" 2>"$ERR" || LAST_RC=$?
-	crash_check "$* (at $t)"
-}
-
-# keyids STORE: the distinct record key ids over all containers.
-keyids() {
-	"$PY" - "$1/data" <<'EOF' || fail "container parse of $1 failed"
-import os, struct, sys
-ids = set()
-for root, dirs, files in os.walk(sys.argv[1]):
-    for f in files:
-        if not f.endswith(".qsc") or f.startswith(".tmp-"):
-            continue
-        d = open(os.path.join(root, f), "rb").read()
-        end = len(d) - 64
-        if d[end:end + 8] != b"QSARCEND":
-            sys.exit("%s: no trailer" % f)
-        off = 64
-        while off < end:
-            if d[off:off + 4] != b"QSRC":
-                sys.exit("%s: offset %d: no record magic" % (f, off))
-            ids.add(struct.unpack_from("<H", d, off + 6)[0])
-            off += 80 + struct.unpack_from("<I", d, off + 12)[0]
-        if off != end:
-            sys.exit("%s: records overrun the trailer" % f)
-print(" ".join(str(i) for i in sorted(ids)))
-EOF
-}
 
 # streams_ok STORE: every stream restores to its reference.
 streams_ok() {
@@ -86,16 +49,10 @@ at $((T0 + 60 * DAY)) rekey s $P
 at $((T0 + 60 * DAY)) put s c --input c.dat $P
 [ $LAST_RC -eq 0 ] || fail "setup: exit $LAST_RC"
 expect_ok q rm s x $P
-[ "$(keyids s)" = "1 2 3" ] || fail "setup: record keys $(keyids s), expected 1 2 3"
+[ "$(container_scan s ids)" = "1 2 3" ] || fail "setup: record keys $(container_scan s ids), expected 1 2 3"
 ncont=$(find s/data -name '*.qsc' | wc -l)
 mv s base.s
 mv state base.state
-
-reset_store() {
-	rm -rf s state
-	cp -a base.s s
-	cp -a base.state state
-}
 
 # Count the mutation points of the whole command.
 reset_store
@@ -105,7 +62,7 @@ QSARC_TEST_NOW=$TM QSARC_COUNT_FILE=$PWD/count "$QSARC" rekey s --mode internal 
 total=$(cat count)
 [ "$total" -gt 10 ] 2>/dev/null || fail "QSARC_COUNT_FILE gave '$total'"
 CTX="uncrashed"
-[ "$(keyids s)" = 4 ] || fail "uncrashed: record keys $(keyids s), expected 4"
+[ "$(container_scan s ids)" = 4 ] || fail "uncrashed: record keys $(container_scan s ids), expected 4"
 streams_ok s
 
 # Which points: all, or the first and last EDGE plus MID spread between.
@@ -151,7 +108,7 @@ for k in $points; do
 	kid=$(json_get keys.0.id keys.json)
 	[ "$nkeys" = 1 ] && [ "$(json_get mode keys.json)" = internal ] ||
 		fail "$CTX: $nkeys keys, mode $(json_get mode keys.json); expected 1, internal"
-	ids=$(keyids s)
+	ids=$(container_scan s ids)
 	[ "$ids" = "$kid" ] || fail "$CTX: containers hold records under keys '$ids', the only key is $kid"
 	LAST_RC=0
 	"$QSARC" keystore s check $P >"$OUT" 2>"$ERR" || LAST_RC=$?

@@ -15,28 +15,11 @@
 #    overwrite the newer backup with a different key under a reused id.
 . "$CLI_DIR/lib.sh"
 export QSARC_STATE_DIR=$PWD/state
-KDF="--kdf-time 1 --kdf-memory 8M"
-DAY=86400
-T0=1700000000
-printf 'keystore repair passphrase\n' >pw
-P="--passphrase-file $PWD/pw"
+enc_setup 'keystore repair passphrase'
 
-at() {
-	local t=$1
-	shift
-	LAST_RC=0
-	QSARC_TEST_NOW=$t "$QSARC" "$@" >"$OUT" 2>"$ERR" || LAST_RC=$?
-	crash_check "$* (at $t)"
-}
-get_cmp() {
-	local rc=0
-	"$QSARC" get "$1" "$2" $P >got.dat 2>"$ERR" || rc=$?
-	[ $rc -eq 0 ] || fail "$CTX: get $1 $2: exit $rc"
-	cmp -s got.dat "$3" || fail "$CTX: get $1 $2: bytes differ from $3"
-}
 all_restore() {
-	get_cmp s a a.dat
-	get_cmp s b b.dat
+	get_cmp s a a.dat "$P"
+	get_cmp s b b.dat "$P"
 }
 check_ok() {
 	LAST_RC=0
@@ -161,11 +144,6 @@ all_restore
 # ---- 5. A crash at each mutation point of a rotation.
 mv s base.s
 cp -a state base.state
-reset_store() {
-	rm -rf s state
-	cp -a base.s s
-	cp -a base.state state
-}
 reset_store
 LAST_RC=0
 QSARC_TEST_NOW=$((T0 + 90 * DAY)) QSARC_COUNT_FILE=$PWD/count "$QSARC" rekey s $P >"$OUT" 2>"$ERR" || LAST_RC=$?

@@ -19,39 +19,8 @@
 #      check/restore must not write to the redirected path.
 . "$CLI_DIR/lib.sh"
 export QSARC_STATE_DIR=$PWD/state
-KDF="--kdf-time 1 --kdf-memory 8M"
-DAY=86400
-T0=1700000000
-printf 'tamper passphrase\n' >pw
-P="--passphrase-file $PWD/pw"
+enc_setup 'tamper passphrase'
 N=10000		# < 16K, the minimum chunk for --avg-chunk 64K
-
-at() {
-	local t=$1
-	shift
-	LAST_RC=0
-	QSARC_TEST_NOW=$t "$QSARC" "$@" >"$OUT" 2>"$ERR" || LAST_RC=$?
-	crash_check "$* (at $t)"
-}
-
-# records STORE: "PATH OFFSET KEYID STORED CHUNKID" per record.
-records() {
-	"$PY" - "$1/data" <<'EOF' || fail "container parse failed"
-import os, struct, sys
-for root, dirs, files in sorted(os.walk(sys.argv[1])):
-    for f in sorted(files):
-        if not f.endswith(".qsc") or f.startswith(".tmp-"):
-            continue
-        p = os.path.join(root, f)
-        d = open(p, "rb").read()
-        off, end = 64, len(d) - 64
-        while off < end:
-            assert d[off:off + 4] == b"QSRC", (p, off)
-            kid, raw, stored = struct.unpack_from("<HII", d, off + 6)
-            print(p, off, kid, stored, d[off + 16:off + 48].hex())
-            off += 80 + stored
-EOF
-}
 
 # patch FILE OFFSET HEX: overwrite bytes (containers are read-only).
 patch() {
@@ -96,7 +65,7 @@ at $T0 init s --encrypt $KDF --avg-chunk 64K $P
 at $T0 put s A --input A.dat $P
 at $T0 put s B --input B.dat $P
 [ $LAST_RC -eq 0 ] || fail "setup put: exit $LAST_RC"
-records s >recs
+container_scan s >recs
 [ "$(wc -l <recs)" -eq 2 ] || fail "setup: expected 2 records, got $(wc -l <recs)"
 read -r fa offa kida storeda ida <<<"$(sed -n 1p recs)"
 read -r fb offb kidb storedb idb <<<"$(sed -n 2p recs)"
@@ -189,7 +158,7 @@ for k in $(seq 1 "$total"); do
 	QSARC_CRASH_AT=$k "$QSARC" put t C --input C.dat $P >/dev/null 2>&1 || LAST_RC=$?
 	[ $LAST_RC -eq 99 ] || continue
 	expect_ok q put t C --input C.dat $P
-	records t >recs.t
+	container_scan t >recs.t
 	# Two records of one chunk id in different containers?
 	dup=$(awk '{ print $5 }' recs.t | sort | uniq -d | head -n1)
 	[ -n "$dup" ] || continue

@@ -12,74 +12,7 @@
 #    either still plain or fully encrypted, and a rerun finishes.
 . "$CLI_DIR/lib.sh"
 export QSARC_STATE_DIR=$PWD/state
-KDF="--kdf-time 1 --kdf-memory 8M"
-DAY=86400
-T0=1700000000
-printf 'encrypt later passphrase\n' >pw
-P="--passphrase-file $PWD/pw"
-
-at() {
-	local t=$1
-	shift
-	LAST_RC=0
-	QSARC_TEST_NOW=$t "$QSARC" "$@" >"$OUT" 2>"$ERR" || LAST_RC=$?
-	crash_check "$* (at $t)"
-}
-get_cmp() {
-	local rc=0
-	"$QSARC" get "$1" "$2" ${4:-} >got.dat 2>"$ERR" || rc=$?
-	[ $rc -eq 0 ] || fail "${CTX:-}: get $1 $2: exit $rc"
-	cmp -s got.dat "$3" || fail "${CTX:-}: get $1 $2: bytes differ from $3"
-}
-# marked SEED SIZE MARKER FILE: random bytes with MARKER every 4 KiB.
-marked() {
-	"$PY" - "$@" <<'EOF' || fail "marked $*"
-import random, sys
-seed, size, marker, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4]
-r = random.Random(seed)
-b = bytearray(r.randbytes(size))
-for off in range(100, size - len(marker), 4096):
-    b[off:off + len(marker)] = marker
-open(out, "wb").write(b)
-EOF
-}
-# files_with STORE MARKER: the files of STORE containing MARKER.
-files_with() {
-	"$PY" - "$1" "$2" <<'EOF'
-import os, sys
-for root, dirs, files in os.walk(sys.argv[1]):
-    for f in files:
-        p = os.path.join(root, f)
-        if sys.argv[2].encode() in open(p, "rb").read():
-            print(p)
-EOF
-}
-# keyids STORE: "PATH KEYID..." per container (distinct ids).
-keyids() {
-	"$PY" - "$1/data" <<'EOF' || fail "container parse failed"
-import os, struct, sys
-for root, dirs, files in sorted(os.walk(sys.argv[1])):
-    for f in sorted(files):
-        if not f.endswith(".qsc") or f.startswith(".tmp-"):
-            continue
-        p = os.path.join(root, f)
-        d = open(p, "rb").read()
-        off, end, ids = 64, len(d) - 64, []
-        assert d[end:end + 8] == b"QSARCEND", p
-        while off < end:
-            assert d[off:off + 4] == b"QSRC", (p, off)
-            ids.append(struct.unpack_from("<H", d, off + 6)[0])
-            off += 80 + struct.unpack_from("<I", d, off + 12)[0]
-        print(p, " ".join(str(i) for i in sorted(set(ids))), len(ids))
-EOF
-}
-kq() {
-	"$PY" -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-k = {x["id"]: x for x in d["keys"]}
-print(eval(sys.argv[2]))' "$1" "$2" || fail "kq $2 failed"
-}
+enc_setup 'encrypt later passphrase'
 
 # Run without a controlling terminal, so nothing can prompt.
 NOTTY=""
@@ -100,7 +33,7 @@ at $T0 put s old --input old.dat
 at $T0 init ctl --level 1
 at $T0 put ctl new --input new.dat
 [ -n "$(files_with ctl/data "$NEWM")" ] || fail "control: the new marker is not visible in a plain store"
-keyids s >ids.plain
+container_scan s per-file >ids.plain
 cp -a s base.s
 
 # ---- encrypt.
@@ -129,7 +62,7 @@ leak=$(files_with s "$NEWM")
 [ -n "$(files_with s/data "$OLDM")" ] || fail "the old plain containers changed (marker gone)"
 get_cmp s new new.dat "$P"
 get_cmp s old old.dat "$P"
-keyids s >ids.enc
+container_scan s per-file >ids.enc
 # Old containers: unchanged and key 0; every other container: key 1 only.
 while read -r path ids n; do
 	if grep -q "^$path " ids.plain; then
@@ -160,7 +93,7 @@ grep -q '^rotated: new content key 2' "$OUT" || fail "rotation on a converted st
 at $((T0 + 40 * DAY)) put s new2 --input new2.dat $P
 at $((T0 + 41 * DAY)) rekey s --mode static $P
 [ $LAST_RC -eq 0 ] || fail "rekey --mode static on a converted store: exit $LAST_RC: $(cat "$ERR")"
-keyids s >ids.static
+container_scan s per-file >ids.static
 [ "$(awk '{ print $2 }' ids.static | tr ' ' '\n' | sort -u | tr '\n' ' ')" = "0 3 " ] ||
 	fail "after the mode change record keys are $(awk '{ print $2 }' ids.static | sort -u | tr '\n' ' '), expected plain 0 and the new key 3"
 for n in old old2 new new2; do

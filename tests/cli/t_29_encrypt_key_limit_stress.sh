@@ -9,11 +9,7 @@
 . "$CLI_DIR/lib.sh"
 export QSARC_STATE_DIR=$PWD/state
 [ "$QSARC_STRESS" = 1 ] || skip "1022 rotations: only with QSARC_STRESS=1 (the normal run checks the limit in t_22)"
-KDF="--kdf-time 1 --kdf-memory 8M"
-DAY=86400
-T0=1700000000
-printf 'key limit passphrase\n' >pw
-P="--passphrase-file $PWD/pw"
+enc_setup 'key limit passphrase'
 
 QSARC_TEST_NOW=$T0 "$QSARC" init s --encrypt --rotation-days 7 $KDF $P >"$OUT" 2>"$ERR" ||
 	fail "init: exit $?"

@@ -11,37 +11,12 @@ q verify --help >/dev/null 2>&1 || skip "this qsarc has no verify subcommand"
 TRIED=0
 DETECTED=0
 
-# tried WHAT: count one corruption; detected if the last exit was 6.
-tried() {
-	TRIED=$((TRIED + 1))
-	if [ "$LAST_RC" -eq 6 ]; then
-		DETECTED=$((DETECTED + 1))
-	else
-		fail "corruption not detected ($1): verify exit $LAST_RC"
-	fi
-}
-
-containers() {
-	find "$1/data" -name '*.qsc' | sort
-}
-
 # fresh: a writable copy of the pristine store in ./t.
 fresh() {
 	chmod -R u+w t 2>/dev/null
 	rm -rf t
 	cp -a pristine t
 	chmod -R u+w t
-}
-
-# pyjson EXPR: evaluate the Python expression EXPR with j = the JSON in
-# $OUT; fail if it is false.
-pyjson() {
-	"$PY" -c '
-import json, os, sys
-same = lambda a, b: os.path.abspath(a) == os.path.abspath(b)
-j = json.load(open(sys.argv[2]))
-sys.exit(0 if eval(sys.argv[1]) else 1)' "$1" "$OUT" ||
-		fail "JSON check failed: $1 ($(head -c 1500 "$OUT"))"
 }
 
 # record_offset FILE N: the offset of the N-th (from 0) record header of

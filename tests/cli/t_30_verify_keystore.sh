@@ -8,23 +8,6 @@ q verify --help >/dev/null 2>&1 || skip "this qsarc has no verify subcommand"
 
 TRIED=0
 DETECTED=0
-tried() {
-	TRIED=$((TRIED + 1))
-	if [ "$LAST_RC" -eq 6 ]; then
-		DETECTED=$((DETECTED + 1))
-	else
-		fail "corruption not detected ($1): verify exit $LAST_RC"
-	fi
-}
-
-pyjson() {
-	"$PY" -c '
-import json, os, sys
-same = lambda a, b: os.path.abspath(a) == os.path.abspath(b)
-j = json.load(open(sys.argv[2]))
-sys.exit(0 if eval(sys.argv[1]) else 1)' "$1" "$OUT" ||
-		fail "JSON check failed: $1 ($(head -c 1500 "$OUT"))"
-}
 
 export QSARC_PASSPHRASE=verify-test-pass
 expect_ok q init s --encrypt --kdf-time 1 --kdf-memory 8M --avg-chunk 4K \

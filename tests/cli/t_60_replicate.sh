@@ -22,22 +22,6 @@ P2="--passphrase-file $PWD/pw2"
 SP1="--source-passphrase-file $PWD/pw1"
 TP2="--target-passphrase-file $PWD/pw2"
 
-# tree_sum DIR: a digest of every file's name and content.
-tree_sum() {
-	(cd "$1" && find . -type f ! -name lock -print0 | sort -z |
-	    xargs -0 sha256sum) | sha
-}
-# files_with DIR MARKER: the files under DIR containing MARKER.
-files_with() {
-	"$PY" - "$1" "$2" <<'EOF'
-import os, sys
-for root, dirs, files in os.walk(sys.argv[1]):
-    for f in files:
-        p = os.path.join(root, f)
-        if sys.argv[2].encode() in open(p, "rb").read():
-            print(p)
-EOF
-}
 # names STORE [passphrase options]: sorted stream names, space separated.
 names() {
 	local st=$1
@@ -77,18 +61,6 @@ verify_ok() {
 	[ $HAVE_VERIFY = 1 ] || return 0
 	expect_ok q verify "$@"
 	grep -q 'no damage found' "$OUT" || fail "verify $1: $(tail -2 "$OUT")"
-}
-# marked SEED SIZE MARKER FILE: random bytes with MARKER every 4 KiB.
-marked() {
-	"$PY" - "$@" <<'EOF' || fail "marked $*"
-import random, sys
-seed, size, marker, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4]
-r = random.Random(seed)
-b = bytearray(r.randbytes(size))
-for off in range(100, size - len(marker), 4096):
-    b[off:off + len(marker)] = marker
-open(out, "wb").write(b)
-EOF
 }
 
 # ---- the data: a tar stream, a raw stream, one sharing the tar's big file

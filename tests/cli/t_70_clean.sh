@@ -20,25 +20,6 @@ T0=1700000000
 # depends on where the (keyed, per store) chunker cuts; with 4 KiB chunks
 # that varies by about 1% between stores, with 16 KiB by up to 6%.
 INIT="--container-size 1M --avg-chunk 4K"
-at() {
-	local t=$1
-	shift
-	LAST_RC=0
-	QSARC_TEST_NOW=$t "$QSARC" "$@" >"$OUT" 2>"$ERR" || LAST_RC=$?
-	crash_check "$* (at $t)"
-	[ "$LAST_RC" -eq 0 ] || fail "${*} (at $t): exit $LAST_RC"
-}
-tree_sum() {
-	(cd "$1" && find . -type f ! -name lock -print0 | sort -z |
-	    xargs -0 sha256sum) | sha
-}
-# within A B PCT: |A - B| <= PCT% of max(A, B) (integers).
-within() {
-	local a=$1 b=$2 p=$3 d m
-	d=$((a > b ? a - b : b - a))
-	m=$((a > b ? a : b))
-	[ $((d * 100)) -le $((m * p)) ]
-}
 
 # ---- the data, in one Python run (it is slow to start here).
 "$PY" - <<'EOF' || fail "data generation"
@@ -60,17 +41,17 @@ EOF
 
 expect_ok q init s $INIT
 for i in 0 1 2 3 4 5 6 7 8 9; do
-	at $((T0 + i * 60)) put s s$i --input s$i.dat
+	at_ok $((T0 + i * 60)) put s s$i --input s$i.dat
 done
 # The reference: the five that stay, alone, in the same order.
 expect_ok q init ref $INIT
 for i in 5 6 7 8 9; do
-	at $((T0 + i * 60)) put ref s$i --input s$i.dat
+	at_ok $((T0 + i * 60)) put ref s$i --input s$i.dat
 done
 expect_ok q stats ref --json
 REF=$(json_get stored_bytes)
 
-at $((T0 + 3600)) expire s --keep-last 5 --json
+at_ok $((T0 + 3600)) expire s --keep-last 5 --json
 for i in 0 1 2 3 4; do
 	has_stream s s$i --expired || fail "s$i is not expired after expire --keep-last 5"
 done

@@ -17,36 +17,8 @@
 #     store is fine, the next run finishes.
 . "$CLI_DIR/lib.sh"
 
-KDF="--kdf-time 1 --kdf-memory 8M"
-DAY=86400
-T0=1700000000
-printf 'clean encrypt pass\n' >pw
-P="--passphrase-file $PWD/pw"
+enc_setup 'clean encrypt pass'
 
-at() {
-	local t=$1
-	shift
-	LAST_RC=0
-	QSARC_TEST_NOW=$t "$QSARC" "$@" >"$OUT" 2>"$ERR" || LAST_RC=$?
-	crash_check "$* (at $t)"
-}
-at_ok() {
-	at "$@"
-	[ "$LAST_RC" -eq 0 ] || fail "${*:2} (at $1): exit $LAST_RC"
-}
-# files_with DIR MARKER...: the files under DIR containing any MARKER.
-files_with() {
-	"$PY" - "$@" <<'EOF'
-import os, sys
-ms = [m.encode() for m in sys.argv[2:]]
-for root, dirs, files in os.walk(sys.argv[1]):
-    for f in files:
-        p = os.path.join(root, f)
-        d = open(p, "rb").read()
-        if any(m in d for m in ms):
-            print(p)
-EOF
-}
 # plain_scan STORE: counts "plain_records records plain_headers headers"
 # over every container record and every manifest/catalogue header; fails
 # on a malformed container.
@@ -79,35 +51,6 @@ for d, dirs, files in os.walk(root):
 print(plain, recs, hplain, hdrs)
 EOF
 }
-# config_tags STORE: the TLV tags of the config, as hex, space separated.
-config_tags() {
-	"$PY" - "$1/config" <<'EOF' || fail "config parse failed"
-import struct, sys
-b = open(sys.argv[1], "rb").read()
-assert b[:8] == b"QSARCCFG"
-body = struct.unpack_from("<I", b, 12)[0]
-assert 16 + body + 32 == len(b), "config size"
-off, tags = 16, []
-while off < 16 + body:
-    tag, ln = struct.unpack_from("<HH", b, off)
-    tags.append("%04x" % tag)
-    off += 4 + ln
-assert off == 16 + body
-print(" ".join(tags))
-EOF
-}
-# marked SEED SIZE MARKER FILE: random bytes with MARKER every 4 KiB.
-marked() {
-	"$PY" - "$@" <<'EOF' || fail "marked $*"
-import random, sys
-seed, size, marker, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4]
-r = random.Random(seed)
-b = bytearray(r.randbytes(size))
-for off in range(100, size - len(marker), 4096):
-    b[off:off + len(marker)] = marker
-open(out, "wb").write(b)
-EOF
-}
 
 # ======== A. encrypting the data written before encryption.
 DM="QSARC-CLEAN-DATA-MARKER-61b7"
@@ -131,7 +74,7 @@ grep -q "$NM.txt" tar1.ls || fail "control: the catalogue does not list $NM.txt"
 [ -n "$(files_with s "$DM")" ] || fail "control: the data marker is not visible in the plain store"
 [ -n "$(files_with s "$NM")" ] || fail "control: the member name marker is not visible in the plain store"
 at_ok $((T0 + DAY)) encrypt s $KDF $P
-tags=$(config_tags s)
+tags=$(config_tags s/config)
 case " $tags " in *" 0006 0007 "*) ;; *) fail "control: the config of the converted store lacks the plain keys before clean: $tags" ;; esac
 read -r p0 r0 hp0 h0 <<<"$(plain_scan s)"
 [ "$p0" -gt 0 ] && [ "$hp0" -gt 0 ] || fail "control: no plain records ($p0) or headers ($hp0) before clean"
@@ -149,7 +92,7 @@ note "before clean: $p0 of $r0 records and $hp0 of $h0 manifest/catalogue header
 [ "$hp1" = 0 ] || fail "after clean $hp1 manifest/catalogue headers are still plain"
 leak=$(files_with s "$DM" "$NM")
 [ -z "$leak" ] || fail "after clean a marker is still visible in: $leak"
-tags=$(config_tags s)
+tags=$(config_tags s/config)
 case " $tags " in *" 0006 "* | *" 0007 "*) fail "after clean the config still holds plain keys: tags $tags" ;; esac
 for n in tar1 raw2 raw3; do
 	expect_ok q get s $n $P

@@ -13,17 +13,6 @@
 DAY=86400
 T0=1700000000
 
-at() {
-	local t=$1
-	shift
-	LAST_RC=0
-	QSARC_TEST_NOW=$t "$QSARC" "$@" >"$OUT" 2>"$ERR" || LAST_RC=$?
-	crash_check "$* (at $t)"
-}
-at_ok() {
-	at "$@"
-	[ "$LAST_RC" -eq 0 ] || fail "${*:2} (at $1): exit $LAST_RC"
-}
 # expired_json: the "expired" list of the last --json run, space separated,
 # sorted.
 expired_json() {
@@ -37,11 +26,6 @@ live() {
 }
 dead() {
 	ls_names s --expired | sort | tr '\n' ' ' | sed 's/ $//'
-}
-# tree_sum DIR: a digest of every file's name and content.
-tree_sum() {
-	(cd "$1" && find . -type f ! -name lock -print0 | sort -z |
-	    xargs -0 sha256sum) | sha
 }
 
 expect_ok q init s

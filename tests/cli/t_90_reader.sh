@@ -190,29 +190,21 @@ grep -q "^DAMAGE: .*$(basename "$ctr")" "$OUT" || fail "reader verify does not n
 rm -rf plain-bad
 
 # ---- 2. encrypted store, two rotations
-at() {
-	local t=$1
-	shift
-	LAST_RC=0
-	QSARC_TEST_NOW=$t "$QSARC" "$@" >"$OUT" 2>"$ERR" || LAST_RC=$?
-	crash_check "$* (at $t)"
-	[ $LAST_RC -eq 0 ] || fail "$* (at $t): exit $LAST_RC"
-}
 P="--passphrase-file $PW"
-at $T0 init enc --encrypt $KDF $P --container-size 1M
-at $T0 put enc rand --input rand.dat $P
-at $T0 put enc real.tar --input real.tar $P
-at $T0 put enc koi8r.tar --input "$TV/test_read_format_gtar_filename_koi8r.tar" $P
-at $((T0 + 31 * DAY)) rekey enc $P
+at_ok $T0 init enc --encrypt $KDF $P --container-size 1M
+at_ok $T0 put enc rand --input rand.dat $P
+at_ok $T0 put enc real.tar --input real.tar $P
+at_ok $T0 put enc koi8r.tar --input "$TV/test_read_format_gtar_filename_koi8r.tar" $P
+at_ok $((T0 + 31 * DAY)) rekey enc $P
 grep -q '^rotated' "$OUT" || fail "first rekey did not rotate: $(cat "$OUT")"
-at $((T0 + 31 * DAY)) put enc mixed --input mixed.dat $P
-at $((T0 + 31 * DAY)) put enc hardlink.tar --input "$TV/test_compat_tar_hardlink_1.tar" $P
-at $((T0 + 62 * DAY)) rekey enc $P
+at_ok $((T0 + 31 * DAY)) put enc mixed --input mixed.dat $P
+at_ok $((T0 + 31 * DAY)) put enc hardlink.tar --input "$TV/test_compat_tar_hardlink_1.tar" $P
+at_ok $((T0 + 62 * DAY)) rekey enc $P
 grep -q '^rotated' "$OUT" || fail "second rekey did not rotate: $(cat "$OUT")"
-at $((T0 + 62 * DAY)) put enc zeros --input zeros.dat $P
-at $((T0 + 62 * DAY)) put enc empty --input empty.dat $P
-at $((T0 + 62 * DAY)) put enc gone --input hello.dat $P
-at $((T0 + 62 * DAY)) rm enc gone $P
+at_ok $((T0 + 62 * DAY)) put enc zeros --input zeros.dat $P
+at_ok $((T0 + 62 * DAY)) put enc empty --input empty.dat $P
+at_ok $((T0 + 62 * DAY)) put enc gone --input hello.dat $P
+at_ok $((T0 + 62 * DAY)) rm enc gone $P
 ENC_LIST="rand rand.dat real.tar real.tar
 koi8r.tar $TV/test_read_format_gtar_filename_koi8r.tar mixed mixed.dat
 hardlink.tar $TV/test_compat_tar_hardlink_1.tar zeros zeros.dat
@@ -242,7 +234,7 @@ grep -q 'does not authenticate' "$ERR" || fail "reader: no MAC message"
 rm -rf enc-bad
 
 # ---- 3. mode change: every record and manifest re-sealed, old keys gone.
-at $((T0 + 63 * DAY)) rekey enc --mode static $P
+at_ok $((T0 + 63 * DAY)) rekey enc --mode static $P
 for pair in "rand rand.dat" "mixed mixed.dat" "zeros zeros.dat" "empty empty.dat" \
     "real.tar real.tar" "hardlink.tar $TV/test_compat_tar_hardlink_1.tar"; do
 	set -- $pair
