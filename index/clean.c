@@ -822,10 +822,14 @@ expire_cmp(const void *a, const void *b)
 {
 	const struct expire_item *x = a, *y = b;
 
-	/* Newest first; ties by name for a stable order. */
+	/*
+	 * Newest first.  Ingest times are whole seconds; streams put in the
+	 * same second are ordered by name, the later name counting as newer
+	 * (dated names such as srv-2026-11-28 sort that way).
+	 */
 	if (x->created != y->created)
 		return (x->created > y->created ? -1 : 1);
-	return (strcmp(x->name, y->name));
+	return (-strcmp(x->name, y->name));
 }
 
 /**
