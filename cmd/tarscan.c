@@ -22,6 +22,7 @@
  * not used as a cut point).
  */
 #define QUEUE_BLOCKS	32
+#define BLOCK_BYTES	(1U << 20)	/* pooled: no mmap and page faults per read */
 #define SCAN_LOOKAHEAD	(1U << 20)
 #define CUTS_MAX	4096
 
@@ -37,6 +38,8 @@ struct tarscan {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct block queue[QUEUE_BLOCKS];
+	uint8_t *pool[QUEUE_BLOCKS + 2];	/* free blocks (mu held) */
+	size_t npool;
 	size_t qhead, qtail;		/* queued [qtail, qhead) */
 	uint8_t *current;		/* block libarchive is reading */
 	uint64_t fed;			/* bytes handed to the scan */
@@ -53,6 +56,19 @@ struct tarscan {
 	struct qs_error error;
 };
 
+/* Give a block back to the pool (mu held). */
+static void
+block_release(struct tarscan *ts, uint8_t *b)
+{
+
+	if (b == NULL)
+		return;
+	if (ts->npool < sizeof(ts->pool) / sizeof(ts->pool[0]))
+		ts->pool[ts->npool++] = b;
+	else
+		free(b);
+}
+
 /* libarchive's read callback: the next queued block, or end of input. */
 static la_ssize_t
 scan_read(struct archive *a, void *ctx, const void **buf)
@@ -62,7 +78,7 @@ scan_read(struct archive *a, void *ctx, const void **buf)
 
 	(void)a;
 	pthread_mutex_lock(&ts->mu);
-	free(ts->current);
+	block_release(ts, ts->current);
 	ts->current = NULL;
 	while (ts->qtail == ts->qhead && !ts->eof) {
 		ts->starved = 1;
@@ -158,7 +174,8 @@ input_end(struct tarscan *ts)
 	while (!ts->eof) {
 		/* Keep taking blocks meanwhile, or put would wait on us. */
 		while (ts->qtail < ts->qhead) {
-			free(ts->queue[ts->qtail % QUEUE_BLOCKS].data);
+			block_release(ts,
+			    ts->queue[ts->qtail % QUEUE_BLOCKS].data);
 			ts->qtail++;
 		}
 		ts->starved = 1;
@@ -321,10 +338,11 @@ drain:
 	pthread_cond_broadcast(&ts->cv);
 	for (;;) {
 		while (ts->qtail < ts->qhead) {
-			free(ts->queue[ts->qtail % QUEUE_BLOCKS].data);
+			block_release(ts,
+			    ts->queue[ts->qtail % QUEUE_BLOCKS].data);
 			ts->qtail++;
 		}
-		free(ts->current);
+		block_release(ts, ts->current);
 		ts->current = NULL;
 		pthread_cond_broadcast(&ts->cv);
 		if (ts->eof)
@@ -361,6 +379,8 @@ tarscan_new(struct store *s, struct tarscan **tsp)
 
 err:
 	catalog_writer_free(ts->cw);
+	while (ts->npool > 0)
+		free(ts->pool[--ts->npool]);
 	pthread_cond_destroy(&ts->cv);
 	pthread_mutex_destroy(&ts->mu);
 	free(ts);
@@ -375,28 +395,33 @@ int
 tarscan_feed(struct tarscan *ts, const uint8_t *buf, size_t len)
 {
 	uint8_t *copy;
+	size_t n;
 
-	if (len == 0)
-		return (QS_OK);
-	pthread_mutex_lock(&ts->mu);
-	while (!ts->done && ts->qhead - ts->qtail == QUEUE_BLOCKS)
-		pthread_cond_wait(&ts->cv, &ts->mu);
-	if (ts->done) {
-		ts->fed += len;
+	while (len > 0) {
+		n = len < BLOCK_BYTES ? len : BLOCK_BYTES;
+		pthread_mutex_lock(&ts->mu);
+		while (!ts->done && ts->qhead - ts->qtail == QUEUE_BLOCKS)
+			pthread_cond_wait(&ts->cv, &ts->mu);
+		if (ts->done) {
+			ts->fed += len;
+			pthread_mutex_unlock(&ts->mu);
+			return (QS_OK);
+		}
+		copy = ts->npool > 0 ? ts->pool[--ts->npool] : NULL;
 		pthread_mutex_unlock(&ts->mu);
-		return (QS_OK);
+		if (copy == NULL && (copy = malloc(BLOCK_BYTES)) == NULL)
+			return (qs_error_set(QS_ENOMEM, "out of memory"));
+		memcpy(copy, buf, n);
+		pthread_mutex_lock(&ts->mu);
+		ts->queue[ts->qhead % QUEUE_BLOCKS].data = copy;
+		ts->queue[ts->qhead % QUEUE_BLOCKS].len = n;
+		ts->qhead++;
+		ts->fed += n;
+		pthread_cond_broadcast(&ts->cv);
+		pthread_mutex_unlock(&ts->mu);
+		buf += n;
+		len -= n;
 	}
-	pthread_mutex_unlock(&ts->mu);
-	if ((copy = malloc(len)) == NULL)
-		return (qs_error_set(QS_ENOMEM, "out of memory"));
-	memcpy(copy, buf, len);
-	pthread_mutex_lock(&ts->mu);
-	ts->queue[ts->qhead % QUEUE_BLOCKS].data = copy;
-	ts->queue[ts->qhead % QUEUE_BLOCKS].len = len;
-	ts->qhead++;
-	ts->fed += len;
-	pthread_cond_broadcast(&ts->cv);
-	pthread_mutex_unlock(&ts->mu);
 	return (QS_OK);
 }
 
@@ -468,6 +493,8 @@ tarscan_finish(struct tarscan *ts, int ok, struct manifest_summary *sum)
 			sum->features |= MANIFEST_FEATURE_CATALOGUE;
 	}
 	catalog_writer_free(ts->cw);
+	while (ts->npool > 0)
+		free(ts->pool[--ts->npool]);
 	pthread_cond_destroy(&ts->cv);
 	pthread_mutex_destroy(&ts->mu);
 	free(ts);
