@@ -18,6 +18,7 @@
 #include "format/manifest.h"
 #include "format/qs_err.h"
 #include "format/record.h"
+#include "index/catalog.h"
 #include "index/chunkindex.h"
 #include "index/container.h"
 #include "index/rekey.h"
@@ -591,6 +592,32 @@ bad:
 
 /* Check one stream; QS_ENOMEM only. */
 static int
+check_catalogue(struct vctx *v, const char *name,
+    const struct manifest_summary *sum)
+{
+	struct catalog_reader *cr = NULL;
+	struct catalogue_member m;
+	int rc;
+
+	if (!(sum->features & MANIFEST_FEATURE_CATALOGUE))
+		return (QS_OK);
+	qs_error_clear();
+	if ((rc = catalog_reader_open(v->s, sum, &cr)) == QS_OK)
+		while ((rc = catalog_reader_next(cr, &m)) == QS_OK)
+			;
+	catalog_reader_free(cr);
+	if (rc == 1)
+		return (QS_OK);
+	if (rc == QS_ENOMEM)
+		return (rc);
+	v->c->findings++;
+	v->stream_problems++;
+	verify_error_finding(VERIFY_KIND_CATALOGUE, name, rc,
+	    v->o->on_finding, v->o->ctx);
+	return (QS_OK);
+}
+
+static int
 check_stream(struct vctx *v, const char *name, int expired)
 {
 	struct manifest_reader *mr = NULL;
@@ -643,6 +670,10 @@ check_stream(struct vctx *v, const char *name, int expired)
 		if ((rc = check_ref(v, id, raw_len, soff)) != QS_OK)
 			goto done;
 	}
+	/* Its tar catalogue: the file, its hash, every member frame. */
+	if ((rc = check_catalogue(v, name, manifest_reader_summary(mr))) !=
+	    QS_OK)
+		goto done;
 out:
 	if (v->stream_problems > VERIFY_STREAM_FINDINGS_MAX) {
 		snprintf(msg, sizeof(msg), "%llu more problems in this stream "

@@ -48,6 +48,7 @@ struct store;
 #define VERIFY_KIND_CONTAINER	"container"
 #define VERIFY_KIND_CHUNK	"chunk"
 #define VERIFY_KIND_MANIFEST	"manifest"
+#define VERIFY_KIND_CATALOGUE	"catalogue"
 
 /* At most this many findings are reported per stream (then a summary). */
 #define VERIFY_STREAM_FINDINGS_MAX	10
