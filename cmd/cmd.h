@@ -212,6 +212,12 @@ size_t cmd_utf8_char(const unsigned char *, size_t, uint32_t *);
 void cmd_json_string(FILE *, const char *);
 
 /**
+ * cmd_format_utc(t, buf, len):
+ * "2026-11-28T10:00:00Z" for the unix time ${t}.
+ */
+void cmd_format_utc(int64_t, char *, size_t);
+
+/**
  * cmd_format_bytes(n, buf, buflen):
  * "1.5 GiB"-style rendering of ${n}.
  */

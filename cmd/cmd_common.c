@@ -473,6 +473,22 @@ cmd_progress_wanted(const struct cmd_common *c)
 }
 
 /**
+ * cmd_format_utc(t, buf, len):
+ * "2026-11-28T10:00:00Z" for the unix time ${t} (the number if it does
+ * not convert).
+ */
+void
+cmd_format_utc(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+}
+
+/**
  * cmd_format_bytes(n, buf, buflen):
  * "1.5 GiB"-style rendering of ${n}.
  */

@@ -28,17 +28,6 @@ enum {
 	OPT_KDF_MEMORY
 };
 
-static void
-format_utc(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "%lld", (long long)t);
-}
-
 /**
  * cmd_encrypt(argc, argv):
  * qsarc encrypt STORE [--mode M] [--rotation-days N] [--keystore-backup P]
@@ -288,7 +277,7 @@ cmd_rekey(int argc, char **argv)
 	} else {
 		if ((rc = store_rotate(s, cmd_now(), &rotated)) != QS_OK)
 			goto fail;
-		format_utc(keystore_last_rotation(ks) +
+		cmd_format_utc(keystore_last_rotation(ks) +
 		    (int64_t)keystore_rotation(ks), when, sizeof(when));
 		if (c.json) {
 			printf("{\"rotated\": %s, \"current_key\": %u, "
@@ -306,7 +295,7 @@ cmd_rekey(int argc, char **argv)
 			printf("not due: static key mode (keys change only "
 			    "with 'rekey --mode')\n");
 		} else {
-			format_utc(keystore_last_rotation(ks) +
+			cmd_format_utc(keystore_last_rotation(ks) +
 			    (int64_t)keystore_rotation(ks), when,
 			    sizeof(when));
 			printf("not due: next rotation at %s\n", when);
@@ -514,7 +503,7 @@ cmd_keys(int argc, char **argv)
 	if ((rc = store_key_usage(s, bytes, records, manifests)) != QS_OK)
 		goto fail;
 	if (keystore_mode(ks) == KEYSTORE_MODE_INTERNAL)
-		format_utc(keystore_last_rotation(ks) +
+		cmd_format_utc(keystore_last_rotation(ks) +
 		    (int64_t)keystore_rotation(ks), next, sizeof(next));
 	else
 		snprintf(next, sizeof(next), "none (static mode)");
@@ -540,7 +529,7 @@ cmd_keys(int argc, char **argv)
 	for (size_t i = 0; i < keystore_key_count(ks); i++) {
 		if (keystore_key_info(ks, i, &ki) != QS_OK)
 			continue;
-		format_utc(ki.created, when, sizeof(when));
+		cmd_format_utc(ki.created, when, sizeof(when));
 		if (c.json)
 			printf("%s\n  {\"id\": %u, \"created\": %lld, "
 			    "\"state\": \"%s\", \"bytes\": %llu, "

@@ -17,17 +17,6 @@ enum {
 };
 
 static void
-format_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "%lld", (long long)t);
-}
-
-static void
 mode_string(const struct catalogue_member *m, char *buf)
 {
 	static const char types[] = "?-dlhcbps";
@@ -151,7 +140,7 @@ list_members(struct store *s, const char *name, int expired, int lng,
 			    (unsigned long long)m.end_offset);
 		} else if (lng) {
 			mode_string(&m, mode);
-			format_time(m.mtime, when, sizeof(when));
+			cmd_format_utc(m.mtime, when, sizeof(when));
 			/* Names if the archive has them, else numbers. */
 			printf("%s ", mode);
 			if (m.uname_len > 0)
@@ -270,7 +259,7 @@ cmd_ls(int argc, char **argv)
 			continue;
 		}
 		sum = manifest_reader_summary(mr);
-		format_time(sum->created, when, sizeof(when));
+		cmd_format_utc(sum->created, when, sizeof(when));
 		if (c.json) {
 			printf("%s\n  {\"name\": ", printed++ ? "," : "");
 			cmd_json_string(stdout, sum->name);

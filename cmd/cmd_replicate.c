@@ -41,16 +41,6 @@ struct totals {
 	uint64_t logical;
 };
 
-static int
-pump_join_hook(void *arg)
-{
-	struct stream_pump **pp = arg;
-	struct stream_pump *p = *pp;
-
-	*pp = NULL;
-	return (stream_pump_join(p));
-}
-
 /* Compare two streams byte for byte (a target stream not made by us). */
 static int
 same_content(struct store *src, struct store *dst, const char *name,
@@ -104,34 +94,19 @@ static int
 copy_stream(struct store *src, struct store *dst, const char *name,
     const struct manifest_summary *sum, struct totals *t)
 {
-	struct stream_pump *pump;
 	struct put_result pr;
 	struct put_opts po;
-	struct qs_error saved;
 	void *scan = NULL;
-	int fd, rc;
+	int rc;
 
 	memset(&po, 0, sizeof(po));
 	if ((rc = tarscan_attach(&po, dst, &po, &scan)) != QS_OK)
 		return (rc);
-	if ((rc = stream_pump_start(src, name, &fd, &pump)) != QS_OK) {
-		tarscan_detach(scan);
-		return (rc);
-	}
 	po.input_name = "the source store";
-	po.before_commit = pump_join_hook;
-	po.before_commit_ctx = &pump;
 	po.origin_store_id = store_config(src)->store_id;
 	po.origin_hash = sum->stream_hash;
 	/* The ingest time travels with the stream (expiry rules use it). */
-	rc = store_put(dst, name, fd, &po, sum->created, &pr);
-	close(fd);
-	if (pump != NULL) {
-		/* The put's error is the one to report, not the reader's. */
-		qs_error_save(&saved);
-		(void)stream_pump_join(pump);
-		qs_error_restore(&saved);
-	}
+	rc = store_put_stream(dst, src, name, &po, sum->created, &pr);
 	tarscan_detach(scan);
 	if (rc != QS_OK)
 		return (rc);

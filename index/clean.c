@@ -490,48 +490,21 @@ done:
  * and checked; the plain chunks then become dead and phase 1, run again,
  * reclaims them.  New puts deduplicate against the converted data.
  */
-/* The new copy is committed only if reading the old one succeeded. */
-static int
-pump_join_hook(void *arg)
-{
-	struct stream_pump **pp = arg;
-	struct stream_pump *p = *pp;
-
-	*pp = NULL;
-	return (stream_pump_join(p));
-}
-
 static int
 convert_stream(struct clean_ctx *c, struct store *rs, const char *name,
     int64_t created)
 {
-	struct stream_pump *pump;
 	struct put_result pr;
 	struct put_opts po;
-	struct qs_error saved;
 	void *scan = NULL;
-	int fd, rc;
+	int rc;
 
 	memset(&po, 0, sizeof(po));
 	if (c->o->scan_attach != NULL &&
 	    (rc = c->o->scan_attach(&po, c->s, &po, &scan)) != QS_OK)
 		return (rc);
-	if ((rc = stream_pump_start(rs, name, &fd, &pump)) != QS_OK) {
-		c->o->scan_detach(scan);
-		return (rc);
-	}
 	po.replace = 1;
-	po.before_commit = pump_join_hook;
-	po.before_commit_ctx = &pump;
-	rc = store_put(c->s, name, fd, &po, created, &pr);
-	/* Unblock and collect the reader if the put stopped early. */
-	close(fd);
-	if (pump != NULL) {
-		/* The put's error is the one to report, not the reader's. */
-		qs_error_save(&saved);
-		(void)stream_pump_join(pump);
-		qs_error_restore(&saved);
-	}
+	rc = store_put_stream(c->s, rs, name, &po, created, &pr);
 	if (c->o->scan_detach != NULL)
 		c->o->scan_detach(scan);
 	return (rc);

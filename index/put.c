@@ -13,6 +13,7 @@
 #include "index/chunker.h"
 #include "index/chunkindex.h"
 #include "index/container.h"
+#include "index/get.h"
 #include "index/put.h"
 #include "index/store.h"
 #include "index/stream.h"
@@ -564,5 +565,46 @@ out:
 		(void)o->scan_finish(o->scan_ctx, 0, NULL);
 	free(sum);
 	ctx_free(&p);
+	return (rc);
+}
+
+/* The new copy is committed only if reading the old one succeeded. */
+static int
+pump_join_hook(void *arg)
+{
+	struct stream_pump **pp = arg;
+	struct stream_pump *p = *pp;
+
+	*pp = NULL;
+	return (stream_pump_join(p));
+}
+
+/**
+ * store_put_stream(dst, src, name, opts, created, result):
+ * Put stream ${name} of ${src} into ${dst}, read with every check.
+ */
+int
+store_put_stream(struct store *dst, struct store *src, const char *name,
+    struct put_opts *po, int64_t created, struct put_result *res)
+{
+	struct stream_pump *pump;
+	struct qs_error saved;
+	int fd, rc;
+
+	if ((rc = stream_pump_start(src, name, &fd, &pump)) != QS_OK)
+		return (rc);
+	po->before_commit = pump_join_hook;
+	po->before_commit_ctx = &pump;
+	rc = store_put(dst, name, fd, po, created, res);
+	/* Unblock and collect the reader if the put stopped early. */
+	close(fd);
+	if (pump != NULL) {
+		/* The put's error is the one to report, not the reader's. */
+		qs_error_save(&saved);
+		(void)stream_pump_join(pump);
+		qs_error_restore(&saved);
+	}
+	po->before_commit = NULL;
+	po->before_commit_ctx = NULL;
 	return (rc);
 }
