@@ -11,17 +11,17 @@
  *    keeps a dead chunk a little longer).  Delete the manifests of expired
  *    streams.  Then, container by container: a container with no live
  *    record is dropped; one whose dead bytes exceed the threshold is
- *    rewritten (new copy committed and indexed before the old file goes).
- *    A new index holding only live entries replaces the old one, and only
- *    then are the dropped containers deleted.
+ *    rewritten (new copy committed and indexed).  A new index holding only
+ *    live entries replaces the old one, and only then are the dropped and
+ *    rewritten containers deleted.
  * 2. Encrypt data written before encryption was enabled (encrypted stores
- *    only): in batches that fit in the free space, re-identify each plain
- *    chunk with the keystore's id key, seal it under the current key,
- *    rewrite the manifests that refer to it, then delete the plain
- *    containers.  A batch in progress is recorded in STORE/clean-reid so a
- *    killed clean resumes it.
- * 3. Retire content keys that protect no record and no manifest, from
- *    both keystore copies.
+ *    only): each stream whose manifest is unencrypted is read back and put
+ *    again under the same name (new cuts and ids under the keystore's
+ *    secrets, sealed, its tar catalogue made again), one at a time while
+ *    the free space allows; then phase 1 runs again and reclaims the plain
+ *    chunks, and once none is left the plain keys leave the config.
+ * 3. Retire content keys that protect no record, manifest or catalogue,
+ *    from both keystore copies.
  *
  * Killed at any point, the store stays consistent; the next run finishes
  * the work.
