@@ -541,3 +541,46 @@ else:
     sys.exit("ks_read: unknown WHAT " + what)
 EOF
 }
+
+# ---- an SMTP server on loopback for the alert tests (tests/cli/
+# smtp_sink.py, python3-aiosmtpd): each message it receives becomes a JSON
+# file msg-*.json in $MAIL (set it, and mkdir it, before start_sink; the
+# caller also traps stop_sink on EXIT).
+SINK_PID=""
+SINKPY=/usr/bin/python3
+
+# start_sink [PORT] [ARGS...]: start the sink (free port if 0 or absent);
+# sets PORT.
+start_sink() {
+	local want=${1:-0}
+	shift || true
+	rm -f "$PWD/port"
+	"$SINKPY" "$CLI_DIR/smtp_sink.py" "$MAIL" --port-file "$PWD/port" \
+	    --port "$want" --lifetime 300 "$@" >>"$PWD/sink.log" 2>&1 &
+	SINK_PID=$!
+	for _ in $(seq 100); do
+		[ -s "$PWD/port" ] && break
+		kill -0 "$SINK_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -s "$PWD/port" ] || { cat "$PWD/sink.log" >&2; fail "the SMTP sink did not start"; }
+	PORT=$(cat "$PWD/port")
+}
+
+stop_sink() {
+	if [ -n "$SINK_PID" ]; then
+		kill "$SINK_PID" 2>/dev/null
+		wait "$SINK_PID" 2>/dev/null
+		SINK_PID=""
+	fi
+}
+
+nmsgs() {
+	find "$MAIL" -name 'msg-*.json' | wc -l
+}
+
+# last_msg: the newest received message file.
+last_msg() {
+	find "$MAIL" -name 'msg-*.json' | sort | tail -n1
+}
+

@@ -13,46 +13,10 @@ SINKPY=/usr/bin/python3
 "$SINKPY" -c 'import aiosmtpd' 2>/dev/null ||
 	fail "python3-aiosmtpd is missing (make deps installs it)"
 
-SINK_PID=""
 MAIL=$PWD/mail
 mkdir -p "$MAIL"
-
-# start_sink [PORT] [ARGS...]: start the sink (free port if 0 or absent);
-# sets PORT.
-start_sink() {
-	local want=${1:-0}
-	shift || true
-	rm -f "$PWD/port"
-	"$SINKPY" "$CLI_DIR/smtp_sink.py" "$MAIL" --port-file "$PWD/port" \
-	    --port "$want" --lifetime 300 "$@" >>"$PWD/sink.log" 2>&1 &
-	SINK_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$PWD/port" ] && break
-		kill -0 "$SINK_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -s "$PWD/port" ] || { cat "$PWD/sink.log" >&2; fail "the SMTP sink did not start"; }
-	PORT=$(cat "$PWD/port")
-}
-
-stop_sink() {
-	if [ -n "$SINK_PID" ]; then
-		kill "$SINK_PID" 2>/dev/null
-		wait "$SINK_PID" 2>/dev/null
-		SINK_PID=""
-	fi
-}
 trap stop_sink EXIT
 trap 'stop_sink; exit 1' TERM INT
-
-nmsgs() {
-	find "$MAIL" -name 'msg-*.json' | wc -l
-}
-
-# last_msg: the newest received message file.
-last_msg() {
-	find "$MAIL" -name 'msg-*.json' | sort | tail -n1
-}
 
 # msg_py FILE CODE: run CODE with m (the parsed email.message), d (the
 # JSON record) and hdr (the raw header block) bound; its exit status.
