@@ -312,6 +312,9 @@ cmd_expire(int argc, char **argv)
 			printf("%s%s\n", dry_run ? "would expire " :
 			    "expired ", names[i]);
 	}
+	if (n == 0 && !c.json)
+		fprintf(stderr, "qsarc: expire: %s: no stream matches the rules; "
+		    "nothing expired\n", argv[optind]);
 	store_names_free(names, n);
 	cmd_alert_after("expire", argv[optind], n == 0 ? EXIT_NOTHING : EXIT_OK,
 	    NULL, s);
