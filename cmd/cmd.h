@@ -172,6 +172,14 @@ int cmd_parse_key_mode(const char *, const char *, int *);
 int cmd_parse_rotation_days(const char *, const char *, uint64_t *);
 
 /**
+ * cmd_parse_kdf_time(sub, arg, t) / cmd_parse_kdf_memory(sub, arg, kib):
+ * --kdf-time (1 to 100 passes) and --kdf-memory (8M to 4G, into KiB);
+ * 0, or a printed usage error (EXIT_USAGE).
+ */
+int cmd_parse_kdf_time(const char *, const char *, uint32_t *);
+int cmd_parse_kdf_memory(const char *, const char *, uint32_t *);
+
+/**
  * cmd_parse_size(s, out):
  * Parse "123", "64K", "32M", "1G" (powers of 1024).  Return 0 or -1.
  */

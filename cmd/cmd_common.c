@@ -217,6 +217,37 @@ cmd_parse_rotation_days(const char *sub, const char *arg, uint64_t *secs)
 }
 
 /**
+ * cmd_parse_kdf_time(sub, arg, t) / cmd_parse_kdf_memory(sub, arg, kib):
+ * --kdf-time (1 to 100 passes) and --kdf-memory (8M to 4G, into KiB);
+ * 0, or a printed usage error (EXIT_USAGE).
+ */
+int
+cmd_parse_kdf_time(const char *sub, const char *arg, uint32_t *t)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (end == arg || *end != '\0' || v < 1 || v > 100)
+		return (cmd_usage(sub, "--kdf-time must be 1 to 100, not "
+		    "\"%s\"", arg));
+	*t = (uint32_t)v;
+	return (0);
+}
+
+int
+cmd_parse_kdf_memory(const char *sub, const char *arg, uint32_t *kib)
+{
+	uint64_t v;
+
+	if (cmd_parse_size(arg, &v) != 0 || v < (8U << 20) ||
+	    v > (4ULL << 30))
+		return (cmd_usage(sub, "--kdf-memory must be 8M to 4G, not "
+		    "\"%s\"", arg));
+	*kib = (uint32_t)(v / 1024);
+	return (0);
+}
+
+/**
  * cmd_parse_size(s, out):
  * Parse "123", "64K", "32M", "1G" (powers of 1024).
  */

@@ -100,18 +100,14 @@ cmd_init(int argc, char **argv)
 			o.keystore_backup = optarg;
 			break;
 		case OPT_KDF_TIME:
-			o.kdf_t_cost = (uint32_t)strtoul(optarg, &end, 10);
-			if (*end != '\0' || o.kdf_t_cost < 1 ||
-			    o.kdf_t_cost > 100)
-				return (cmd_usage("init", "--kdf-time must be "
-				    "1 to 100"));
+			if (cmd_parse_kdf_time("init", optarg,
+			    &o.kdf_t_cost) != 0)
+				return (EXIT_USAGE);
 			break;
 		case OPT_KDF_MEMORY:
-			if (cmd_parse_size(optarg, &v) != 0 ||
-			    v < (8U << 20) || v > (4ULL << 30))
-				return (cmd_usage("init", "--kdf-memory must "
-				    "be 8M to 4G"));
-			o.kdf_m_cost_kib = (uint32_t)(v / 1024);
+			if (cmd_parse_kdf_memory("init", optarg,
+			    &o.kdf_m_cost_kib) != 0)
+				return (EXIT_USAGE);
 			break;
 		default:
 			r = cmd_common_option("init", &c, opt, optarg);

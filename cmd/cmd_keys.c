@@ -52,7 +52,7 @@ cmd_encrypt(int argc, char **argv)
 	const char *backup = NULL;
 	uint8_t *pass = NULL;
 	size_t passlen = 0;
-	uint64_t rotation = 0, v;
+	uint64_t rotation = 0;
 	int mode = KEYSTORE_MODE_INTERNAL;
 	int opt, r, rc, encrypted;
 
@@ -74,12 +74,14 @@ cmd_encrypt(int argc, char **argv)
 			backup = optarg;
 			break;
 		case OPT_KDF_TIME:
-			kdf.t_cost = (uint32_t)strtoul(optarg, NULL, 10);
+			if (cmd_parse_kdf_time("encrypt", optarg,
+			    &kdf.t_cost) != 0)
+				return (EXIT_USAGE);
 			break;
 		case OPT_KDF_MEMORY:
-			if (cmd_parse_size(optarg, &v) != 0)
-				return (cmd_usage("encrypt", "bad --kdf-memory"));
-			kdf.m_cost_kib = (uint32_t)(v / 1024);
+			if (cmd_parse_kdf_memory("encrypt", optarg,
+			    &kdf.m_cost_kib) != 0)
+				return (EXIT_USAGE);
 			break;
 		default:
 			r = cmd_common_option("encrypt", &c, opt, optarg);
@@ -91,9 +93,6 @@ cmd_encrypt(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return (cmd_usage("encrypt", "expected one STORE"));
-	if (kdf_params_check(&kdf) != QS_OK)
-		return (cmd_usage("encrypt", "--kdf-time must be 1 to 100 and "
-		    "--kdf-memory 8M to 4G"));
 	store_set_command("encrypt");
 	if ((rc = store_peek_encrypted(argv[optind], &encrypted)) != QS_OK)
 		return (cmd_fail("encrypt", rc));
