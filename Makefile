@@ -16,16 +16,19 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS)) -pthread -lm
 TESTLIBS = $(shell pkg-config --libs cmocka)
 
 BUILD   ?= build
-LIBSRC   = $(sort $(wildcard format/*.c crypto/*.c index/*.c))
+LIBSRC   = $(sort $(wildcard format/*.c crypto/*.c index/*/*.c))
 CMDSRC   = $(sort $(wildcard cmd/*.c))
+ALERTSRC = $(sort $(wildcard cmd/alerts/*.c))
 TESTSRC  = $(sort $(wildcard tests/test_*.c))
 BENCHSRC = $(sort $(wildcard bench/*.c))
 
 LIBOBJ   = $(LIBSRC:%.c=$(BUILD)/%.o)
 CMDOBJ   = $(CMDSRC:%.c=$(BUILD)/%.o)
+ALERTOBJ = $(ALERTSRC:%.c=$(BUILD)/%.o)
 TESTBIN  = $(TESTSRC:tests/%.c=$(BUILD)/tests/%)
 BENCHBIN = $(BENCHSRC:bench/%.c=$(BUILD)/bench/%)
 LIB      = $(BUILD)/libqsarc.a
+ALERTLIB = $(BUILD)/libqsarc_alerts.a
 BIN      = $(BUILD)/qsarc
 MAN      = $(BUILD)/qsarc.1
 DOCDIR   = $(PREFIX)/share/doc/qsarc
@@ -37,7 +40,7 @@ demo: $(BIN)
 .DEFAULT_GOAL := all
 
 .PHONY: all demo check unit cli test asan bench stress fuzz install uninstall \
-        deps clean check-headers ci
+        deps clean check-headers check-layers ci
 
 all: $(BIN) $(MAN)
 
@@ -54,12 +57,18 @@ $(LIB): $(LIBOBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(CMDOBJ) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $(CMDOBJ) $(LIB) $(LDLIBS)
-
-$(BUILD)/tests/%: tests/%.c $(LIB)
+# The alert engine (cmd/alerts/) is part of the program, kept in a library
+# of its own so that its unit tests link it without main().
+$(ALERTLIB): $(ALERTOBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDLIBS) $(TESTLIBS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CMDOBJ) $(ALERTLIB) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(CMDOBJ) $(ALERTLIB) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(ALERTLIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(ALERTLIB) $(LIB) $(LDLIBS) $(TESTLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
@@ -75,7 +84,7 @@ cli: $(BIN)
 
 test: unit cli
 
-check: deps check-headers test
+check: deps check-layers check-headers test
 	QSARC_SANITIZED=1 $(MAKE) --no-print-directory BUILD=build-asan \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    test
@@ -99,9 +108,14 @@ bench: $(BIN) $(BENCHBIN)
 	@echo "== index: $(BENCH_INDEX_ENTRIES) entries"
 	@$(BUILD)/bench/index_bench $(BENCH_INDEX_ENTRIES) /var/tmp
 
+# The layer rules of README.md ("Source layout"): include direction between
+# the rooms, the homes of the outside libraries, printing only in cmd/.
+check-layers:
+	@/usr/bin/python3 tests/check_layers.py .
+
 # Every header must compile on its own.
 check-headers:
-	@set -e; for h in $(wildcard format/*.h crypto/*.h index/*.h cmd/*.h); do \
+	@set -e; for h in $(wildcard format/*.h crypto/*.h index/*/*.h cmd/*.h cmd/*/*.h); do \
 	    echo "#include \"$$h\"" | $(CC) $(CFLAGS) -x c -fsyntax-only -; done
 
 # Installs the Debian packages the build, the tests and the benchmark need.
@@ -139,7 +153,7 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIBOBJ:.o=.d) $(CMDOBJ:.o=.d) $(TESTBIN:=.d) $(BENCHBIN:=.d)
+-include $(LIBOBJ:.o=.d) $(CMDOBJ:.o=.d) $(ALERTOBJ:.o=.d) $(TESTBIN:=.d) $(BENCHBIN:=.d)
 
 # libFuzzer harnesses tests/fuzz/fuzz_*.c, built with clang against the
 # library compiled with -fsanitize=fuzzer-no-link,address,undefined into

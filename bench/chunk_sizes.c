@@ -25,7 +25,7 @@
 #include <zstd.h>
 
 #include "crypto/gear.h"
-#include "index/chunker.h"
+#include "index/chunk/chunker.h"
 
 #define NAVG 6
 static const uint32_t avgs_kib[NAVG] = { 8, 16, 32, 64, 128, 256 };

@@ -23,7 +23,7 @@
 
 #include "format/endian.h"
 #include "format/qs_err.h"
-#include "index/chunkindex.h"
+#include "index/chunk/chunkindex.h"
 
 #define FLUSH_EVERY	1000000
 #define LOOKUPS		1000000
@@ -144,7 +144,7 @@ static int
 fail(const char *what, int rc, const char *dir)
 {
 
-	fprintf(stderr, "index_bench: %s: %s: %s\n", what, qs_strerror(rc),
+	fprintf(stderr, "index_bench: %s: %s: %s\n", what, qs_err_string(rc),
 	    qs_error_message());
 	dir_walk(dir, 1);
 	return (1);

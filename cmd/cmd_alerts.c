@@ -25,8 +25,8 @@
 #include "crypto/keystore.h"
 #include "crypto/secmem.h"
 #include "format/qs_err.h"
-#include "index/alerts.h"
-#include "index/store.h"
+#include "cmd/alerts/alerts.h"
+#include "index/store/store.h"
 
 #define AUTH_FILE_MAX	1024
 #define AUTH_FIELD_MAX	255

@@ -3,7 +3,7 @@
 
 /*
  * E-mail alerts raised by the batch jobs (put, get, clean, rekey,
- * replicate, verify, expire).  See index/alerts.h for the files and
+ * replicate, verify, expire).  See cmd/alerts/alerts.h for the files and
  * 'qsarc alerts --help' for the settings.
  *
  * HOW A COMMAND RAISES ALERTS (for the authors of cmd/cmd_*.c):

@@ -9,10 +9,10 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_alerts.h"
-#include "cmd/tarscan.h"
+#include "index/tar/tarscan.h"
 #include "format/qs_err.h"
-#include "index/clean.h"
-#include "index/store.h"
+#include "index/jobs/clean.h"
+#include "index/store/store.h"
 
 enum {
 	OPT_DRY_RUN = OPT_FIRST_LOCAL,
@@ -140,7 +140,7 @@ cmd_clean(int argc, char **argv)
 		o.progress = clean_progress_cb;
 		o.progress_ctx = &pc;
 	}
-	rc = store_clean(s, &o, &res);
+	rc = clean_store(s, &o, &res);
 	if (o.progress != NULL)
 		cmd_progress_end();
 	if (rc != QS_OK) {
@@ -290,7 +290,7 @@ cmd_expire(int argc, char **argv)
 	if ((rc = cmd_open_store("expire", argv[optind], STORE_LOCK_SHARED,
 	    &c, &s)) != QS_OK)
 		return (cmd_fail("expire", rc));
-	rc = store_expire_rule(s, prefix, keep_last, older, cmd_now(),
+	rc = expire_rule(s, prefix, keep_last, older, cmd_now(),
 	    dry_run, &names, &n);
 	if (rc != QS_OK) {
 		r = cmd_fail("expire", rc);

@@ -15,7 +15,7 @@
 #include "crypto/keystore.h"
 #include "crypto/secmem.h"
 #include "format/qs_err.h"
-#include "index/store.h"
+#include "index/store/store.h"
 
 #define PASS_MAX	255
 
@@ -51,7 +51,7 @@ cmd_fail(const char *sub, int rc)
 	if (msg[0] != '\0')
 		fprintf(stderr, "qsarc: %s: %s\n", sub, msg);
 	else
-		fprintf(stderr, "qsarc: %s: %s\n", sub, qs_strerror(rc));
+		fprintf(stderr, "qsarc: %s: %s\n", sub, qs_err_string(rc));
 	return (cmd_exit_code(rc));
 }
 

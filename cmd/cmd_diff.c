@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "format/manifest.h"
+#include "format/manifest_fmt.h"
 #include "format/qs_err.h"
-#include "index/catalog.h"
-#include "index/store.h"
-#include "index/stream.h"
+#include "index/tar/catalogue.h"
+#include "index/store/store.h"
+#include "index/store/manifest.h"
 
 struct entry {
 	char *path;
@@ -52,7 +52,7 @@ static int
 load(struct store *s, const char *name, struct entries *es)
 {
 	struct manifest_reader *mr;
-	struct catalog_reader *cr = NULL;
+	struct catalogue_reader *cr = NULL;
 	struct catalogue_member m;
 	struct manifest_summary *sum;
 	struct entry *ne;
@@ -64,9 +64,9 @@ load(struct store *s, const char *name, struct entries *es)
 		goto done;
 	*sum = *manifest_reader_summary(mr);
 	manifest_reader_free(mr);
-	if ((rc = catalog_reader_open(s, sum, &cr)) != QS_OK)
+	if ((rc = catalogue_reader_open(s, sum, &cr)) != QS_OK)
 		goto done;
-	while ((rc = catalog_reader_next(cr, &m)) == QS_OK) {
+	while ((rc = catalogue_reader_next(cr, &m)) == QS_OK) {
 		if (es->n == es->cap) {
 			es->cap = es->cap ? es->cap * 2 : 1024;
 			if ((ne = realloc(es->e, es->cap * sizeof(*ne))) ==
@@ -98,7 +98,7 @@ load(struct store *s, const char *name, struct entries *es)
 	if (es->n > 1)
 		qsort(es->e, es->n, sizeof(*es->e), entry_cmp);
 done:
-	catalog_reader_free(cr);
+	catalogue_reader_free(cr);
 	free(sum);
 	return (rc);
 }

@@ -9,13 +9,13 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_alerts.h"
-#include "cmd/members.h"
-#include "format/manifest.h"
-#include "index/stream.h"
+#include "index/tar/members.h"
+#include "format/manifest_fmt.h"
+#include "index/store/manifest.h"
 #include "format/fileio.h"
 #include "format/qs_err.h"
-#include "index/get.h"
-#include "index/store.h"
+#include "index/stream/get.h"
+#include "index/store/store.h"
 
 enum {
 	OPT_OUTPUT = OPT_FIRST_LOCAL,
@@ -174,7 +174,7 @@ cmd_get(int argc, char **argv)
 		rc = get_members(s, argv[optind + 1], members, nmembers,
 		    extract_to, devices, fd, c.json);
 	else
-		rc = store_get(s, argv[optind + 1], fd, &go, &res);
+		rc = get_stream(s, argv[optind + 1], fd, &go, &res);
 	if (go.progress != NULL)
 		cmd_progress_end();
 	if (rc != QS_OK)

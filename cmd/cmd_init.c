@@ -6,7 +6,7 @@
 #include "cmd/cmd.h"
 #include "crypto/keystore.h"
 #include "format/qs_err.h"
-#include "index/store.h"
+#include "index/store/store.h"
 
 enum {
 	OPT_LEVEL = OPT_FIRST_LOCAL,

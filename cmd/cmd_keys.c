@@ -13,8 +13,8 @@
 #include "crypto/kdf.h"
 #include "crypto/keystore.h"
 #include "format/qs_err.h"
-#include "index/rekey.h"
-#include "index/store.h"
+#include "index/jobs/rekey.h"
+#include "index/store/store.h"
 
 enum {
 	OPT_MODE = OPT_FIRST_LOCAL,
@@ -222,7 +222,7 @@ cmd_rekey(int argc, char **argv)
 		    "(see 'qsarc encrypt')", argv[optind]);
 		goto fail;
 	}
-	if ((rc = store_keystore_sync_backup(s, &synced)) != QS_OK)
+	if ((rc = keystore_repair_sync_backup(s, &synced)) != QS_OK)
 		goto fail;
 	if (synced)
 		fprintf(stderr, "qsarc: rekey: the backup keystore copy was "
@@ -244,7 +244,7 @@ cmd_rekey(int argc, char **argv)
 			    "keystore copies re-wrapped, no data rewritten\n");
 	} else if (mode != 0) {
 		pc.start = cmd_monotonic();
-		rc = store_change_mode(s, mode, rotation, cmd_now(),
+		rc = rekey_change_mode(s, mode, rotation, cmd_now(),
 		    c.lock_timeout * 1000, cmd_progress_wanted(&c) ?
 		    rekey_progress_cb : NULL, &pc, &res);
 		if (cmd_progress_wanted(&c))
@@ -274,7 +274,7 @@ cmd_rekey(int argc, char **argv)
 			    (unsigned long long)res.keys_retired,
 			    res.resumed ? " (resumed)" : "");
 	} else {
-		if ((rc = store_rotate(s, cmd_now(), &rotated)) != QS_OK)
+		if ((rc = rekey_rotate(s, cmd_now(), &rotated)) != QS_OK)
 			goto fail;
 		cmd_format_utc(keystore_last_rotation(ks) +
 		    (int64_t)keystore_rotation(ks), when, sizeof(when));
@@ -325,7 +325,7 @@ copy_state(const struct keystore_copy_status *cs)
 		return ("damaged");
 	if (cs->rc == QS_EVERSION)
 		return ("written by a newer qsarc");
-	return (qs_strerror(cs->rc));
+	return (qs_err_string(cs->rc));
 }
 
 /**
@@ -388,7 +388,7 @@ cmd_keystore(int argc, char **argv)
 	    c.passphrase_fd, "Passphrase: ", 0, &pass, &passlen)) != QS_OK)
 		goto fail;
 	if (strcmp(action, "check") == 0) {
-		rc = store_keystore_check(s, pass, passlen, &p, &b);
+		rc = keystore_repair_check(s, pass, passlen, &p, &b);
 		if (rc == QS_EAUTH)
 			goto fail;
 		printf("primary: %s: %s, generation %llu\n", p.path,
@@ -433,7 +433,7 @@ cmd_keystore(int argc, char **argv)
 			}
 		}
 	} else {
-		rc = store_keystore_restore(s, strcmp(from, "backup") == 0,
+		rc = keystore_repair_restore(s, strcmp(from, "backup") == 0,
 		    pass, passlen);
 		if (rc == QS_EPASS)
 			cmd_passphrase_hint(&c);
@@ -499,7 +499,7 @@ cmd_keys(int argc, char **argv)
 	}
 	records = bytes + 1024;
 	manifests = bytes + 2048;
-	if ((rc = store_key_usage(s, bytes, records, manifests)) != QS_OK)
+	if ((rc = key_usage_collect(s, bytes, records, manifests)) != QS_OK)
 		goto fail;
 	if (keystore_mode(ks) == KEYSTORE_MODE_INTERNAL)
 		cmd_format_utc(keystore_last_rotation(ks) +

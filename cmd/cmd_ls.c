@@ -5,11 +5,11 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
-#include "format/manifest.h"
+#include "format/manifest_fmt.h"
 #include "format/qs_err.h"
-#include "index/store.h"
-#include "index/catalog.h"
-#include "index/stream.h"
+#include "index/store/store.h"
+#include "index/tar/catalogue.h"
+#include "index/store/manifest.h"
 
 enum {
 	OPT_EXPIRED = OPT_FIRST_LOCAL,
@@ -97,7 +97,7 @@ list_members(struct store *s, const char *name, int expired, int lng,
 	static const char *type_names[] = { "other", "file", "dir",
 	    "symlink", "hardlink", "chardev", "blockdev", "fifo", "socket" };
 	struct manifest_reader *mr;
-	struct catalog_reader *cr = NULL;
+	struct catalogue_reader *cr = NULL;
 	const struct catalogue_end *end;
 	struct catalogue_member m;
 	struct manifest_summary *sum;
@@ -111,16 +111,16 @@ list_members(struct store *s, const char *name, int expired, int lng,
 		goto done;
 	*sum = *manifest_reader_summary(mr);
 	manifest_reader_free(mr);
-	if ((rc = catalog_reader_open(s, sum, &cr)) != QS_OK)
+	if ((rc = catalogue_reader_open(s, sum, &cr)) != QS_OK)
 		goto done;
-	end = catalog_reader_end(cr);
+	end = catalogue_reader_end(cr);
 	if (json)
 		printf("{\"stream\": ");
 	if (json) {
 		cmd_json_string(stdout, name);
 		printf(", \"members\": [");
 	}
-	while ((rc = catalog_reader_next(cr, &m)) == QS_OK) {
+	while ((rc = catalogue_reader_next(cr, &m)) == QS_OK) {
 		if (json) {
 			printf("%s\n  {\"path\": ", i++ ? "," : "");
 			json_bytes(m.path, m.path_len);
@@ -182,7 +182,7 @@ list_members(struct store *s, const char *name, int expired, int lng,
 		    "at byte %llu: %s (the stream itself is stored whole)\n",
 		    name, (unsigned long long)end->scan_end, end->message);
 done:
-	catalog_reader_free(cr);
+	catalogue_reader_free(cr);
 	free(sum);
 	return (rc);
 }

@@ -8,10 +8,10 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_alerts.h"
-#include "cmd/tarscan.h"
+#include "index/tar/tarscan.h"
 #include "format/qs_err.h"
-#include "index/put.h"
-#include "index/store.h"
+#include "index/stream/put.h"
+#include "index/store/store.h"
 
 enum {
 	OPT_INPUT = OPT_FIRST_LOCAL,
@@ -52,7 +52,7 @@ cmd_put(int argc, char **argv)
 	struct store *s = NULL;
 	const char *input = NULL;
 	void *scan = NULL;
-	int no_catalog = 0, allow_truncated = 0;
+	int no_catalogue = 0, allow_truncated = 0;
 	char what[300], a[32], b[32];
 	double t0;
 	int opt, r, rc, fd = STDIN_FILENO;
@@ -66,7 +66,7 @@ cmd_put(int argc, char **argv)
 			input = optarg;
 			break;
 		case OPT_NO_CATALOG:
-			no_catalog = 1;
+			no_catalogue = 1;
 			break;
 		case OPT_ALLOW_TRUNCATED:
 			allow_truncated = 1;
@@ -103,11 +103,11 @@ cmd_put(int argc, char **argv)
 		po.progress = put_progress_cb;
 		po.progress_ctx = &pc;
 	}
-	if (!no_catalog &&
+	if (!no_catalogue &&
 	    (rc = tarscan_attach(allow_truncated ? &allow_truncated : NULL,
 	    s, &po, &scan)) != QS_OK)
 		goto fail;
-	rc = store_put(s, argv[optind + 1], fd, &po, cmd_now(), &res);
+	rc = put_stream(s, argv[optind + 1], fd, &po, cmd_now(), &res);
 	tarscan_detach(scan);
 	if (po.progress != NULL)
 		cmd_progress_end();

@@ -19,13 +19,13 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_alerts.h"
-#include "cmd/tarscan.h"
-#include "format/manifest.h"
+#include "index/tar/tarscan.h"
+#include "format/manifest_fmt.h"
 #include "format/qs_err.h"
-#include "index/get.h"
-#include "index/put.h"
-#include "index/store.h"
-#include "index/stream.h"
+#include "index/stream/get.h"
+#include "index/stream/put.h"
+#include "index/store/store.h"
+#include "index/store/manifest.h"
 
 enum {
 	OPT_DRY_RUN = OPT_FIRST_LOCAL,
@@ -46,15 +46,15 @@ static int
 same_content(struct store *src, struct store *dst, const char *name,
     int *same)
 {
-	struct stream_pump *pa = NULL, *pb = NULL;
+	struct pump *pa = NULL, *pb = NULL;
 	uint8_t a[65536], b[65536];
 	ssize_t na, nb, got;
 	int fa = -1, fb = -1, rc, rc2;
 
 	*same = 1;
-	if ((rc = stream_pump_start(src, name, &fa, &pa)) != QS_OK)
+	if ((rc = pump_start(src, name, &fa, &pa)) != QS_OK)
 		return (rc);
-	if ((rc = stream_pump_start(dst, name, &fb, &pb)) != QS_OK)
+	if ((rc = pump_start(dst, name, &fb, &pb)) != QS_OK)
 		goto done;
 	for (;;) {
 		if ((na = read(fa, a, sizeof(a))) < 0) {
@@ -81,8 +81,8 @@ done:
 		close(fa);
 	if (fb >= 0)
 		close(fb);
-	rc2 = pa != NULL ? stream_pump_join(pa) : QS_OK;
-	if (pb != NULL && stream_pump_join(pb) != QS_OK && rc2 == QS_OK &&
+	rc2 = pa != NULL ? pump_join(pa) : QS_OK;
+	if (pb != NULL && pump_join(pb) != QS_OK && rc2 == QS_OK &&
 	    *same)
 		rc2 = QS_EIO;
 	if (rc == QS_OK && rc2 != QS_OK && *same)
@@ -106,7 +106,7 @@ copy_stream(struct store *src, struct store *dst, const char *name,
 	po.origin_store_id = store_config(src)->store_id;
 	po.origin_hash = sum->stream_hash;
 	/* The ingest time travels with the stream (expiry rules use it). */
-	rc = store_put_stream(dst, src, name, &po, sum->created, &pr);
+	rc = pump_copy(dst, src, name, &po, sum->created, &pr);
 	tarscan_detach(scan);
 	if (rc != QS_OK)
 		return (rc);

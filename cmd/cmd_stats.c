@@ -3,11 +3,11 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "format/manifest.h"
+#include "format/manifest_fmt.h"
 #include "format/qs_err.h"
-#include "index/chunkindex.h"
-#include "index/store.h"
-#include "index/stream.h"
+#include "index/chunk/chunkindex.h"
+#include "index/store/store.h"
+#include "index/store/manifest.h"
 
 /**
  * cmd_stats(argc, argv):

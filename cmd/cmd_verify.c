@@ -5,8 +5,8 @@
 
 #include "cmd/cmd.h"
 #include "format/qs_err.h"
-#include "index/store.h"
-#include "index/verify.h"
+#include "index/store/store.h"
+#include "index/jobs/verify.h"
 
 enum {
 	OPT_READ_DATA = OPT_FIRST_LOCAL,
@@ -55,7 +55,7 @@ on_finding(void *ctx, const struct verify_finding *f)
 		    "false");
 		cmd_json_string(stdout, f->path);
 		printf(", \"offset\": %lld, \"error\": ", (long long)f->offset);
-		cmd_json_string(stdout, qs_strerror(f->code));
+		cmd_json_string(stdout, qs_err_string(f->code));
 		printf(", \"message\": ");
 		cmd_json_string(stdout, f->message);
 		printf("}");
@@ -231,9 +231,9 @@ do_rebuild(const char *root, const struct cmd_common *c, struct vout *o)
 		cmd_json_string(stdout, root);
 		printf(",\n \"findings\": [");
 	}
-	rc = verify_rebuild_open(root, c->lock_timeout * 1000, &s, &res);
+	rc = rebuild_open(root, c->lock_timeout * 1000, &s, &res);
 	if (rc == QS_OK)
-		rc = verify_rebuild_index(s, on_finding, o, &res);
+		rc = rebuild_index(s, on_finding, o, &res);
 	store_close(s);
 	if (rc != QS_OK) {
 		if (o->json)
@@ -330,7 +330,7 @@ fail:
 	if (kc.findings > vc->findings)
 		vc->findings = kc.findings;
 	snprintf(error, errlen, "%s", qs_error_message()[0] ?
-	    qs_error_message() : qs_strerror(rc));
+	    qs_error_message() : qs_err_string(rc));
 	status = cmd_exit_code(rc);
 	if (status == EXIT_OK)
 		status = EXIT_ERROR;

@@ -13,8 +13,8 @@
 
 #include "cmd/cmd.h"
 #include "format/config.h"
-#include "format/manifest.h"
-#include "format/record.h"
+#include "format/manifest_fmt.h"
+#include "format/container_fmt.h"
 
 #define QSARC_VERSION	"0.1.0"
 

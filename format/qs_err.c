@@ -8,11 +8,11 @@
 static _Thread_local struct qs_error last_error;
 
 /**
- * qs_strerror(code):
+ * qs_err_string(code):
  * Return a short constant description of ${code}.
  */
 const char *
-qs_strerror(int code)
+qs_err_string(int code)
 {
 
 	switch (code) {

@@ -36,10 +36,10 @@ struct qs_error {
 };
 
 /**
- * qs_strerror(code):
+ * qs_err_string(code):
  * Return a short constant description of ${code}.
  */
-const char *qs_strerror(int);
+const char *qs_err_string(int);
 
 /**
  * qs_error_set(code, fmt, ...):

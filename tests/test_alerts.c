@@ -20,7 +20,7 @@
 
 #include "crypto/checksum.h"
 #include "format/qs_err.h"
-#include "index/alerts.h"
+#include "cmd/alerts/alerts.h"
 
 #include "testlib.h"
 

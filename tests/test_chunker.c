@@ -18,7 +18,7 @@
 
 #include "crypto/gear.h"
 #include "format/qs_err.h"
-#include "index/chunker.h"
+#include "index/chunk/chunker.h"
 
 #include "testlib.h"
 

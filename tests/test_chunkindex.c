@@ -25,7 +25,7 @@
 #include "format/endian.h"
 #include "format/qs_err.h"
 #include "format/segment.h"
-#include "index/chunkindex.h"
+#include "index/chunk/chunkindex.h"
 
 #include "testlib.h"
 

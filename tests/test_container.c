@@ -1,6 +1,6 @@
 /*
- * Tests for index/container.c: container_writer, chunk_read and
- * chunk_compress, on real stores (plain and encrypted) created in temporary
+ * Tests for index/container.c: container_writer, chunk_reader_read and
+ * chunk_compressor_run, on real stores (plain and encrypted) created in temporary
  * directories, including damage to the container files: every change must
  * be caught (QS_ECORRUPT for plain records, QS_EAUTH for sealed ones) and a
  * sealed record must not be readable anywhere but where it was written.
@@ -26,10 +26,10 @@
 #include "format/endian.h"
 #include "format/fileio.h"
 #include "format/qs_err.h"
-#include "format/record.h"
-#include "index/chunkindex.h"
-#include "index/container.h"
-#include "index/store.h"
+#include "format/container_fmt.h"
+#include "index/chunk/chunkindex.h"
+#include "index/store/container.h"
+#include "index/store/store.h"
 
 #include "testlib.h"
 
@@ -183,7 +183,7 @@ write_chunks(struct env *e)
 	assert_int_equal(key_id != 0, e->encrypted);
 	assert_int_equal(container_writer_new(e->s, key_id, key, &cw), QS_OK);
 	assert_int_equal(chunk_compressor_new(3, &cc), QS_OK);
-	bound = chunk_compress_bound(1U << 20);
+	bound = chunk_compressor_bound(1U << 20);
 	assert_non_null(cbuf = malloc(bound));
 	for (int i = 0; i < NCHUNKS; i++) {
 		struct chunk *c = &e->c[i];
@@ -195,7 +195,7 @@ write_chunks(struct env *e)
 		else
 			fill_random(c->data, c->len, (uint64_t)i + 100);
 		chunkid_compute(idkey, c->data, c->len, c->id);
-		assert_int_equal(chunk_compress(cc, c->data, c->len, cbuf,
+		assert_int_equal(chunk_compressor_run(cc, c->data, c->len, cbuf,
 		    bound, &clen, &c->flags), QS_OK);
 		assert_int_equal(container_writer_append(cw, c->id,
 		    (uint32_t)c->len, c->flags, cbuf, clen, &c->loc), QS_OK);
@@ -218,7 +218,7 @@ read_ok(struct env *e, int i)
 	size_t outlen = 12345;
 	int rc;
 
-	rc = chunk_read(e->r, e->c[i].id, &e->c[i].loc, e->out,
+	rc = chunk_reader_read(e->r, e->c[i].id, &e->c[i].loc, e->out,
 	    RECORD_MAX_RAW, &outlen);
 	if (rc != QS_OK)
 		fail_msg("chunk %d: %s", i, qs_error_message());
@@ -233,14 +233,14 @@ read_rc(struct env *e, const uint8_t *id, const struct chunk_loc *loc)
 	size_t outlen = 0;
 
 	qs_error_clear();
-	return (chunk_read(e->r, id, loc, e->out, RECORD_MAX_RAW, &outlen));
+	return (chunk_reader_read(e->r, id, loc, e->out, RECORD_MAX_RAW, &outlen));
 }
 
 static void
 cpath(const struct env *e, uint64_t cid, char *buf, size_t len)
 {
 
-	assert_int_equal(container_path(e->root, cid, buf, len), QS_OK);
+	assert_int_equal(store_container_path(e->root, cid, buf, len), QS_OK);
 }
 
 /* XOR ${mask} into the byte at ${off} of container ${cid}, in place. */
@@ -277,11 +277,11 @@ check_container_file(const struct env *e, uint64_t cid, int first,
 
 	cpath(e, cid, path, sizeof(path));
 	buf = read_file(path, &len);
-	assert_int_equal(container_header_decode(buf, len, &h), QS_OK);
+	assert_int_equal(container_fmt_header_decode(buf, len, &h), QS_OK);
 	assert_memory_equal(h.store_id, store_config(e->s)->store_id, 16);
 	assert_true(h.container_id == cid);
 	assert_true(len >= CONTAINER_HEADER_SIZE + CONTAINER_TRAILER_SIZE);
-	assert_int_equal(container_trailer_decode(buf + len -
+	assert_int_equal(container_fmt_trailer_decode(buf + len -
 	    CONTAINER_TRAILER_SIZE, CONTAINER_TRAILER_SIZE, &t), QS_OK);
 	assert_int_equal(t.record_count, count);
 	assert_true(t.records_end == len - CONTAINER_TRAILER_SIZE);
@@ -289,7 +289,7 @@ check_container_file(const struct env *e, uint64_t cid, int first,
 	for (int i = first; i < first + count; i++) {
 		assert_true(e->c[i].loc.container_id == cid);
 		assert_true(e->c[i].loc.offset == pos);
-		assert_int_equal(record_header_decode(buf + pos, len - pos,
+		assert_int_equal(container_fmt_record_decode(buf + pos, len - pos,
 		    &rh), QS_OK);
 		assert_memory_equal(rh.chunk_id, e->c[i].id, 32);
 		assert_int_equal(rh.raw_len, e->c[i].len);
@@ -326,7 +326,7 @@ test_roundtrip(void **state)
 	/* Reading again (cached descriptor) and in reverse order. */
 	for (int i = NCHUNKS - 1; i >= 0; i--)
 		read_ok(e, i);
-	assert_true(chunk_read_bytes(e->r) > 0);
+	assert_true(chunk_reader_bytes(e->r) > 0);
 	check_container_file(e, e->c[0].loc.container_id, 0, NCHUNKS);
 	/* Containers are read-only once committed. */
 	cpath(e, e->c[0].loc.container_id, path, sizeof(path));
@@ -374,7 +374,7 @@ test_many_containers(void **state)
 	container_writer_free(cw);
 	for (int i = 0; i < N; i++) {
 		fill_random(data, SZ, (uint64_t)i);
-		assert_int_equal(chunk_read(e->r, ids[i], &locs[i], e->out,
+		assert_int_equal(chunk_reader_read(e->r, ids[i], &locs[i], e->out,
 		    RECORD_MAX_RAW, &outlen), QS_OK);
 		assert_int_equal(outlen, SZ);
 		assert_memory_equal(e->out, data, SZ);
@@ -470,7 +470,7 @@ test_bad_locations(void **state)
 	loc.container_id ^= 1;
 	assert_int_equal(read_rc(e, e->c[1].id, &loc), QS_ECORRUPT);
 	/* A caller buffer smaller than the chunk is refused, not overrun. */
-	assert_int_equal(chunk_read(e->r, e->c[3].id, &e->c[3].loc, e->out,
+	assert_int_equal(chunk_reader_read(e->r, e->c[3].id, &e->c[3].loc, e->out,
 	    e->c[3].len - 1, &outlen), QS_ECORRUPT);
 	/* After all that, the good locations still read. */
 	for (int i = 0; i < NCHUNKS; i++)
@@ -492,7 +492,7 @@ damage_mask(struct env *e, int i, uint32_t rel, uint8_t mask, int want,
 
 	poke(e, loc->container_id, loc->offset + rel, mask);
 	qs_error_clear();
-	rc = chunk_read(e->r, e->c[i].id, loc, e->out, RECORD_MAX_RAW,
+	rc = chunk_reader_read(e->r, e->c[i].id, loc, e->out, RECORD_MAX_RAW,
 	    &outlen);
 	if (want == QS_OK && rc == QS_OK) {
 		assert_int_equal(outlen, e->c[i].len);
@@ -652,22 +652,22 @@ relocate_check(struct env *e, int want)
 	copy_bytes(e, locs[0].container_id, locs[0].offset,
 	    locs[3].container_id, locs[3].offset, locs[0].length);
 	loc = locs[3];
-	assert_int_equal(chunk_read(e->r, ids[0], &loc, e->out,
+	assert_int_equal(chunk_reader_read(e->r, ids[0], &loc, e->out,
 	    RECORD_MAX_RAW, &outlen), want);
 	if (want == QS_OK)
 		assert_memory_equal(e->out, data[0], sizeof(data[0]));
 	/* Chunk 1 over chunk 2: other container, other offset. */
 	copy_bytes(e, locs[1].container_id, locs[1].offset,
 	    locs[2].container_id, locs[2].offset, locs[1].length);
-	assert_int_equal(chunk_read(e->r, ids[1], &locs[2], e->out,
+	assert_int_equal(chunk_reader_read(e->r, ids[1], &locs[2], e->out,
 	    RECORD_MAX_RAW, &outlen), want);
 	/* Chunk 0 over chunk 1 in its own container: other offset. */
 	copy_bytes(e, locs[0].container_id, locs[0].offset,
 	    locs[1].container_id, locs[1].offset, locs[0].length);
-	assert_int_equal(chunk_read(e->r, ids[0], &locs[1], e->out,
+	assert_int_equal(chunk_reader_read(e->r, ids[0], &locs[1], e->out,
 	    RECORD_MAX_RAW, &outlen), want);
 	/* The originals in A still read. */
-	assert_int_equal(chunk_read(e->r, ids[0], &locs[0], e->out,
+	assert_int_equal(chunk_reader_read(e->r, ids[0], &locs[0], e->out,
 	    RECORD_MAX_RAW, &outlen), QS_OK);
 }
 
@@ -757,7 +757,7 @@ test_compress(void **state)
 	uint8_t flags;
 
 	(void)state;
-	bound = chunk_compress_bound(n);
+	bound = chunk_compressor_bound(n);
 	assert_true(bound >= n);
 	assert_non_null(in = malloc(n));
 	assert_non_null(out = malloc(bound));
@@ -765,23 +765,23 @@ test_compress(void **state)
 	/* Incompressible: stored raw, flags 0, byte for byte. */
 	fill_random(in, n, 42);
 	flags = 0xee;
-	assert_int_equal(chunk_compress(cc, in, n, out, bound, &outlen,
+	assert_int_equal(chunk_compressor_run(cc, in, n, out, bound, &outlen,
 	    &flags), QS_OK);
 	assert_int_equal(flags, 0);
 	assert_int_equal(outlen, n);
 	assert_memory_equal(out, in, n);
 	/* Compressible: RECORD_FLAG_ZSTD and smaller. */
 	fill_text(in, n, 0);
-	assert_int_equal(chunk_compress(cc, in, n, out, bound, &outlen,
+	assert_int_equal(chunk_compressor_run(cc, in, n, out, bound, &outlen,
 	    &flags), QS_OK);
 	assert_int_equal(flags, RECORD_FLAG_ZSTD);
 	assert_true(outlen < n / 10);
 	/* Tiny and empty inputs do not shrink: raw. */
-	assert_int_equal(chunk_compress(cc, in, 1, out, bound, &outlen,
+	assert_int_equal(chunk_compressor_run(cc, in, 1, out, bound, &outlen,
 	    &flags), QS_OK);
 	assert_int_equal(flags, 0);
 	assert_int_equal(outlen, 1);
-	assert_int_equal(chunk_compress(cc, in, 0, out, bound, &outlen,
+	assert_int_equal(chunk_compressor_run(cc, in, 0, out, bound, &outlen,
 	    &flags), QS_OK);
 	assert_int_equal(flags, 0);
 	assert_int_equal(outlen, 0);

@@ -1,6 +1,6 @@
 /*
  * Tests for format/manifest.c: manifest header, frame AD, refs frames,
- * summary frames and stream_name_check.  test_vectors rebuilds the two
+ * summary frames and manifest_fmt_name_check.  test_vectors rebuilds the two
  * manifests of spec/vectors/records.hex (written by the independent Python
  * implementation spec/vectors/gen_records.py), including the sealed and the
  * check-summed frames, byte for byte.
@@ -21,7 +21,7 @@
 #include "crypto/aead.h"
 #include "crypto/checksum.h"
 #include "format/endian.h"
-#include "format/manifest.h"
+#include "format/manifest_fmt.h"
 #include "format/qs_err.h"
 
 #include "testlib.h"
@@ -82,7 +82,7 @@ test_header_roundtrip(void **state)
 	(void)state;
 	sample_header(&h);
 	memset(buf, 0xee, sizeof(buf));
-	manifest_header_encode(&h, buf);
+	manifest_fmt_header_encode(&h, buf);
 	for (size_t i = MANIFEST_HEADER_SIZE; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], 0xee);
 	assert_memory_equal(buf, "QSARCMAN", 8);
@@ -96,7 +96,7 @@ test_header_roundtrip(void **state)
 	for (size_t i = 48; i < 64; i++)
 		assert_int_equal(buf[i], 0);
 	memset(&d, 0, sizeof(d));
-	assert_int_equal(manifest_header_decode(buf, MANIFEST_HEADER_SIZE, &d),
+	assert_int_equal(manifest_fmt_header_decode(buf, MANIFEST_HEADER_SIZE, &d),
 	    QS_OK);
 	assert_int_equal(d.key_id, h.key_id);
 	assert_memory_equal(d.store_id, h.store_id, 16);
@@ -106,8 +106,8 @@ test_header_roundtrip(void **state)
 	h.key_id = 0;
 	h.summary_offset = MANIFEST_HEADER_SIZE;
 	h.frame_count = 1;
-	manifest_header_encode(&h, buf);
-	assert_int_equal(manifest_header_decode(buf, MANIFEST_HEADER_SIZE, &d),
+	manifest_fmt_header_encode(&h, buf);
+	assert_int_equal(manifest_fmt_header_decode(buf, MANIFEST_HEADER_SIZE, &d),
 	    QS_OK);
 	assert_int_equal(d.key_id, 0);
 	assert_true(d.summary_offset == MANIFEST_HEADER_SIZE);
@@ -121,7 +121,7 @@ expect_header(const uint8_t *buf, size_t len, int want)
 
 	memset(&sentinel, 0xa5, sizeof(sentinel));
 	d = sentinel;
-	assert_int_equal(manifest_header_decode(buf, len, &d), want);
+	assert_int_equal(manifest_fmt_header_decode(buf, len, &d), want);
 	assert_memory_equal(&d, &sentinel, sizeof(d));
 }
 
@@ -134,7 +134,7 @@ test_header_reject(void **state)
 
 	(void)state;
 	sample_header(&h);
-	manifest_header_encode(&h, good);
+	manifest_fmt_header_encode(&h, good);
 	for (size_t len = 0; len < MANIFEST_HEADER_SIZE; len++)
 		expect_header(good, len, QS_ECORRUPT);
 	for (size_t i = 0; i < 8; i++) {
@@ -171,20 +171,20 @@ test_header_impossible_values(void **state)
 	(void)state;
 	sample_header(&h);
 	h.frame_count = 0;
-	manifest_header_encode(&h, buf);
-	assert_int_equal(manifest_header_decode(buf, sizeof(buf), &d),
+	manifest_fmt_header_encode(&h, buf);
+	assert_int_equal(manifest_fmt_header_decode(buf, sizeof(buf), &d),
 	    QS_ECORRUPT);
 	sample_header(&h);
 	for (uint64_t off = 0; off < MANIFEST_HEADER_SIZE; off++) {
 		h.summary_offset = off;
-		manifest_header_encode(&h, buf);
-		assert_int_equal(manifest_header_decode(buf, sizeof(buf), &d),
+		manifest_fmt_header_encode(&h, buf);
+		assert_int_equal(manifest_fmt_header_decode(buf, sizeof(buf), &d),
 		    QS_ECORRUPT);
 	}
 }
 
 /*
- * Bug: manifest_header_decode's contract says "${h} is untouched on
+ * Bug: manifest_fmt_header_decode's contract says "${h} is untouched on
  * failure", but for frame_count == 0 or summary_offset < 64 it fills ${h}
  * before refusing.
  */
@@ -197,11 +197,11 @@ test_regression_header_untouched(void **state)
 	(void)state;
 	sample_header(&h);
 	h.frame_count = 0;
-	manifest_header_encode(&h, buf);
+	manifest_fmt_header_encode(&h, buf);
 	expect_header(buf, sizeof(buf), QS_ECORRUPT);
 	sample_header(&h);
 	h.summary_offset = 8;
-	manifest_header_encode(&h, buf);
+	manifest_fmt_header_encode(&h, buf);
 	expect_header(buf, sizeof(buf), QS_ECORRUPT);
 }
 
@@ -214,13 +214,13 @@ test_header_bitflips(void **state)
 
 	(void)state;
 	sample_header(&h);
-	manifest_header_encode(&h, good);
+	manifest_fmt_header_encode(&h, good);
 	for (size_t bit = 0; bit < 8 * sizeof(buf); bit++) {
 		size_t byte = bit / 8;
 
 		memcpy(buf, good, sizeof(buf));
 		buf[byte] ^= (uint8_t)(1U << (bit % 8));
-		rc = manifest_header_decode(buf, sizeof(buf), &d);
+		rc = manifest_fmt_header_decode(buf, sizeof(buf), &d);
 		if ((byte >= 12 && byte < 14) || (byte >= 16 && byte < 48)) {
 			assert_int_equal(rc, QS_OK);
 			assert_true(d.key_id != h.key_id ||
@@ -244,32 +244,32 @@ test_frame_ad(void **state)
 
 	(void)state;
 	sample_header(&h);
-	manifest_header_encode(&h, hdr);
+	manifest_fmt_header_encode(&h, hdr);
 	memset(ad, 0xee, sizeof(ad));
-	manifest_frame_ad(hdr, 0x0102030405060708ULL, 0, ad);
+	manifest_fmt_frame_ad(hdr, 0x0102030405060708ULL, 0, ad);
 	for (size_t i = MANIFEST_FRAME_AD_SIZE; i < sizeof(ad); i++)
 		assert_int_equal(ad[i], 0xee);
 	assert_memory_equal(ad, hdr, 32);
 	assert_true(le64dec(ad + 32) == 0x0102030405060708ULL);
 	assert_int_equal(ad[40], 0);
-	manifest_frame_ad(hdr, 0x0102030405060708ULL, 7, ad2);
+	manifest_fmt_frame_ad(hdr, 0x0102030405060708ULL, 7, ad2);
 	assert_int_equal(ad2[40], 1);
 	assert_memory_equal(ad, ad2, 40);
 	/* Header bytes 32..63 (rewritten at commit) are not in the AD ... */
 	hdr[32] ^= 0xff;
 	hdr[47] ^= 0xff;
-	manifest_frame_ad(hdr, 0x0102030405060708ULL, 0, ad2);
+	manifest_fmt_frame_ad(hdr, 0x0102030405060708ULL, 0, ad2);
 	assert_memory_equal(ad, ad2, MANIFEST_FRAME_AD_SIZE);
 	/* ... but the key id and the store id are. */
 	hdr[12] ^= 1;
-	manifest_frame_ad(hdr, 0x0102030405060708ULL, 0, ad2);
+	manifest_fmt_frame_ad(hdr, 0x0102030405060708ULL, 0, ad2);
 	assert_memory_not_equal(ad, ad2, MANIFEST_FRAME_AD_SIZE);
 	hdr[12] ^= 1;
 	hdr[31] ^= 1;
-	manifest_frame_ad(hdr, 0x0102030405060708ULL, 0, ad2);
+	manifest_fmt_frame_ad(hdr, 0x0102030405060708ULL, 0, ad2);
 	assert_memory_not_equal(ad, ad2, MANIFEST_FRAME_AD_SIZE);
 	hdr[31] ^= 1;
-	manifest_frame_ad(hdr, 0x0102030405060709ULL, 0, ad2);
+	manifest_fmt_frame_ad(hdr, 0x0102030405060709ULL, 0, ad2);
 	assert_memory_not_equal(ad, ad2, MANIFEST_FRAME_AD_SIZE);
 }
 
@@ -292,25 +292,25 @@ test_refs_roundtrip(void **state)
 		    (size_t)counts[i] * MANIFEST_REF_SIZE;
 
 		memset(pt, 0xcc, MANIFEST_FRAME_MAX);
-		manifest_refs_begin(pt, counts[i]);
+		manifest_fmt_refs_begin(pt, counts[i]);
 		assert_int_equal(pt[0], MANIFEST_FRAME_REFS);
 		assert_int_equal(pt[1] | pt[2] | pt[3], 0);
 		assert_int_equal(le32dec(pt + 4), counts[i]);
 		assert_int_equal(pt[8], 0xcc);	/* only 8 bytes written */
 		n = 0;
-		assert_int_equal(manifest_refs_decode(pt, len, &n), QS_OK);
+		assert_int_equal(manifest_fmt_refs_decode(pt, len, &n), QS_OK);
 		assert_int_equal(n, counts[i]);
 		/* Any other length is refused. */
 		n = 77;
-		assert_int_equal(manifest_refs_decode(pt, len - 1, &n),
+		assert_int_equal(manifest_fmt_refs_decode(pt, len - 1, &n),
 		    QS_ECORRUPT);
 		if (len < MANIFEST_FRAME_MAX)
-			assert_int_equal(manifest_refs_decode(pt, len + 1, &n),
+			assert_int_equal(manifest_fmt_refs_decode(pt, len + 1, &n),
 			    QS_ECORRUPT);
-		assert_int_equal(manifest_refs_decode(pt,
+		assert_int_equal(manifest_fmt_refs_decode(pt,
 		    len - MANIFEST_REF_SIZE, &n), QS_ECORRUPT);
 		if (len + MANIFEST_REF_SIZE <= MANIFEST_FRAME_MAX)
-			assert_int_equal(manifest_refs_decode(pt,
+			assert_int_equal(manifest_fmt_refs_decode(pt,
 			    len + MANIFEST_REF_SIZE, &n), QS_ECORRUPT);
 		assert_int_equal(n, 77);
 	}
@@ -327,9 +327,9 @@ test_refs_reject(void **state)
 
 	(void)state;
 	fill_pattern(pt, sizeof(pt), 1);
-	manifest_refs_begin(pt, 3);
+	manifest_fmt_refs_begin(pt, 3);
 	for (size_t len = 0; len < MANIFEST_REFS_HEADER; len++)
-		assert_int_equal(manifest_refs_decode(pt, len, &n),
+		assert_int_equal(manifest_fmt_refs_decode(pt, len, &n),
 		    QS_ECORRUPT);
 	/* Wrong type. */
 	for (unsigned t = 0; t < 256; t++) {
@@ -337,28 +337,28 @@ test_refs_reject(void **state)
 			continue;
 		memcpy(buf, pt, sizeof(buf));
 		buf[0] = (uint8_t)t;
-		assert_int_equal(manifest_refs_decode(buf, sizeof(buf), &n),
+		assert_int_equal(manifest_fmt_refs_decode(buf, sizeof(buf), &n),
 		    QS_ECORRUPT);
 	}
 	/* Reserved bytes. */
 	for (size_t i = 1; i < 4; i++) {
 		memcpy(buf, pt, sizeof(buf));
 		buf[i] = 1;
-		assert_int_equal(manifest_refs_decode(buf, sizeof(buf), &n),
+		assert_int_equal(manifest_fmt_refs_decode(buf, sizeof(buf), &n),
 		    QS_ECORRUPT);
 	}
 	/* A count of zero (an empty refs frame is never written). */
-	manifest_refs_begin(buf, 0);
-	assert_int_equal(manifest_refs_decode(buf, MANIFEST_REFS_HEADER, &n),
+	manifest_fmt_refs_begin(buf, 0);
+	assert_int_equal(manifest_fmt_refs_decode(buf, MANIFEST_REFS_HEADER, &n),
 	    QS_ECORRUPT);
 	/* Counts whose size would overflow 32 bits or exceed a frame. */
 	memcpy(buf, pt, sizeof(buf));
 	le32enc(buf + 4, 0xffffffffU);
-	assert_int_equal(manifest_refs_decode(buf, sizeof(buf), &n),
+	assert_int_equal(manifest_fmt_refs_decode(buf, sizeof(buf), &n),
 	    QS_ECORRUPT);
 	assert_non_null(big = calloc(1, MANIFEST_FRAME_MAX + 64));
-	manifest_refs_begin(big, MANIFEST_REFS_PER_FRAME + 1);
-	assert_int_equal(manifest_refs_decode(big, MANIFEST_REFS_HEADER +
+	manifest_fmt_refs_begin(big, MANIFEST_REFS_PER_FRAME + 1);
+	assert_int_equal(manifest_fmt_refs_decode(big, MANIFEST_REFS_HEADER +
 	    (size_t)(MANIFEST_REFS_PER_FRAME + 1) * MANIFEST_REF_SIZE, &n),
 	    QS_ECORRUPT);
 	free(big);
@@ -378,7 +378,7 @@ test_summary_roundtrip(void **state)
 	sample_summary(&s);
 	nl = strlen(s.name);
 	memset(buf, 0xee, sizeof(buf));
-	assert_int_equal(manifest_summary_encode(&s, buf, sizeof(buf), &len),
+	assert_int_equal(manifest_fmt_summary_encode(&s, buf, sizeof(buf), &len),
 	    QS_OK);
 	assert_int_equal(len, MANIFEST_SUMMARY_FIXED + nl);
 	assert_int_equal(buf[len], 0xee);
@@ -400,20 +400,20 @@ test_summary_roundtrip(void **state)
 		assert_int_equal(buf[i], 0);
 	assert_memory_equal(buf + 192, s.name, nl);
 	memset(&d, 0x5a, sizeof(d));
-	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_OK);
+	assert_int_equal(manifest_fmt_summary_decode(buf, len, &d), QS_OK);
 	check_summary_equal(&s, &d);
 
 	/* The longest name, exactly fitting the buffer. */
 	memset(s.name, 'n', STREAM_NAME_MAX);
 	s.name[STREAM_NAME_MAX] = '\0';
-	assert_int_equal(manifest_summary_encode(&s, buf,
+	assert_int_equal(manifest_fmt_summary_encode(&s, buf,
 	    MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX, &len), QS_OK);
 	assert_int_equal(len, MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX);
-	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_OK);
+	assert_int_equal(manifest_fmt_summary_decode(buf, len, &d), QS_OK);
 	check_summary_equal(&s, &d);
 	/* One byte short of room. */
 	len = 12345;
-	assert_int_equal(manifest_summary_encode(&s, buf,
+	assert_int_equal(manifest_fmt_summary_encode(&s, buf,
 	    MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX - 1, &len), QS_EINVAL);
 	assert_int_equal(len, 12345);
 }
@@ -432,17 +432,17 @@ test_summary_catalogue(void **state)
 		s.catalogue_id[i] = (uint8_t)(0xa0 + i);
 	for (int i = 0; i < 32; i++)
 		s.catalogue_hash[i] = (uint8_t)(0x10 + i);
-	assert_int_equal(manifest_summary_encode(&s, buf, sizeof(buf), &len),
+	assert_int_equal(manifest_fmt_summary_encode(&s, buf, sizeof(buf), &len),
 	    QS_OK);
 	assert_memory_equal(buf + 96, s.catalogue_id, 16);
 	assert_memory_equal(buf + 112, s.catalogue_hash, 32);
-	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_OK);
+	assert_int_equal(manifest_fmt_summary_decode(buf, len, &d), QS_OK);
 	assert_int_equal(d.features, MANIFEST_FEATURE_CATALOGUE);
 	assert_memory_equal(d.catalogue_id, s.catalogue_id, 16);
 	assert_memory_equal(d.catalogue_hash, s.catalogue_hash, 32);
 	/* Without the feature bit the fields must be zero. */
 	le32enc(buf + 88, 0);
-	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_ECORRUPT);
+	assert_int_equal(manifest_fmt_summary_decode(buf, len, &d), QS_ECORRUPT);
 
 	/* The origin of a replicated stream, at 144 and 160. */
 	sample_summary(&s);
@@ -451,15 +451,15 @@ test_summary_catalogue(void **state)
 		s.origin_store_id[i] = (uint8_t)(0x30 + i);
 	for (int i = 0; i < 32; i++)
 		s.origin_hash[i] = (uint8_t)(0x70 + i);
-	assert_int_equal(manifest_summary_encode(&s, buf, sizeof(buf), &len),
+	assert_int_equal(manifest_fmt_summary_encode(&s, buf, sizeof(buf), &len),
 	    QS_OK);
 	assert_memory_equal(buf + 144, s.origin_store_id, 16);
 	assert_memory_equal(buf + 160, s.origin_hash, 32);
-	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_OK);
+	assert_int_equal(manifest_fmt_summary_decode(buf, len, &d), QS_OK);
 	assert_memory_equal(d.origin_store_id, s.origin_store_id, 16);
 	assert_memory_equal(d.origin_hash, s.origin_hash, 32);
 	le32enc(buf + 88, 0);
-	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_ECORRUPT);
+	assert_int_equal(manifest_fmt_summary_decode(buf, len, &d), QS_ECORRUPT);
 }
 
 static void
@@ -468,7 +468,7 @@ expect_summary(const uint8_t *buf, size_t len, int want)
 	struct manifest_summary d;
 
 	memset(&d, 0x5a, sizeof(d));
-	assert_int_equal(manifest_summary_decode(buf, len, &d), want);
+	assert_int_equal(manifest_fmt_summary_decode(buf, len, &d), want);
 }
 
 static void
@@ -481,7 +481,7 @@ test_summary_reject(void **state)
 
 	(void)state;
 	sample_summary(&s);
-	assert_int_equal(manifest_summary_encode(&s, good, sizeof(good),
+	assert_int_equal(manifest_fmt_summary_encode(&s, good, sizeof(good),
 	    &len), QS_OK);
 	for (size_t l = 0; l < len; l++)
 		expect_summary(good, l, QS_ECORRUPT);
@@ -532,14 +532,14 @@ test_summary_bitflips(void **state)
 
 	(void)state;
 	sample_summary(&s);
-	assert_int_equal(manifest_summary_encode(&s, good, sizeof(good),
+	assert_int_equal(manifest_fmt_summary_encode(&s, good, sizeof(good),
 	    &len), QS_OK);
 	for (size_t bit = 0; bit < 8 * len; bit++) {
 		size_t byte = bit / 8;
 
 		memcpy(buf, good, len);
 		buf[byte] ^= (uint8_t)(1U << (bit % 8));
-		rc = manifest_summary_decode(buf, len, &d);
+		rc = manifest_fmt_summary_decode(buf, len, &d);
 		if (byte >= 8 && byte < 88) {
 			assert_int_equal(rc, QS_OK);
 			assert_memory_not_equal(&d, &s, offsetof(
@@ -564,8 +564,8 @@ test_summary_bitflips(void **state)
 }
 
 /*
- * Bug: manifest_summary_encode accepts an empty name (and returns QS_OK)
- * although manifest_summary_decode refuses name_len == 0, so a writer can
+ * Bug: manifest_fmt_summary_encode accepts an empty name (and returns QS_OK)
+ * although manifest_fmt_summary_decode refuses name_len == 0, so a writer can
  * produce a manifest no reader accepts.
  */
 static void
@@ -578,12 +578,12 @@ test_regression_summary_empty_name(void **state)
 	(void)state;
 	sample_summary(&s);
 	s.name[0] = '\0';
-	assert_int_equal(manifest_summary_encode(&s, buf, sizeof(buf), &len),
+	assert_int_equal(manifest_fmt_summary_encode(&s, buf, sizeof(buf), &len),
 	    QS_EINVAL);
 }
 
 /*
- * Bug: manifest_summary_decode accepts a name that is not a valid stream
+ * Bug: manifest_fmt_summary_decode accepts a name that is not a valid stream
  * name, including one with an embedded NUL, which it silently truncates:
  * "ok\0evil" decodes as "ok".
  */
@@ -597,12 +597,12 @@ test_regression_summary_name_checked(void **state)
 	(void)state;
 	sample_summary(&s);
 	snprintf(s.name, sizeof(s.name), "ok-evil");
-	assert_int_equal(manifest_summary_encode(&s, buf, sizeof(buf), &len),
+	assert_int_equal(manifest_fmt_summary_encode(&s, buf, sizeof(buf), &len),
 	    QS_OK);
 	buf[MANIFEST_SUMMARY_FIXED + 2] = '\0';
-	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_ECORRUPT);
+	assert_int_equal(manifest_fmt_summary_decode(buf, len, &d), QS_ECORRUPT);
 	buf[MANIFEST_SUMMARY_FIXED + 2] = '/';
-	assert_int_equal(manifest_summary_decode(buf, len, &d), QS_ECORRUPT);
+	assert_int_equal(manifest_fmt_summary_decode(buf, len, &d), QS_ECORRUPT);
 }
 
 /* ---- stream names -------------------------------------------------- */
@@ -636,13 +636,13 @@ test_stream_name_check(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		if (stream_name_check(good[i]) != QS_OK)
+		if (manifest_fmt_name_check(good[i]) != QS_OK)
 			fail_msg("\"%s\" refused: %s", good[i],
 			    qs_error_message());
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		qs_error_clear();
-		assert_int_equal(stream_name_check(bad[i].name), QS_EINVAL);
+		assert_int_equal(manifest_fmt_name_check(bad[i].name), QS_EINVAL);
 		if (strstr(qs_error_message(), bad[i].why) == NULL)
 			fail_msg("\"%s\": detail \"%s\" lacks \"%s\"",
 			    bad[i].name, qs_error_message(), bad[i].why);
@@ -654,16 +654,16 @@ test_stream_name_check(void **state)
 		    strchr("._+@:=,~-", (int)c) != NULL);
 
 		snprintf(name, sizeof(name), "x%cy", (char)c);
-		assert_int_equal(stream_name_check(name),
+		assert_int_equal(manifest_fmt_name_check(name),
 		    ok ? QS_OK : QS_EINVAL);
 	}
 	/* Length limits. */
 	memset(name, 'k', STREAM_NAME_MAX);
 	name[STREAM_NAME_MAX] = '\0';
-	assert_int_equal(stream_name_check(name), QS_OK);
+	assert_int_equal(manifest_fmt_name_check(name), QS_OK);
 	name[STREAM_NAME_MAX] = 'k';
 	name[STREAM_NAME_MAX + 1] = '\0';
-	assert_int_equal(stream_name_check(name), QS_EINVAL);
+	assert_int_equal(manifest_fmt_name_check(name), QS_EINVAL);
 	assert_non_null(strstr(qs_error_message(), "at most 200"));
 }
 
@@ -743,13 +743,13 @@ check_manifest_vector(const struct vec *v)
 		nrefs++;
 	}
 	assert_true(nrefs > 0);
-	manifest_refs_begin(rpt, nrefs);
+	manifest_fmt_refs_begin(rpt, nrefs);
 	len = MANIFEST_REFS_HEADER + nrefs * MANIFEST_REF_SIZE;
 	want = vec_hex(v, "refs_plaintext", &wantlen);
 	assert_int_equal(wantlen, len);
 	assert_memory_equal(rpt, want, len);
 	free(want);
-	assert_int_equal(manifest_refs_decode(rpt, len, &count), QS_OK);
+	assert_int_equal(manifest_fmt_refs_decode(rpt, len, &count), QS_OK);
 	assert_int_equal(count, nrefs);
 
 	/* Summary plaintext. */
@@ -767,14 +767,14 @@ check_manifest_vector(const struct vec *v)
 	assert_true(namelen <= STREAM_NAME_MAX);
 	memcpy(s.name, tmp, namelen);
 	free(tmp);
-	assert_int_equal(stream_name_check(s.name), QS_OK);
-	assert_int_equal(manifest_summary_encode(&s, spt, sizeof(spt), &slen),
+	assert_int_equal(manifest_fmt_name_check(s.name), QS_OK);
+	assert_int_equal(manifest_fmt_summary_encode(&s, spt, sizeof(spt), &slen),
 	    QS_OK);
 	want = vec_hex(v, "summary_plaintext", &wantlen);
 	assert_int_equal(wantlen, slen);
 	assert_memory_equal(spt, want, slen);
 	free(want);
-	assert_int_equal(manifest_summary_decode(spt, slen, &sd), QS_OK);
+	assert_int_equal(manifest_fmt_summary_decode(spt, slen, &sd), QS_OK);
 	check_summary_equal(&s, &sd);
 
 	/* Header and frames. */
@@ -784,9 +784,9 @@ check_manifest_vector(const struct vec *v)
 	vec_fixed(v, "store_id", h.store_id, 16);
 	h.summary_offset = MANIFEST_HEADER_SIZE;	/* fixed up below */
 	h.frame_count = 2;
-	manifest_header_encode(&h, hdr);
-	manifest_frame_ad(hdr, 0, 0, ad0);
-	manifest_frame_ad(hdr, 1, 1, ad1);
+	manifest_fmt_header_encode(&h, hdr);
+	manifest_fmt_frame_ad(hdr, 0, 0, ad0);
+	manifest_fmt_frame_ad(hdr, 1, 1, ad1);
 	vec_fixed(v, "frame0_ad", want_ad, sizeof(want_ad));
 	assert_memory_equal(ad0, want_ad, sizeof(ad0));
 	vec_fixed(v, "frame1_ad", want_ad, sizeof(want_ad));
@@ -804,12 +804,12 @@ check_manifest_vector(const struct vec *v)
 	assert_memory_equal(file + MANIFEST_HEADER_SIZE + f0len, want, f1len);
 	free(want);
 	h.summary_offset = MANIFEST_HEADER_SIZE + f0len;
-	manifest_header_encode(&h, file);
+	manifest_fmt_header_encode(&h, file);
 	want = vec_hex(v, "header", &wantlen);
 	assert_int_equal(wantlen, MANIFEST_HEADER_SIZE);
 	assert_memory_equal(file, want, MANIFEST_HEADER_SIZE);
 	free(want);
-	assert_int_equal(manifest_header_decode(file, MANIFEST_HEADER_SIZE,
+	assert_int_equal(manifest_fmt_header_decode(file, MANIFEST_HEADER_SIZE,
 	    &hd), QS_OK);
 	assert_true(hd.summary_offset == h.summary_offset);
 	want = vec_hex(v, "file", &wantlen);

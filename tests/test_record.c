@@ -18,7 +18,7 @@
 #include "crypto/chunkid.h"
 #include "format/endian.h"
 #include "format/qs_err.h"
-#include "format/record.h"
+#include "format/container_fmt.h"
 
 #include "testlib.h"
 
@@ -81,7 +81,7 @@ test_container_header_roundtrip(void **state)
 	(void)state;
 	sample_header(&h);
 	memset(buf, 0xee, sizeof(buf));
-	container_header_encode(&h, buf);
+	container_fmt_header_encode(&h, buf);
 	/* Exactly CONTAINER_HEADER_SIZE bytes are written. */
 	for (size_t i = CONTAINER_HEADER_SIZE; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], 0xee);
@@ -92,13 +92,13 @@ test_container_header_roundtrip(void **state)
 	assert_true(le64dec(buf + 32) == h.container_id);
 	assert_true((int64_t)le64dec(buf + 40) == h.created);
 	memset(&d, 0, sizeof(d));
-	assert_int_equal(container_header_decode(buf, CONTAINER_HEADER_SIZE,
+	assert_int_equal(container_fmt_header_decode(buf, CONTAINER_HEADER_SIZE,
 	    &d), QS_OK);
 	assert_memory_equal(d.store_id, h.store_id, 16);
 	assert_true(d.container_id == h.container_id);
 	assert_true(d.created == h.created);
 	/* Longer buffers are fine: only the first 64 bytes are read. */
-	assert_int_equal(container_header_decode(buf, sizeof(buf), &d), QS_OK);
+	assert_int_equal(container_fmt_header_decode(buf, sizeof(buf), &d), QS_OK);
 }
 
 static void
@@ -110,13 +110,13 @@ test_container_header_reject(void **state)
 
 	(void)state;
 	sample_header(&h);
-	container_header_encode(&h, good);
+	container_fmt_header_encode(&h, good);
 	memset(&sentinel, 0xa5, sizeof(sentinel));
 
 	/* Every truncation is QS_ECORRUPT and leaves ${h} untouched. */
 	for (size_t len = 0; len < CONTAINER_HEADER_SIZE; len++) {
 		d = sentinel;
-		assert_int_equal(container_header_decode(good, len, &d),
+		assert_int_equal(container_fmt_header_decode(good, len, &d),
 		    QS_ECORRUPT);
 		assert_memory_equal(&d, &sentinel, sizeof(d));
 	}
@@ -124,7 +124,7 @@ test_container_header_reject(void **state)
 		memcpy(buf, good, sizeof(buf));
 		buf[i] ^= 0x20;
 		d = sentinel;
-		assert_int_equal(container_header_decode(buf, sizeof(buf), &d),
+		assert_int_equal(container_fmt_header_decode(buf, sizeof(buf), &d),
 		    QS_ECORRUPT);
 		assert_memory_equal(&d, &sentinel, sizeof(d));
 	}
@@ -132,14 +132,14 @@ test_container_header_reject(void **state)
 		memcpy(buf, good, sizeof(buf));
 		le16enc(buf + 8, versions[i]);
 		d = sentinel;
-		assert_int_equal(container_header_decode(buf, sizeof(buf), &d),
+		assert_int_equal(container_fmt_header_decode(buf, sizeof(buf), &d),
 		    QS_EVERSION);
 		assert_memory_equal(&d, &sentinel, sizeof(d));
 	}
 	for (int bit = 0; bit < 16; bit++) {
 		memcpy(buf, good, sizeof(buf));
 		le16enc(buf + 10, (uint16_t)(1U << bit));
-		assert_int_equal(container_header_decode(buf, sizeof(buf), &d),
+		assert_int_equal(container_fmt_header_decode(buf, sizeof(buf), &d),
 		    QS_EVERSION);
 	}
 	/* Reserved: bytes 12..15 and 48..63. */
@@ -149,7 +149,7 @@ test_container_header_reject(void **state)
 		memcpy(buf, good, sizeof(buf));
 		buf[i] = 0x01;
 		d = sentinel;
-		assert_int_equal(container_header_decode(buf, sizeof(buf), &d),
+		assert_int_equal(container_fmt_header_decode(buf, sizeof(buf), &d),
 		    QS_ECORRUPT);
 		assert_memory_equal(&d, &sentinel, sizeof(d));
 	}
@@ -164,13 +164,13 @@ test_container_header_bitflips(void **state)
 
 	(void)state;
 	sample_header(&h);
-	container_header_encode(&h, good);
+	container_fmt_header_encode(&h, good);
 	for (size_t bit = 0; bit < 8 * sizeof(buf); bit++) {
 		size_t byte = bit / 8;
 
 		memcpy(buf, good, sizeof(buf));
 		buf[byte] ^= (uint8_t)(1U << (bit % 8));
-		rc = container_header_decode(buf, sizeof(buf), &d);
+		rc = container_fmt_header_decode(buf, sizeof(buf), &d);
 		if (byte >= 16 && byte < 48) {
 			/* A data field: accepted, and the change shows. */
 			assert_int_equal(rc, QS_OK);
@@ -195,7 +195,7 @@ test_container_trailer_roundtrip(void **state)
 	(void)state;
 	sample_trailer(&t);
 	memset(buf, 0xee, sizeof(buf));
-	container_trailer_encode(&t, buf);
+	container_fmt_trailer_encode(&t, buf);
 	for (size_t i = CONTAINER_TRAILER_SIZE; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], 0xee);
 	assert_memory_equal(buf, "QSARCEND", 8);
@@ -204,7 +204,7 @@ test_container_trailer_roundtrip(void **state)
 	assert_true(le64dec(buf + 24) == t.raw_bytes);
 	assert_memory_equal(buf + 32, t.headers_hash, 32);
 	memset(&d, 0, sizeof(d));
-	assert_int_equal(container_trailer_decode(buf, CONTAINER_TRAILER_SIZE,
+	assert_int_equal(container_fmt_trailer_decode(buf, CONTAINER_TRAILER_SIZE,
 	    &d), QS_OK);
 	assert_int_equal(d.record_count, t.record_count);
 	assert_true(d.records_end == t.records_end);
@@ -221,11 +221,11 @@ test_container_trailer_reject(void **state)
 
 	(void)state;
 	sample_trailer(&t);
-	container_trailer_encode(&t, good);
+	container_fmt_trailer_encode(&t, good);
 	memset(&sentinel, 0xa5, sizeof(sentinel));
 	for (size_t len = 0; len < CONTAINER_TRAILER_SIZE; len++) {
 		d = sentinel;
-		assert_int_equal(container_trailer_decode(good, len, &d),
+		assert_int_equal(container_fmt_trailer_decode(good, len, &d),
 		    QS_ECORRUPT);
 		assert_memory_equal(&d, &sentinel, sizeof(d));
 	}
@@ -235,7 +235,7 @@ test_container_trailer_reject(void **state)
 		memcpy(buf, good, sizeof(buf));
 		buf[byte] ^= (uint8_t)(1U << (bit % 8));
 		d = sentinel;
-		rc = container_trailer_decode(buf, sizeof(buf), &d);
+		rc = container_fmt_trailer_decode(buf, sizeof(buf), &d);
 		if (byte < 8 || (byte >= 12 && byte < 16)) {
 			/* Magic or reserved. */
 			assert_int_equal(rc, QS_ECORRUPT);
@@ -275,7 +275,7 @@ test_record_header_roundtrip(void **state)
 	(void)state;
 	sample_sealed(&h);
 	memset(buf, 0xee, sizeof(buf));
-	record_header_encode(&h, buf);
+	container_fmt_record_encode(&h, buf);
 	for (size_t i = RECORD_HEADER_SIZE; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], 0xee);
 	/* The layout the AD and the spec rely on. */
@@ -290,14 +290,14 @@ test_record_header_roundtrip(void **state)
 	for (size_t i = 72; i < 80; i++)
 		assert_int_equal(buf[i], 0);
 	memset(&d, 0, sizeof(d));
-	assert_int_equal(record_header_decode(buf, RECORD_HEADER_SIZE, &d),
+	assert_int_equal(container_fmt_record_decode(buf, RECORD_HEADER_SIZE, &d),
 	    QS_OK);
 	check_record_equal(&h, &d);
 
 	sample_plain(&h);
-	record_header_encode(&h, buf);
+	container_fmt_record_encode(&h, buf);
 	memset(&d, 0xff, sizeof(d));
-	assert_int_equal(record_header_decode(buf, RECORD_HEADER_SIZE, &d),
+	assert_int_equal(container_fmt_record_decode(buf, RECORD_HEADER_SIZE, &d),
 	    QS_OK);
 	check_record_equal(&h, &d);
 
@@ -305,15 +305,15 @@ test_record_header_roundtrip(void **state)
 	sample_sealed(&h);
 	h.raw_len = RECORD_MAX_RAW;
 	h.stored_len = RECORD_MAX_STORED;
-	record_header_encode(&h, buf);
-	assert_int_equal(record_header_decode(buf, RECORD_HEADER_SIZE, &d),
+	container_fmt_record_encode(&h, buf);
+	assert_int_equal(container_fmt_record_decode(buf, RECORD_HEADER_SIZE, &d),
 	    QS_OK);
 	check_record_equal(&h, &d);
 	/* An empty chunk is representable. */
 	sample_plain(&h);
 	h.raw_len = h.stored_len = 0;
-	record_header_encode(&h, buf);
-	assert_int_equal(record_header_decode(buf, RECORD_HEADER_SIZE, &d),
+	container_fmt_record_encode(&h, buf);
+	assert_int_equal(container_fmt_record_decode(buf, RECORD_HEADER_SIZE, &d),
 	    QS_OK);
 	check_record_equal(&h, &d);
 }
@@ -326,7 +326,7 @@ expect_record_corrupt(const uint8_t *buf, size_t len)
 
 	memset(&sentinel, 0xa5, sizeof(sentinel));
 	d = sentinel;
-	assert_int_equal(record_header_decode(buf, len, &d), QS_ECORRUPT);
+	assert_int_equal(container_fmt_record_decode(buf, len, &d), QS_ECORRUPT);
 	assert_memory_equal(&d, &sentinel, sizeof(d));
 }
 
@@ -340,9 +340,9 @@ test_record_header_reject(void **state)
 
 	(void)state;
 	sample_sealed(&h);
-	record_header_encode(&h, sealed);
+	container_fmt_record_encode(&h, sealed);
 	sample_plain(&h);
-	record_header_encode(&h, plain);
+	container_fmt_record_encode(&h, plain);
 
 	for (size_t len = 0; len < RECORD_HEADER_SIZE; len++) {
 		expect_record_corrupt(sealed, len);
@@ -408,13 +408,13 @@ test_record_header_bitflips(void **state)
 
 	(void)state;
 	sample_sealed(&h);
-	record_header_encode(&h, good[0]);
+	container_fmt_record_encode(&h, good[0]);
 	sample_plain(&h);
-	record_header_encode(&h, good[1]);
+	container_fmt_record_encode(&h, good[1]);
 	for (int which = 0; which < 2; which++) {
 		struct record_header orig;
 
-		assert_int_equal(record_header_decode(good[which],
+		assert_int_equal(container_fmt_record_decode(good[which],
 		    RECORD_HEADER_SIZE, &orig), QS_OK);
 		for (size_t bit = 0; bit < 8 * RECORD_HEADER_SIZE; bit++) {
 			size_t byte = bit / 8;
@@ -422,7 +422,7 @@ test_record_header_bitflips(void **state)
 
 			memcpy(buf, good[which], sizeof(buf));
 			buf[byte] ^= mask;
-			rc = record_header_decode(buf, sizeof(buf), &d);
+			rc = container_fmt_record_decode(buf, sizeof(buf), &d);
 			if (byte < 5 || (byte == 5 && mask != 1) ||
 			    byte >= 72) {
 				/* Magic, type, unknown flag, reserved. */
@@ -469,10 +469,10 @@ test_record_ad(void **state)
 	(void)state;
 	assert_int_equal(RECORD_AD_SIZE, 80);
 	sample_sealed(&h);
-	record_header_encode(&h, hbuf);
+	container_fmt_record_encode(&h, hbuf);
 	fill_pattern(sid, 16, 0xd1);
 	memset(ad, 0xee, sizeof(ad));
-	record_ad(sid, 0x1122334455667788ULL, 0x0000000abcdef012ULL, hbuf, ad);
+	container_fmt_record_ad(sid, 0x1122334455667788ULL, 0x0000000abcdef012ULL, hbuf, ad);
 	for (size_t i = RECORD_AD_SIZE; i < sizeof(ad); i++)
 		assert_int_equal(ad[i], 0xee);
 	assert_memory_equal(ad, sid, 16);
@@ -480,19 +480,19 @@ test_record_ad(void **state)
 	assert_true(le64dec(ad + 24) == 0x0000000abcdef012ULL);
 	assert_memory_equal(ad + 32, hbuf, 48);
 	/* Each input changes the AD. */
-	record_ad(sid, 0x1122334455667788ULL, 0x0000000abcdef013ULL, hbuf,
+	container_fmt_record_ad(sid, 0x1122334455667788ULL, 0x0000000abcdef013ULL, hbuf,
 	    ad2);
 	assert_memory_not_equal(ad, ad2, RECORD_AD_SIZE);
-	record_ad(sid, 0x1122334455667789ULL, 0x0000000abcdef012ULL, hbuf,
+	container_fmt_record_ad(sid, 0x1122334455667789ULL, 0x0000000abcdef012ULL, hbuf,
 	    ad2);
 	assert_memory_not_equal(ad, ad2, RECORD_AD_SIZE);
 	sid[15] ^= 1;
-	record_ad(sid, 0x1122334455667788ULL, 0x0000000abcdef012ULL, hbuf,
+	container_fmt_record_ad(sid, 0x1122334455667788ULL, 0x0000000abcdef012ULL, hbuf,
 	    ad2);
 	assert_memory_not_equal(ad, ad2, RECORD_AD_SIZE);
 	sid[15] ^= 1;
 	hbuf[6] ^= 1;		/* key id */
-	record_ad(sid, 0x1122334455667788ULL, 0x0000000abcdef012ULL, hbuf,
+	container_fmt_record_ad(sid, 0x1122334455667788ULL, 0x0000000abcdef012ULL, hbuf,
 	    ad2);
 	assert_memory_not_equal(ad, ad2, RECORD_AD_SIZE);
 }
@@ -503,16 +503,16 @@ test_container_path(void **state)
 	char buf[128];
 
 	(void)state;
-	assert_int_equal(container_path("/st", 0xab00000000000001ULL, buf,
+	assert_int_equal(store_container_path("/st", 0xab00000000000001ULL, buf,
 	    sizeof(buf)), QS_OK);
 	assert_string_equal(buf, "/st/data/ab/ab00000000000001.qsc");
-	assert_int_equal(container_path("r", 0x0123456789abcdefULL, buf,
+	assert_int_equal(store_container_path("r", 0x0123456789abcdefULL, buf,
 	    sizeof(buf)), QS_OK);
 	assert_string_equal(buf, "r/data/01/0123456789abcdef.qsc");
 	/* Exactly fitting, then one byte short. */
-	assert_int_equal(container_path("r", 1, buf,
+	assert_int_equal(store_container_path("r", 1, buf,
 	    strlen("r/data/00/0000000000000001.qsc") + 1), QS_OK);
-	assert_int_equal(container_path("r", 1, buf,
+	assert_int_equal(store_container_path("r", 1, buf,
 	    strlen("r/data/00/0000000000000001.qsc")), QS_EINVAL);
 }
 
@@ -551,8 +551,8 @@ check_record_vector(const struct vec *v)
 	memcpy(h.chunk_id, id, 32);
 	memcpy(h.nonce, nonce, 24);
 	assert_non_null(built = malloc(RECORD_HEADER_SIZE + h.stored_len));
-	record_header_encode(&h, built);
-	record_ad(sid, container_id, offset, built, ad);
+	container_fmt_record_encode(&h, built);
+	container_fmt_record_ad(sid, container_id, offset, built, ad);
 	assert_memory_equal(ad, wantad, RECORD_AD_SIZE);
 	if (h.key_id != 0)
 		aead_seal(key, nonce, ad, sizeof(ad), payload, plen,
@@ -564,7 +564,7 @@ check_record_vector(const struct vec *v)
 		fail_msg("vector %s: record bytes differ", v->name);
 
 	/* And the other way: decode and open the vector's bytes. */
-	assert_int_equal(record_header_decode(rec, reclen, &d), QS_OK);
+	assert_int_equal(container_fmt_record_decode(rec, reclen, &d), QS_OK);
 	check_record_equal(&h, &d);
 	if (h.key_id != 0) {
 		assert_non_null(pt = malloc(h.stored_len));
@@ -572,7 +572,7 @@ check_record_vector(const struct vec *v)
 		    rec + RECORD_HEADER_SIZE, d.stored_len, pt), QS_OK);
 		assert_memory_equal(pt, payload, plen);
 		/* Moved by one byte: the AD no longer matches. */
-		record_ad(sid, container_id, offset + 1, rec, ad);
+		container_fmt_record_ad(sid, container_id, offset + 1, rec, ad);
 		assert_int_equal(aead_open(key, d.nonce, ad, sizeof(ad),
 		    rec + RECORD_HEADER_SIZE, d.stored_len, pt), QS_EAUTH);
 		free(pt);
@@ -606,9 +606,9 @@ test_vectors(void **state)
 			h.container_id = vec_int(v, "container_id");
 			h.created = (int64_t)vec_int(v, "created");
 			vec_fixed(v, "bytes", want, sizeof(want));
-			container_header_encode(&h, got);
+			container_fmt_header_encode(&h, got);
 			assert_memory_equal(got, want, sizeof(want));
-			assert_int_equal(container_header_decode(want,
+			assert_int_equal(container_fmt_header_decode(want,
 			    sizeof(want), &d), QS_OK);
 			assert_true(d.container_id == h.container_id);
 			assert_true(d.created == h.created);
@@ -623,9 +623,9 @@ test_vectors(void **state)
 			t.raw_bytes = vec_int(v, "raw_bytes");
 			vec_fixed(v, "headers_hash", t.headers_hash, 32);
 			vec_fixed(v, "bytes", want, sizeof(want));
-			container_trailer_encode(&t, got);
+			container_fmt_trailer_encode(&t, got);
 			assert_memory_equal(got, want, sizeof(want));
-			assert_int_equal(container_trailer_decode(want,
+			assert_int_equal(container_fmt_trailer_decode(want,
 			    sizeof(want), &d), QS_OK);
 			assert_true(d.records_end == t.records_end);
 			ntrl++;

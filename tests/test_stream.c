@@ -26,10 +26,10 @@
 #include "crypto/checksum.h"
 #include "format/endian.h"
 #include "format/fileio.h"
-#include "format/manifest.h"
+#include "format/manifest_fmt.h"
 #include "format/qs_err.h"
-#include "index/store.h"
-#include "index/stream.h"
+#include "index/store/store.h"
+#include "index/store/manifest.h"
 
 #include "testlib.h"
 
@@ -262,7 +262,7 @@ test_roundtrip_large(void **state)
 	assert_int_equal(read_stream(e, "big-stream", n, &sum), QS_OK);
 	/* Three refs frames plus the summary, as the header says. */
 	read_manifest(e, "big-stream", &buf, &len);
-	assert_int_equal(manifest_header_decode(buf, len, &h), QS_OK);
+	assert_int_equal(manifest_fmt_header_decode(buf, len, &h), QS_OK);
 	assert_true(h.frame_count == 4);
 	assert_int_equal(h.key_id != 0, e->encrypted);
 	assert_true(h.summary_offset < len);
@@ -295,7 +295,7 @@ test_frame_boundaries(void **state)
 		assert_int_equal(read_stream(e, cases[i].name, cases[i].n,
 		    &sum), QS_OK);
 		read_manifest(e, cases[i].name, &buf, &len);
-		assert_int_equal(manifest_header_decode(buf, len, &h), QS_OK);
+		assert_int_equal(manifest_fmt_header_decode(buf, len, &h), QS_OK);
 		if (h.frame_count != cases[i].frames)
 			fail_msg("%s: %llu frames, expected %llu",
 			    cases[i].name, (unsigned long long)h.frame_count,

@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #include "format/qs_err.h"
-#include "index/store.h"
+#include "index/store/store.h"
 
 /* ---- spec/vectors -------------------------------------------------- */
 

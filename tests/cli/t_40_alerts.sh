@@ -150,12 +150,6 @@ msg_py "$(last_msg)" 'assert "put failed (exit 1: error)" in d["data"] and "line
 [ ! -e s/alerts.log ] || fail "the delivered alert is still in the log"
 
 # ---- The hook in the batch jobs. ----
-if ! grep -q cmd_alert_after "$SRC/cmd/cmd_clean.c" 2>/dev/null ||
-    ! grep -q cmd_alert_after "$SRC/cmd/cmd_put.c" 2>/dev/null; then
-	echo "SKIP: until wired: cmd_alert_after is not called in cmd/cmd_clean.c and cmd/cmd_put.c yet (batch-job alert checks not run)"
-	exit 0
-fi
-
 # A damaged store: one container cut short, so clean stops with exit 6.
 expect_ok q init d --container-size 1M
 gen_file 71 3M d.dat

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness: the content-defined chunker (index/chunker.h).  The
+ * libFuzzer harness: the content-defined chunker (index/chunk/chunker.h).  The
  * first 3 bytes pick valid parameters, the rest is the data.  Checked
  * invariants: every cut is within [1, max_size], at least min_size unless
  * it is the final short tail, never past the data; the cuts do not depend
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "format/qs_err.h"
-#include "index/chunker.h"
+#include "index/chunk/chunker.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

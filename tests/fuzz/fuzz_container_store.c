@@ -4,7 +4,7 @@
  * seeds are real containers, so the container id in the name and header
  * agree), then the container is scanned (container_scan, as verify,
  * clean and the index rebuild do) and every record the scan accepts is
- * read in full with chunk_read, as get does.
+ * read in full with chunk_reader_read, as get does.
  */
 
 #include <stdint.h>
@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "format/qs_err.h"
-#include "format/record.h"
-#include "index/container.h"
-#include "index/scan.h"
-#include "index/store.h"
+#include "format/container_fmt.h"
+#include "index/store/container.h"
+#include "index/store/container_scan.h"
+#include "index/store/store.h"
 #include "tests/fuzz/fuzz_store.h"
 
 int LLVMFuzzerInitialize(int *, char ***);
@@ -44,8 +44,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	store = fuzz_store_build("ctr");
-	if (store_foreach_container(store, first_cb, NULL) != 1 ||
-	    container_path(store_root(store), cid, cpath, sizeof(cpath)) !=
+	if (container_scan_foreach(store, first_cb, NULL) != 1 ||
+	    store_container_path(store_root(store), cid, cpath, sizeof(cpath)) !=
 	    QS_OK || chunk_reader_new(store, &reader) != QS_OK ||
 	    (chunk = malloc(RECORD_MAX_RAW)) == NULL)
 		abort();
@@ -67,7 +67,7 @@ rec_cb(void *ctx, const struct scan_record *rec)
 	loc.container_id = cid;
 	loc.offset = (uint32_t)rec->offset;
 	loc.length = rec->length;
-	if (chunk_read(reader, rec->h.chunk_id, &loc, chunk, RECORD_MAX_RAW,
+	if (chunk_reader_read(reader, rec->h.chunk_id, &loc, chunk, RECORD_MAX_RAW,
 	    &len) == QS_OK && len != rec->h.raw_len)
 		abort();
 	return (QS_OK);

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "format/qs_err.h"
-#include "index/store.h"
-#include "index/stream.h"
+#include "index/store/store.h"
+#include "index/store/manifest.h"
 #include "tests/fuzz/fuzz_store.h"
 
 int LLVMFuzzerInitialize(int *, char ***);

@@ -1,6 +1,6 @@
 /*
  * libFuzzer harness: container header, container trailer and record header
- * decoding (format/record.h).  Whatever the input, decoding must not read
+ * decoding (format/container_fmt.h).  Whatever the input, decoding must not read
  * beyond it, and whatever decodes must encode back to the same bytes.
  */
 
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "format/qs_err.h"
-#include "format/record.h"
+#include "format/container_fmt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -25,21 +25,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((copy = malloc(size ? size : 1)) == NULL)
 		return (0);
 	memcpy(copy, data, size);
-	if (container_header_decode(copy, size, &ch) == QS_OK) {
-		container_header_encode(&ch, out);
+	if (container_fmt_header_decode(copy, size, &ch) == QS_OK) {
+		container_fmt_header_encode(&ch, out);
 		if (memcmp(out, copy, CONTAINER_HEADER_SIZE) != 0)
 			abort();
 	}
-	if (container_trailer_decode(copy, size, &ct) == QS_OK) {
-		container_trailer_encode(&ct, out);
+	if (container_fmt_trailer_decode(copy, size, &ct) == QS_OK) {
+		container_fmt_trailer_encode(&ct, out);
 		if (memcmp(out, copy, CONTAINER_TRAILER_SIZE) != 0)
 			abort();
 	}
-	if (record_header_decode(copy, size, &rh) == QS_OK) {
+	if (container_fmt_record_decode(copy, size, &rh) == QS_OK) {
 		if (rh.raw_len > RECORD_MAX_RAW ||
 		    rh.stored_len > RECORD_MAX_STORED)
 			abort();
-		record_header_encode(&rh, out);
+		container_fmt_record_encode(&rh, out);
 		if (memcmp(out, copy, RECORD_HEADER_SIZE) != 0)
 			abort();
 	}

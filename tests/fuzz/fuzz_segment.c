@@ -2,7 +2,7 @@
  * libFuzzer harness: chunk-index segments.  The input is decoded as a
  * segment header (format/segment.h), then written as the only segment of a
  * temporary index directory and opened, verified, iterated and searched
- * through index/chunkindex.h, the code that maps segments from disk.
+ * through index/chunk/chunkindex.h, the code that maps segments from disk.
  */
 
 #include <stdint.h>
@@ -13,7 +13,7 @@
 
 #include "format/qs_err.h"
 #include "format/segment.h"
-#include "index/chunkindex.h"
+#include "index/chunk/chunkindex.h"
 
 int LLVMFuzzerInitialize(int *, char ***);
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "format/qs_err.h"
-#include "index/put.h"
-#include "index/store.h"
+#include "index/stream/put.h"
+#include "index/store/store.h"
 
 static char fuzz_root[4096];
 
@@ -92,8 +92,8 @@ fuzz_store_create(void)
 	free(buf);
 	memset(&po, 0, sizeof(po));
 	po.threads = 1;
-	if ((rc = store_put(s, "F", fd, &po, 1700000001, &pr)) != QS_OK)
-		fuzz_die("store_put", rc);
+	if ((rc = put_stream(s, "F", fd, &po, 1700000001, &pr)) != QS_OK)
+		fuzz_die("put_stream", rc);
 	close(fd);
 	unlink(path);
 	store_close(s);

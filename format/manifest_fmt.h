@@ -1,0 +1,135 @@
+#ifndef QS_MANIFEST_FMT_H
+#define QS_MANIFEST_FMT_H
+
+/*
+ * Stream manifests: one file per stream, "STORE/streams/NAME.qsm".
+ * Byte layouts are in spec/FORMAT.md ("Manifests").  This module encodes
+ * and decodes the header and the plaintext of frames; sealing and file I/O
+ * are done by index/stream.c.
+ *
+ * File:  header (64 bytes) | frame | frame | ... | summary frame
+ * Frame: body_len u32 | body
+ *   key_id == 0: body = plaintext | check[16]
+ *   key_id != 0: body = nonce[24] | ciphertext | tag[16]
+ * Frame plaintext starts with a type byte: refs, summary (always last).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MANIFEST_HEADER_SIZE	64
+#define MANIFEST_VERSION	1
+#define MANIFEST_FRAME_AD_SIZE	41
+#define MANIFEST_FRAME_MAX	(1U << 20)	/* largest frame plaintext */
+#define MANIFEST_REF_SIZE	36
+#define MANIFEST_REFS_HEADER	8
+#define MANIFEST_REFS_PER_FRAME	\
+	((MANIFEST_FRAME_MAX - MANIFEST_REFS_HEADER) / MANIFEST_REF_SIZE)
+#define MANIFEST_SUMMARY_FIXED	192
+#define STREAM_NAME_MAX		200
+
+#define MANIFEST_FRAME_REFS	1
+#define MANIFEST_FRAME_SUMMARY	2
+#define MANIFEST_FRAME_MEMBERS	3	/* catalogue files */
+#define MANIFEST_FRAME_CATEND	4	/* catalogue files: last frame */
+
+/* Summary feature bits. */
+#define MANIFEST_FEATURE_CATALOGUE	0x1	/* catalogue_id names a file */
+#define MANIFEST_FEATURE_ORIGIN		0x2	/* replicated: origin_* set */
+#define MANIFEST_FEATURES_KNOWN		\
+	(MANIFEST_FEATURE_CATALOGUE | MANIFEST_FEATURE_ORIGIN)
+
+struct manifest_header {
+	uint16_t key_id;
+	uint8_t store_id[16];
+	uint64_t summary_offset;
+	uint64_t frame_count;
+};
+
+struct manifest_summary {
+	int64_t created;		/* ingest time, from the clock */
+	uint64_t length;		/* stream bytes */
+	uint64_t chunk_count;		/* references in the stream */
+	uint64_t new_chunks;		/* chunks this put stored */
+	uint64_t new_raw_bytes;
+	uint64_t new_stored_bytes;
+	uint8_t stream_hash[32];	/* over the reference list, see spec */
+	uint32_t features;		/* MANIFEST_FEATURE_* */
+	uint8_t catalogue_id[16];	/* STORE/catalogs/HEX.qct */
+	uint8_t catalogue_hash[32];	/* BLAKE2b-256 of that whole file */
+	uint8_t origin_store_id[16];	/* replicated from this store... */
+	uint8_t origin_hash[32];	/* ...whose stream had this hash */
+	char name[STREAM_NAME_MAX + 1];
+};
+
+/**
+ * manifest_fmt_header_encode(h, buf):
+ * Write ${h} as MANIFEST_HEADER_SIZE bytes into ${buf}.
+ */
+void manifest_fmt_header_encode(const struct manifest_header *, uint8_t *);
+
+/**
+ * manifest_fmt_header_decode(buf, len, h):
+ * Parse a manifest header; QS_OK, QS_ECORRUPT or QS_EVERSION.  ${h} is
+ * untouched on failure.
+ */
+int manifest_fmt_header_decode(const uint8_t *, size_t, struct manifest_header *);
+
+/**
+ * manifest_fmt_frame_ad(hdrbuf, index, final, ad):
+ * Build the associated data of frame number ${index}: the first 32 bytes of
+ * the encoded header, the index, and 1 if it is the summary frame else 0.
+ */
+void manifest_fmt_frame_ad(const uint8_t *, uint64_t, int, uint8_t *);
+
+/**
+ * manifest_fmt_refs_decode(pt, len, count):
+ * Check a refs frame plaintext and return the number of references in
+ * ${count}; reference i is at pt + MANIFEST_REFS_HEADER + 36 * i.
+ * QS_ECORRUPT if the type or the length is wrong.
+ */
+int manifest_fmt_refs_decode(const uint8_t *, size_t, uint32_t *);
+
+/**
+ * manifest_fmt_refs_begin(pt, count):
+ * Write the 8-byte refs frame header for ${count} references.
+ */
+void manifest_fmt_refs_begin(uint8_t *, uint32_t);
+
+/**
+ * manifest_fmt_summary_encode(s, buf, buflen, len):
+ * Encode the summary frame plaintext; return QS_OK and its length in
+ * ${len}, or QS_EINVAL if the name is too long for ${buflen}.
+ */
+int manifest_fmt_summary_encode(const struct manifest_summary *, uint8_t *,
+    size_t, size_t *);
+
+/**
+ * manifest_fmt_summary_decode(pt, len, s):
+ * Parse a summary frame plaintext; QS_OK, QS_ECORRUPT or QS_EVERSION (an
+ * unknown feature bit).  Without the catalogue feature the catalogue
+ * fields must be zero.
+ */
+int manifest_fmt_summary_decode(const uint8_t *, size_t,
+    struct manifest_summary *);
+
+/**
+ * manifest_fmt_name_check(name):
+ * Return QS_OK if ${name} is a valid stream name: 1 to STREAM_NAME_MAX
+ * bytes of [A-Za-z0-9._+@:=,~-], not starting with '.' or '-'.  Else
+ * QS_EINVAL with a detail saying why.
+ */
+int manifest_fmt_name_check(const char *);
+
+/**
+ * manifest_fmt_header_encode_magic(h, magic, buf) /
+ * manifest_fmt_header_decode_magic(buf, len, magic, h):
+ * As manifest_fmt_header_encode/decode for a file with another magic
+ * (catalogue files).
+ */
+void manifest_fmt_header_encode_magic(const struct manifest_header *,
+    const uint8_t *, uint8_t *);
+int manifest_fmt_header_decode_magic(const uint8_t *, size_t, const uint8_t *,
+    struct manifest_header *);
+
+#endif /* !QS_MANIFEST_FMT_H */

@@ -1,0 +1,870 @@
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto/chunkid.h"
+#include "crypto/keystore.h"
+#include "format/endian.h"
+#include "format/fileio.h"
+#include "format/manifest_fmt.h"
+#include "format/qs_err.h"
+#include "format/container_fmt.h"
+#include "index/tar/catalogue.h"
+#include "index/chunk/chunkindex.h"
+#include "index/jobs/clean.h"
+#include "index/store/container.h"
+#include "index/stream/get.h"
+#include "index/stream/put.h"
+#include "index/jobs/rekey.h"
+#include "index/jobs/rewrite.h"
+#include "index/store/container_scan.h"
+#include "index/store/store.h"
+#include "index/store/manifest.h"
+
+/* 16 bits and 11 probes per live chunk: about 0.05% false positives. */
+#define BLOOM_BITS	16
+#define BLOOM_PROBES	11
+
+/*
+ * A Bloom filter of the live chunk ids.  Ids are keyed hashes, so their
+ * bytes are uniform: probes come straight from them (double hashing over
+ * two 64-bit words), no extra hashing.
+ */
+struct bloom {
+	uint64_t *bits;
+	uint64_t nbits;
+};
+
+static int
+bloom_init(struct bloom *b, uint64_t entries)
+{
+
+	b->nbits = entries * BLOOM_BITS + 1024;
+	if ((b->bits = calloc((size_t)(b->nbits / 64 + 1), 8)) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory for the live "
+		    "chunk filter (%llu entries)", (unsigned long long)entries));
+	return (QS_OK);
+}
+
+static void
+bloom_add(struct bloom *b, const uint8_t id[32])
+{
+	uint64_t h1 = le64dec(id), h2 = le64dec(id + 8) | 1;
+
+	for (int i = 0; i < BLOOM_PROBES; i++) {
+		uint64_t bit = (h1 + (uint64_t)i * h2) % b->nbits;
+
+		b->bits[bit / 64] |= 1ULL << (bit % 64);
+	}
+}
+
+static int
+bloom_has(void *ctx, const uint8_t id[32])
+{
+	struct bloom *b = ctx;
+	uint64_t h1 = le64dec(id), h2 = le64dec(id + 8) | 1;
+
+	for (int i = 0; i < BLOOM_PROBES; i++) {
+		uint64_t bit = (h1 + (uint64_t)i * h2) % b->nbits;
+
+		if (!(b->bits[bit / 64] & (1ULL << (bit % 64))))
+			return (0);
+	}
+	return (1);
+}
+
+struct plan_entry {
+	uint64_t id;
+	uint64_t size;		/* file bytes */
+	uint64_t live_bytes;	/* bytes of live records */
+	uint64_t plain_live;	/* bytes of live unencrypted records */
+	int action;		/* 0 keep, 1 delete, 2 rewrite */
+};
+
+struct clean_ctx {
+	struct store *s;
+	const struct clean_opts *o;
+	struct clean_result *res;
+	struct bloom live;
+	struct plan_entry *plan;
+	size_t nplan, capplan;
+	uint64_t *drop;		/* sorted ids of containers to forget */
+	size_t ndrop;
+	double start;
+	uint64_t live_records[1024];
+	uint64_t plain_manifests;	/* live manifests with key 0 */
+};
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+static int
+out_of_time(struct clean_ctx *c)
+{
+
+	return (c->o->max_seconds > 0 &&
+	    now_seconds() - c->start > c->o->max_seconds);
+}
+
+static void
+progress(struct clean_ctx *c, const char *what, uint64_t done,
+    uint64_t total)
+{
+
+	if (c->o->progress != NULL)
+		c->o->progress(c->o->progress_ctx, what, done, total);
+}
+
+/* Remove ".tmp-*" leftovers in one directory. */
+static int
+remove_tmp_in(struct clean_ctx *c, const char *dir)
+{
+	char path[4400];
+	struct dirent *de;
+	DIR *d;
+	int rc = QS_OK;
+
+	if ((d = opendir(dir)) == NULL)
+		return (QS_OK);
+	while ((de = readdir(d)) != NULL) {
+		if (!fileio_is_tmp_name(de->d_name))
+			continue;
+		c->res->tmp_removed++;
+		if (c->o->dry_run)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((rc = fileio_unlink(path)) != QS_OK)
+			break;
+	}
+	closedir(d);
+	return (rc);
+}
+
+static int
+remove_leftovers(struct clean_ctx *c)
+{
+	static const char *dirs[] = { "", "/index", "/streams", "/expired",
+	    "/data", "/catalogs" };
+	const char *root = store_root(c->s);
+	char path[4200];
+	struct dirent *de;
+	DIR *d;
+	int rc;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", root, dirs[i]);
+		if ((rc = remove_tmp_in(c, path)) != QS_OK)
+			return (rc);
+	}
+	snprintf(path, sizeof(path), "%s/data", root);
+	if ((d = opendir(path)) == NULL)
+		return (QS_OK);
+	rc = QS_OK;
+	while (rc == QS_OK && (de = readdir(d)) != NULL) {
+		char sub[4600];
+
+		if (de->d_name[0] == '.' || strlen(de->d_name) != 2)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%.2s", path, de->d_name);
+		rc = remove_tmp_in(c, sub);
+	}
+	closedir(d);
+	return (rc);
+}
+
+/* Mark every chunk of every live stream.  A damaged manifest stops clean. */
+static int
+mark_live(struct clean_ctx *c)
+{
+	struct manifest_reader *mr;
+	char **names;
+	size_t n;
+	uint64_t refs = 0, bound;
+	const uint8_t *id;
+	uint32_t raw_len;
+	uint64_t off;
+	int rc;
+
+	if ((rc = store_list_streams(c->s, 0, &names, &n)) != QS_OK)
+		return (rc);
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = manifest_reader_open(c->s, names[i], 0, &mr)) !=
+		    QS_OK)
+			goto done;
+		refs += manifest_reader_summary(mr)->chunk_count;
+		manifest_reader_free(mr);
+	}
+	bound = chunkindex_count(store_index(c->s));
+	if ((rc = bloom_init(&c->live, refs < bound ? refs : bound)) != QS_OK)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		uint16_t key_id;
+
+		if ((rc = manifest_reader_open(c->s, names[i], 0, &mr)) !=
+		    QS_OK)
+			goto done;
+		while ((rc = manifest_reader_next(mr, &id, &raw_len, &off)) ==
+		    QS_OK)
+			bloom_add(&c->live, id);
+		manifest_reader_free(mr);
+		if (rc != 1)
+			goto done;
+		if ((rc = manifest_key_id(c->s, names[i], 0, &key_id)) !=
+		    QS_OK)
+			goto done;
+		if (key_id == 0)
+			c->plain_manifests++;
+		progress(c, "mark", i + 1, n);
+	}
+	rc = QS_OK;
+done:
+	if (rc != QS_OK && rc != QS_ENOMEM)
+		qs_error_set(rc, "%s (clean stops: it cannot tell live data "
+		    "from dead while a stream is damaged; run 'qsarc verify')",
+		    qs_error_message());
+	store_names_free(names, n);
+	return (rc);
+}
+
+static int
+remove_expired(struct clean_ctx *c)
+{
+	char path[4096];
+	char **names;
+	size_t n;
+	int rc = QS_OK;
+
+	if ((rc = store_list_streams(c->s, 1, &names, &n)) != QS_OK)
+		return (rc);
+	for (size_t i = 0; i < n && rc == QS_OK; i++) {
+		c->res->expired_removed++;
+		if (c->o->dry_run)
+			continue;
+		if ((rc = store_stream_path(c->s, names[i], 1, path,
+		    sizeof(path))) == QS_OK)
+			rc = fileio_unlink(path);
+	}
+	store_names_free(names, n);
+	return (rc);
+}
+
+/*
+ * Whether a record is referenced.  Unencrypted chunks (key 0) are named
+ * with the plain id key and only unencrypted manifests name them, so once
+ * none is left they are all dead, Bloom filter or not.
+ */
+static int
+keep_live(void *ctx, const uint8_t id[32], uint16_t key_id)
+{
+	struct clean_ctx *c = ctx;
+
+	if (key_id == 0 && c->plain_manifests == 0 &&
+	    store_keystore(c->s) != NULL)
+		return (0);
+	return (bloom_has(&c->live, id));
+}
+
+struct scan_ctx {
+	struct clean_ctx *c;
+	struct plan_entry *pe;
+};
+
+static int
+plan_record(void *ctx, const struct scan_record *rec)
+{
+	struct scan_ctx *sc = ctx;
+	struct chunk_loc loc;
+
+	if (chunkindex_lookup(store_index(sc->c->s), rec->h.chunk_id, &loc) !=
+	    QS_OK || loc.container_id != sc->pe->id ||
+	    loc.offset != rec->offset ||
+	    !keep_live(sc->c, rec->h.chunk_id, rec->h.key_id))
+		return (QS_OK);
+	sc->pe->live_bytes += rec->length;
+	if (rec->h.key_id == 0)
+		sc->pe->plain_live += rec->length;
+	sc->c->live_records[rec->h.key_id & 1023]++;
+	return (QS_OK);
+}
+
+static int
+plan_container(void *ctx, uint64_t container_id)
+{
+	struct clean_ctx *c = ctx;
+	struct plan_entry *pe;
+	struct scan_ctx sc;
+	char path[4096];
+	struct stat sb;
+	int rc;
+
+	if (c->nplan == c->capplan) {
+		c->capplan = c->capplan ? c->capplan * 2 : 256;
+		if ((pe = realloc(c->plan, c->capplan * sizeof(*pe))) == NULL)
+			return (qs_error_set(QS_ENOMEM, "out of memory"));
+		c->plan = pe;
+	}
+	pe = &c->plan[c->nplan];
+	memset(pe, 0, sizeof(*pe));
+	pe->id = container_id;
+	if ((rc = store_container_path(store_root(c->s), container_id, path,
+	    sizeof(path))) != QS_OK)
+		return (rc);
+	if (stat(path, &sb) == 0)
+		pe->size = (uint64_t)sb.st_size;
+	sc.c = c;
+	sc.pe = pe;
+	if ((rc = container_scan(c->s, container_id, plan_record, &sc)) !=
+	    QS_OK)
+		return (qs_error_set(rc, "%s (clean stops; run 'qsarc verify')",
+		    qs_error_message()));
+	c->res->stored_before += pe->size;
+	if (pe->live_bytes == 0) {
+		pe->action = 1;
+	} else {
+		/* Header and trailer are not dead weight: a copy has them. */
+		uint64_t body = pe->size > CONTAINER_HEADER_SIZE +
+		    CONTAINER_TRAILER_SIZE ? pe->size - CONTAINER_HEADER_SIZE -
+		    CONTAINER_TRAILER_SIZE : 0;
+
+		if (body > pe->live_bytes && (double)(body - pe->live_bytes) >
+		    c->o->rewrite_threshold * (double)body)
+			pe->action = 2;
+	}
+	if (store_keystore(c->s) != NULL)
+		c->res->plain_bytes += pe->plain_live;
+	c->nplan++;
+	return (QS_OK);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+struct emit_ctx {
+	struct clean_ctx *c;
+	int (*emit)(void *, const uint8_t[32], const struct chunk_loc *);
+	void *emit_ctx;
+	const uint64_t *drop;
+	size_t ndrop;
+	int filter_live;
+};
+
+static int
+emit_live(void *ctx, const uint8_t id[32], const struct chunk_loc *loc)
+{
+	struct emit_ctx *e = ctx;
+
+	if (e->filter_live && !bloom_has(&e->c->live, id))
+		return (QS_OK);
+	if (e->ndrop > 0 && bsearch(&loc->container_id, e->drop, e->ndrop,
+	    sizeof(uint64_t), cmp_u64) != NULL)
+		return (QS_OK);
+	return (e->emit(e->emit_ctx, id, loc));
+}
+
+static int
+gen_index(void *ctx, int (*emit)(void *, const uint8_t[32],
+    const struct chunk_loc *), void *emit_ctx)
+{
+	struct emit_ctx *e = ctx;
+
+	e->emit = emit;
+	e->emit_ctx = emit_ctx;
+	return (chunkindex_foreach(store_index(e->c->s), emit_live, e));
+}
+
+/*
+ * Replace the index with the entries that pass the filter, then delete
+ * the containers in ${drop} (which the new index no longer mentions).
+ */
+static int
+reindex_and_drop(struct clean_ctx *c, const uint64_t *drop, size_t ndrop,
+    int filter_live)
+{
+	struct emit_ctx e = { c, NULL, NULL, drop, ndrop, filter_live };
+	char path[4096];
+	int rc;
+
+	if ((rc = chunkindex_replace_all(store_index(c->s), gen_index, &e)) !=
+	    QS_OK)
+		return (rc);
+	for (size_t i = 0; i < ndrop; i++) {
+		if ((rc = store_container_path(store_root(c->s), drop[i], path,
+		    sizeof(path))) != QS_OK ||
+		    (rc = fileio_unlink(path)) != QS_OK)
+			return (rc);
+	}
+	return (QS_OK);
+}
+
+static int
+reclaim(struct clean_ctx *c)
+{
+	struct container_writer *cw = NULL, *cw_plain = NULL;
+	struct chunk_reader *r = NULL;
+	struct rewrite_stats st;
+	const uint8_t *key, *idkey;
+	uint16_t key_id;
+	size_t done = 0, todo = 0;
+	int rc;
+
+	if ((rc = container_scan_foreach(c->s, plan_container, c)) != QS_OK)
+		return (rc);
+	if ((c->drop = calloc(c->nplan + 1, sizeof(uint64_t))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	for (size_t i = 0; i < c->nplan; i++) {
+		if (c->plan[i].action == 1) {
+			c->drop[c->ndrop++] = c->plan[i].id;
+			c->res->containers_deleted++;
+			c->res->bytes_reclaimed += c->plan[i].size;
+		} else if (c->plan[i].action == 2) {
+			todo++;
+			c->res->containers_rewritten++;
+			/* The copy keeps the live records plus framing. */
+			c->res->bytes_reclaimed += c->plan[i].size -
+			    c->plan[i].live_bytes - CONTAINER_HEADER_SIZE -
+			    CONTAINER_TRAILER_SIZE;
+		}
+	}
+	qsort(c->drop, c->ndrop, sizeof(uint64_t), cmp_u64);
+	if (c->o->dry_run)
+		return (QS_OK);
+
+	store_write_keys(c->s, &key_id, &key, &idkey);
+	if ((rc = chunk_reader_new(c->s, &r)) != QS_OK ||
+	    (rc = container_writer_new(c->s, key_id, key, &cw)) != QS_OK ||
+	    (key_id != 0 && (rc = container_writer_new(c->s, 0, NULL,
+	    &cw_plain)) != QS_OK))
+		goto done;
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < c->nplan; i++) {
+		if (c->plan[i].action != 2)
+			continue;
+		if (out_of_time(c)) {
+			c->res->stopped_early = 1;
+			break;
+		}
+		/*
+		 * The old container stays until the new index is durable:
+		 * entries of its dead chunks still lead into it, and a put
+		 * after a crash here would reference them.
+		 */
+		if ((rc = rewrite_container(c->s, c->plan[i].id, r, cw,
+		    cw_plain, keep_live, c, 0, &st)) != QS_OK)
+			goto done;
+		c->drop[c->ndrop++] = c->plan[i].id;
+		progress(c, "reclaim", ++done, todo);
+	}
+	/* The index forgets dead chunks and dropped containers, then they go. */
+	qsort(c->drop, c->ndrop, sizeof(uint64_t), cmp_u64);
+	rc = reindex_and_drop(c, c->drop, c->ndrop, 1);
+done:
+	container_writer_free(cw);
+	container_writer_free(cw_plain);
+	chunk_reader_free(r);
+	return (rc);
+}
+
+/*
+ * Phase 2: data written before encryption was enabled.  Its chunks were
+ * cut with the old gear table and named with the old id key, both of which
+ * were on disk in the clear, so re-sealing them is not enough: each such
+ * stream is read back and put again under the same name (new cuts, new
+ * ids, sealed), replacing its manifest only once the new copy is complete
+ * and checked; the plain chunks then become dead and phase 1, run again,
+ * reclaims them.  New puts deduplicate against the converted data.
+ */
+static int
+convert_stream(struct clean_ctx *c, struct store *rs, const char *name,
+    int64_t created)
+{
+	struct put_result pr;
+	struct put_opts po;
+	void *scan = NULL;
+	int rc;
+
+	memset(&po, 0, sizeof(po));
+	if (c->o->scan_attach != NULL &&
+	    (rc = c->o->scan_attach(&po, c->s, &po, &scan)) != QS_OK)
+		return (rc);
+	po.replace = 1;
+	rc = pump_copy(c->s, rs, name, &po, created, &pr);
+	if (c->o->scan_detach != NULL)
+		c->o->scan_detach(scan);
+	return (rc);
+}
+
+static int
+encrypt_old_data(struct clean_ctx *c, int *converted)
+{
+	struct manifest_reader *mr;
+	struct store *rs = NULL;
+	struct statvfs sv;
+	uint64_t need, length;
+	int64_t created;
+	uint16_t key_id;
+	char **names;
+	size_t n, done = 0, total = 0;
+	int rc;
+
+	*converted = 0;
+	if ((rc = store_list_streams(c->s, 0, &names, &n)) != QS_OK)
+		return (rc);
+	for (size_t i = 0; i < n; i++)
+		if (manifest_key_id(c->s, names[i], 0, &key_id) == QS_OK &&
+		    key_id == 0)
+			total++;
+	qs_error_clear();
+	if (total == 0 || c->o->dry_run)
+		goto done;
+	if ((rc = store_open_reader(c->s, &rs)) != QS_OK)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = manifest_key_id(c->s, names[i], 0, &key_id)) !=
+		    QS_OK)
+			goto done;
+		if (key_id != 0)
+			continue;
+		if (out_of_time(c)) {
+			c->res->stopped_early = 1;
+			break;
+		}
+		if ((rc = manifest_reader_open(c->s, names[i], 0, &mr)) !=
+		    QS_OK)
+			goto done;
+		created = manifest_reader_summary(mr)->created;
+		length = manifest_reader_summary(mr)->length;
+		manifest_reader_free(mr);
+		/* At worst the stream's bytes again, plus a margin. */
+		need = (length < c->res->plain_bytes ? length :
+		    c->res->plain_bytes) + (64ULL << 20);
+		if (statvfs(store_root(c->s), &sv) != 0) {
+			rc = qs_error_errno(store_root(c->s), "statvfs");
+			goto done;
+		}
+		if ((uint64_t)sv.f_bavail * sv.f_frsize < need) {
+			c->res->encryption_waiting = 1;
+			break;
+		}
+		if ((rc = convert_stream(c, rs, names[i], created)) != QS_OK)
+			goto done;
+		c->res->manifests_rewritten++;
+		*converted = 1;
+		progress(c, "encrypt", ++done, total);
+	}
+	rc = QS_OK;
+done:
+	store_close(rs);
+	store_names_free(names, n);
+	return (rc);
+}
+
+struct plain_left {
+	int found;
+};
+
+static int
+plain_record(void *ctx, const struct scan_record *rec)
+{
+	struct plain_left *pl = ctx;
+
+	if (rec->h.key_id == 0) {
+		pl->found = 1;
+		return (1);
+	}
+	return (QS_OK);
+}
+
+static int
+plain_container(void *ctx, uint64_t container_id)
+{
+	struct clean_ctx *c = ctx;
+	struct plain_left pl = { 0 };
+	int rc;
+
+	rc = container_scan(c->s, container_id, plain_record, &pl);
+	if (pl.found)
+		return (1);
+	return (rc);
+}
+
+/* Once no plain record or manifest is left, the plain keys can go. */
+static int
+drop_plain_keys_if_done(struct clean_ctx *c)
+{
+	uint16_t key_id;
+	char **names;
+	size_t n;
+	int rc;
+
+	if ((rc = container_scan_foreach(c->s, plain_container, c)) != QS_OK)
+		return (rc == 1 ? QS_OK : rc);
+	for (int expired = 0; expired <= 1; expired++) {
+		if ((rc = store_list_streams(c->s, expired, &names, &n)) !=
+		    QS_OK)
+			return (rc);
+		for (size_t i = 0; i < n; i++) {
+			if (manifest_key_id(c->s, names[i], expired, &key_id) !=
+			    QS_OK || key_id == 0) {
+				store_names_free(names, n);
+				qs_error_clear();
+				return (QS_OK);
+			}
+		}
+		store_names_free(names, n);
+	}
+	return (store_drop_plain_keys(c->s));
+}
+
+/* Phase 1 once more, keeping the counts of the first pass. */
+static int
+reclaim_again(struct clean_ctx *c)
+{
+	struct clean_result saved = *c->res;
+	int rc;
+
+	free(c->live.bits);
+	free(c->plan);
+	free(c->drop);
+	c->live.bits = NULL;
+	c->plan = NULL;
+	c->drop = NULL;
+	c->nplan = c->capplan = c->ndrop = 0;
+	memset(c->live_records, 0, sizeof(c->live_records));
+	c->plain_manifests = 0;
+	c->res->plain_bytes = 0;
+	c->res->stored_before = 0;
+	if ((rc = mark_live(c)) != QS_OK || (rc = reclaim(c)) != QS_OK)
+		return (rc);
+	/* The plain bytes this pass still found were not converted. */
+	c->res->bytes_encrypted = saved.plain_bytes > c->res->plain_bytes ?
+	    saved.plain_bytes - c->res->plain_bytes : 0;
+	c->res->stored_before = saved.stored_before;
+	c->res->plain_bytes = saved.plain_bytes;
+	return (QS_OK);
+}
+
+static int
+retire_keys(struct clean_ctx *c)
+{
+	struct keystore *ks = store_keystore(c->s);
+	struct keystore_key_info ki;
+	uint64_t *bytes, *records, *manifests;
+	int rc;
+
+	if (ks == NULL)
+		return (QS_OK);
+	if ((bytes = calloc(3 * 1024, sizeof(*bytes))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	records = bytes + 1024;
+	manifests = bytes + 2048;
+	if (c->o->dry_run) {
+		/* What is live now is what a real run would leave. */
+		memcpy(records, c->live_records, sizeof(c->live_records));
+		rc = QS_OK;
+		{
+			char **names;
+			size_t n;
+			uint16_t key_id;
+
+			if ((rc = store_list_streams(c->s, 0, &names, &n)) ==
+			    QS_OK) {
+				for (size_t i = 0; i < n; i++)
+					if (manifest_key_id(c->s, names[i], 0,
+					    &key_id) == QS_OK)
+						manifests[key_id & 1023]++;
+				store_names_free(names, n);
+			}
+		}
+	} else {
+		rc = key_usage_collect(c->s, bytes, records, manifests);
+	}
+	if (rc != QS_OK)
+		goto done;
+	for (size_t i = keystore_key_count(ks); i-- > 0;) {
+		if (keystore_key_info(ks, i, &ki) != QS_OK ||
+		    ki.id == keystore_current_id(ks) ||
+		    records[ki.id] != 0 || manifests[ki.id] != 0)
+			continue;
+		c->res->retired[c->res->keys_retired++] = ki.id;
+		if (!c->o->dry_run && (rc = keystore_retire(ks, ki.id)) !=
+		    QS_OK)
+			goto done;
+	}
+	if (!c->o->dry_run && c->res->keys_retired > 0)
+		rc = store_keystore_save(c->s, NULL, 0);
+done:
+	free(bytes);
+	return (rc);
+}
+
+static uint64_t
+stored_bytes(struct store *s)
+{
+	struct store_container_stats cs;
+
+	if (store_container_stats(s, &cs) != QS_OK)
+		return (0);
+	return (cs.stored_bytes);
+}
+
+/**
+ * clean_store(s, opts, res):
+ * Run clean on store ${s} (opened exclusively).
+ */
+int
+clean_store(struct store *s, const struct clean_opts *o,
+    struct clean_result *res)
+{
+	struct clean_ctx c;
+	uint64_t removed = 0;
+	int converted = 0;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.o = o;
+	c.res = res;
+	c.start = now_seconds();
+
+	if ((rc = remove_leftovers(&c)) != QS_OK ||
+	    (rc = mark_live(&c)) != QS_OK ||
+	    (rc = remove_expired(&c)) != QS_OK ||
+	    (rc = catalogue_remove_unreferenced(s, o->dry_run,
+	    &res->catalogues_removed)) != QS_OK ||
+	    (rc = reclaim(&c)) != QS_OK)
+		goto done;
+	if (store_keystore(s) != NULL && !res->stopped_early) {
+		if ((rc = encrypt_old_data(&c, &converted)) != QS_OK)
+			goto done;
+		/* What the conversion left dead goes now. */
+		if (converted && ((rc = catalogue_remove_unreferenced(s,
+		    o->dry_run, &removed)) != QS_OK ||
+		    (rc = reclaim_again(&c)) != QS_OK))
+			goto done;
+		res->catalogues_removed += removed;
+		if (!o->dry_run && !res->encryption_waiting &&
+		    !res->stopped_early &&
+		    (rc = drop_plain_keys_if_done(&c)) != QS_OK)
+			goto done;
+	}
+	if (!res->stopped_early && (rc = retire_keys(&c)) != QS_OK)
+		goto done;
+	/* Compact what the rewrites added, so the index stays small. */
+	if (!o->dry_run && (rc = chunkindex_compact(store_index(s))) != QS_OK)
+		goto done;
+	if (o->dry_run)
+		res->stored_after = res->stored_before - res->bytes_reclaimed;
+	else
+		res->stored_after = stored_bytes(s);
+	if (!o->dry_run)
+		res->bytes_reclaimed = res->stored_before > res->stored_after ?
+		    res->stored_before - res->stored_after : 0;
+done:
+	res->seconds = now_seconds() - c.start;
+	free(c.live.bits);
+	free(c.plan);
+	free(c.drop);
+	return (rc);
+}
+
+struct expire_item {
+	char *name;
+	int64_t created;
+};
+
+static int
+expire_cmp(const void *a, const void *b)
+{
+	const struct expire_item *x = a, *y = b;
+
+	/*
+	 * Newest first.  Ingest times are whole seconds; streams put in the
+	 * same second are ordered by name, the later name counting as newer
+	 * (dated names such as srv-2026-11-28 sort that way).
+	 */
+	if (x->created != y->created)
+		return (x->created > y->created ? -1 : 1);
+	return (-strcmp(x->name, y->name));
+}
+
+/**
+ * expire_rule(s, prefix, keep_last, older_than, now, dry_run,
+ *     names, count):
+ * Expire streams by rule; return the expired names.
+ */
+int
+expire_rule(struct store *s, const char *prefix, long keep_last,
+    int64_t older_than, int64_t now, int dry_run, char ***outp,
+    size_t *noutp)
+{
+	struct manifest_reader *mr;
+	struct expire_item *items = NULL;
+	char **names = NULL, **out = NULL;
+	size_t n = 0, m = 0, nout = 0;
+	long kept = 0;
+	int rc;
+
+	if ((rc = store_list_streams(s, 0, &names, &n)) != QS_OK)
+		return (rc);
+	if ((items = calloc(n + 1, sizeof(*items))) == NULL ||
+	    (out = calloc(n + 1, sizeof(*out))) == NULL) {
+		rc = qs_error_set(QS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (prefix != NULL &&
+		    strncmp(names[i], prefix, strlen(prefix)) != 0)
+			continue;
+		/* Ingest time from the manifest, never from the input. */
+		if ((rc = manifest_reader_open(s, names[i], 0, &mr)) != QS_OK)
+			goto done;
+		items[m].name = names[i];
+		items[m].created = manifest_reader_summary(mr)->created;
+		manifest_reader_free(mr);
+		m++;
+	}
+	qsort(items, m, sizeof(*items), expire_cmp);
+	for (size_t i = 0; i < m; i++) {
+		if (keep_last >= 0 && kept < keep_last) {
+			kept++;
+			continue;
+		}
+		if (older_than >= 0 && now - items[i].created <= older_than)
+			continue;
+		if (!dry_run && (rc = store_expire(s, items[i].name)) != QS_OK)
+			goto done;
+		if ((out[nout] = strdup(items[i].name)) == NULL) {
+			rc = qs_error_set(QS_ENOMEM, "out of memory");
+			goto done;
+		}
+		nout++;
+	}
+	*outp = out;
+	*noutp = nout;
+	out = NULL;
+	rc = QS_OK;
+done:
+	if (out != NULL)
+		store_names_free(out, nout);
+	free(items);
+	store_names_free(names, n);
+	return (rc);
+}

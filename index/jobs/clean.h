@@ -1,0 +1,92 @@
+#ifndef QS_CLEAN_H
+#define QS_CLEAN_H
+
+/*
+ * Space reclamation and the batch jobs that rewrite data (spec/FORMAT.md,
+ * "Clean").  Runs under the exclusive store lock, in this order:
+ *
+ * 1. Reclaim.  Remove leftovers of killed commands (".tmp-*" files).  Mark
+ *    the chunks the live streams reference in a Bloom filter (about ten
+ *    bits per chunk, never a copy of the index; a false positive only
+ *    keeps a dead chunk a little longer).  Delete the manifests of expired
+ *    streams.  Then, container by container: a container with no live
+ *    record is dropped; one whose dead bytes exceed the threshold is
+ *    rewritten (new copy committed and indexed).  A new index holding only
+ *    live entries replaces the old one, and only then are the dropped and
+ *    rewritten containers deleted.
+ * 2. Encrypt data written before encryption was enabled (encrypted stores
+ *    only): each stream whose manifest is unencrypted is read back and put
+ *    again under the same name (new cuts and ids under the keystore's
+ *    secrets, sealed, its tar catalogue made again), one at a time while
+ *    the free space allows; then phase 1 runs again and reclaims the plain
+ *    chunks, and once none is left the plain keys leave the config.
+ * 3. Retire content keys that protect no record, manifest or catalogue,
+ *    from both keystore copies.
+ *
+ * Killed at any point, the store stays consistent; the next run finishes
+ * the work.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct put_opts;
+
+struct clean_opts {
+	int dry_run;
+	double rewrite_threshold;	/* dead fraction that triggers a rewrite */
+	double max_seconds;		/* 0: no limit */
+	int64_t now;
+	void (*progress)(void *, const char *, uint64_t, uint64_t);
+	void *progress_ctx;
+	/*
+	 * Streams re-put during encryption get their tar catalogue made
+	 * again by this scanner (index/tar/tarscan.h): attach sets the scan hooks
+	 * of a put, detach releases them.  NULL: no catalogue.
+	 */
+	int (*scan_attach)(void *, struct store *, struct put_opts *, void **);
+	void (*scan_detach)(void *);
+};
+
+struct clean_result {
+	uint64_t stored_before, stored_after;
+	uint64_t bytes_reclaimed;
+	uint64_t containers_deleted;
+	uint64_t containers_rewritten;
+	uint64_t expired_removed;
+	uint64_t tmp_removed;
+	uint64_t catalogues_removed;	/* no manifest names them */
+	uint64_t plain_bytes;		/* plain record bytes found */
+	uint64_t bytes_encrypted;	/* plain record bytes encrypted */
+	uint64_t manifests_rewritten;
+	int encryption_waiting;		/* stopped for lack of space */
+	uint16_t retired[1024];
+	uint64_t keys_retired;
+	int stopped_early;		/* --max-duration reached */
+	double seconds;
+};
+
+#define CLEAN_DEFAULT_THRESHOLD	0.2
+
+/**
+ * clean_store(s, opts, res):
+ * Run clean on store ${s} (opened exclusively).  With dry_run, change
+ * nothing and fill ${res} with what a real run would do.  Returns QS_OK
+ * (also when stopped early: see res->stopped_early) or an error.
+ */
+int clean_store(struct store *, const struct clean_opts *,
+    struct clean_result *);
+
+/**
+ * expire_rule(s, prefix, keep_last, older_than, now, dry_run,
+ *     names, count):
+ * Expire the streams whose names start with ${prefix} (NULL: all) that are
+ * not among the ${keep_last} newest (by ingest time; -1: no such rule) and
+ * that were ingested more than ${older_than} seconds before ${now} (-1: no
+ * such rule).  Return the expired names (free with store_names_free).
+ */
+int expire_rule(struct store *, const char *, long, int64_t, int64_t,
+    int, char ***, size_t *);
+
+#endif /* !QS_CLEAN_H */

@@ -1,0 +1,375 @@
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto/checksum.h"
+#include "format/endian.h"
+#include "format/fileio.h"
+#include "format/manifest_fmt.h"
+#include "format/qs_err.h"
+#include "index/tar/catalogue.h"
+#include "index/store/framefile.h"
+#include "index/store/store.h"
+#include "index/store/manifest.h"
+
+static const uint8_t manifest_magic[8] = "QSARCMAN";
+
+struct manifest_writer {
+	struct store *store;
+	struct framefile_writer *fw;
+	char name[STREAM_NAME_MAX + 1];
+	uint8_t *pt;			/* refs frame being filled */
+	uint32_t refs;
+	uint64_t chunk_count;
+	struct checksum_state stream_hash;
+};
+
+struct manifest_reader {
+	struct framefile_reader *fr;
+	struct manifest_summary summary;
+	const uint8_t *pt;		/* current refs frame */
+	uint32_t refs, next_ref;
+	uint64_t chunks_seen;
+	uint64_t stream_offset;
+	struct checksum_state stream_hash;
+	int done;
+};
+
+static int
+writer_flush_refs(struct manifest_writer *mw)
+{
+	size_t len;
+
+	if (mw->refs == 0)
+		return (QS_OK);
+	manifest_fmt_refs_begin(mw->pt, mw->refs);
+	len = MANIFEST_REFS_HEADER + (size_t)mw->refs * MANIFEST_REF_SIZE;
+	mw->refs = 0;
+	return (framefile_writer_frame(mw->fw, mw->pt, len, 0));
+}
+
+static int
+writer_new(struct store *s, const char *name, int expired, int replace,
+    struct manifest_writer **mwp)
+{
+	struct manifest_writer *mw;
+	char path[4096];
+	int rc;
+
+	if ((rc = manifest_fmt_name_check(name)) != QS_OK)
+		return (rc);
+	if ((rc = store_stream_path(s, name, expired, path, sizeof(path))) !=
+	    QS_OK)
+		return (rc);
+	if ((mw = calloc(1, sizeof(*mw))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	mw->store = s;
+	snprintf(mw->name, sizeof(mw->name), "%s", name);
+	if ((mw->pt = malloc(MANIFEST_FRAME_MAX)) == NULL) {
+		rc = qs_error_set(QS_ENOMEM, "out of memory");
+		goto err;
+	}
+	if ((rc = framefile_writer_new(s, path, manifest_magic, replace,
+	    &mw->fw)) != QS_OK)
+		goto err;
+	checksum_init(&mw->stream_hash);
+	*mwp = mw;
+	return (QS_OK);
+
+err:
+	manifest_writer_free(mw);
+	return (rc);
+}
+
+/**
+ * manifest_writer_new(s, name, mw):
+ * Start the manifest of a new stream ${name} in store ${s}.
+ */
+int
+manifest_writer_new(struct store *s, const char *name,
+    struct manifest_writer **mwp)
+{
+
+	return (writer_new(s, name, 0, 0, mwp));
+}
+
+/**
+ * manifest_writer_replace(s, name, mw):
+ * Start a new manifest that will replace the live stream ${name}'s.
+ */
+int
+manifest_writer_replace(struct store *s, const char *name,
+    struct manifest_writer **mwp)
+{
+
+	return (writer_new(s, name, 0, 1, mwp));
+}
+
+/**
+ * manifest_writer_add(mw, id, raw_len):
+ * Append a reference to chunk ${id} of ${raw_len} bytes.
+ */
+int
+manifest_writer_add(struct manifest_writer *mw, const uint8_t id[32],
+    uint32_t raw_len)
+{
+	uint8_t *ref;
+	int rc;
+
+	if (mw->refs == MANIFEST_REFS_PER_FRAME &&
+	    (rc = writer_flush_refs(mw)) != QS_OK)
+		return (rc);
+	ref = mw->pt + MANIFEST_REFS_HEADER +
+	    (size_t)mw->refs * MANIFEST_REF_SIZE;
+	memcpy(ref, id, 32);
+	le32enc(ref + 32, raw_len);
+	checksum_update(&mw->stream_hash, ref, MANIFEST_REF_SIZE);
+	mw->refs++;
+	mw->chunk_count++;
+	return (QS_OK);
+}
+
+/**
+ * manifest_writer_commit(mw, summary):
+ * Complete the manifest with ${summary} and make it visible.
+ */
+int
+manifest_writer_commit(struct manifest_writer *mw,
+    struct manifest_summary *summary)
+{
+	struct framefile_writer *fw;
+	size_t len;
+	int rc;
+
+	if ((rc = writer_flush_refs(mw)) != QS_OK)
+		goto err;
+	/* The name is the one the file is committed under. */
+	snprintf(summary->name, sizeof(summary->name), "%s", mw->name);
+	summary->chunk_count = mw->chunk_count;
+	checksum_final(&mw->stream_hash, summary->stream_hash);
+	if (manifest_fmt_summary_encode(summary, mw->pt, MANIFEST_FRAME_MAX, &len)
+	    != QS_OK) {
+		rc = qs_error_set(QS_EINVAL, "bad stream name");
+		goto err;
+	}
+	if ((rc = framefile_writer_frame(mw->fw, mw->pt, len, 1)) != QS_OK)
+		goto err;
+	fw = mw->fw;
+	mw->fw = NULL;
+	rc = framefile_writer_commit(fw, NULL);
+	if (rc == QS_EEXIST)
+		qs_error_set(rc, "%s: a stream named \"%s\" already exists",
+		    store_root(mw->store), mw->name);
+err:
+	manifest_writer_free(mw);
+	return (rc);
+}
+
+/**
+ * manifest_writer_free(mw):
+ * Abandon an uncommitted manifest.  NULL is allowed.
+ */
+void
+manifest_writer_free(struct manifest_writer *mw)
+{
+
+	if (mw == NULL)
+		return;
+	framefile_writer_free(mw->fw);
+	free(mw->pt);
+	free(mw);
+}
+
+/**
+ * manifest_reader_open(s, name, expired, mr):
+ * Open the manifest of stream ${name} and read and check its summary.
+ */
+int
+manifest_reader_open(struct store *s, const char *name, int expired,
+    struct manifest_reader **mrp)
+{
+	struct manifest_reader *mr;
+	const uint8_t *pt;
+	char path[4096];
+	size_t len;
+	int rc;
+
+	if ((rc = manifest_fmt_name_check(name)) != QS_OK)
+		return (rc);
+	if ((rc = store_stream_path(s, name, expired, path, sizeof(path))) !=
+	    QS_OK)
+		return (rc);
+	if ((mr = calloc(1, sizeof(*mr))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	if ((rc = framefile_reader_open(s, path, manifest_magic, &mr->fr)) !=
+	    QS_OK) {
+		if (rc == QS_ENOENT)
+			qs_error_set(rc, "%s: no %sstream named \"%s\"",
+			    store_root(s), expired ? "expired " : "", name);
+		goto err;
+	}
+	framefile_reader_final(mr->fr, &pt, &len);
+	if ((rc = manifest_fmt_summary_decode(pt, len, &mr->summary)) != QS_OK) {
+		qs_error_set(rc, "%s: %s", path, rc == QS_EVERSION ?
+		    "written by a newer qsarc (unknown feature)" :
+		    "damaged summary");
+		goto err;
+	}
+	if (strcmp(mr->summary.name, name) != 0) {
+		rc = qs_error_set(QS_ECORRUPT, "%s: manifest is for stream "
+		    "\"%s\" (renamed file?)", path, mr->summary.name);
+		goto err;
+	}
+	checksum_init(&mr->stream_hash);
+	*mrp = mr;
+	return (QS_OK);
+
+err:
+	manifest_reader_free(mr);
+	return (rc);
+}
+
+/**
+ * manifest_reader_summary(mr):
+ * The stream's summary.
+ */
+const struct manifest_summary *
+manifest_reader_summary(const struct manifest_reader *mr)
+{
+
+	return (&mr->summary);
+}
+
+/**
+ * manifest_reader_next(mr, id, raw_len, offset):
+ * Return the next reference, or 1 after the last one.
+ */
+int
+manifest_reader_next(struct manifest_reader *mr, const uint8_t **id,
+    uint32_t *raw_len, uint64_t *offset)
+{
+	uint8_t sum[CHECKSUM_BYTES];
+	const uint8_t *ref;
+	size_t len;
+	int rc;
+
+	if (mr->done)
+		return (1);
+	while (mr->next_ref == mr->refs) {
+		if ((rc = framefile_reader_next(mr->fr, &mr->pt, &len)) == 1) {
+			/* All reference frames read: check the totals. */
+			checksum_final(&mr->stream_hash, sum);
+			if (mr->chunks_seen != mr->summary.chunk_count ||
+			    mr->stream_offset != mr->summary.length ||
+			    memcmp(sum, mr->summary.stream_hash, 32) != 0)
+				return (qs_error_set(QS_ECORRUPT, "%s: "
+				    "references do not match the summary "
+				    "(count, length or stream hash)",
+				    framefile_reader_path(mr->fr)));
+			mr->done = 1;
+			return (1);
+		}
+		if (rc != QS_OK)
+			return (rc);
+		if (manifest_fmt_refs_decode(mr->pt, len, &mr->refs) != QS_OK)
+			return (qs_error_set(QS_ECORRUPT, "%s: malformed "
+			    "reference list", framefile_reader_path(mr->fr)));
+		mr->next_ref = 0;
+	}
+	ref = mr->pt + MANIFEST_REFS_HEADER +
+	    (size_t)mr->next_ref * MANIFEST_REF_SIZE;
+	mr->next_ref++;
+	checksum_update(&mr->stream_hash, ref, MANIFEST_REF_SIZE);
+	*id = ref;
+	*raw_len = le32dec(ref + 32);
+	*offset = mr->stream_offset;
+	mr->stream_offset += *raw_len;
+	mr->chunks_seen++;
+	return (QS_OK);
+}
+
+/**
+ * manifest_reader_free(mr):
+ * Free ${mr}; NULL is allowed.
+ */
+void
+manifest_reader_free(struct manifest_reader *mr)
+{
+
+	if (mr == NULL)
+		return;
+	framefile_reader_free(mr->fr);
+	free(mr);
+}
+
+/**
+ * manifest_reseal(s, name, expired):
+ * Rewrite the manifest of ${name} under the store's current key.
+ */
+int
+manifest_reseal(struct store *s, const char *name, int expired)
+{
+	struct manifest_reader *mr = NULL;
+	struct manifest_writer *mw = NULL;
+	struct manifest_summary *sum = NULL;
+	const uint8_t *id;
+	uint32_t raw_len;
+	uint64_t off;
+	int rc;
+
+	if ((rc = manifest_reader_open(s, name, expired, &mr)) != QS_OK)
+		return (rc);
+	if ((rc = writer_new(s, name, expired, 1, &mw)) != QS_OK)
+		goto done;
+	while ((rc = manifest_reader_next(mr, &id, &raw_len, &off)) == QS_OK)
+		if ((rc = manifest_writer_add(mw, id, raw_len)) != QS_OK)
+			goto done;
+	if (rc != 1)
+		goto done;
+	if ((sum = malloc(sizeof(*sum))) == NULL) {
+		rc = qs_error_set(QS_ENOMEM, "out of memory");
+		goto done;
+	}
+	*sum = *manifest_reader_summary(mr);
+	/* Its tar catalogue moves to the current key with it. */
+	if ((sum->features & MANIFEST_FEATURE_CATALOGUE) &&
+	    (rc = catalogue_reseal(s, sum)) != QS_OK)
+		goto done;
+	rc = manifest_writer_commit(mw, sum);
+	mw = NULL;
+done:
+	free(sum);
+	manifest_writer_free(mw);
+	manifest_reader_free(mr);
+	return (rc);
+}
+
+/**
+ * manifest_key_id(s, name, expired, key_id):
+ * Read only the header of a manifest and return its key id.
+ */
+int
+manifest_key_id(struct store *s, const char *name, int expired,
+    uint16_t *key_id)
+{
+	struct manifest_header h;
+	uint8_t hdr[MANIFEST_HEADER_SIZE];
+	char path[4096];
+	int fd, rc;
+
+	if ((rc = store_stream_path(s, name, expired, path, sizeof(path))) !=
+	    QS_OK)
+		return (rc);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return (qs_error_errno(path, "open"));
+	rc = fileio_pread_full(fd, hdr, sizeof(hdr), 0, path);
+	close(fd);
+	if (rc != QS_OK)
+		return (rc);
+	if ((rc = manifest_fmt_header_decode(hdr, sizeof(hdr), &h)) != QS_OK)
+		return (qs_error_set(rc, "%s: damaged manifest header", path));
+	*key_id = h.key_id;
+	return (QS_OK);
+}

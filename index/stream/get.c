@@ -1,0 +1,403 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto/secmem.h"
+#include "format/fileio.h"
+#include "format/manifest_fmt.h"
+#include "format/qs_err.h"
+#include "index/chunk/chunkindex.h"
+#include "index/store/container.h"
+#include "index/stream/get.h"
+#include "index/store/store.h"
+#include "index/store/manifest.h"
+
+#define MAX_WORKERS	16
+#define NSLOTS		32
+#define PROGRESS_EVERY	(64ULL << 20)
+
+enum gslot_state { G_FREE, G_QUEUED, G_READING, G_DONE };
+
+struct gslot {
+	enum gslot_state state;
+	uint8_t id[32];
+	struct chunk_loc loc;
+	uint32_t raw_len;
+	uint8_t *data;
+	size_t len;
+	int rc;
+	struct qs_error error;
+};
+
+struct get_ctx {
+	struct store *store;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_done;
+	struct gslot slots[NSLOTS];
+	uint64_t head, tail;		/* queued [tail, head) */
+	int stop;
+	uint64_t bytes_read;
+};
+
+static void *
+gworker_main(void *arg)
+{
+	struct get_ctx *g = arg;
+	struct chunk_reader *r = NULL;
+	struct gslot *sl;
+	size_t cap = store_config(g->store)->chunk_max;
+	int rc;
+
+	rc = chunk_reader_new(g->store, &r);
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		sl = NULL;
+		for (uint64_t i = g->tail; i < g->head; i++) {
+			if (g->slots[i % NSLOTS].state == G_QUEUED) {
+				sl = &g->slots[i % NSLOTS];
+				break;
+			}
+		}
+		if (sl == NULL) {
+			if (g->stop)
+				break;
+			pthread_cond_wait(&g->cv_work, &g->mu);
+			continue;
+		}
+		sl->state = G_READING;
+		pthread_mutex_unlock(&g->mu);
+		if (r == NULL)
+			sl->rc = rc;
+		else
+			sl->rc = chunk_reader_read(r, sl->id, &sl->loc, sl->data, cap,
+			    &sl->len);
+		if (sl->rc == QS_OK && sl->len != sl->raw_len)
+			sl->rc = qs_error_set(QS_ECORRUPT, "chunk length %zu "
+			    "differs from the manifest's %u", sl->len,
+			    sl->raw_len);
+		if (sl->rc != QS_OK)
+			qs_error_save(&sl->error);
+		pthread_mutex_lock(&g->mu);
+		sl->state = G_DONE;
+		pthread_cond_broadcast(&g->cv_done);
+	}
+	if (r != NULL)
+		g->bytes_read += chunk_reader_bytes(r);
+	pthread_mutex_unlock(&g->mu);
+	chunk_reader_free(r);
+	return (NULL);
+}
+
+static int
+write_out(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return (qs_error_errno("output", "write"));
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (QS_OK);
+}
+
+/**
+ * get_stream(s, name, fd, opts, result):
+ * Write stream ${name} to ${fd}.
+ */
+int
+get_stream(struct store *s, const char *name, int fd,
+    const struct get_opts *o, struct get_result *res)
+{
+	struct manifest_reader *mr = NULL;
+	struct get_progress prog = { 0, 0 };
+	pthread_t workers[MAX_WORKERS];
+	struct get_ctx *g;
+	struct gslot *sl;
+	const uint8_t *id;
+	uint32_t raw_len;
+	uint64_t off, next_report = PROGRESS_EVERY, chunks = 0;
+	int nworkers, started = 0, refs_done = 0;
+	long ncpu;
+	int rc;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	g->store = s;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv_work, NULL);
+	pthread_cond_init(&g->cv_done, NULL);
+	for (size_t i = 0; i < NSLOTS; i++)
+		if ((g->slots[i].data = malloc(store_config(s)->chunk_max)) ==
+		    NULL) {
+			rc = qs_error_set(QS_ENOMEM, "out of memory");
+			goto done;
+		}
+	if ((rc = manifest_reader_open(s, name, o != NULL && o->expired, &mr))
+	    != QS_OK)
+		goto done;
+	prog.total = manifest_reader_summary(mr)->length;
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	nworkers = (o != NULL && o->threads > 0) ? o->threads :
+	    (ncpu > 0 ? (int)ncpu : 1);
+	if (nworkers > MAX_WORKERS)
+		nworkers = MAX_WORKERS;
+	for (started = 0; started < nworkers; started++)
+		if (pthread_create(&workers[started], NULL, gworker_main, g) !=
+		    0)
+			break;
+	if (started == 0) {
+		rc = qs_error_set(QS_ENOMEM, "cannot start a thread");
+		goto done;
+	}
+
+	for (;;) {
+		/* Queue references into every free slot. */
+		while (!refs_done && g->head - g->tail < NSLOTS) {
+			rc = manifest_reader_next(mr, &id, &raw_len, &off);
+			if (rc == 1) {
+				refs_done = 1;
+				break;
+			}
+			if (rc != QS_OK)
+				goto done;
+			sl = &g->slots[g->head % NSLOTS];
+			memcpy(sl->id, id, 32);
+			sl->raw_len = raw_len;
+			if (chunkindex_lookup(store_index(s), id, &sl->loc) !=
+			    QS_OK) {
+				rc = qs_error_set(QS_ECORRUPT, "%s: stream "
+				    "\"%s\" at byte %llu: chunk is missing "
+				    "from the index (run 'qsarc verify')",
+				    store_root(s), name,
+				    (unsigned long long)off);
+				goto done;
+			}
+			pthread_mutex_lock(&g->mu);
+			sl->state = G_QUEUED;
+			g->head++;
+			pthread_cond_signal(&g->cv_work);
+			pthread_mutex_unlock(&g->mu);
+		}
+		if (g->tail == g->head)
+			break;
+		/* Write the oldest slot once it is read. */
+		sl = &g->slots[g->tail % NSLOTS];
+		pthread_mutex_lock(&g->mu);
+		while (sl->state != G_DONE)
+			pthread_cond_wait(&g->cv_done, &g->mu);
+		pthread_mutex_unlock(&g->mu);
+		if (sl->rc != QS_OK) {
+			qs_error_restore(&sl->error);
+			rc = sl->rc;
+			goto done;
+		}
+		if ((rc = write_out(fd, sl->data, sl->len)) != QS_OK)
+			goto done;
+		prog.bytes_out += sl->len;
+		chunks++;
+		pthread_mutex_lock(&g->mu);
+		sl->state = G_FREE;
+		g->tail++;
+		pthread_mutex_unlock(&g->mu);
+		if (o != NULL && o->progress != NULL &&
+		    prog.bytes_out >= next_report) {
+			o->progress(o->progress_ctx, &prog);
+			next_report = prog.bytes_out + PROGRESS_EVERY;
+		}
+	}
+	if (o != NULL && o->progress != NULL)
+		o->progress(o->progress_ctx, &prog);
+	rc = QS_OK;
+
+done:
+	pthread_mutex_lock(&g->mu);
+	g->stop = 1;
+	/* Nothing queued is needed any more. */
+	for (uint64_t i = g->tail; i < g->head; i++)
+		if (g->slots[i % NSLOTS].state == G_QUEUED)
+			g->slots[i % NSLOTS].state = G_FREE;
+	pthread_cond_broadcast(&g->cv_work);
+	pthread_mutex_unlock(&g->mu);
+	for (int i = 0; i < started; i++)
+		pthread_join(workers[i], NULL);
+	if (rc == QS_OK) {
+		res->length = prog.bytes_out;
+		res->chunks = chunks;
+		res->bytes_read = g->bytes_read;
+	}
+	manifest_reader_free(mr);
+	for (size_t i = 0; i < NSLOTS; i++) {
+		if (g->slots[i].data != NULL)
+			secmem_wipe(g->slots[i].data,
+			    store_config(s)->chunk_max);
+		free(g->slots[i].data);
+	}
+	pthread_cond_destroy(&g->cv_work);
+	pthread_cond_destroy(&g->cv_done);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+	return (rc);
+}
+
+/**
+ * get_ranges(s, name, expired, ranges, n, sink, ctx, result):
+ * Hand the bytes of ${ranges} of stream ${name} to ${sink}.
+ */
+int
+get_ranges(struct store *s, const char *name, int expired,
+    const struct byte_range *ranges, size_t n,
+    int (*sink)(void *, size_t, const uint8_t *, size_t), void *ctx,
+    struct get_result *res)
+{
+	struct manifest_reader *mr = NULL;
+	struct chunk_reader *r = NULL;
+	struct chunk_loc loc;
+	const uint8_t *id;
+	uint8_t *buf = NULL;
+	uint32_t raw_len;
+	uint64_t off, a, b, written = 0, chunks = 0;
+	size_t i = 0, len;
+	int rc;
+
+	if ((rc = manifest_reader_open(s, name, expired, &mr)) != QS_OK)
+		return (rc);
+	if ((rc = chunk_reader_new(s, &r)) != QS_OK)
+		goto done;
+	if ((buf = malloc(store_config(s)->chunk_max)) == NULL) {
+		rc = qs_error_set(QS_ENOMEM, "out of memory");
+		goto done;
+	}
+	while (i < n && (rc = manifest_reader_next(mr, &id, &raw_len, &off)) ==
+	    QS_OK) {
+		/* Skip ranges that end before this chunk. */
+		while (i < n && ranges[i].end <= off)
+			i++;
+		if (i == n || ranges[i].start >= off + raw_len)
+			continue;
+		if (chunkindex_lookup(store_index(s), id, &loc) != QS_OK) {
+			rc = qs_error_set(QS_ECORRUPT, "%s: stream \"%s\" at "
+			    "byte %llu: chunk is missing from the index",
+			    store_root(s), name, (unsigned long long)off);
+			goto done;
+		}
+		if ((rc = chunk_reader_read(r, id, &loc, buf,
+		    store_config(s)->chunk_max, &len)) != QS_OK)
+			goto done;
+		if (len != raw_len) {
+			rc = qs_error_set(QS_ECORRUPT, "%s: stream \"%s\" at "
+			    "byte %llu: chunk length differs from the manifest",
+			    store_root(s), name, (unsigned long long)off);
+			goto done;
+		}
+		chunks++;
+		/* Every range this chunk touches, in order. */
+		for (size_t j = i; j < n && ranges[j].start < off + len; j++) {
+			a = ranges[j].start > off ? ranges[j].start : off;
+			b = ranges[j].end < off + len ? ranges[j].end :
+			    off + len;
+			if (a >= b)
+				continue;
+			if ((rc = sink(ctx, j, buf + (a - off), b - a)) !=
+			    QS_OK)
+				goto done;
+			written += b - a;
+		}
+	}
+	if (rc < 0)
+		goto done;
+	res->length = written;
+	res->chunks = chunks;
+	res->bytes_read = chunk_reader_bytes(r);
+	rc = QS_OK;
+done:
+	if (buf != NULL)
+		secmem_wipe(buf, store_config(s)->chunk_max);
+	free(buf);
+	chunk_reader_free(r);
+	manifest_reader_free(mr);
+	return (rc);
+}
+
+struct pump {
+	struct store *s;
+	char *name;
+	int fd;
+	int rc;
+	struct qs_error error;
+	pthread_t thread;
+};
+
+static void *
+pump_main(void *arg)
+{
+	struct pump *p = arg;
+	struct get_result gr;
+
+	p->rc = get_stream(p->s, p->name, p->fd, NULL, &gr);
+	if (p->rc != QS_OK)
+		qs_error_save(&p->error);
+	close(p->fd);
+	return (NULL);
+}
+
+/**
+ * pump_start(s, name, fd, pump):
+ * Start a thread that writes stream ${name} into a pipe.
+ */
+int
+pump_start(struct store *s, const char *name, int *fd,
+    struct pump **pp)
+{
+	struct pump *p;
+	int fds[2];
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->name = strdup(name)) == NULL) {
+		free(p);
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	}
+	if (pipe(fds) != 0) {
+		free(p->name);
+		free(p);
+		return (qs_error_errno("pipe", "create"));
+	}
+	p->s = s;
+	p->fd = fds[1];
+	if (pthread_create(&p->thread, NULL, pump_main, p) != 0) {
+		close(fds[0]);
+		close(fds[1]);
+		free(p->name);
+		free(p);
+		return (qs_error_set(QS_ENOMEM, "cannot start a thread"));
+	}
+	*fd = fds[0];
+	*pp = p;
+	return (QS_OK);
+}
+
+/**
+ * pump_join(pump):
+ * Wait for the thread and return get_stream's result.
+ */
+int
+pump_join(struct pump *p)
+{
+	int rc;
+
+	pthread_join(p->thread, NULL);
+	rc = p->rc;
+	if (rc != QS_OK)
+		qs_error_restore(&p->error);
+	free(p->name);
+	free(p);
+	return (rc);
+}

@@ -1,0 +1,97 @@
+#ifndef QS_PUT_H
+#define QS_PUT_H
+
+/*
+ * Ingest: read a stream, cut it into content-defined chunks, store each new
+ * chunk once (compressed, sealed) and commit a manifest.
+ *
+ * Pipeline (uses every core): the calling thread reads and chunks; worker
+ * threads compute chunk ids and compress new chunks; a committer thread
+ * takes chunks in stream order, decides new or duplicate against the index,
+ * and writes records, index entries and the manifest.  Memory is bounded
+ * by a fixed number of chunk slots, whatever the stream's length.
+ *
+ * Durability order: containers are committed before the index segment that
+ * points into them, and both before the manifest, which is created last
+ * under its final name (never replacing one).  A put that fails or is
+ * killed leaves no stream, only unreferenced data that clean reclaims.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct manifest_summary;
+
+struct put_progress {
+	uint64_t bytes_in;
+	uint64_t new_bytes;
+};
+
+struct put_opts {
+	int threads;		/* worker threads; 0: one per core */
+	const char *input_name;	/* for messages; NULL: standard input */
+	/* Called from the reading thread about every 64 MiB and at the end. */
+	void (*progress)(void *, const struct put_progress *);
+	void *progress_ctx;
+	uint64_t index_flush_entries;	/* 0: default (256 Ki entries) */
+	/*
+	 * Replace the existing live stream of that name instead of refusing
+	 * it (clean re-chunking data written before encryption).
+	 */
+	int replace;
+	/*
+	 * Called once the input has ended, before the manifest is committed;
+	 * a non-zero return abandons the put with that error.
+	 */
+	int (*before_commit)(void *);
+	void *before_commit_ctx;
+	/*
+	 * A scanner of the stream (the tar catalogue): every block read is
+	 * fed to it; it names the member starts where chunks are cut; and
+	 * before the manifest is written it completes the summary (ok) or
+	 * is told the put failed (!ok, summary NULL).  All from the calling
+	 * thread.  ${scan_lookahead}: bytes it wants fed past a chunk's end.
+	 */
+	int (*scan_feed)(void *, const uint8_t *, size_t);
+	uint64_t (*scan_next_cut)(void *, uint64_t, uint64_t);
+	int (*scan_finish)(void *, int, struct manifest_summary *);
+	void *scan_ctx;
+	size_t scan_lookahead;
+	/* Replicated streams: where from (both set, or both NULL). */
+	const uint8_t *origin_store_id;	/* 16 bytes */
+	const uint8_t *origin_hash;	/* 32 bytes: the source's hash */
+};
+
+struct put_result {
+	uint64_t length;
+	uint64_t chunks;
+	uint64_t new_chunks;
+	uint64_t new_raw_bytes;
+	uint64_t new_stored_bytes;
+	int64_t created;
+};
+
+/**
+ * put_stream(s, name, fd, opts, now, result):
+ * Store everything read from ${fd} until end of file as stream ${name},
+ * ingested at time ${now}.  QS_EEXIST if the name is taken (checked before
+ * reading and again at commit), QS_EINPUT if reading fails, and the errors
+ * of the layers below.  Nothing is visible under ${name} unless QS_OK.
+ */
+int put_stream(struct store *, const char *, int, const struct put_opts *,
+    int64_t, struct put_result *);
+
+/**
+ * pump_copy(dst, src, name, opts, created, result):
+ * Put stream ${name} of ${src} (a handle no other thread uses: see
+ * store_open_reader) into ${dst} under the same name, read with every
+ * check of get_stream in a thread of its own; the new stream is committed
+ * only if that read succeeded.  ${opts} (not NULL) is used as given, its
+ * before_commit hook excepted.  For clean's re-put of old data and for
+ * replicate.
+ */
+int pump_copy(struct store *, struct store *, const char *,
+    struct put_opts *, int64_t, struct put_result *);
+
+#endif /* !QS_PUT_H */
