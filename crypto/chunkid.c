@@ -42,14 +42,3 @@ chunkid_equal(const uint8_t a[CHUNKID_BYTES], const uint8_t b[CHUNKID_BYTES])
 
 	return (sodium_memcmp(a, b, CHUNKID_BYTES) == 0);
 }
-
-/**
- * chunkid_random(buf, len):
- * Fill ${buf} with ${len} random bytes.
- */
-void
-chunkid_random(void *buf, size_t len)
-{
-
-	randombytes_buf(buf, len);
-}

@@ -35,10 +35,4 @@ void chunkid_derive(const uint8_t[CHUNKID_KEYBYTES], const char *,
  */
 int chunkid_equal(const uint8_t[CHUNKID_BYTES], const uint8_t[CHUNKID_BYTES]);
 
-/**
- * chunkid_random(buf, len):
- * Fill ${buf} with ${len} bytes from the system's secure random source.
- */
-void chunkid_random(void *, size_t);
-
 #endif /* !QS_CHUNKID_H */

@@ -1,3 +1,4 @@
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "format/fileio.h"
@@ -555,6 +557,28 @@ fileio_pread_full(int fd, void *buf, size_t len, uint64_t off,
 		p += n;
 		off += (uint64_t)n;
 		len -= (size_t)n;
+	}
+	return (QS_OK);
+}
+
+/**
+ * fileio_flock_wait(fd, exclusive, timeout_ms, path):
+ * Take a flock(2) on ${fd}, retrying every 50 ms for up to ${timeout_ms}.
+ */
+int
+fileio_flock_wait(int fd, int exclusive, int timeout_ms, const char *path)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	int op = exclusive ? LOCK_EX : LOCK_SH;
+	int waited = 0;
+
+	while (flock(fd, op | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return (qs_error_errno(path, "flock"));
+		if (waited >= timeout_ms)
+			return (QS_EBUSY);
+		nanosleep(&ts, NULL);
+		waited += 50;
 	}
 	return (QS_OK);
 }

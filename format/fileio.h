@@ -147,6 +147,15 @@ int fileio_mkdir(const char *, mode_t);
 int fileio_is_tmp_name(const char *);
 
 /**
+ * fileio_flock_wait(fd, exclusive, timeout_ms, path):
+ * Take a flock(2) on ${fd} (exclusive if ${exclusive}, else shared),
+ * retrying every 50 ms for up to ${timeout_ms} ms.  Return QS_OK, QS_EBUSY
+ * with no detail set when the time ran out (the caller says who is busy),
+ * or QS_EIO naming ${path} if flock fails otherwise.
+ */
+int fileio_flock_wait(int, int, int, const char *);
+
+/**
  * fileio_fault_point(what, path):
  * Count one mutation point and apply the test-only fault injection.
  * Return QS_OK, or QS_ENOSPC when an ENOSPC is injected for a write.

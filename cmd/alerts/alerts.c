@@ -922,25 +922,16 @@ alerts_message_build(const struct alerts_conf *c, const char *host,
 int
 alerts_lock(const char *root, int timeout_ms, int *fd)
 {
-	struct timespec ts = { 0, 50 * 1000 * 1000 };
-	int d, waited = 0;
+	int d, rc;
 
 	if ((d = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return (qs_error_errno(root, "open"));
-	while (flock(d, LOCK_EX | LOCK_NB) != 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			int rc = qs_error_errno(root, "flock");
-
-			close(d);
+	if ((rc = fileio_flock_wait(d, 1, timeout_ms, root)) != QS_OK) {
+		close(d);
+		if (rc != QS_EBUSY)
 			return (rc);
-		}
-		if (waited >= timeout_ms) {
-			close(d);
-			return (qs_error_set(QS_EBUSY, "%s: the alert log is "
-			    "busy (another qsarc is sending)", root));
-		}
-		nanosleep(&ts, NULL);
-		waited += 50;
+		return (qs_error_set(QS_EBUSY, "%s: the alert log is "
+		    "busy (another qsarc is sending)", root));
 	}
 	*fd = d;
 	return (QS_OK);

@@ -80,25 +80,30 @@ usage_container(void *ctx, uint64_t container_id)
 	return (container_scan(u->s, container_id, usage_record, u));
 }
 
+struct manifests_usage_ctx {
+	struct store *s;
+	uint64_t *count;
+};
+
+static int
+manifest_usage(void *arg, const char *name, int expired)
+{
+	struct manifests_usage_ctx *m = arg;
+	uint16_t key_id;
+	int rc;
+
+	if ((rc = manifest_key_id(m->s, name, expired, &key_id)) == QS_OK)
+		m->count[key_id & 1023]++;
+	return (rc);
+}
+
 static int
 manifests_usage(struct store *s, uint64_t *count)
 {
-	char **names;
-	size_t n;
-	uint16_t key_id;
-	int rc = QS_OK;
+	struct manifests_usage_ctx m = { s, count };
 
-	for (int expired = 0; expired <= 1 && rc == QS_OK; expired++) {
-		if ((rc = store_list_streams(s, expired, &names, &n)) != QS_OK)
-			return (rc);
-		for (size_t i = 0; i < n && rc == QS_OK; i++) {
-			rc = manifest_key_id(s, names[i], expired, &key_id);
-			if (rc == QS_OK)
-				count[key_id & 1023]++;
-		}
-		store_names_free(names, n);
-	}
-	return (rc);
+	return (store_foreach_stream(s, STORE_STREAMS_ALL, manifest_usage,
+	    &m));
 }
 
 /**

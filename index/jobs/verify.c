@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crypto/chunkid.h"
+#include "crypto/random.h"
 #include "crypto/secmem.h"
 #include "format/endian.h"
 #include "format/fileio.h"
@@ -726,7 +726,7 @@ verify_store(struct store *s, const struct verify_opts *o,
 		return (qs_error_set(QS_EINVAL, "read percentage %u is out of "
 		    "range (1 to 100)", o->read_percent));
 	if ((v.seed = o->seed) == 0)
-		chunkid_random(&v.seed, sizeof(v.seed));
+		random_bytes(&v.seed, sizeof(v.seed));
 
 	/* Named streams must exist before anything is checked. */
 	if (!full) {
@@ -922,27 +922,20 @@ verify_index_damaged(const char *root)
 static int
 lock_exclusive(const char *root, int timeout_ms, int *fdp)
 {
-	struct timespec ts = { 0, 50 * 1000 * 1000 };
 	char path[4096], info[256];
-	int fd, waited = 0;
+	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/lock", root);
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return (qs_error_errno(path, "open"));
-	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			close(fd);
-			return (qs_error_errno(path, "flock"));
-		}
-		if (waited >= timeout_ms) {
-			close(fd);
-			store_lock_holder(root, info, sizeof(info));
-			return (qs_error_set(QS_EBUSY, "%s: store is busy%s%s; "
-			    "waited %d s", root, info[0] ? ": " : "", info,
-			    timeout_ms / 1000));
-		}
-		nanosleep(&ts, NULL);
-		waited += 50;
+	if ((rc = fileio_flock_wait(fd, 1, timeout_ms, path)) != QS_OK) {
+		close(fd);
+		if (rc != QS_EBUSY)
+			return (rc);
+		store_lock_holder(root, info, sizeof(info));
+		return (qs_error_set(QS_EBUSY, "%s: store is busy%s%s; "
+		    "waited %d s", root, info[0] ? ": " : "", info,
+		    timeout_ms / 1000));
 	}
 	*fdp = fd;
 	return (QS_OK);

@@ -9,6 +9,7 @@
 #include "crypto/checksum.h"
 #include "crypto/secmem.h"
 #include "crypto/chunkid.h"
+#include "crypto/random.h"
 #include "format/fileio.h"
 #include "format/qs_err.h"
 #include "format/container_fmt.h"
@@ -123,7 +124,7 @@ writer_open_container(struct container_writer *cw)
 
 	/* Random ids: concurrent puts never pick the same name. */
 	do {
-		chunkid_random(&cw->container_id, sizeof(cw->container_id));
+		random_bytes(&cw->container_id, sizeof(cw->container_id));
 	} while (cw->container_id == 0);
 	if ((rc = store_container_path(store_root(cw->store), cw->container_id,
 	    path, sizeof(path))) != QS_OK)

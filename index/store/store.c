@@ -14,6 +14,7 @@
 
 #include "crypto/checksum.h"
 #include "crypto/chunkid.h"
+#include "crypto/random.h"
 #include "crypto/gear.h"
 #include "crypto/kdf.h"
 #include "crypto/keystore.h"
@@ -374,7 +375,7 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 	    (rc = fileio_write_atomic(path, "", 0, 0644, 0)) != QS_OK)
 		goto done;
 
-	chunkid_random(cfg->store_id, sizeof(cfg->store_id));
+	random_bytes(cfg->store_id, sizeof(cfg->store_id));
 	cfg->created = now;
 	cfg->chunk_min = o->chunk_min;
 	cfg->chunk_avg = o->chunk_avg;
@@ -417,8 +418,8 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 		    "%s", backup);
 	} else {
 		cfg->has_plain_keys = 1;
-		chunkid_random(cfg->plain_idkey, 32);
-		chunkid_random(cfg->plain_gearkey, 32);
+		random_bytes(cfg->plain_idkey, 32);
+		random_bytes(cfg->plain_gearkey, 32);
 	}
 	rc = config_write(root, cfg, ks != NULL ? keystore_idkey(ks) : NULL);
 done:
@@ -431,10 +432,7 @@ static int
 lock_take(struct store *s, int lockmode, int timeout_ms)
 {
 	char path[4096], info[256];
-	struct timespec ts = { 0, 50 * 1000 * 1000 };
-	int op = ((lockmode & 0xff) == STORE_LOCK_EXCLUSIVE) ? LOCK_EX :
-	    LOCK_SH;
-	int waited = 0;
+	int exclusive = (lockmode & 0xff) == STORE_LOCK_EXCLUSIVE;
 	int rc, n;
 
 	if ((rc = path_join(path, sizeof(path), s->root, "lock")) != QS_OK)
@@ -446,18 +444,15 @@ lock_take(struct store *s, int lockmode, int timeout_ms)
 			    "%s: no qsarc store here (no lock file)", s->root));
 		return (qs_error_errno(path, "open"));
 	}
-	while (flock(s->lock_fd, op | LOCK_NB) != 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return (qs_error_errno(path, "flock"));
-		if (waited >= timeout_ms) {
-			store_lock_holder(s->root, info, sizeof(info));
-			return (qs_error_set(QS_EBUSY,
-			    "%s: store is busy%s%s; waited %d s", s->root,
-			    info[0] ? ": " : "", info, timeout_ms / 1000));
-		}
-		nanosleep(&ts, NULL);
-		waited += 50;
+	rc = fileio_flock_wait(s->lock_fd, exclusive, timeout_ms, path);
+	if (rc == QS_EBUSY) {
+		store_lock_holder(s->root, info, sizeof(info));
+		return (qs_error_set(QS_EBUSY,
+		    "%s: store is busy%s%s; waited %d s", s->root,
+		    info[0] ? ": " : "", info, timeout_ms / 1000));
 	}
+	if (rc != QS_OK)
+		return (rc);
 	/*
 	 * Say who holds the lock, for the "busy" message of others.  This
 	 * is advisory text only, so it bypasses fileio's fault injection.
@@ -861,6 +856,32 @@ enomem:
 	closedir(d);
 	store_names_free(names, count);
 	return (qs_error_set(QS_ENOMEM, "out of memory"));
+}
+
+/**
+ * store_foreach_stream(s, which, fn, ctx):
+ * Call ${fn}(${ctx}, name, expired) for the live, then the expired streams
+ * that ${which} selects, each list in name order; stop at a non-zero return.
+ */
+int
+store_foreach_stream(const struct store *s, int which,
+    int (*fn)(void *, const char *, int), void *ctx)
+{
+	char **names;
+	size_t n;
+	int rc = QS_OK;
+
+	for (int expired = 0; expired <= 1 && rc == QS_OK; expired++) {
+		if (!(which & (expired ? STORE_STREAMS_EXPIRED :
+		    STORE_STREAMS_LIVE)))
+			continue;
+		if ((rc = store_list_streams(s, expired, &names, &n)) != QS_OK)
+			return (rc);
+		for (size_t i = 0; i < n && rc == QS_OK; i++)
+			rc = fn(ctx, names[i], expired);
+		store_names_free(names, n);
+	}
+	return (rc);
 }
 
 static int

@@ -197,6 +197,20 @@ int store_stream_path(const struct store *, const char *, int, char *,
  */
 int store_stream_state(const struct store *, const char *);
 
+#define STORE_STREAMS_LIVE	1
+#define STORE_STREAMS_EXPIRED	2
+#define STORE_STREAMS_ALL	(STORE_STREAMS_LIVE | STORE_STREAMS_EXPIRED)
+
+/**
+ * store_foreach_stream(s, which, fn, ctx):
+ * Call ${fn}(${ctx}, name, expired) for each live stream in name order if
+ * ${which} has STORE_STREAMS_LIVE, then for each expired one if it has
+ * STORE_STREAMS_EXPIRED.  Stop at the first non-zero return of ${fn} and
+ * return that; else QS_OK or the error of listing a directory.
+ */
+int store_foreach_stream(const struct store *, int,
+    int (*)(void *, const char *, int), void *);
+
 /**
  * store_list_streams(s, expired, names, count):
  * Return the sorted names of the live (or, with ${expired}, expired)

@@ -6,6 +6,7 @@
 #include <zstd.h>
 
 #include "crypto/chunkid.h"
+#include "crypto/random.h"
 #include "format/endian.h"
 #include "format/fileio.h"
 #include "format/manifest_fmt.h"
@@ -84,7 +85,7 @@ catalogue_writer_new(struct store *s, struct catalogue_writer **cwp)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	}
 	cw->store = s;
-	chunkid_random(cw->id, sizeof(cw->id));
+	random_bytes(cw->id, sizeof(cw->id));
 	snprintf(path, sizeof(path), "%s/catalogs", store_root(s));
 	if ((rc = fileio_mkdir(path, 0755)) != QS_OK ||
 	    (rc = catalogue_path(s, cw->id, path, sizeof(path))) != QS_OK ||
