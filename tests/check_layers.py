@@ -39,6 +39,21 @@ LIBRARIES = {
 PRINT_RE = re.compile(
     r"\b(printf|puts|perror|putchar|vprintf)\s*\(|"
     r"\b(fprintf|fputs|fputc|vfprintf|fwrite)\s*\(\s*(stdout|stderr)\b")
+# a function definition in this tree's style: the return type on the line
+# before, the name at the start of the line
+DEFN_RE = re.compile(r"^([A-Za-z_]\w*)\(")
+NAME_EXCEPTIONS = [("index/store/store", "store_")]   # (file prefix, name prefix)
+
+
+def exported_name_ok(path, name):
+    """Whether ${path} may export the function ${name}."""
+    base = os.path.basename(path)[:-2]
+    if name.startswith(base) or name == "main":
+        return True
+    return any(path.startswith(fp) and name.startswith(np)
+               for fp, np in NAME_EXCEPTIONS)
+
+
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
 
@@ -115,6 +130,19 @@ def main():
             if not room.startswith("cmd") and PRINT_RE.search(line):
                 errors.append(f"{path}:{lineno}: prints to the terminal; "
                               "only cmd/ may")
+        if path.endswith(".c"):
+            lines = code.split("\n")
+            for i in range(1, len(lines)):
+                m = DEFN_RE.match(lines[i])
+                prev = lines[i - 1].strip()
+                if (not m or m.group(1) == "_Static_assert" or not prev or
+                        prev.startswith(("static", "#")) or
+                        prev.endswith((";", "{", "}", ",", ")"))):
+                    continue
+                if not exported_name_ok(path, m.group(1)):
+                    errors.append(
+                        f"{path}:{i + 1}: exports {m.group(1)}(), which "
+                        f"does not start with the file's name")
     # Module-level include cycles (depth-first search, reported once each).
     state = {}
     stack = []
