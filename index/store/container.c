@@ -1,4 +1,3 @@
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -104,7 +103,6 @@ writer_open_container(struct container_writer *cw)
 	struct container_header h;
 	uint8_t hbuf[CONTAINER_HEADER_SIZE];
 	char path[4096], dir[4096];
-	char *slash;
 	int rc;
 
 	/* Random ids: concurrent puts never pick the same name. */
@@ -112,11 +110,10 @@ writer_open_container(struct container_writer *cw)
 		random_bytes(&cw->container_id, sizeof(cw->container_id));
 	} while (cw->container_id == 0);
 	if ((rc = store_container_path(store_root(cw->store), cw->container_id,
-	    path, sizeof(path))) != QS_OK)
+	    path, sizeof(path))) != QS_OK ||
+	    (rc = store_path_container_dir(store_root(cw->store),
+	    cw->container_id, dir, sizeof(dir))) != QS_OK)
 		return (rc);
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
 	if ((rc = fileio_mkdir(dir, 0755)) != QS_OK)
 		return (rc);
 	if ((rc = fileio_tmp_open(path, 0444, &cw->tmp)) != QS_OK)

@@ -31,7 +31,7 @@ container_scan_foreach(struct store *s, int (*cb)(void *, uint64_t),
 	size_t len;
 	int rc = QS_OK;
 
-	snprintf(dpath, sizeof(dpath), "%s/data", store_root(s));
+	(void)store_path_data(store_root(s), dpath, sizeof(dpath));
 	if ((d = opendir(dpath)) == NULL)
 		return (qs_error_errno(dpath, "open directory"));
 	while (rc == QS_OK && (de = readdir(d)) != NULL) {
