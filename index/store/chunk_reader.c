@@ -144,8 +144,8 @@ chunk_reader_payload(struct chunk_reader *r, const uint8_t id[32],
 	plen = h.stored_len;
 	if (key != NULL) {
 		/* Authenticate before anything else touches the payload. */
-		container_fmt_record_ad(store_config(r->store)->store_id, loc->container_id,
-		    loc->offset, r->buf, ad);
+		container_fmt_record_ad(store_config(r->store)->store_id,
+		    loc->container_id, loc->offset, r->buf, ad);
 		if (aead_open(key, h.nonce, ad, sizeof(ad), payload, plen,
 		    r->plain) != QS_OK)
 			return (record_error(r->store, loc, QS_EAUTH,

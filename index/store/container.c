@@ -202,8 +202,8 @@ container_writer_append(struct container_writer *cw, const uint8_t id[32],
 	h.stored_len = (uint32_t)stored;
 	container_fmt_record_encode(&h, hbuf);
 	if (cw->key_id != 0) {
-		container_fmt_record_ad(store_config(cw->store)->store_id, cw->container_id,
-		    cw->offset, hbuf, ad);
+		container_fmt_record_ad(store_config(cw->store)->store_id,
+		    cw->container_id, cw->offset, hbuf, ad);
 		aead_seal(cw->key, h.nonce, ad, sizeof(ad), payload, len,
 		    cw->sealbuf);
 		body = cw->sealbuf;

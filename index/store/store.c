@@ -115,7 +115,8 @@ store_open(const char *root, int lockmode, int timeout_ms,
 		if (rc != QS_OK)
 			goto err;
 		/* Only the passphrase holder can have written this config. */
-		store_config_mac(keystore_idkey(s->ks), raw + CONFIG_HEADER_SIZE,
+		store_config_mac(keystore_idkey(s->ks),
+		    raw + CONFIG_HEADER_SIZE,
 		    s->cfg.mac_input_end - CONFIG_HEADER_SIZE, mac);
 		if (!chunkid_equal(mac, s->cfg.mac)) {
 			rc = qs_error_set(QS_EAUTH, "%s/config: the config "
@@ -298,8 +299,8 @@ store_container_fd(struct store *s, uint64_t container_id, int *fdp)
 		if (s->fds[i].last_use < victim->last_use)
 			victim = &s->fds[i];
 	}
-	if ((rc = store_container_path(s->root, container_id, path, sizeof(path)))
-	    != QS_OK)
+	if ((rc = store_container_path(s->root, container_id, path,
+	    sizeof(path))) != QS_OK)
 		goto done;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)

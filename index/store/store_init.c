@@ -76,7 +76,8 @@ store_check_config_mac(struct store *s, const uint8_t *idkey)
 
 	if ((cfg = malloc(sizeof(*cfg))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
-	if ((rc = store_config_read(s->root, cfg, &raw)) == QS_OK && cfg->encrypted) {
+	if ((rc = store_config_read(s->root, cfg, &raw)) == QS_OK &&
+	    cfg->encrypted) {
 		store_config_mac(idkey, raw + CONFIG_HEADER_SIZE,
 		    cfg->mac_input_end - CONFIG_HEADER_SIZE, mac);
 		if (!chunkid_equal(mac, cfg->mac))
