@@ -12,6 +12,7 @@
 
 #include "crypto/checksum.h"
 #include "format/endian.h"
+#include "format/appender.h"
 #include "format/fileio.h"
 #include "format/qs_err.h"
 #include "format/segment.h"
@@ -202,44 +203,12 @@ arr_next(void *c, const uint8_t **e)
 
 /* --- writing segments --------------------------------------------------- */
 
-struct segw {
-	struct fileio_tmp *t;
-	struct checksum_state cs;
-	uint8_t *buf;
-	size_t used;
-};
-
-static int
-segw_drain(struct segw *w)
+/* The trailer checksum covers every byte before it, as it is written. */
+static void
+sum_drained(void *cs, const uint8_t *p, size_t len)
 {
-	int rc;
 
-	if (w->used == 0)
-		return (QS_OK);
-	checksum_update(&w->cs, w->buf, w->used);
-	rc = fileio_tmp_write(w->t, w->buf, w->used);
-	w->used = 0;
-	return (rc);
-}
-
-static int
-segw_put(struct segw *w, const uint8_t *p, size_t len)
-{
-	size_t n;
-	int rc;
-
-	while (len > 0) {
-		n = WRITE_BUF_SIZE - w->used;
-		if (n > len)
-			n = len;
-		memcpy(w->buf + w->used, p, n);
-		w->used += n;
-		p += n;
-		len -= n;
-		if (w->used == WRITE_BUF_SIZE && (rc = segw_drain(w)) != QS_OK)
-			return (rc);
-	}
-	return (QS_OK);
+	checksum_update(cs, p, len);
 }
 
 /*
@@ -252,7 +221,10 @@ write_segment(struct chunkindex *idx, uint64_t seq, uint64_t base,
     uint64_t count, const struct estream *es, struct chunkindex_seg **out)
 {
 	struct segment_header h;
-	struct segw w;
+	struct fileio_tmp *t = NULL;
+	struct checksum_state cs;
+	struct appender w;
+	uint8_t *buf;
 	uint8_t hb[SEGMENT_HEADER_SIZE], blk[SEGMENT_BLOOM_BLOCK];
 	uint8_t digest[CHECKSUM_BYTES], tr[SEGMENT_TRAILER_SIZE];
 	const uint8_t *e;
@@ -270,21 +242,21 @@ write_segment(struct chunkindex *idx, uint64_t seq, uint64_t base,
 		return (rc);
 	if ((path = seg_path_new(idx, seq)) == NULL)
 		return (chunkindex_enomem());
-	memset(&w, 0, sizeof(w));
-	if ((w.buf = malloc(WRITE_BUF_SIZE)) == NULL) {
+	if ((buf = malloc(WRITE_BUF_SIZE)) == NULL) {
 		rc = chunkindex_enomem();
 		goto err0;
 	}
-	if ((rc = fileio_tmp_open(path, SEGMENT_MODE, &w.t)) != QS_OK)
+	if ((rc = fileio_tmp_open(path, SEGMENT_MODE, &t)) != QS_OK)
 		goto err0;
-	checksum_init(&w.cs);
+	checksum_init(&cs);
+	appender_init(&w, t, buf, WRITE_BUF_SIZE, sum_drained, &cs);
 	segment_header_encode(&h, hb);
-	if ((rc = segw_put(&w, hb, sizeof(hb))) != QS_OK)
+	if ((rc = appender_put(&w, hb, sizeof(hb))) != QS_OK)
 		goto err1;
 
 	es->reset(es->ctx);
 	for (n = 0; (rc = es->next(es->ctx, &e)) == 1; n++)
-		if ((rc = segw_put(&w, e, SEGMENT_ENTRY_SIZE)) != QS_OK)
+		if ((rc = appender_put(&w, e, SEGMENT_ENTRY_SIZE)) != QS_OK)
 			goto err1;
 	if (rc < 0)
 		goto err1;
@@ -301,7 +273,8 @@ write_segment(struct chunkindex *idx, uint64_t seq, uint64_t base,
 		b = chunkindex_bloom_block(e,
 		    h.bloom_bytes / SEGMENT_BLOOM_BLOCK);
 		for (; cur < b; cur++) {
-			if ((rc = segw_put(&w, blk, sizeof(blk))) != QS_OK)
+			if ((rc = appender_put(&w, blk, sizeof(blk))) !=
+			    QS_OK)
 				goto err1;
 			memset(blk, 0, sizeof(blk));
 		}
@@ -310,28 +283,28 @@ write_segment(struct chunkindex *idx, uint64_t seq, uint64_t base,
 	if (rc < 0)
 		goto err1;
 	for (; cur < h.bloom_bytes / SEGMENT_BLOOM_BLOCK; cur++) {
-		if ((rc = segw_put(&w, blk, sizeof(blk))) != QS_OK)
+		if ((rc = appender_put(&w, blk, sizeof(blk))) != QS_OK)
 			goto err1;
 		memset(blk, 0, sizeof(blk));
 	}
 
-	if ((rc = segw_drain(&w)) != QS_OK)
+	if ((rc = appender_drain(&w)) != QS_OK)
 		goto err1;
-	checksum_final(&w.cs, digest);
+	checksum_final(&cs, digest);
 	segment_trailer_encode(digest, tr);
-	if ((rc = fileio_tmp_write(w.t, tr, sizeof(tr))) != QS_OK)
+	if ((rc = fileio_tmp_write(t, tr, sizeof(tr))) != QS_OK)
 		goto err1;
-	rc = fileio_tmp_commit(w.t, 1);
-	w.t = NULL;
+	rc = fileio_tmp_commit(t, 1);
+	t = NULL;
 	if (rc != QS_OK)
 		goto err0;
-	free(w.buf);
+	free(buf);
 	return (chunkindex_seg_map(path, &seq, out));
 
 err1:
-	fileio_tmp_abort(w.t);
+	fileio_tmp_abort(t);
 err0:
-	free(w.buf);
+	free(buf);
 	free(path);
 	return (rc);
 }

@@ -7,6 +7,7 @@
 #include "crypto/secmem.h"
 #include "crypto/chunkid.h"
 #include "crypto/random.h"
+#include "format/appender.h"
 #include "format/fileio.h"
 #include "format/qs_err.h"
 #include "format/container_fmt.h"
@@ -30,7 +31,7 @@ struct container_writer {
 	struct checksum_state headers_hash;
 
 	uint8_t *buf;			/* write buffer */
-	size_t buffered;
+	struct appender out;		/* through buf into tmp */
 	uint8_t *sealbuf;		/* room for a sealed payload */
 	uint64_t stored_bytes;
 };
@@ -65,39 +66,6 @@ enomem:
 }
 
 static int
-writer_flush(struct container_writer *cw)
-{
-	int rc;
-
-	if (cw->buffered == 0)
-		return (QS_OK);
-	rc = fileio_tmp_write(cw->tmp, cw->buf, cw->buffered);
-	cw->buffered = 0;
-	return (rc);
-}
-
-static int
-writer_put(struct container_writer *cw, const uint8_t *p, size_t len)
-{
-	size_t n;
-	int rc;
-
-	while (len > 0) {
-		if (cw->buffered == WRITE_BUFFER_SIZE &&
-		    (rc = writer_flush(cw)) != QS_OK)
-			return (rc);
-		n = WRITE_BUFFER_SIZE - cw->buffered;
-		if (n > len)
-			n = len;
-		memcpy(cw->buf + cw->buffered, p, n);
-		cw->buffered += n;
-		p += n;
-		len -= n;
-	}
-	return (QS_OK);
-}
-
-static int
 writer_open_container(struct container_writer *cw)
 {
 	struct container_header h;
@@ -125,9 +93,10 @@ writer_open_container(struct container_writer *cw)
 	cw->offset = 0;
 	cw->record_count = 0;
 	cw->raw_bytes = 0;
-	cw->buffered = 0;
+	appender_init(&cw->out, cw->tmp, cw->buf, WRITE_BUFFER_SIZE, NULL,
+	    NULL);
 	checksum_init(&cw->headers_hash);
-	if ((rc = writer_put(cw, hbuf, sizeof(hbuf))) != QS_OK)
+	if ((rc = appender_put(&cw->out, hbuf, sizeof(hbuf))) != QS_OK)
 		return (rc);
 	cw->offset = CONTAINER_HEADER_SIZE;
 	return (QS_OK);
@@ -152,8 +121,8 @@ container_writer_finish(struct container_writer *cw)
 	t.raw_bytes = cw->raw_bytes;
 	checksum_final(&cw->headers_hash, t.headers_hash);
 	container_fmt_trailer_encode(&t, tbuf);
-	if ((rc = writer_put(cw, tbuf, sizeof(tbuf))) != QS_OK ||
-	    (rc = writer_flush(cw)) != QS_OK) {
+	if ((rc = appender_put(&cw->out, tbuf, sizeof(tbuf))) != QS_OK ||
+	    (rc = appender_drain(&cw->out)) != QS_OK) {
 		cw->tmp = NULL;
 		fileio_tmp_abort(tmp);
 		return (rc);
@@ -209,8 +178,8 @@ container_writer_append(struct container_writer *cw, const uint8_t id[32],
 		body = cw->sealbuf;
 	}
 	checksum_update(&cw->headers_hash, hbuf, sizeof(hbuf));
-	if ((rc = writer_put(cw, hbuf, sizeof(hbuf))) != QS_OK ||
-	    (rc = writer_put(cw, body, stored)) != QS_OK)
+	if ((rc = appender_put(&cw->out, hbuf, sizeof(hbuf))) != QS_OK ||
+	    (rc = appender_put(&cw->out, body, stored)) != QS_OK)
 		return (rc);
 	loc->container_id = cw->container_id;
 	loc->offset = (uint32_t)cw->offset;
