@@ -450,6 +450,7 @@ seal(const struct keystore *ks, const uint8_t kek[KDF_KEKBYTES],
 	uint16_t id;
 	int rc;
 
+	/* The header: KDF parameters, salt, key check, a fresh nonce. */
 	blen = keystore_fmt_body_size(ks->nkeys);
 	flen = KEYSTORE_FMT_HEADER_SIZE + blen + AEAD_TAGBYTES;
 	memset(&hdr, 0, sizeof(hdr));
@@ -474,6 +475,7 @@ seal(const struct keystore *ks, const uint8_t kek[KDF_KEKBYTES],
 	}
 	keystore_fmt_header_encode(&hdr, file);
 
+	/* The body in secure memory: settings, secrets, then every key. */
 	memset(&body, 0, sizeof(body));
 	body.mode = (uint8_t)ks->mode;
 	body.rotation = ks->rotation;
@@ -494,6 +496,7 @@ seal(const struct keystore *ks, const uint8_t kek[KDF_KEKBYTES],
 		k.key = key_slot(ks, id);
 		keystore_fmt_key_encode(plain, i++, &k);
 	}
+	/* Sealed under the KEK, the header as associated data. */
 	aead_seal(kek, hdr.nonce, file, KEYSTORE_FMT_HEADER_SIZE, plain, blen,
 	    file + KEYSTORE_FMT_HEADER_SIZE);
 	secmem_free(plain, blen);

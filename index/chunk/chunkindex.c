@@ -208,6 +208,7 @@ chunkindex_seg_map(char *path, const uint64_t *name_seq,
 	s->path = path;
 	slash = strrchr(path, '/');
 	s->name = (slash == NULL) ? path : slash + 1;
+	/* Map the whole file read-only. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		rc = qs_error_errno(path, "open");
 		goto err0;
@@ -237,6 +238,7 @@ chunkindex_seg_map(char *path, const uint64_t *name_seq,
 	fd = -1;
 	/* Lookups touch a few scattered pages: no read-ahead. */
 	chunkindex_seg_advise(s, MADV_RANDOM);
+	/* The header must describe exactly this file and this name. */
 	if ((rc = segment_header_decode(s->map, s->maplen, &s->h)) != QS_OK) {
 		rc = err_prefix(rc, path);
 		goto err0;
@@ -444,6 +446,7 @@ chunkindex_open(const char *dir, struct chunkindex **idxp)
 		rc = chunkindex_enomem();
 		goto err0;
 	}
+	/* Map every segment file of the directory. */
 	if ((d = opendir(dir)) == NULL) {
 		rc = qs_error_errno(dir, "open index directory");
 		goto err0;
@@ -485,6 +488,7 @@ chunkindex_open(const char *dir, struct chunkindex **idxp)
 		    "%s: segment sequence numbers exhausted", dir);
 		goto err0;
 	}
+	/* Oldest first, and new segments numbered above all of them. */
 	idx->next_seq = maxseq + 1;
 	if (idx->nsegs > 1)
 		qsort(idx->segs, idx->nsegs, sizeof(*idx->segs), seg_order);

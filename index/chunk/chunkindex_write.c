@@ -232,6 +232,7 @@ write_segment(struct chunkindex *idx, uint64_t seq, uint64_t base,
 	char *path;
 	int rc;
 
+	/* The header, then a temporary file beside the final name. */
 	memset(&h, 0, sizeof(h));
 	h.count = count;
 	h.seq = seq;
@@ -254,6 +255,7 @@ write_segment(struct chunkindex *idx, uint64_t seq, uint64_t base,
 	if ((rc = appender_put(&w, hb, sizeof(hb))) != QS_OK)
 		goto err1;
 
+	/* First pass: the entries. */
 	es->reset(es->ctx);
 	for (n = 0; (rc = es->next(es->ctx, &e)) == 1; n++)
 		if ((rc = appender_put(&w, e, SEGMENT_ENTRY_SIZE)) != QS_OK)
@@ -266,6 +268,7 @@ write_segment(struct chunkindex *idx, uint64_t seq, uint64_t base,
 		goto err1;
 	}
 
+	/* Second pass: the Bloom filter, block by block in id order. */
 	es->reset(es->ctx);
 	memset(blk, 0, sizeof(blk));
 	cur = 0;
@@ -288,6 +291,7 @@ write_segment(struct chunkindex *idx, uint64_t seq, uint64_t base,
 		memset(blk, 0, sizeof(blk));
 	}
 
+	/* The trailer checksum, then fsync and rename; map the result. */
 	if ((rc = appender_drain(&w)) != QS_OK)
 		goto err1;
 	checksum_final(&cs, digest);
@@ -599,11 +603,13 @@ chunkindex_replace_all(struct chunkindex *idx,
 		rc = chunkindex_enomem();
 		goto err;
 	}
+	/* The generator's entries, written as runs of run_entries each. */
 	rc = gen(ctx, replace_emit, &r);
 	if (r.err != QS_OK)
 		rc = r.err;
 	if (rc != QS_OK)
 		goto err;
+	/* One final segment: the buffer itself, or the merge of the runs. */
 	if (r.nruns == 0) {
 		/* Everything fit: the buffer is the final segment. */
 		if ((rc = run_write(&r, UINT64_MAX)) != QS_OK)

@@ -109,6 +109,7 @@ chunk_reader_payload(struct chunk_reader *r, const uint8_t id[32],
 	char path[4096];
 	int fd, rc;
 
+	/* Read the record the index entry points at. */
 	if (loc->length < RECORD_HEADER_SIZE ||
 	    loc->length > RECORD_HEADER_SIZE + RECORD_MAX_STORED ||
 	    loc->offset < CONTAINER_HEADER_SIZE)
@@ -124,6 +125,7 @@ chunk_reader_payload(struct chunk_reader *r, const uint8_t id[32],
 	    path)) != QS_OK)
 		return (rc);
 	r->bytes_read += loc->length;
+	/* Its header must agree with the index entry. */
 	if (container_fmt_record_decode(r->buf, loc->length, &h) != QS_OK)
 		return (record_error(r->store, loc, QS_ECORRUPT,
 		    "damaged record header"));
@@ -154,6 +156,7 @@ chunk_reader_payload(struct chunk_reader *r, const uint8_t id[32],
 		payload = r->plain;
 		plen -= AEAD_TAGBYTES;
 	}
+	/* Decompress (or copy), then the content must hash to its id. */
 	if (h.flags & RECORD_FLAG_ZSTD) {
 		if (chunk_compressor_unpack(r->cc, payload, plen, out,
 		    h.raw_len) != QS_OK)

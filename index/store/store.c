@@ -43,6 +43,7 @@ store_open(const char *root, int lockmode, int timeout_ms,
 	uint8_t mac[32];
 	int rc;
 
+	/* An empty handle: no lock, no cached descriptors. */
 	if ((rc = secmem_init()) != QS_OK)
 		return (rc);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -72,6 +73,7 @@ store_open(const char *root, int lockmode, int timeout_ms,
 	/* Re-read under the lock: an exclusive holder may have changed it. */
 	if ((rc = store_config_read(root, &s->cfg, &raw)) != QS_OK)
 		goto err;
+	/* Parameters out of range mean a damaged (or hand-edited) config. */
 	cp.min_size = s->cfg.chunk_min;
 	cp.avg_size = s->cfg.chunk_avg;
 	cp.max_size = s->cfg.chunk_max;
@@ -89,6 +91,7 @@ store_open(const char *root, int lockmode, int timeout_ms,
 		    cp.max_size);
 		goto err;
 	}
+	/* The keys: unlock the keystore, or take the config's plain keys. */
 	if (s->cfg.encrypted && !(lockmode & STORE_OPEN_NOKEYS)) {
 		if (pass == NULL) {
 			rc = qs_error_set(QS_EINVAL, "%s: the store is "
@@ -129,6 +132,7 @@ store_open(const char *root, int lockmode, int timeout_ms,
 	} else if (s->cfg.has_plain_keys) {
 		gear_derive(s->cfg.plain_gearkey, s->gear);
 	}
+	/* Keep the passphrase (secure memory) for later keystore saves. */
 	if (pass != NULL) {
 		if ((s->pass = secmem_alloc(passlen + 1)) == NULL) {
 			rc = qs_error_set(QS_ENOMEM, "out of memory");
@@ -137,6 +141,7 @@ store_open(const char *root, int lockmode, int timeout_ms,
 		memcpy(s->pass, pass, passlen);
 		s->passlen = passlen;
 	}
+	/* Last, the chunk index. */
 	if ((rc = store_path_index(root, path, sizeof(path))) != QS_OK)
 		goto err;
 	if ((rc = chunkindex_open(path, &s->idx)) != QS_OK)
@@ -343,6 +348,7 @@ store_container_stats(struct store *s, struct store_container_stats *st)
 	size_t len;
 	int fd, rc = QS_OK;
 
+	/* Every data/XX/ID.qsc; unreadable files count without records. */
 	memset(st, 0, sizeof(*st));
 	if ((rc = store_path_data(s->root, dpath, sizeof(dpath))) != QS_OK)
 		return (rc);

@@ -282,6 +282,7 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 	char path[4096], backup[4096];
 	int rc;
 
+	/* Check the options before anything touches the disk. */
 	cp.min_size = o->chunk_min;
 	cp.avg_size = o->chunk_avg;
 	cp.max_size = o->chunk_max;
@@ -299,6 +300,7 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 		return (rc);
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	/* The layout: the directories, then the (empty) lock file. */
 	if ((rc = fileio_mkdir(root, 0755)) != QS_OK)
 		goto done;
 	if ((rc = store_path_data(root, path, sizeof(path))) != QS_OK ||
@@ -315,6 +317,7 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 	    (rc = fileio_write_atomic(path, "", 0, 0644, 0)) != QS_OK)
 		goto done;
 
+	/* The config: a fresh store id, the parameters, then the keys. */
 	random_bytes(cfg->store_id, sizeof(cfg->store_id));
 	cfg->created = now;
 	cfg->chunk_min = o->chunk_min;
@@ -361,6 +364,7 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 		random_bytes(cfg->plain_idkey, 32);
 		random_bytes(cfg->plain_gearkey, 32);
 	}
+	/* The config last: without it the directory is not a store. */
 	rc = config_write(root, cfg, ks != NULL ? keystore_idkey(ks) : NULL);
 done:
 	keystore_free(ks);
@@ -439,6 +443,7 @@ store_enable_encryption(struct store *s, int mode, uint64_t rotation_secs,
 	char primary[4096], bpath[4096];
 	int rc;
 
+	/* Where the backup keystore goes, absolute. */
 	if (s->cfg.encrypted)
 		return (qs_error_set(QS_EEXIST, "%s: the store is already "
 		    "encrypted", s->root));
@@ -454,6 +459,7 @@ store_enable_encryption(struct store *s, int mode, uint64_t rotation_secs,
 	}
 	if (strlen(bpath) > CONFIG_PATH_MAX)
 		return (qs_error_set(QS_EINVAL, "%s: path too long", bpath));
+	/* New keys, saved in both keystore copies before the config says so. */
 	if ((rc = keystore_create(s->cfg.store_id, mode, rotation_secs, now,
 	    &ks)) != QS_OK)
 		return (rc);
@@ -471,6 +477,7 @@ store_enable_encryption(struct store *s, int mode, uint64_t rotation_secs,
 		rc = qs_error_set(QS_ENOMEM, "out of memory");
 		goto done;
 	}
+	/* The config switch (with its MAC) makes the store encrypted. */
 	*cfg = s->cfg;
 	cfg->encrypted = 1;
 	snprintf(cfg->keystore_backup, sizeof(cfg->keystore_backup), "%s",
