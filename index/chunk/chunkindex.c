@@ -28,16 +28,6 @@
 
 /* --- small helpers ------------------------------------------------------ */
 
-/* Re-record the current error detail prefixed by ${path}. */
-static int
-err_prefix(int rc, const char *path)
-{
-	char tmp[QS_ERROR_MSG_MAX];
-
-	snprintf(tmp, sizeof(tmp), "%s", qs_error_message());
-	return (qs_error_set(rc, "%s: %s", path, tmp));
-}
-
 /* The first 8 id bytes as a big-endian integer: ordered like memcmp. */
 static uint64_t
 id_prefix(const uint8_t *id)
@@ -240,11 +230,11 @@ chunkindex_seg_map(char *path, const uint64_t *name_seq,
 	chunkindex_seg_advise(s, MADV_RANDOM);
 	/* The header must describe exactly this file and this name. */
 	if ((rc = segment_header_decode(s->map, s->maplen, &s->h)) != QS_OK) {
-		rc = err_prefix(rc, path);
+		rc = qs_error_prefix(rc, path);
 		goto err0;
 	}
 	if ((rc = segment_file_size(&s->h, &want)) != QS_OK) {
-		rc = err_prefix(rc, path);
+		rc = qs_error_prefix(rc, path);
 		goto err0;
 	}
 	if (want != (uint64_t)st.st_size) {

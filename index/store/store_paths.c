@@ -29,6 +29,15 @@ fit(int n, size_t buflen, const char *root)
 	return (QS_OK);
 }
 
+/* The 32 hex digits of a 16-byte id. */
+static void
+hex16(const uint8_t id[16], char hex[33])
+{
+
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", id[i]);
+}
+
 static int
 join(const char *root, const char *rel, char *buf, size_t buflen)
 {
@@ -154,8 +163,7 @@ store_path_catalogue(const char *root, const uint8_t id[16], char *buf,
 {
 	char hex[33];
 
-	for (int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", id[i]);
+	hex16(id, hex);
 	return (fit(snprintf(buf, buflen, "%s/catalogs/%s.qct", root, hex),
 	    buflen, root));
 }
@@ -197,8 +205,7 @@ store_default_keystore_backup(const uint8_t store_id[16], char *buf,
 
 	if (dir == NULL || *dir == '\0')
 		dir = "/var/lib/qsarc";
-	for (int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", store_id[i]);
+	hex16(store_id, hex);
 	snprintf(buf, buflen, "%s/keys/%s.qsk", dir, hex);
 }
 
