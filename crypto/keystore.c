@@ -57,16 +57,6 @@ key_slot(const struct keystore *ks, uint16_t id)
 	return (ks->sec + SEC_KEYS + (size_t)(id - 1) * KEYSTORE_KEYBYTES);
 }
 
-/* Re-record the current detail prefixed with ${path}; return ${rc}. */
-static int
-with_path(int rc, const char *path)
-{
-	char msg[QS_ERROR_MSG_MAX];
-
-	snprintf(msg, sizeof(msg), "%s", qs_error_message());
-	return (qs_error_set(rc, "%s: %s", path, msg));
-}
-
 static int
 rotation_check(uint64_t *rotation)
 {
@@ -229,12 +219,12 @@ parse_header(const uint8_t *buf, size_t len, const char *path,
 	int rc;
 
 	if ((rc = keystore_fmt_header_decode(buf, len, hdr)) != QS_OK)
-		return (with_path(rc, path));
+		return (qs_error_prefix(rc, path));
 	kdf->t_cost = hdr->t_cost;
 	kdf->m_cost_kib = hdr->m_cost_kib;
 	kdf->parallelism = hdr->parallelism;
 	if (kdf_params_check(kdf) != QS_OK)
-		return (with_path(QS_ECORRUPT, path));
+		return (qs_error_prefix(QS_ECORRUPT, path));
 	if (store_id != NULL &&
 	    memcmp(store_id, hdr->store_id, KEYSTORE_STOREIDBYTES) != 0)
 		return (qs_error_set(QS_ECORRUPT,
@@ -256,7 +246,7 @@ body_to_keystore(const struct keystore_fmt_body *body,
 
 	if (mode_check(body->mode) != QS_OK ||
 	    body->rotation == 0 || rotation_check(&rotation) != QS_OK)
-		return (with_path(QS_ECORRUPT, path));
+		return (qs_error_prefix(QS_ECORRUPT, path));
 	if (body->generation != hdr->generation ||
 	    memcmp(body->store_id, hdr->store_id, KEYSTORE_STOREIDBYTES) != 0)
 		return (qs_error_set(QS_ECORRUPT,
@@ -309,7 +299,7 @@ body_to_keystore(const struct keystore_fmt_body *body,
 
 bad:
 	keystore_free(ks);
-	return (with_path(QS_ECORRUPT, path));
+	return (qs_error_prefix(QS_ECORRUPT, path));
 }
 
 /*
@@ -345,7 +335,7 @@ unlock_with_kek(const uint8_t *buf, const struct keystore_fmt_header *hdr,
 	}
 	if ((rc = keystore_fmt_body_decode(plain, hdr->body_len, &body)) !=
 	    QS_OK) {
-		rc = with_path(rc, path);
+		rc = qs_error_prefix(rc, path);
 		goto err1;
 	}
 	rc = body_to_keystore(&body, hdr, path, ksp);
@@ -450,6 +440,7 @@ seal(const struct keystore *ks, const uint8_t kek[KDF_KEKBYTES],
 	uint16_t id;
 	int rc;
 
+	/* The header: KDF parameters, salt, key check, a fresh nonce. */
 	blen = keystore_fmt_body_size(ks->nkeys);
 	flen = KEYSTORE_FMT_HEADER_SIZE + blen + AEAD_TAGBYTES;
 	memset(&hdr, 0, sizeof(hdr));
@@ -474,6 +465,7 @@ seal(const struct keystore *ks, const uint8_t kek[KDF_KEKBYTES],
 	}
 	keystore_fmt_header_encode(&hdr, file);
 
+	/* The body in secure memory: settings, secrets, then every key. */
 	memset(&body, 0, sizeof(body));
 	body.mode = (uint8_t)ks->mode;
 	body.rotation = ks->rotation;
@@ -494,6 +486,7 @@ seal(const struct keystore *ks, const uint8_t kek[KDF_KEKBYTES],
 		k.key = key_slot(ks, id);
 		keystore_fmt_key_encode(plain, i++, &k);
 	}
+	/* Sealed under the KEK, the header as associated data. */
 	aead_seal(kek, hdr.nonce, file, KEYSTORE_FMT_HEADER_SIZE, plain, blen,
 	    file + KEYSTORE_FMT_HEADER_SIZE);
 	secmem_free(plain, blen);

@@ -101,6 +101,187 @@ config_encode(const struct store_config *c, uint8_t *buf, size_t buflen,
 	return (QS_OK);
 }
 
+/*
+ * Decoding is driven by the table of known fields below: each known tag
+ * may appear once, has a fixed value length (or 0: its decoder checks) and
+ * a decoder that stores it.  Tags not in the table are unknown: critical
+ * ones refuse the config, the others are kept verbatim.
+ */
+struct config_field {
+	uint16_t tag;
+	uint16_t len;			/* 0: variable, checked by decode */
+	int required;
+	/* Store the value ${v} of ${vlen} bytes (field at ${pos} of ${end}). */
+	int (*decode)(struct store_config *, const uint8_t *, uint16_t,
+	    size_t, size_t);
+};
+
+static int
+dec_store_id(struct store_config *c, const uint8_t *v, uint16_t vlen,
+    size_t pos, size_t end)
+{
+
+	(void)vlen, (void)pos, (void)end;
+	memcpy(c->store_id, v, 16);
+	return (QS_OK);
+}
+
+static int
+dec_created(struct store_config *c, const uint8_t *v, uint16_t vlen,
+    size_t pos, size_t end)
+{
+
+	(void)vlen, (void)pos, (void)end;
+	c->created = (int64_t)le64dec(v);
+	return (QS_OK);
+}
+
+static int
+dec_chunking(struct store_config *c, const uint8_t *v, uint16_t vlen,
+    size_t pos, size_t end)
+{
+
+	(void)vlen, (void)pos, (void)end;
+	c->chunk_min = le32dec(v);
+	c->chunk_avg = le32dec(v + 4);
+	c->chunk_max = le32dec(v + 8);
+	return (QS_OK);
+}
+
+static int
+dec_zstd_level(struct store_config *c, const uint8_t *v, uint16_t vlen,
+    size_t pos, size_t end)
+{
+
+	(void)vlen, (void)pos, (void)end;
+	c->zstd_level = (int32_t)le32dec(v);
+	return (QS_OK);
+}
+
+static int
+dec_container_size(struct store_config *c, const uint8_t *v, uint16_t vlen,
+    size_t pos, size_t end)
+{
+
+	(void)vlen, (void)pos, (void)end;
+	c->container_size = le32dec(v);
+	return (QS_OK);
+}
+
+static int
+dec_plain_idkey(struct store_config *c, const uint8_t *v, uint16_t vlen,
+    size_t pos, size_t end)
+{
+
+	(void)vlen, (void)pos, (void)end;
+	memcpy(c->plain_idkey, v, 32);
+	c->has_plain_keys |= 1;
+	return (QS_OK);
+}
+
+static int
+dec_plain_gearkey(struct store_config *c, const uint8_t *v, uint16_t vlen,
+    size_t pos, size_t end)
+{
+
+	(void)vlen, (void)pos, (void)end;
+	memcpy(c->plain_gearkey, v, 32);
+	c->has_plain_keys |= 2;
+	return (QS_OK);
+}
+
+static int
+dec_mac(struct store_config *c, const uint8_t *v, uint16_t vlen, size_t pos,
+    size_t end)
+{
+
+	/* Always the last field: it covers all before it. */
+	if (pos + 4 + (size_t)vlen != end)
+		return (QS_ECORRUPT);
+	memcpy(c->mac, v, 32);
+	c->mac_input_end = pos;
+	return (QS_OK);
+}
+
+static int
+dec_encryption(struct store_config *c, const uint8_t *v, uint16_t vlen,
+    size_t pos, size_t end)
+{
+
+	(void)pos, (void)end;
+	/* A scheme other than 1 is a newer qsarc's. */
+	if (vlen < 1 || v[0] != 1 || vlen - 1 > CONFIG_PATH_MAX)
+		return (QS_EVERSION);
+	c->encrypted = 1;
+	memcpy(c->keystore_backup, v + 1, (size_t)vlen - 1);
+	c->keystore_backup[vlen - 1] = '\0';
+	if (memchr(v + 1, '\0', (size_t)vlen - 1) != NULL)
+		return (QS_ECORRUPT);
+	return (QS_OK);
+}
+
+static const struct config_field config_fields[] = {
+	{ TAG_STORE_ID,		16,	1,	dec_store_id },
+	{ TAG_CREATED,		8,	1,	dec_created },
+	{ TAG_CHUNKING,		12,	1,	dec_chunking },
+	{ TAG_ZSTD_LEVEL,	4,	1,	dec_zstd_level },
+	{ TAG_CONTAINER_SIZE,	4,	1,	dec_container_size },
+	{ TAG_PLAIN_IDKEY,	32,	0,	dec_plain_idkey },
+	{ TAG_PLAIN_GEARKEY,	32,	0,	dec_plain_gearkey },
+	{ TAG_ENCRYPTION,	0,	0,	dec_encryption },
+	{ TAG_MAC,		32,	0,	dec_mac },
+};
+#define NFIELDS	(sizeof(config_fields) / sizeof(config_fields[0]))
+_Static_assert(NFIELDS <= 32, "one bit per known field");
+
+/* The index of ${tag} in config_fields, or -1 for an unknown tag. */
+static int
+field_find(uint16_t tag)
+{
+
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (config_fields[i].tag == tag)
+			return ((int)i);
+	return (-1);
+}
+
+/* Keep an unknown field verbatim, or refuse a critical one. */
+static int
+unknown_keep(struct store_config *c, uint16_t tag, const uint8_t *field,
+    uint16_t vlen)
+{
+
+	if (tag & TAG_CRITICAL)
+		return (QS_EVERSION);
+	if (c->unknown_len + 4 + vlen > CONFIG_UNKNOWN_MAX)
+		return (QS_ECORRUPT);
+	memcpy(c->unknown + c->unknown_len, field, 4 + (size_t)vlen);
+	c->unknown_len += 4 + (size_t)vlen;
+	return (QS_OK);
+}
+
+/*
+ * The rules across fields, given the bit set ${seen} of the known fields
+ * present: every required field, both plain keys or neither, a MAC exactly
+ * when encrypted, and keys of one kind or the other.
+ */
+static int
+fields_check(struct store_config *c, uint32_t seen)
+{
+
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (config_fields[i].required && !(seen & (1U << i)))
+			return (QS_ECORRUPT);
+	if (c->has_plain_keys != 0 && c->has_plain_keys != 3)
+		return (QS_ECORRUPT);
+	c->has_plain_keys = (c->has_plain_keys == 3);
+	if (c->encrypted != ((seen & (1U << field_find(TAG_MAC))) != 0))
+		return (QS_ECORRUPT);
+	if (!c->has_plain_keys && !c->encrypted)
+		return (QS_ECORRUPT);
+	return (QS_OK);
+}
+
 /**
  * config_decode(buf, len, c):
  * Parse a config body (without the trailer).
@@ -108,12 +289,14 @@ config_encode(const struct store_config *c, uint8_t *buf, size_t buflen,
 int
 config_decode(const uint8_t *buf, size_t len, struct store_config *c)
 {
+	const struct config_field *f;
 	struct config_header_disk h;
-	unsigned seen = 0, known = 0;
+	uint32_t seen = 0;
 	size_t pos, end;
 	uint16_t tag, vlen;
-	const uint8_t *v;
+	int i, rc;
 
+	/* The header: magic, then version and flags, then the body length. */
 	if (len < sizeof(h))
 		return (QS_ECORRUPT);
 	memcpy(&h, buf, sizeof(h));
@@ -125,6 +308,7 @@ config_decode(const uint8_t *buf, size_t len, struct store_config *c)
 	if (end != len)
 		return (QS_ECORRUPT);
 	memset(c, 0, sizeof(*c));
+	/* The fields, each bounded by what remains of the body. */
 	for (pos = CONFIG_HEADER_SIZE; pos < end; pos += 4 + (size_t)vlen) {
 		if (end - pos < 4)
 			return (QS_ECORRUPT);
@@ -132,94 +316,22 @@ config_decode(const uint8_t *buf, size_t len, struct store_config *c)
 		vlen = le16dec(buf + pos + 2);
 		if (end - pos - 4 < vlen)
 			return (QS_ECORRUPT);
-		v = buf + pos + 4;
+		if ((i = field_find(tag)) < 0) {
+			if ((rc = unknown_keep(c, tag, buf + pos, vlen)) !=
+			    QS_OK)
+				return (rc);
+			continue;
+		}
 		/* A known tag may appear once. */
-		if (tag == TAG_ENCRYPTION || tag == TAG_MAC ||
-		    (tag >= TAG_STORE_ID && tag <= TAG_PLAIN_GEARKEY)) {
-			unsigned bit = 1U << (tag & 0x1f);
-
-			if (known & bit)
-				return (QS_ECORRUPT);
-			known |= bit;
-		}
-		switch (tag) {
-		case TAG_STORE_ID:
-			if (vlen != 16)
-				return (QS_ECORRUPT);
-			memcpy(c->store_id, v, 16);
-			seen |= 1;
-			break;
-		case TAG_CREATED:
-			if (vlen != 8)
-				return (QS_ECORRUPT);
-			c->created = (int64_t)le64dec(v);
-			break;
-		case TAG_CHUNKING:
-			if (vlen != 12)
-				return (QS_ECORRUPT);
-			c->chunk_min = le32dec(v);
-			c->chunk_avg = le32dec(v + 4);
-			c->chunk_max = le32dec(v + 8);
-			seen |= 2;
-			break;
-		case TAG_ZSTD_LEVEL:
-			if (vlen != 4)
-				return (QS_ECORRUPT);
-			c->zstd_level = (int32_t)le32dec(v);
-			break;
-		case TAG_CONTAINER_SIZE:
-			if (vlen != 4)
-				return (QS_ECORRUPT);
-			c->container_size = le32dec(v);
-			break;
-		case TAG_PLAIN_IDKEY:
-			if (vlen != 32)
-				return (QS_ECORRUPT);
-			memcpy(c->plain_idkey, v, 32);
-			c->has_plain_keys |= 1;
-			break;
-		case TAG_PLAIN_GEARKEY:
-			if (vlen != 32)
-				return (QS_ECORRUPT);
-			memcpy(c->plain_gearkey, v, 32);
-			c->has_plain_keys |= 2;
-			break;
-		case TAG_MAC:
-			/* Always the last field: it covers all before it. */
-			if (vlen != 32 || pos + 4 + 32 != end)
-				return (QS_ECORRUPT);
-			memcpy(c->mac, v, 32);
-			c->mac_input_end = pos;
-			break;
-		case TAG_ENCRYPTION:
-			if (vlen < 1 || v[0] != 1 || vlen - 1 > CONFIG_PATH_MAX)
-				return (QS_EVERSION);
-			c->encrypted = 1;
-			memcpy(c->keystore_backup, v + 1, (size_t)vlen - 1);
-			c->keystore_backup[vlen - 1] = '\0';
-			if (memchr(v + 1, '\0', (size_t)vlen - 1) != NULL)
-				return (QS_ECORRUPT);
-			break;
-		default:
-			if (tag & TAG_CRITICAL)
-				return (QS_EVERSION);
-			if (c->unknown_len + 4 + vlen > CONFIG_UNKNOWN_MAX)
-				return (QS_ECORRUPT);
-			memcpy(c->unknown + c->unknown_len, buf + pos,
-			    4 + (size_t)vlen);
-			c->unknown_len += 4 + (size_t)vlen;
-			break;
-		}
+		f = &config_fields[i];
+		if (seen & (1U << i))
+			return (QS_ECORRUPT);
+		seen |= 1U << i;
+		if (f->len != 0 && vlen != f->len)
+			return (QS_ECORRUPT);
+		if ((rc = f->decode(c, buf + pos + 4, vlen, pos, end)) != QS_OK)
+			return (rc);
 	}
-	/* Both plain keys or neither; the core fields are required. */
-	if (seen != 3 || !(known & (1U << TAG_CREATED)) ||
-	    !(known & (1U << TAG_ZSTD_LEVEL)) ||
-	    !(known & (1U << TAG_CONTAINER_SIZE)) || (c->has_plain_keys != 0 && c->has_plain_keys != 3))
-		return (QS_ECORRUPT);
-	c->has_plain_keys = (c->has_plain_keys == 3);
-	if (c->encrypted != ((known & (1U << (TAG_MAC & 0x1f))) != 0))
-		return (QS_ECORRUPT);
-	if (!c->has_plain_keys && !c->encrypted)
-		return (QS_ECORRUPT);
-	return (QS_OK);
+	/* The rules across fields. */
+	return (fields_check(c, seen));
 }

@@ -1,4 +1,3 @@
-#include <stdio.h>
 #include <string.h>
 
 #include "format/endian.h"
@@ -212,22 +211,4 @@ container_fmt_record_ad(const uint8_t store_id[16], uint64_t container_id, uint6
 	le64enc(ad + 16, container_id);
 	le64enc(ad + 24, offset);
 	memcpy(ad + 32, hdrbuf, 48);
-}
-
-/**
- * store_container_path(root, container_id, buf, buflen):
- * Write the path of a container file into ${buf}.
- */
-int
-store_container_path(const char *root, uint64_t container_id, char *buf,
-    size_t buflen)
-{
-	int n;
-
-	n = snprintf(buf, buflen, "%s/data/%02x/%016llx.qsc", root,
-	    (unsigned)(container_id >> 56),
-	    (unsigned long long)container_id);
-	if (n < 0 || (size_t)n >= buflen)
-		return (qs_error_set(QS_EINVAL, "%s: path too long", root));
-	return (QS_OK);
 }

@@ -111,12 +111,4 @@ int container_fmt_record_decode(const uint8_t *, size_t, struct record_header *)
 void container_fmt_record_ad(const uint8_t[16], uint64_t, uint64_t, const uint8_t *,
     uint8_t *);
 
-/**
- * store_container_path(root, container_id, buf, buflen):
- * Write "${root}/data/XX/XXXXXXXXXXXXXXXX.qsc" (hex of the id, first byte
- * as the subdirectory) into ${buf}.  Return QS_OK or QS_EINVAL if it does
- * not fit.
- */
-int store_container_path(const char *, uint64_t, char *, size_t);
-
 #endif /* !QS_RECORD_H */

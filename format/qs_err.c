@@ -55,6 +55,17 @@ qs_error_set(int code, const char *fmt, ...)
 }
 
 /**
+ * qs_error_prefix(code, path):
+ * Record ${code} with the current detail prefixed by "${path}: ".
+ */
+int
+qs_error_prefix(int code, const char *path)
+{
+
+	return (qs_error_set(code, "%s: %s", path, qs_error_message()));
+}
+
+/**
  * qs_error_errno(path, what):
  * Record the current errno as QS_EIO (or QS_ENOSPC, QS_ENOENT when errno says
  * so) with the detail "${path}: ${what}: strerror(errno)"; return the code.

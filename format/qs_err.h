@@ -54,6 +54,13 @@ int qs_error_set(int, const char *, ...)
     ;
 
 /**
+ * qs_error_prefix(code, path):
+ * Record ${code} with the current detail prefixed by "${path}: "; return
+ * ${code}.  For a codec's detail that does not know the file it came from.
+ */
+int qs_error_prefix(int, const char *);
+
+/**
  * qs_error_errno(path, what):
  * Record the current errno as QS_EIO (or QS_ENOSPC, QS_ENOENT when errno says
  * so) with the detail "${path}: ${what}: strerror(errno)"; return the code.

@@ -29,6 +29,8 @@
 #include "format/container_fmt.h"
 #include "index/chunk/chunkindex.h"
 #include "index/store/container.h"
+#include "index/store/chunk_compressor.h"
+#include "index/store/chunk_reader.h"
 #include "index/store/store.h"
 
 #include "testlib.h"

@@ -19,6 +19,7 @@
 #include "format/endian.h"
 #include "format/qs_err.h"
 #include "format/container_fmt.h"
+#include "index/store/store.h"
 
 #include "testlib.h"
 

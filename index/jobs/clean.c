@@ -19,6 +19,7 @@
 #include "index/chunk/chunkindex.h"
 #include "index/jobs/clean.h"
 #include "index/store/container.h"
+#include "index/store/chunk_reader.h"
 #include "index/stream/get.h"
 #include "index/stream/put.h"
 #include "index/jobs/rekey.h"

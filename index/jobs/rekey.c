@@ -8,6 +8,7 @@
 #include "format/qs_err.h"
 #include "index/tar/catalogue.h"
 #include "index/store/container.h"
+#include "index/store/chunk_reader.h"
 #include "index/jobs/rekey.h"
 #include "index/jobs/rewrite.h"
 #include "index/store/container_scan.h"

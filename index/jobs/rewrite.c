@@ -9,6 +9,7 @@
 #include "format/container_fmt.h"
 #include "index/chunk/chunkindex.h"
 #include "index/store/container.h"
+#include "index/store/chunk_reader.h"
 #include "index/jobs/rewrite.h"
 #include "index/store/container_scan.h"
 #include "index/store/store.h"

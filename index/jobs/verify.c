@@ -20,7 +20,7 @@
 #include "format/container_fmt.h"
 #include "index/tar/catalogue.h"
 #include "index/chunk/chunkindex.h"
-#include "index/store/container.h"
+#include "index/store/chunk_reader.h"
 #include "index/jobs/rekey.h"
 #include "index/store/container_scan.h"
 #include "index/store/store.h"

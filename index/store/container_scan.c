@@ -31,7 +31,7 @@ container_scan_foreach(struct store *s, int (*cb)(void *, uint64_t),
 	size_t len;
 	int rc = QS_OK;
 
-	snprintf(dpath, sizeof(dpath), "%s/data", store_root(s));
+	(void)store_path_data(store_root(s), dpath, sizeof(dpath));
 	if ((d = opendir(dpath)) == NULL)
 		return (qs_error_errno(dpath, "open directory"));
 	while (rc == QS_OK && (de = readdir(d)) != NULL) {
@@ -77,6 +77,7 @@ container_scan(struct store *s, uint64_t container_id,
 	uint64_t off, size, count = 0;
 	int fd, rc;
 
+	/* Open the file; it must hold at least a header and a trailer. */
 	if ((rc = store_container_path(store_root(s), container_id, path,
 	    sizeof(path))) != QS_OK)
 		return (rc);
@@ -92,6 +93,7 @@ container_scan(struct store *s, uint64_t container_id,
 		    path, (unsigned long long)size);
 		goto done;
 	}
+	/* The header must name this container of this store. */
 	if ((rc = fileio_pread_full(fd, hbuf, CONTAINER_HEADER_SIZE, 0, path))
 	    != QS_OK)
 		goto done;
@@ -108,6 +110,7 @@ container_scan(struct store *s, uint64_t container_id,
 		    "names another container or store", path);
 		goto done;
 	}
+	/* The trailer says where the records end. */
 	if ((rc = fileio_pread_full(fd, tbuf, sizeof(tbuf),
 	    size - CONTAINER_TRAILER_SIZE, path)) != QS_OK)
 		goto done;
@@ -118,6 +121,7 @@ container_scan(struct store *s, uint64_t container_id,
 		    (unsigned long long)(size - CONTAINER_TRAILER_SIZE));
 		goto done;
 	}
+	/* Walk the record headers, hashing them as the trailer did. */
 	checksum_init(&st);
 	for (off = CONTAINER_HEADER_SIZE; off < t.records_end;) {
 		if (t.records_end - off < RECORD_HEADER_SIZE) {
@@ -145,6 +149,7 @@ container_scan(struct store *s, uint64_t container_id,
 			goto done;
 		off += rec.length;
 	}
+	/* The trailer's count and hash must match what the walk saw. */
 	checksum_final(&st, sum);
 	if (count != t.record_count || memcmp(sum, t.headers_hash, 32) != 0)
 		rc = qs_error_set(QS_ECORRUPT, "%s: the trailer does not match "

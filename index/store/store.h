@@ -184,13 +184,6 @@ int store_read_keys(const struct store *, uint16_t, const uint8_t **,
     const uint8_t **);
 
 /**
- * store_stream_path(s, name, expired, buf, buflen):
- * Write the manifest path of stream ${name} into ${buf}.
- */
-int store_stream_path(const struct store *, const char *, int, char *,
-    size_t);
-
-/**
  * store_stream_state(s, name):
  * Return 1 if ${name} is a live stream, 2 if it is expired, 0 if neither,
  * or a negative error.
@@ -247,20 +240,6 @@ int store_container_fd(struct store *, uint64_t, int *);
  */
 void store_lock_holder(const char *, char *, size_t);
 
-/**
- * store_keystore_paths(s, primary, plen, backup, blen):
- * The primary and backup keystore paths of an encrypted store.
- */
-void store_keystore_paths(const struct store *, char *, size_t, char *,
-    size_t);
-
-/**
- * store_default_keystore_backup(store_id, buf, buflen):
- * The default backup path: $QSARC_STATE_DIR (default /var/lib/qsarc)
- * "/keys/" hex(store id) ".qsk".
- */
-void store_default_keystore_backup(const uint8_t[16], char *, size_t);
-
 struct store_container_stats {
 	uint64_t containers;
 	uint64_t stored_bytes;		/* bytes of container files */
@@ -287,5 +266,114 @@ int store_backup_dir_prepare(const char *);
  * Name the running command for the lock file ("put NAME", ...).
  */
 void store_set_command(const char *);
+
+/*
+ * Paths (store_paths.c: every path of a store is built there).  The
+ * builders returning int give QS_OK, or QS_EINVAL ("ROOT: path too long")
+ * if the path does not fit in ${buflen} bytes.
+ */
+
+/**
+ * store_path_config(root, buf, buflen):
+ * "${root}/config".
+ */
+int store_path_config(const char *, char *, size_t);
+
+/**
+ * store_path_lock(root, buf, buflen):
+ * "${root}/lock".
+ */
+int store_path_lock(const char *, char *, size_t);
+
+/**
+ * store_path_index(root, buf, buflen):
+ * "${root}/index", the chunk index's directory.
+ */
+int store_path_index(const char *, char *, size_t);
+
+/**
+ * store_path_data(root, buf, buflen):
+ * "${root}/data", the directory of the container subdirectories.
+ */
+int store_path_data(const char *, char *, size_t);
+
+/**
+ * store_path_container_dir(root, container_id, buf, buflen):
+ * "${root}/data/XX": the subdirectory of container ${container_id} (XX:
+ * the first byte of the id in hex).
+ */
+int store_path_container_dir(const char *, uint64_t, char *, size_t);
+
+/**
+ * store_container_path(root, container_id, buf, buflen):
+ * Write "${root}/data/XX/XXXXXXXXXXXXXXXX.qsc" (hex of the id, first byte
+ * as the subdirectory) into ${buf}.  Return QS_OK or QS_EINVAL if it does
+ * not fit.
+ */
+int store_container_path(const char *, uint64_t, char *, size_t);
+
+/**
+ * store_path_streams(root, expired, buf, buflen):
+ * "${root}/streams", or "${root}/expired" if ${expired}.
+ */
+int store_path_streams(const char *, int, char *, size_t);
+
+/**
+ * store_stream_path(s, name, expired, buf, buflen):
+ * Write the manifest path of stream ${name} into ${buf}.
+ */
+int store_stream_path(const struct store *, const char *, int, char *,
+    size_t);
+
+/**
+ * store_path_catalogues(root, buf, buflen):
+ * "${root}/catalogs", the catalogue directory (the on-disk name keeps its
+ * spelling).
+ */
+int store_path_catalogues(const char *, char *, size_t);
+
+/**
+ * store_path_catalogue(root, id, buf, buflen):
+ * "${root}/catalogs/HEX.qct" for catalogue ${id}.
+ */
+int store_path_catalogue(const char *, const uint8_t[16], char *, size_t);
+
+/**
+ * store_path_keystore(root, buf, buflen):
+ * "${root}/keystore", the primary keystore.
+ */
+int store_path_keystore(const char *, char *, size_t);
+
+/**
+ * store_keystore_paths(s, primary, plen, backup, blen):
+ * The primary and backup keystore paths of an encrypted store.
+ */
+void store_keystore_paths(const struct store *, char *, size_t, char *,
+    size_t);
+
+/**
+ * store_default_keystore_backup(store_id, buf, buflen):
+ * The default backup path: $QSARC_STATE_DIR (default /var/lib/qsarc)
+ * "/keys/" hex(store id) ".qsk".
+ */
+void store_default_keystore_backup(const uint8_t[16], char *, size_t);
+
+/**
+ * store_path_rekey_pending(root, buf, buflen):
+ * "${root}/rekey-pending", the marker of an unfinished rekey.
+ */
+int store_path_rekey_pending(const char *, char *, size_t);
+
+/**
+ * store_path_alerts_conf(root, buf, buflen):
+ * "${root}/alerts.conf".
+ */
+int store_path_alerts_conf(const char *, char *, size_t);
+
+/**
+ * store_path_alerts_log(root, buf, buflen):
+ * "${root}/alerts.log".
+ */
+int store_path_alerts_log(const char *, char *, size_t);
 
 #endif /* !QS_STORE_H */

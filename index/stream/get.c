@@ -9,7 +9,7 @@
 #include "format/manifest_fmt.h"
 #include "format/qs_err.h"
 #include "index/chunk/chunkindex.h"
-#include "index/store/container.h"
+#include "index/store/chunk_reader.h"
 #include "index/stream/get.h"
 #include "index/store/store.h"
 #include "index/store/manifest.h"

@@ -12,6 +12,7 @@
 #include "format/container_fmt.h"
 #include "index/chunk/chunker.h"
 #include "index/chunk/chunkindex.h"
+#include "index/store/chunk_compressor.h"
 #include "index/store/container.h"
 #include "index/stream/get.h"
 #include "index/stream/put.h"

@@ -14,7 +14,7 @@
 
 #include "format/qs_err.h"
 #include "format/container_fmt.h"
-#include "index/store/container.h"
+#include "index/store/chunk_reader.h"
 #include "index/store/container_scan.h"
 #include "index/store/store.h"
 #include "tests/fuzz/fuzz_store.h"

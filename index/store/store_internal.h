@@ -1,0 +1,72 @@
+#ifndef QS_STORE_INTERNAL_H
+#define QS_STORE_INTERNAL_H
+
+/*
+ * What index/store/store*.c share and nobody else sees: the definition of
+ * struct store and the helpers one of them defines for the others.
+ *
+ *	store.c		open, close, relock, second handles, accessors, keys,
+ *			the container descriptor cache and statistics
+ *	store_init.c	a new store, the config file and its MAC, keystore
+ *			saves, turning encryption on
+ *	store_lock.c	the lock file and the text naming its holder
+ *	store_paths.c	every path of a store
+ *	store_streams.c	stream names: list, state, expire, unexpire
+ */
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format/config.h"
+
+struct chunkindex;
+struct keystore;
+
+#define STORE_FD_CACHE_SIZE	64
+
+struct store_fd_slot {
+	uint64_t container_id;
+	int fd;
+	uint64_t last_use;
+};
+
+struct store {
+	char *root;
+	struct store_config cfg;
+	int lock_fd;
+	struct chunkindex *idx;
+	struct keystore *ks;
+	uint64_t gear[256];
+	uint8_t *pass;			/* secure memory, for keystore saves */
+	size_t passlen;
+	pthread_mutex_t fd_mutex;
+	struct store_fd_slot fds[STORE_FD_CACHE_SIZE];
+	uint64_t fd_clock;
+};
+
+/**
+ * store_config_read(root, cfg, raw):
+ * Read and check the config of the store at ${root} into ${cfg}.  If
+ * ${raw} is not NULL, hand the file's bytes over to the caller in ${raw}
+ * (for the MAC check; free() them).  QS_ENOENT says "no qsarc store here".
+ */
+int store_config_read(const char *, struct store_config *, uint8_t **);
+
+/**
+ * store_config_mac(idkey, fields, len, mac):
+ * The MAC of an encrypted store's config fields ${fields} (${len} bytes)
+ * under a key derived from the chunk-id secret ${idkey}.
+ */
+void store_config_mac(const uint8_t *, const uint8_t *, size_t,
+    uint8_t[32]);
+
+/**
+ * store_lock_take(s, lockmode, timeout_ms):
+ * Open the lock file of ${s} if needed and take the lock in ${lockmode}
+ * (STORE_LOCK_SHARED or STORE_LOCK_EXCLUSIVE, other bits ignored), waiting
+ * up to ${timeout_ms}; QS_EBUSY names the holder.  Then write who holds it.
+ */
+int store_lock_take(struct store *, int, int);
+
+#endif /* !QS_STORE_INTERNAL_H */

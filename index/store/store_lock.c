@@ -1,0 +1,97 @@
+/*
+ * The store lock: flock(2) on STORE/lock, whose text says who holds it
+ * for the "busy" message of the others.
+ */
+
+#include <sys/file.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "format/fileio.h"
+#include "format/qs_err.h"
+#include "index/store/store.h"
+#include "index/store/store_internal.h"
+
+static char command_name[128] = "qsarc";
+
+/**
+ * store_set_command(cmd):
+ * Name the running command for the lock file.
+ */
+void
+store_set_command(const char *cmd)
+{
+
+	snprintf(command_name, sizeof(command_name), "%s", cmd);
+}
+
+/**
+ * store_lock_take(s, lockmode, timeout_ms):
+ * Take the store lock in ${lockmode} and say who holds it.
+ */
+int
+store_lock_take(struct store *s, int lockmode, int timeout_ms)
+{
+	char path[4096], info[256];
+	int exclusive = (lockmode & 0xff) == STORE_LOCK_EXCLUSIVE;
+	int rc, n;
+
+	if ((rc = store_path_lock(s->root, path, sizeof(path))) != QS_OK)
+		return (rc);
+	if (s->lock_fd < 0 &&
+	    (s->lock_fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return (qs_error_set(QS_ENOENT,
+			    "%s: no qsarc store here (no lock file)", s->root));
+		return (qs_error_errno(path, "open"));
+	}
+	rc = fileio_flock_wait(s->lock_fd, exclusive, timeout_ms, path);
+	if (rc == QS_EBUSY) {
+		store_lock_holder(s->root, info, sizeof(info));
+		return (qs_error_set(QS_EBUSY,
+		    "%s: store is busy%s%s; waited %d s", s->root,
+		    info[0] ? ": " : "", info, timeout_ms / 1000));
+	}
+	if (rc != QS_OK)
+		return (rc);
+	/*
+	 * Say who holds the lock, for the "busy" message of others.  This
+	 * is advisory text only, so it bypasses fileio's fault injection.
+	 */
+	n = snprintf(info, sizeof(info), "pid %ld, %s, since %ld\n",
+	    (long)getpid(), command_name, (long)time(NULL));
+	if (n > 0 && ftruncate(s->lock_fd, 0) == 0)
+		(void)!pwrite(s->lock_fd, info, (size_t)n, 0);
+	return (QS_OK);
+}
+
+/**
+ * store_lock_holder(root, buf, buflen):
+ * Describe who holds the store lock, from the lock file.
+ */
+void
+store_lock_holder(const char *root, char *buf, size_t buflen)
+{
+	char path[4096];
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	if (store_path_lock(root, path, sizeof(path)) != QS_OK)
+		return;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, buflen - 1);
+	close(fd);
+	if (n <= 0) {
+		buf[0] = '\0';
+		return;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
