@@ -95,8 +95,8 @@ int alerts_conf_save(const char *, const struct alerts_conf *);
 /**
  * alerts_conf_missing(c):
  * Return NULL if ${c} has what sending needs (a relay, a sender address
- * and at least one To or Cc recipient), else a constant phrase saying
- * what is missing ("no relay (--relay)", ...).
+ * and at least one To recipient), else a constant phrase saying what is
+ * missing ("no relay (--relay HOST[:PORT])", ...).
  */
 const char *alerts_conf_missing(const struct alerts_conf *);
 

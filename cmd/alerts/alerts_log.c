@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,11 +56,12 @@ alerts_log_unlock(int fd)
 	}
 }
 
+/* Append at most ${max} bytes of ${s}, escaped (see alerts_log.h). */
 static void
-text_escape(struct alerts_text *b, const char *s)
+text_escape(struct alerts_text *b, const char *s, size_t max)
 {
 
-	for (; *s != '\0'; s++) {
+	for (; *s != '\0' && max > 0; s++, max--) {
 		switch (*s) {
 		case '\\': alerts_text_str(b, "\\\\"); break;
 		case '\t': alerts_text_str(b, "\\t"); break;
@@ -164,6 +166,7 @@ alerts_log_read(const char *root, struct alerts_log_entry **entries,
 	const char *s;
 	int rc;
 
+	/* No log: nothing unsent. */
 	snprintf(path, sizeof(path), "%s/alerts.log", root);
 	rc = fileio_read_all(path, &buf, &len, ALERTS_LOG_MAX);
 	if (rc == QS_ENOENT) {
@@ -175,6 +178,8 @@ alerts_log_read(const char *root, struct alerts_log_entry **entries,
 	}
 	if (rc != QS_OK)
 		return (rc);
+
+	/* The first line: magic and version. */
 	s = (const char *)buf;
 	snprintf(head, sizeof(head), "%s %d\n", LOG_MAGIC, ALERTS_LOG_VERSION);
 	if (len < strlen(head) || memcmp(s, head, strlen(head)) != 0) {
@@ -188,6 +193,8 @@ alerts_log_read(const char *root, struct alerts_log_entry **entries,
 		free(buf);
 		return (rc);
 	}
+
+	/* One entry per good line, the newest ALERTS_LOG_KEEP + 1 kept. */
 	if ((arr = calloc(ALERTS_LOG_KEEP + 1, sizeof(*arr))) == NULL) {
 		free(buf);
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
@@ -224,6 +231,29 @@ alerts_log_read(const char *root, struct alerts_log_entry **entries,
 	return (QS_OK);
 }
 
+/* Append the log line of ${e} to ${b}. */
+static void
+log_entry(struct alerts_text *b, const struct alerts_log_entry *e)
+{
+	char ev[ALERTS_EVENT_MAX + 1];
+	size_t j;
+
+	/* The event is a name: keep it one. */
+	for (j = 0; e->event[j] != '\0' && j < ALERTS_EVENT_MAX; j++)
+		ev[j] = alerts_addr_is_hostchar((unsigned char)e->event[j]) ||
+		    e->event[j] == '_' ? e->event[j] : '_';
+	if (j == 0)
+		ev[j++] = '_';
+	ev[j] = '\0';
+	alerts_text_fmt(b, "%lld\t%s\t", (long long)e->time, ev);
+	text_escape(b, e->subject, SIZE_MAX);
+	alerts_text_str(b, "\t");
+	/* Bound each body so a reader takes it back. */
+	if (e->body != NULL)
+		text_escape(b, e->body, ALERTS_BODY_MAX / 2);
+	alerts_text_str(b, "\n");
+}
+
 /**
  * alerts_log_write(root, entries, n):
  * Replace STORE/alerts.log atomically with the last ALERTS_LOG_KEEP of the
@@ -243,39 +273,8 @@ alerts_log_write(const char *root, const struct alerts_log_entry *entries,
 		return (fileio_unlink(path));
 	alerts_text_init(&b, 0);
 	alerts_text_fmt(&b, "%s %d\n", LOG_MAGIC, ALERTS_LOG_VERSION);
-	for (size_t i = first; i < n; i++) {
-		char ev[ALERTS_EVENT_MAX + 1];
-		size_t j;
-
-		/* The event is a name: keep it one. */
-		for (j = 0; entries[i].event[j] != '\0' &&
-		    j < ALERTS_EVENT_MAX; j++)
-			ev[j] = alerts_addr_is_hostchar((unsigned char)
-			    entries[i].event[j]) || entries[i].event[j] ==
-			    '_' ? entries[i].event[j] : '_';
-		if (j == 0)
-			ev[j++] = '_';
-		ev[j] = '\0';
-		alerts_text_fmt(&b, "%lld\t%s\t", (long long)entries[i].time,
-		    ev);
-		text_escape(&b, entries[i].subject);
-		alerts_text_str(&b, "\t");
-		if (entries[i].body != NULL) {
-			/* Bound each body so a reader takes it back. */
-			if (strlen(entries[i].body) > ALERTS_BODY_MAX / 2) {
-				char *cut = strndup(entries[i].body,
-				    ALERTS_BODY_MAX / 2);
-
-				if (cut == NULL)
-					b.oom = 1;
-				else
-					text_escape(&b, cut);
-				free(cut);
-			} else
-				text_escape(&b, entries[i].body);
-		}
-		alerts_text_str(&b, "\n");
-	}
+	for (size_t i = first; i < n; i++)
+		log_entry(&b, &entries[i]);
 	if (b.oom) {
 		alerts_text_free(&b);
 		return (qs_error_set(QS_ENOMEM, "out of memory"));

@@ -136,6 +136,7 @@ alerts_message_build(const struct alerts_conf *c, const char *host,
 	const char *p;
 	size_t col;
 
+	/* Complete settings and clean header values, or nothing at all. */
 	if (alerts_conf_missing(c) != NULL)
 		return (qs_error_set(QS_EINVAL, "alerts are not configured: "
 		    "%s", alerts_conf_missing(c)));

@@ -58,6 +58,8 @@ auth_read(const char *path, struct auth *a)
 	memset(a, 0, sizeof(*a));
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return (qs_error_errno(path, "open the auth file"));
+
+	/* Only a private regular file of ours. */
 	if (fstat(fd, &st) != 0) {
 		rc = qs_error_errno(path, "fstat");
 		goto err0;
@@ -79,6 +81,8 @@ auth_read(const char *path, struct auth *a)
 		    "by the user running qsarc", path);
 		goto err0;
 	}
+
+	/* Into locked memory: it holds the password. */
 	if ((a->buf = secmem_alloc(AUTH_FILE_MAX + 1)) == NULL) {
 		rc = QS_ENOMEM;
 		goto err0;
@@ -95,6 +99,8 @@ auth_read(const char *path, struct auth *a)
 			break;
 		len += (size_t)r;
 	}
+
+	/* Two lines: the user name, then the password. */
 	a->buf[len] = '\0';
 	if (len == AUTH_FILE_MAX || memchr(a->buf, '\0', len) != NULL ||
 	    strchr(a->buf, '\r') != NULL)
@@ -180,6 +186,7 @@ alerts_send_message(const struct alerts_conf *c, const char *msg, size_t len)
 	long code = 0;
 	int oom = 0, rc, have_auth = 0;
 
+	/* The password, only where it cannot cross the network in clear. */
 	memset(&a, 0, sizeof(a));
 	if (c->auth_file[0] != '\0') {
 		if (!c->starttls && !alerts_addr_relay_is_loopback(c->relay))
@@ -189,6 +196,8 @@ alerts_send_message(const struct alerts_conf *c, const char *msg, size_t len)
 			return (rc);
 		have_auth = 1;
 	}
+
+	/* The envelope: one list of To, Cc and Bcc. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		rc = qs_error_set(QS_ENOMEM, "libcurl failed to initialise");
 		goto err0;
@@ -210,6 +219,8 @@ alerts_send_message(const struct alerts_conf *c, const char *msg, size_t len)
 		rc = qs_error_set(QS_ENOMEM, "out of memory");
 		goto err2;
 	}
+
+	/* The transfer: smtp only, bounded in time, no signals. */
 	errbuf[0] = '\0';
 	cc = CURLE_OK;
 #define SETOPT(o, v)	do {						\
@@ -242,6 +253,8 @@ alerts_send_message(const struct alerts_conf *c, const char *msg, size_t len)
 		    curl_easy_strerror(cc));
 		goto err2;
 	}
+
+	/* Say what the relay answered, never what was sent. */
 	cc = curl_easy_perform(h);
 	if (cc != CURLE_OK) {
 		(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
