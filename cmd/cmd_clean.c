@@ -128,8 +128,8 @@ cmd_clean(int argc, char **argv)
 	if ((rc = cmd_open_store("clean", argv[optind], o.dry_run ?
 	    STORE_LOCK_SHARED : STORE_LOCK_EXCLUSIVE, &c, &s)) != QS_OK) {
 		r = cmd_fail("clean", rc);
-		cmd_alert_after("clean", argv[optind], r, qs_error_message(),
-		    NULL);
+		alerts_raise_after(cmd_alerts_env(), "clean", argv[optind], r,
+		    qs_error_message(), NULL);
 		return (r);
 	}
 	o.now = cmd_now();
@@ -145,8 +145,8 @@ cmd_clean(int argc, char **argv)
 		cmd_progress_end();
 	if (rc != QS_OK) {
 		r = cmd_fail("clean", rc);
-		cmd_alert_after("clean", argv[optind], r, qs_error_message(),
-		    s);
+		alerts_raise_after(cmd_alerts_env(), "clean", argv[optind], r,
+		    qs_error_message(), s);
 		store_close(s);
 		return (r);
 	}
@@ -208,7 +208,7 @@ cmd_clean(int argc, char **argv)
 		printf("time: %.1f s\n", res.seconds);
 	}
 	if (res.encryption_waiting) {
-		cmd_alert_event(CMD_ALERT_ENCRYPTION_WAITING, NULL);
+		alerts_raise_event(ALERTS_RAISE_ENCRYPTION_WAITING, NULL);
 		fprintf(stderr, "qsarc: clean: %s: not enough free space to "
 		    "encrypt the data written before encryption was enabled; "
 		    "reclamation ran, encryption waits for more space\n",
@@ -219,7 +219,8 @@ cmd_clean(int argc, char **argv)
 		    "the next run continues\n");
 		status = EXIT_STOPPED;
 	}
-	cmd_alert_after("clean", argv[optind], status, NULL, s);
+	alerts_raise_after(cmd_alerts_env(), "clean", argv[optind], status,
+	    NULL, s);
 	store_close(s);
 	return (status);
 }
@@ -294,8 +295,8 @@ cmd_expire(int argc, char **argv)
 	    dry_run, &names, &n);
 	if (rc != QS_OK) {
 		r = cmd_fail("expire", rc);
-		cmd_alert_after("expire", argv[optind], r, qs_error_message(),
-		    s);
+		alerts_raise_after(cmd_alerts_env(), "expire", argv[optind], r,
+		    qs_error_message(), s);
 		store_close(s);
 		return (r);
 	}
@@ -316,8 +317,8 @@ cmd_expire(int argc, char **argv)
 		fprintf(stderr, "qsarc: expire: %s: no stream matches the rules; "
 		    "nothing expired\n", argv[optind]);
 	store_names_free(names, n);
-	cmd_alert_after("expire", argv[optind], n == 0 ? EXIT_NOTHING : EXIT_OK,
-	    NULL, s);
+	alerts_raise_after(cmd_alerts_env(), "expire", argv[optind], n == 0 ?
+	    EXIT_NOTHING : EXIT_OK, NULL, s);
 	store_close(s);
 	return (n == 0 ? EXIT_NOTHING : EXIT_OK);
 }

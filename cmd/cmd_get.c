@@ -185,14 +185,16 @@ cmd_get(int argc, char **argv)
 		if (rc != QS_OK)
 			goto fail;
 	}
-	cmd_alert_after("get", argv[optind], EXIT_OK, NULL, s);
+	alerts_raise_after(cmd_alerts_env(), "get", argv[optind], EXIT_OK, NULL,
+	    s);
 	store_close(s);
 	return (EXIT_OK);
 
 fail:
 	r = cmd_fail("get", rc);
 	fileio_tmp_abort(tmp);
-	cmd_alert_after("get", argv[optind], r, qs_error_message(), s);
+	alerts_raise_after(cmd_alerts_env(), "get", argv[optind], r,
+	    qs_error_message(), s);
 	store_close(s);
 	return (r);
 }

@@ -300,13 +300,15 @@ cmd_rekey(int argc, char **argv)
 			printf("not due: next rotation at %s\n", when);
 		}
 	}
-	cmd_alert_after("rekey", argv[optind], status, NULL, s);
+	alerts_raise_after(cmd_alerts_env(), "rekey", argv[optind], status,
+	    NULL, s);
 	store_close(s);
 	return (status);
 
 fail:
 	r = cmd_fail("rekey", rc);
-	cmd_alert_after("rekey", argv[optind], r, qs_error_message(), s);
+	alerts_raise_after(cmd_alerts_env(), "rekey", argv[optind], r,
+	    qs_error_message(), s);
 	store_close(s);
 	return (r);
 }

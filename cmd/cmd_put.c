@@ -113,7 +113,8 @@ cmd_put(int argc, char **argv)
 		cmd_progress_end();
 	if (rc != QS_OK)
 		goto fail;
-	cmd_alert_after("put", argv[optind], EXIT_OK, NULL, s);
+	alerts_raise_after(cmd_alerts_env(), "put", argv[optind], EXIT_OK, NULL,
+	    s);
 	store_close(s);
 	if (fd != STDIN_FILENO)
 		close(fd);
@@ -141,7 +142,8 @@ cmd_put(int argc, char **argv)
 
 fail:
 	r = cmd_fail("put", rc);
-	cmd_alert_after("put", argv[optind], r, qs_error_message(), s);
+	alerts_raise_after(cmd_alerts_env(), "put", argv[optind], r,
+	    qs_error_message(), s);
 	store_close(s);
 	if (fd != STDIN_FILENO)
 		close(fd);

@@ -372,7 +372,8 @@ cmd_replicate(int argc, char **argv)
 			printf("WARNING: the target is NOT encrypted: these "
 			    "copies are stored in the clear\n");
 	}
-	cmd_alert_after("replicate", argv[optind], status, NULL, src);
+	alerts_raise_after(cmd_alerts_env(), "replicate", argv[optind], status,
+	    NULL, src);
 	free(sum);
 	store_names_free(names, n);
 	store_close(dst);
@@ -382,8 +383,8 @@ cmd_replicate(int argc, char **argv)
 fail:
 	r = cmd_fail("replicate", rc);
 	if (argc - optind >= 1)
-		cmd_alert_after("replicate", argv[optind], r,
-		    qs_error_message(), src);
+		alerts_raise_after(cmd_alerts_env(), "replicate", argv[optind],
+		    r, qs_error_message(), src);
 	free(sum);
 	store_names_free(names, n);
 	store_close(dst);

@@ -1,5 +1,5 @@
 /*
- * Tests for index/alerts.c: the alerts.conf parser and validator (files
+ * Tests for cmd/alerts/: the alerts.conf parser and validator (files
  * built by hand here, checksum included, so the parser is tested against
  * the documented grammar and not only against its own encoder), address
  * and name validation (header injection), the message builder (Bcc never
@@ -20,7 +20,11 @@
 
 #include "crypto/checksum.h"
 #include "format/qs_err.h"
-#include "cmd/alerts/alerts.h"
+#include "cmd/alerts/alerts_addr.h"
+#include "cmd/alerts/alerts_conf.h"
+#include "cmd/alerts/alerts_log.h"
+#include "cmd/alerts/alerts_message.h"
+#include "cmd/alerts/alerts_state.h"
 
 #include "testlib.h"
 
@@ -234,23 +238,25 @@ test_name_valid(void **state)
 	char big[ALERTS_NAME_MAX + 2];
 
 	(void)state;
-	assert_int_equal(alerts_name_valid("Backup host 3"), 1);
-	assert_int_equal(alerts_name_valid("Sauvegarde \xc3\xa9t\xc3\xa9"), 1);
-	assert_int_equal(alerts_name_valid("Quote \" and \\ ok"), 1);
-	assert_int_equal(alerts_name_valid(""), 0);
-	assert_int_equal(alerts_name_valid("a\r\nBcc: x@y.com"), 0);
-	assert_int_equal(alerts_name_valid("a\nb"), 0);
-	assert_int_equal(alerts_name_valid("a\tb"), 0);
-	assert_int_equal(alerts_name_valid("a\x7f"), 0);
-	assert_int_equal(alerts_name_valid("a\xc2\x85"), 0);	/* NEL */
-	assert_int_equal(alerts_name_valid("a\xc3"), 0);	/* cut */
-	assert_int_equal(alerts_name_valid("a\xed\xa0\x80"), 0); /* surr. */
+	assert_int_equal(alerts_addr_name_valid("Backup host 3"), 1);
+	assert_int_equal(alerts_addr_name_valid("Sauvegarde \xc3\xa9t\xc3\xa9"),
+	    1);
+	assert_int_equal(alerts_addr_name_valid("Quote \" and \\ ok"), 1);
+	assert_int_equal(alerts_addr_name_valid(""), 0);
+	assert_int_equal(alerts_addr_name_valid("a\r\nBcc: x@y.com"), 0);
+	assert_int_equal(alerts_addr_name_valid("a\nb"), 0);
+	assert_int_equal(alerts_addr_name_valid("a\tb"), 0);
+	assert_int_equal(alerts_addr_name_valid("a\x7f"), 0);
+	assert_int_equal(alerts_addr_name_valid("a\xc2\x85"), 0);  /* NEL */
+	assert_int_equal(alerts_addr_name_valid("a\xc3"), 0);	/* cut */
+	/* A surrogate. */
+	assert_int_equal(alerts_addr_name_valid("a\xed\xa0\x80"), 0);
 	memset(big, 'x', sizeof(big));
 	big[ALERTS_NAME_MAX] = '\0';
-	assert_int_equal(alerts_name_valid(big), 1);
+	assert_int_equal(alerts_addr_name_valid(big), 1);
 	big[ALERTS_NAME_MAX] = 'x';
 	big[ALERTS_NAME_MAX + 1] = '\0';
-	assert_int_equal(alerts_name_valid(big), 0);
+	assert_int_equal(alerts_addr_name_valid(big), 0);
 }
 
 static void
@@ -260,52 +266,53 @@ test_relay_parse(void **state)
 	uint16_t port;
 
 	(void)state;
-	assert_int_equal(alerts_relay_parse("smtp.example.com", host,
+	assert_int_equal(alerts_addr_relay_parse("smtp.example.com", host,
 	    sizeof(host), &port), QS_OK);
 	assert_string_equal(host, "smtp.example.com");
 	assert_int_equal(port, ALERTS_DEFAULT_PORT);
-	assert_int_equal(alerts_relay_parse("smtp.example.com:587", host,
+	assert_int_equal(alerts_addr_relay_parse("smtp.example.com:587", host,
 	    sizeof(host), &port), QS_OK);
 	assert_string_equal(host, "smtp.example.com");
 	assert_int_equal(port, 587);
-	assert_int_equal(alerts_relay_parse("[::1]:2525", host, sizeof(host),
-	    &port), QS_OK);
+	assert_int_equal(alerts_addr_relay_parse("[::1]:2525", host,
+	    sizeof(host), &port), QS_OK);
 	assert_string_equal(host, "[::1]");
 	assert_int_equal(port, 2525);
-	assert_int_equal(alerts_relay_parse("127.0.0.1:65535", host,
+	assert_int_equal(alerts_addr_relay_parse("127.0.0.1:65535", host,
 	    sizeof(host), &port), QS_OK);
 	assert_int_equal(port, 65535);
 	port = 7;
 	strcpy(host, "unchanged");
-	assert_int_equal(alerts_relay_parse("h:0", host, sizeof(host), &port),
-	    QS_EINVAL);
-	assert_int_equal(alerts_relay_parse("h:65536", host, sizeof(host),
+	assert_int_equal(alerts_addr_relay_parse("h:0", host, sizeof(host),
 	    &port), QS_EINVAL);
-	assert_int_equal(alerts_relay_parse("h:", host, sizeof(host), &port),
-	    QS_EINVAL);
-	assert_int_equal(alerts_relay_parse(":25", host, sizeof(host), &port),
-	    QS_EINVAL);
-	assert_int_equal(alerts_relay_parse("h:25x", host, sizeof(host),
+	assert_int_equal(alerts_addr_relay_parse("h:65536", host, sizeof(host),
 	    &port), QS_EINVAL);
-	assert_int_equal(alerts_relay_parse("h:-25", host, sizeof(host),
+	assert_int_equal(alerts_addr_relay_parse("h:", host, sizeof(host),
 	    &port), QS_EINVAL);
-	assert_int_equal(alerts_relay_parse("a b:25", host, sizeof(host),
+	assert_int_equal(alerts_addr_relay_parse(":25", host, sizeof(host),
 	    &port), QS_EINVAL);
-	assert_int_equal(alerts_relay_parse("h\r\n:25", host, sizeof(host),
+	assert_int_equal(alerts_addr_relay_parse("h:25x", host, sizeof(host),
 	    &port), QS_EINVAL);
-	assert_int_equal(alerts_relay_parse("[::1", host, sizeof(host),
+	assert_int_equal(alerts_addr_relay_parse("h:-25", host, sizeof(host),
 	    &port), QS_EINVAL);
-	assert_int_equal(alerts_relay_parse("smtp://h", host, sizeof(host),
+	assert_int_equal(alerts_addr_relay_parse("a b:25", host, sizeof(host),
+	    &port), QS_EINVAL);
+	assert_int_equal(alerts_addr_relay_parse("h\r\n:25", host, sizeof(host),
+	    &port), QS_EINVAL);
+	assert_int_equal(alerts_addr_relay_parse("[::1", host, sizeof(host),
+	    &port), QS_EINVAL);
+	assert_int_equal(alerts_addr_relay_parse("smtp://h", host, sizeof(host),
 	    &port), QS_EINVAL);
 	assert_string_equal(host, "unchanged");
 	assert_int_equal(port, 7);
-	assert_int_equal(alerts_relay_is_loopback("127.0.0.1"), 1);
-	assert_int_equal(alerts_relay_is_loopback("127.1.2.3"), 1);
-	assert_int_equal(alerts_relay_is_loopback("localhost"), 1);
-	assert_int_equal(alerts_relay_is_loopback("[::1]"), 1);
-	assert_int_equal(alerts_relay_is_loopback("128.0.0.1"), 0);
-	assert_int_equal(alerts_relay_is_loopback("127.0.0.1.evil.com"), 0);
-	assert_int_equal(alerts_relay_is_loopback("smtp.example.com"), 0);
+	assert_int_equal(alerts_addr_relay_is_loopback("127.0.0.1"), 1);
+	assert_int_equal(alerts_addr_relay_is_loopback("127.1.2.3"), 1);
+	assert_int_equal(alerts_addr_relay_is_loopback("localhost"), 1);
+	assert_int_equal(alerts_addr_relay_is_loopback("[::1]"), 1);
+	assert_int_equal(alerts_addr_relay_is_loopback("128.0.0.1"), 0);
+	assert_int_equal(alerts_addr_relay_is_loopback("127.0.0.1.evil.com"),
+	    0);
+	assert_int_equal(alerts_addr_relay_is_loopback("smtp.example.com"), 0);
 }
 
 static void
@@ -535,7 +542,7 @@ test_conf_file(void **state)
 static void
 test_log(void **state)
 {
-	struct alerts_entry e[ALERTS_LOG_KEEP + 50], *r;
+	struct alerts_log_entry e[ALERTS_LOG_KEEP + 50], *r;
 	char path[128];
 	size_t n, bad;
 	FILE *f;
@@ -562,7 +569,7 @@ test_log(void **state)
 	assert_string_equal(r[0].event, "command-failed");
 	/* Tabs, backslashes and line ends survive. */
 	assert_string_equal(r[5].body, "a\tb\\n\nc\r\n");
-	alerts_entries_free(r, n);
+	alerts_log_entries_free(r, n);
 
 	/* A damaged line is skipped, the others kept. */
 	snprintf(path, sizeof(path), "%s/alerts.log", tmpdir);
@@ -581,7 +588,7 @@ test_log(void **state)
 	assert_int_equal(bad, 4);
 	assert_string_equal(r[0].subject, "first");
 	assert_string_equal(r[1].body, "body\n2");
-	alerts_entries_free(r, n);
+	alerts_log_entries_free(r, n);
 
 	/* Unknown version, not a log. */
 	f = fopen(path, "w");
@@ -606,13 +613,13 @@ test_lock(void **state)
 	int a = -1, b = -1;
 
 	(void)state;
-	assert_int_equal(alerts_lock(tmpdir, 0, &a), QS_OK);
+	assert_int_equal(alerts_log_lock(tmpdir, 0, &a), QS_OK);
 	/* A second open file description conflicts, even in-process. */
-	assert_int_equal(alerts_lock(tmpdir, 120, &b), QS_EBUSY);
-	alerts_unlock(a);
-	assert_int_equal(alerts_lock(tmpdir, 0, &b), QS_OK);
-	alerts_unlock(b);
-	alerts_unlock(-1);
+	assert_int_equal(alerts_log_lock(tmpdir, 120, &b), QS_EBUSY);
+	alerts_log_unlock(a);
+	assert_int_equal(alerts_log_lock(tmpdir, 0, &b), QS_OK);
+	alerts_log_unlock(b);
+	alerts_log_unlock(-1);
 }
 
 static void
@@ -622,10 +629,10 @@ test_fs_usage(void **state)
 	uint64_t avail = 0;
 
 	(void)state;
-	assert_int_equal(alerts_fs_usage(tmpdir, &pct, &avail), QS_OK);
+	assert_int_equal(alerts_state_fs_usage(tmpdir, &pct, &avail), QS_OK);
 	assert_true(pct >= 0.0 && pct <= 100.0);
-	assert_int_equal(alerts_fs_usage("/nonexistent/qsarc", &pct, &avail),
-	    QS_ENOENT);
+	assert_int_equal(alerts_state_fs_usage("/nonexistent/qsarc", &pct,
+	    &avail), QS_ENOENT);
 }
 
 int

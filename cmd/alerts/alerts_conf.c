@@ -1,0 +1,444 @@
+/*
+ * The alert settings file STORE/alerts.conf (see alerts_conf.h): one
+ * table of keys drives both the parser and the encoder.
+ */
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/checksum.h"
+#include "format/fileio.h"
+#include "format/qs_err.h"
+#include "cmd/alerts/alerts_addr.h"
+#include "cmd/alerts/alerts_conf.h"
+#include "cmd/alerts/alerts_text.h"
+
+#define CONF_MAGIC	"qsarc-alerts"
+
+/**
+ * alerts_conf_init(c):
+ * Fill ${c} with the defaults: disabled, nothing configured, port 25,
+ * no STARTTLS, disk threshold 95%.
+ */
+void
+alerts_conf_init(struct alerts_conf *c)
+{
+
+	memset(c, 0, sizeof(*c));
+	c->port = ALERTS_DEFAULT_PORT;
+	c->disk_pct = ALERTS_DEFAULT_DISK_PCT;
+}
+
+static int
+path_valid(const char *p)
+{
+
+	return (p[0] == '/' && alerts_text_valid(p, ALERTS_PATH_MAX));
+}
+
+/* Check every field of ${c}; record a detail and return QS_EINVAL if bad. */
+static int
+conf_check(const struct alerts_conf *c)
+{
+	const char *why;
+
+	if (c->relay[0] != '\0' && !alerts_addr_host_valid(c->relay))
+		return (qs_error_set(QS_EINVAL, "bad relay host"));
+	if (c->port == 0)
+		return (qs_error_set(QS_EINVAL, "bad relay port"));
+	if (c->sender_name[0] != '\0' &&
+	    !alerts_addr_name_valid(c->sender_name))
+		return (qs_error_set(QS_EINVAL, "the sender name must be 1 "
+		    "to %d bytes of printable UTF-8 text, without CR, LF or "
+		    "other control characters", ALERTS_NAME_MAX));
+	if (c->from[0] != '\0' && !alerts_addr_valid(c->from))
+		return (qs_error_set(QS_EINVAL, "bad sender address"));
+	if (c->nto > ALERTS_MAX_RCPT || c->ncc > ALERTS_MAX_RCPT ||
+	    c->nbcc > ALERTS_MAX_RCPT)
+		return (qs_error_set(QS_EINVAL, "too many recipients"));
+	for (size_t i = 0; i < c->nto; i++)
+		if (!alerts_addr_valid(c->to[i]))
+			return (qs_error_set(QS_EINVAL, "bad To address"));
+	for (size_t i = 0; i < c->ncc; i++)
+		if (!alerts_addr_valid(c->cc[i]))
+			return (qs_error_set(QS_EINVAL, "bad Cc address"));
+	for (size_t i = 0; i < c->nbcc; i++)
+		if (!alerts_addr_valid(c->bcc[i]))
+			return (qs_error_set(QS_EINVAL, "bad Bcc address"));
+	if (c->auth_file[0] != '\0' && !path_valid(c->auth_file))
+		return (qs_error_set(QS_EINVAL, "the auth file must be an "
+		    "absolute path"));
+	if (c->disk_pct < 1 || c->disk_pct > 100)
+		return (qs_error_set(QS_EINVAL, "the disk threshold must be "
+		    "1 to 100 (percent used)"));
+	if (c->enabled && (why = alerts_conf_missing(c)) != NULL)
+		return (qs_error_set(QS_EINVAL, "enabled but incomplete: %s",
+		    why));
+	return (QS_OK);
+}
+
+/**
+ * alerts_conf_missing(c):
+ * Return NULL if ${c} has what sending needs, else what is missing.
+ */
+const char *
+alerts_conf_missing(const struct alerts_conf *c)
+{
+
+	if (c->relay[0] == '\0')
+		return ("no relay (--relay HOST[:PORT])");
+	if (c->from[0] == '\0')
+		return ("no sender address (--from ADDR)");
+	if (c->nto == 0)
+		return ("no recipient (--to ADDR[,ADDR...])");
+	return (NULL);
+}
+
+static void
+hex32(const uint8_t d[CHECKSUM_BYTES], char out[2 * CHECKSUM_BYTES + 1])
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < CHECKSUM_BYTES; i++) {
+		out[2 * i] = hx[d[i] >> 4];
+		out[2 * i + 1] = hx[d[i] & 15];
+	}
+	out[2 * CHECKSUM_BYTES] = '\0';
+}
+
+/* Parse a decimal integer in [min, max] that is all of ${s}. */
+static int
+parse_num(const char *s, long min, long max, long *out)
+{
+	char *e;
+	long v;
+
+	if (s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '\0'))
+		return (-1);
+	errno = 0;
+	v = strtol(s, &e, 10);
+	if (errno != 0 || *e != '\0' || v < min || v > max)
+		return (-1);
+	*out = v;
+	return (0);
+}
+
+static int
+copy_value(char *dst, size_t dstlen, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= dstlen)
+		return (-1);
+	memcpy(dst, v, n + 1);
+	return (0);
+}
+
+/* How a key's value is held in struct alerts_conf. */
+enum {
+	KEY_INT,	/* an int in [min, max] */
+	KEY_PORT,	/* a uint16_t in [min, max] */
+	KEY_TEXT,	/* a string of ${size} bytes, checked by ${valid} */
+	KEY_LIST	/* one address of a list; the count at ${noff} */
+};
+
+/*
+ * The keys of alerts.conf, in the order the encoder writes them.  Only
+ * list keys may repeat; "enabled" must be present.
+ */
+static const struct conf_key {
+	const char *name;
+	int type;
+	size_t off;			/* the field */
+	size_t size;			/* KEY_TEXT, KEY_LIST: one entry */
+	size_t noff;			/* KEY_LIST: the count */
+	long min, max;			/* KEY_INT, KEY_PORT */
+	int (*valid)(const char *);	/* KEY_TEXT, KEY_LIST */
+} conf_keys[] = {
+#define F(f)	offsetof(struct alerts_conf, f)
+#define S(f)	sizeof(((struct alerts_conf *)0)->f)
+	{ "enabled", KEY_INT, F(enabled), 0, 0, 0, 1, NULL },
+	{ "relay", KEY_TEXT, F(relay), S(relay), 0, 0, 0,
+	    alerts_addr_host_valid },
+	{ "port", KEY_PORT, F(port), 0, 0, 1, 65535, NULL },
+	{ "starttls", KEY_INT, F(starttls), 0, 0, 0, 1, NULL },
+	{ "sender-name", KEY_TEXT, F(sender_name), S(sender_name), 0, 0, 0,
+	    alerts_addr_name_valid },
+	{ "from", KEY_TEXT, F(from), S(from), 0, 0, 0, alerts_addr_valid },
+	{ "to", KEY_LIST, F(to), S(to[0]), F(nto), 0, 0, alerts_addr_valid },
+	{ "cc", KEY_LIST, F(cc), S(cc[0]), F(ncc), 0, 0, alerts_addr_valid },
+	{ "bcc", KEY_LIST, F(bcc), S(bcc[0]), F(nbcc), 0, 0,
+	    alerts_addr_valid },
+	{ "auth-file", KEY_TEXT, F(auth_file), S(auth_file), 0, 0, 0,
+	    path_valid },
+	{ "disk-threshold", KEY_INT, F(disk_pct), 0, 0, 1, 100, NULL },
+#undef S
+#undef F
+};
+#define NKEYS	(sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+_Static_assert(NKEYS <= 32, "one bit per key in alerts_conf_parse");
+
+/* Append the lines of key ${k} of ${c} (none for an unset text). */
+static void
+encode_key(struct alerts_text *b, const struct conf_key *k,
+    const struct alerts_conf *c)
+{
+	const char *base = (const char *)c + k->off;
+	size_t n;
+
+	switch (k->type) {
+	case KEY_INT:
+		alerts_text_fmt(b, "%s %d\n", k->name, *(const int *)base);
+		break;
+	case KEY_PORT:
+		alerts_text_fmt(b, "%s %u\n", k->name,
+		    (unsigned int)*(const uint16_t *)base);
+		break;
+	case KEY_TEXT:
+		if (base[0] != '\0')
+			alerts_text_fmt(b, "%s %s\n", k->name, base);
+		break;
+	case KEY_LIST:
+		n = *(const size_t *)((const char *)c + k->noff);
+		for (size_t i = 0; i < n; i++)
+			alerts_text_fmt(b, "%s %s\n", k->name,
+			    base + i * k->size);
+		break;
+	}
+}
+
+/**
+ * alerts_conf_encode(c, buf, len):
+ * Validate ${c} and render it as the text of an alerts.conf file.
+ */
+int
+alerts_conf_encode(const struct alerts_conf *c, char **buf, size_t *len)
+{
+	struct alerts_text b;
+	struct alerts_conf t;
+	uint8_t d[CHECKSUM_BYTES];
+	char hex[2 * CHECKSUM_BYTES + 1];
+	int rc;
+
+	if ((rc = conf_check(c)) != QS_OK)
+		return (rc);
+	/* The flags are written as 0 or 1 whatever true value they hold. */
+	t = *c;
+	t.enabled = c->enabled ? 1 : 0;
+	t.starttls = c->starttls ? 1 : 0;
+	alerts_text_init(&b, 0);
+	alerts_text_fmt(&b, "%s %d\n", CONF_MAGIC, ALERTS_CONF_VERSION);
+	for (size_t i = 0; i < NKEYS; i++)
+		encode_key(&b, &conf_keys[i], &t);
+	if (b.oom)
+		goto oom;
+	checksum_blake2b256(b.p, b.len, d);
+	hex32(d, hex);
+	alerts_text_fmt(&b, "checksum %s\n", hex);
+	if (b.oom)
+		goto oom;
+	*buf = b.p;
+	*len = b.len;
+	return (QS_OK);
+
+oom:
+	alerts_text_free(&b);
+	return (qs_error_set(QS_ENOMEM, "out of memory"));
+}
+
+/* Set key ${k} of ${c} from ${val}; 0, or -1 if the value is bad. */
+static int
+parse_key(const struct conf_key *k, const char *val, struct alerts_conf *c)
+{
+	char *base = (char *)c + k->off;
+	size_t *n;
+	long v;
+
+	switch (k->type) {
+	case KEY_INT:
+		if (parse_num(val, k->min, k->max, &v) != 0)
+			return (-1);
+		*(int *)base = (int)v;
+		return (0);
+	case KEY_PORT:
+		if (parse_num(val, k->min, k->max, &v) != 0)
+			return (-1);
+		*(uint16_t *)base = (uint16_t)v;
+		return (0);
+	case KEY_TEXT:
+		if (copy_value(base, k->size, val) != 0 || !k->valid(base))
+			return (-1);
+		return (0);
+	case KEY_LIST:
+		n = (size_t *)((char *)c + k->noff);
+		base += *n * k->size;
+		if (*n == ALERTS_MAX_RCPT || copy_value(base, k->size,
+		    val) != 0 || !k->valid(base))
+			return (-1);
+		(*n)++;
+		return (0);
+	}
+	return (-1);
+}
+
+static const struct conf_key *
+find_key(const char *name)
+{
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(conf_keys[i].name, name) == 0)
+			return (&conf_keys[i]);
+	return (NULL);
+}
+
+/**
+ * alerts_conf_parse(buf, len, c):
+ * Parse and validate the text of an alerts.conf file into ${c}.
+ */
+int
+alerts_conf_parse(const uint8_t *buf, size_t len, struct alerts_conf *c)
+{
+	const struct conf_key *k;
+	struct alerts_conf t;
+	uint8_t d[CHECKSUM_BYTES];
+	char hex[2 * CHECKSUM_BYTES + 1];
+	char line[ALERTS_PATH_MAX + 64];
+	const char *key, *val;
+	char *sp;
+	size_t pos = 0, ll, lineno = 0;
+	uint32_t seen = 0, bit;
+	int have_sum = 0, rc;
+	long v;
+
+	alerts_conf_init(&t);
+	if (len > ALERTS_CONF_MAX)
+		return (qs_error_set(QS_ECORRUPT, "alerts.conf: longer than "
+		    "%d bytes", ALERTS_CONF_MAX));
+	while (pos < len) {
+		const uint8_t *nl = memchr(buf + pos, '\n', len - pos);
+		size_t start = pos;
+
+		/* Cut out one whole line as "KEY VALUE". */
+		lineno++;
+		if (have_sum)
+			goto bad;	/* something after the checksum */
+		if (nl == NULL)
+			goto bad;	/* no final newline: truncated */
+		ll = (size_t)(nl - (buf + pos));
+		pos += ll + 1;
+		if (ll >= sizeof(line) || memchr(buf + start, '\0', ll))
+			goto bad;
+		memcpy(line, buf + start, ll);
+		line[ll] = '\0';
+		if ((sp = strchr(line, ' ')) == NULL)
+			goto bad;
+		*sp = '\0';
+		key = line;
+		val = sp + 1;
+
+		/* The first line: magic and version. */
+		if (lineno == 1) {
+			if (strcmp(key, CONF_MAGIC) != 0)
+				goto bad;
+			if (parse_num(val, 0, 1000000, &v) != 0)
+				goto bad;
+			if (v != ALERTS_CONF_VERSION)
+				return (qs_error_set(QS_EVERSION,
+				    "alerts.conf: version %ld is not known to "
+				    "this qsarc (it knows %d)", v,
+				    ALERTS_CONF_VERSION));
+			continue;
+		}
+
+		/* The last line: the checksum of every byte before it. */
+		if (strcmp(key, "checksum") == 0) {
+			checksum_blake2b256(buf, start, d);
+			hex32(d, hex);
+			if (strcmp(val, hex) != 0)
+				return (qs_error_set(QS_ECORRUPT,
+				    "alerts.conf: checksum mismatch (the file "
+				    "is damaged or was edited by hand; run "
+				    "'qsarc alerts STORE configure' again)"));
+			have_sum = 1;
+			continue;
+		}
+
+		/* A setting: known, valid, and not repeated unless a list. */
+		if ((k = find_key(key)) == NULL ||
+		    parse_key(k, val, &t) != 0)
+			goto bad;
+		if (k->type != KEY_LIST) {
+			bit = (uint32_t)1 << (k - conf_keys);
+			if (seen & bit)
+				goto bad;	/* repeated */
+			seen |= bit;
+		}
+	}
+
+	/* Complete (version, enabled, checksum) and consistent. */
+	if (lineno == 0 || !have_sum || !(seen & 1))
+		return (qs_error_set(QS_ECORRUPT, "alerts.conf: truncated "
+		    "(no %s line)", lineno == 0 ? "version" : !have_sum ?
+		    "checksum" : "enabled"));
+	if ((rc = conf_check(&t)) != QS_OK)
+		return (qs_error_set(QS_ECORRUPT, "alerts.conf: %s",
+		    qs_error_message()));
+	*c = t;
+	return (QS_OK);
+
+bad:
+	return (qs_error_set(QS_ECORRUPT, "alerts.conf: line %zu is not "
+	    "valid", lineno));
+}
+
+/**
+ * alerts_conf_load(root, c):
+ * Read STORE/alerts.conf of the store at ${root}.
+ */
+int
+alerts_conf_load(const char *root, struct alerts_conf *c)
+{
+	char path[4096];
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/alerts.conf", root);
+	if ((rc = fileio_read_all(path, &buf, &len, ALERTS_CONF_MAX)) !=
+	    QS_OK)
+		return (rc);
+	rc = alerts_conf_parse(buf, len, c);
+	free(buf);
+	if (rc != QS_OK && rc != QS_ENOMEM) {
+		char msg[QS_ERROR_MSG_MAX];
+
+		/* The detail names "alerts.conf"; say which store's. */
+		snprintf(msg, sizeof(msg), "%s", qs_error_message());
+		rc = qs_error_set(rc, "%s/%s", root, msg);
+	}
+	return (rc);
+}
+
+/**
+ * alerts_conf_save(root, c):
+ * Validate ${c} and write it atomically as STORE/alerts.conf.
+ */
+int
+alerts_conf_save(const char *root, const struct alerts_conf *c)
+{
+	char path[4096];
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = alerts_conf_encode(c, &buf, &len)) != QS_OK)
+		return (rc);
+	snprintf(path, sizeof(path), "%s/alerts.conf", root);
+	rc = fileio_write_atomic(path, buf, len, 0644, 0);
+	free(buf);
+	return (rc);
+}
