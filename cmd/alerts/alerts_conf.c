@@ -12,6 +12,7 @@
 #include "crypto/checksum.h"
 #include "format/fileio.h"
 #include "format/qs_err.h"
+#include "index/store/store.h"
 #include "cmd/alerts/alerts_addr.h"
 #include "cmd/alerts/alerts_conf.h"
 #include "cmd/alerts/alerts_text.h"
@@ -407,7 +408,8 @@ alerts_conf_load(const char *root, struct alerts_conf *c)
 	size_t len;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/alerts.conf", root);
+	if ((rc = store_path_alerts_conf(root, path, sizeof(path))) != QS_OK)
+		return (rc);
 	if ((rc = fileio_read_all(path, &buf, &len, ALERTS_CONF_MAX)) !=
 	    QS_OK)
 		return (rc);
@@ -435,9 +437,10 @@ alerts_conf_save(const char *root, const struct alerts_conf *c)
 	size_t len;
 	int rc;
 
+	if ((rc = store_path_alerts_conf(root, path, sizeof(path))) != QS_OK)
+		return (rc);
 	if ((rc = alerts_conf_encode(c, &buf, &len)) != QS_OK)
 		return (rc);
-	snprintf(path, sizeof(path), "%s/alerts.conf", root);
 	rc = fileio_write_atomic(path, buf, len, 0644, 0);
 	free(buf);
 	return (rc);

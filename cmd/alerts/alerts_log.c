@@ -14,6 +14,7 @@
 
 #include "format/fileio.h"
 #include "format/qs_err.h"
+#include "index/store/store.h"
 #include "cmd/alerts/alerts_addr.h"
 #include "cmd/alerts/alerts_log.h"
 #include "cmd/alerts/alerts_text.h"
@@ -167,7 +168,8 @@ alerts_log_read(const char *root, struct alerts_log_entry **entries,
 	int rc;
 
 	/* No log: nothing unsent. */
-	snprintf(path, sizeof(path), "%s/alerts.log", root);
+	if ((rc = store_path_alerts_log(root, path, sizeof(path))) != QS_OK)
+		return (rc);
 	rc = fileio_read_all(path, &buf, &len, ALERTS_LOG_MAX);
 	if (rc == QS_ENOENT) {
 		qs_error_clear();
@@ -268,7 +270,8 @@ alerts_log_write(const char *root, const struct alerts_log_entry *entries,
 	size_t first = n > ALERTS_LOG_KEEP ? n - ALERTS_LOG_KEEP : 0;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/alerts.log", root);
+	if ((rc = store_path_alerts_log(root, path, sizeof(path))) != QS_OK)
+		return (rc);
 	if (n == 0)
 		return (fileio_unlink(path));
 	alerts_text_init(&b, 0);
