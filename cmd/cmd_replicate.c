@@ -96,11 +96,12 @@ copy_stream(struct store *src, struct store *dst, const char *name,
 {
 	struct put_result pr;
 	struct put_opts po;
-	void *scan = NULL;
+	struct tarscan *scan = NULL;
 	int rc;
 
 	memset(&po, 0, sizeof(po));
-	if ((rc = tarscan_attach(&po, dst, &po, &scan)) != QS_OK)
+	/* The source accepted a truncated tar once: its copy must too. */
+	if ((rc = tarscan_attach(dst, &po, 1, &scan)) != QS_OK)
 		return (rc);
 	po.input_name = "the source store";
 	po.origin_store_id = store_config(src)->store_id;

@@ -16,6 +16,7 @@
 #include "format/qs_err.h"
 #include "format/container_fmt.h"
 #include "index/tar/catalogue.h"
+#include "index/tar/tarscan.h"
 #include "index/chunk/chunkindex.h"
 #include "index/jobs/clean.h"
 #include "index/store/container.h"
@@ -496,17 +497,20 @@ convert_stream(struct clean_ctx *c, struct store *rs, const char *name,
 {
 	struct put_result pr;
 	struct put_opts po;
-	void *scan = NULL;
+	struct tarscan *scan = NULL;
 	int rc;
 
 	memset(&po, 0, sizeof(po));
-	if (c->o->scan_attach != NULL &&
-	    (rc = c->o->scan_attach(&po, c->s, &po, &scan)) != QS_OK)
+	/*
+	 * A truncated tar already stored was accepted once (--allow-truncated):
+	 * converting it must not refuse it now.
+	 */
+	if (c->o->catalogue &&
+	    (rc = tarscan_attach(c->s, &po, 1, &scan)) != QS_OK)
 		return (rc);
 	po.replace = 1;
 	rc = pump_copy(c->s, rs, name, &po, created, &pr);
-	if (c->o->scan_detach != NULL)
-		c->o->scan_detach(scan);
+	tarscan_detach(scan);
 	return (rc);
 }
 

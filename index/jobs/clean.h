@@ -31,7 +31,6 @@
 #include <stdint.h>
 
 struct store;
-struct put_opts;
 
 struct clean_opts {
 	int dry_run;
@@ -41,12 +40,10 @@ struct clean_opts {
 	void (*progress)(void *, const char *, uint64_t, uint64_t);
 	void *progress_ctx;
 	/*
-	 * Streams re-put during encryption get their tar catalogue made
-	 * again by this scanner (index/tar/tarscan.h): attach sets the scan hooks
-	 * of a put, detach releases them.  NULL: no catalogue.
+	 * Non-zero: streams re-put during encryption get their tar catalogue
+	 * made again (index/tar/tarscan.h).  0: they get none.
 	 */
-	int (*scan_attach)(void *, struct store *, struct put_opts *, void **);
-	void (*scan_detach)(void *);
+	int catalogue;
 };
 
 struct clean_result {

@@ -296,8 +296,8 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 	struct chunker *ch;
 	uint64_t gear[256];
 	uint64_t next_report = PROGRESS_EVERY;
-	size_t lookahead = (o != NULL && o->scan_feed != NULL) ?
-	    o->scan_lookahead : 0;
+	const struct put_scanner *sc = (o != NULL) ? o->scanner : NULL;
+	size_t lookahead = (sc != NULL) ? sc->lookahead : 0;
 	size_t want = cfg->chunk_max + lookahead;
 	size_t cap = 2 * want + (4U << 20);
 	size_t start = 0, end = 0, cut, window;
@@ -335,8 +335,8 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 			}
 			if (n == 0)
 				eof = 1;
-			if (n > 0 && lookahead > 0 && (rc = o->scan_feed(
-			    o->scan_ctx, buf + end, (size_t)n)) != QS_OK)
+			if (n > 0 && lookahead > 0 && (rc = sc->ops->feed(
+			    sc->ctx, buf + end, (size_t)n)) != QS_OK)
 				goto done;
 			end += (size_t)n;
 			prog.bytes_in += (uint64_t)n;
@@ -357,7 +357,7 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 			pos = prog.bytes_in - (end - start);
 			window = end - start < cfg->chunk_max ? end - start :
 			    cfg->chunk_max;
-			forced = o->scan_next_cut(o->scan_ctx,
+			forced = sc->ops->next_cut(sc->ctx,
 			    pos + cfg->chunk_min - 1, pos + window);
 		}
 		if (forced != UINT64_MAX)
@@ -535,9 +535,10 @@ done:
 		rc = qs_error_set(QS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (o != NULL && o->scan_finish != NULL) {
+	if (o != NULL && o->scanner != NULL) {
 		scan_done = 1;
-		if ((rc = o->scan_finish(o->scan_ctx, 1, sum)) != QS_OK)
+		if ((rc = o->scanner->ops->finish(o->scanner->ctx, 1, sum)) !=
+		    QS_OK)
 			goto out;
 	}
 	if (o != NULL && o->origin_store_id != NULL) {
@@ -561,8 +562,8 @@ done:
 	if (chunkindex_compact(p.idx) != QS_OK)
 		qs_error_clear();
 out:
-	if (o != NULL && o->scan_finish != NULL && !scan_done)
-		(void)o->scan_finish(o->scan_ctx, 0, NULL);
+	if (o != NULL && o->scanner != NULL && !scan_done)
+		(void)o->scanner->ops->finish(o->scanner->ctx, 0, NULL);
 	free(sum);
 	ctx_free(&p);
 	return (rc);
