@@ -22,7 +22,7 @@
 #include "index/tar/tarscan.h"
 #include "format/manifest_fmt.h"
 #include "format/qs_err.h"
-#include "index/stream/get.h"
+#include "index/stream/pump.h"
 #include "index/stream/put.h"
 #include "index/store/store.h"
 #include "index/store/manifest.h"

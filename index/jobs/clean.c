@@ -20,7 +20,7 @@
 #include "index/chunk/chunkindex.h"
 #include "index/jobs/clean.h"
 #include "index/store/container.h"
-#include "index/stream/get.h"
+#include "index/stream/pump.h"
 #include "index/stream/put.h"
 #include "index/jobs/rekey.h"
 #include "index/jobs/rewrite.h"

@@ -13,7 +13,6 @@
 #include "index/chunk/chunker.h"
 #include "index/chunk/chunkindex.h"
 #include "index/store/container.h"
-#include "index/stream/get.h"
 #include "index/stream/put.h"
 #include "index/store/store.h"
 #include "index/store/manifest.h"
@@ -566,46 +565,5 @@ out:
 		(void)o->scanner->ops->finish(o->scanner->ctx, 0, NULL);
 	free(sum);
 	ctx_free(&p);
-	return (rc);
-}
-
-/* The new copy is committed only if reading the old one succeeded. */
-static int
-pump_join_hook(void *arg)
-{
-	struct pump **pp = arg;
-	struct pump *p = *pp;
-
-	*pp = NULL;
-	return (pump_join(p));
-}
-
-/**
- * pump_copy(dst, src, name, opts, created, result):
- * Put stream ${name} of ${src} into ${dst}, read with every check.
- */
-int
-pump_copy(struct store *dst, struct store *src, const char *name,
-    struct put_opts *po, int64_t created, struct put_result *res)
-{
-	struct pump *pump;
-	struct qs_error saved;
-	int fd, rc;
-
-	if ((rc = pump_start(src, name, &fd, &pump)) != QS_OK)
-		return (rc);
-	po->before_commit = pump_join_hook;
-	po->before_commit_ctx = &pump;
-	rc = put_stream(dst, name, fd, po, created, res);
-	/* Unblock and collect the reader if the put stopped early. */
-	close(fd);
-	if (pump != NULL) {
-		/* The put's error is the one to report, not the reader's. */
-		qs_error_save(&saved);
-		(void)pump_join(pump);
-		qs_error_restore(&saved);
-	}
-	po->before_commit = NULL;
-	po->before_commit_ctx = NULL;
 	return (rc);
 }

@@ -96,16 +96,4 @@ struct put_result {
 int put_stream(struct store *, const char *, int, const struct put_opts *,
     int64_t, struct put_result *);
 
-/**
- * pump_copy(dst, src, name, opts, created, result):
- * Put stream ${name} of ${src} (a handle no other thread uses: see
- * store_open_reader) into ${dst} under the same name, read with every
- * check of get_stream in a thread of its own; the new stream is committed
- * only if that read succeeded.  ${opts} (not NULL) is used as given, its
- * before_commit hook excepted.  For clean's re-put of old data and for
- * replicate.
- */
-int pump_copy(struct store *, struct store *, const char *,
-    struct put_opts *, int64_t, struct put_result *);
-
 #endif /* !QS_PUT_H */
