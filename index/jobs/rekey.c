@@ -9,6 +9,7 @@
 #include "index/tar/catalogue.h"
 #include "index/store/container.h"
 #include "index/jobs/rekey.h"
+#include "index/jobs/reseal.h"
 #include "index/jobs/rewrite.h"
 #include "index/store/container_scan.h"
 #include "index/store/store.h"
@@ -210,7 +211,7 @@ reseal_manifests(struct store *s, uint16_t target, struct rekey_result *res)
 			    &key_id)) != QS_OK || key_id == target ||
 			    key_id == 0)
 				continue;
-			if ((rc = manifest_reseal(s, names[i], expired)) ==
+			if ((rc = reseal_manifest(s, names[i], expired)) ==
 			    QS_OK)
 				res->manifests_rewritten++;
 		}

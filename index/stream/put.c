@@ -478,7 +478,7 @@ put_stream(struct store *s, const char *name, int fd,
 	if ((rc = ctx_init(&p, s, o)) != QS_OK)
 		goto done;
 	if ((rc = (o != NULL && o->replace) ?
-	    manifest_writer_replace(s, name, &p.mw) :
+	    manifest_writer_replace(s, name, 0, &p.mw) :
 	    manifest_writer_new(s, name, &p.mw)) != QS_OK)
 		goto done;
 

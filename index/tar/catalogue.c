@@ -447,36 +447,6 @@ done:
 }
 
 /**
- * catalogue_reseal(s, sum):
- * Copy the catalogue ${sum} names under the current key; update ${sum}.
- */
-int
-catalogue_reseal(struct store *s, struct manifest_summary *sum)
-{
-	struct catalogue_reader *cr = NULL;
-	struct catalogue_writer *cw = NULL;
-	struct catalogue_member m;
-	int rc;
-
-	if ((rc = catalogue_reader_open(s, sum, &cr)) != QS_OK)
-		return (rc);
-	if ((rc = catalogue_writer_new(s, &cw)) != QS_OK)
-		goto done;
-	while ((rc = catalogue_reader_next(cr, &m)) == QS_OK)
-		if ((rc = catalogue_writer_add(cw, &m)) != QS_OK)
-			goto done;
-	if (rc != 1)
-		goto done;
-	rc = catalogue_writer_commit(cw, catalogue_reader_end(cr),
-	    sum->catalogue_id, sum->catalogue_hash);
-	cw = NULL;
-done:
-	catalogue_writer_free(cw);
-	catalogue_reader_free(cr);
-	return (rc);
-}
-
-/**
  * catalogue_key_usage(s, count):
  * Count the catalogue files sealed under each key.
  */

@@ -80,14 +80,6 @@ void catalogue_reader_free(struct catalogue_reader *);
 int catalogue_path(const struct store *, const uint8_t[16], char *, size_t);
 
 /**
- * catalogue_reseal(s, sum):
- * Copy the catalogue that ${sum} names into a new catalogue file sealed
- * under the store's current key, and point ${sum} at it (new id and hash).
- * The old file stays until nothing names it (clean removes it).
- */
-int catalogue_reseal(struct store *, struct manifest_summary *);
-
-/**
  * catalogue_key_usage(s, count):
  * Add to ${count}[key id] the catalogue files sealed under each key.
  */
