@@ -11,6 +11,7 @@
 #include "cmd/cmd_alerts.h"
 #include "format/qs_err.h"
 #include "index/jobs/clean.h"
+#include "index/jobs/expire.h"
 #include "index/store/store.h"
 
 enum {

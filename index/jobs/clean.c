@@ -19,10 +19,11 @@
 #include "index/tar/tarscan.h"
 #include "index/chunk/chunkindex.h"
 #include "index/jobs/clean.h"
+#include "index/jobs/expire.h"
 #include "index/store/container.h"
 #include "index/stream/pump.h"
 #include "index/stream/put.h"
-#include "index/jobs/rekey.h"
+#include "index/jobs/key_usage.h"
 #include "index/jobs/rewrite.h"
 #include "index/store/container_scan.h"
 #include "index/store/store.h"
@@ -235,28 +236,6 @@ done:
 		qs_error_set(rc, "%s (clean stops: it cannot tell live data "
 		    "from dead while a stream is damaged; run 'qsarc verify')",
 		    qs_error_message());
-	store_names_free(names, n);
-	return (rc);
-}
-
-static int
-remove_expired(struct clean_ctx *c)
-{
-	char path[4096];
-	char **names;
-	size_t n;
-	int rc = QS_OK;
-
-	if ((rc = store_list_streams(c->s, 1, &names, &n)) != QS_OK)
-		return (rc);
-	for (size_t i = 0; i < n && rc == QS_OK; i++) {
-		c->res->expired_removed++;
-		if (c->o->dry_run)
-			continue;
-		if ((rc = store_stream_path(c->s, names[i], 1, path,
-		    sizeof(path))) == QS_OK)
-			rc = fileio_unlink(path);
-	}
 	store_names_free(names, n);
 	return (rc);
 }
@@ -750,7 +729,8 @@ clean_store(struct store *s, const struct clean_opts *o,
 
 	if ((rc = remove_leftovers(&c)) != QS_OK ||
 	    (rc = mark_live(&c)) != QS_OK ||
-	    (rc = remove_expired(&c)) != QS_OK ||
+	    (rc = expire_purge(s, o->dry_run, &res->expired_removed)) !=
+	    QS_OK ||
 	    (rc = catalogue_remove_unreferenced(s, o->dry_run,
 	    &res->catalogues_removed)) != QS_OK ||
 	    (rc = reclaim(&c)) != QS_OK)
@@ -786,89 +766,5 @@ done:
 	free(c.live.bits);
 	free(c.plan);
 	free(c.drop);
-	return (rc);
-}
-
-struct expire_item {
-	char *name;
-	int64_t created;
-};
-
-static int
-expire_cmp(const void *a, const void *b)
-{
-	const struct expire_item *x = a, *y = b;
-
-	/*
-	 * Newest first.  Ingest times are whole seconds; streams put in the
-	 * same second are ordered by name, the later name counting as newer
-	 * (dated names such as srv-2026-11-28 sort that way).
-	 */
-	if (x->created != y->created)
-		return (x->created > y->created ? -1 : 1);
-	return (-strcmp(x->name, y->name));
-}
-
-/**
- * expire_rule(s, prefix, keep_last, older_than, now, dry_run,
- *     names, count):
- * Expire streams by rule; return the expired names.
- */
-int
-expire_rule(struct store *s, const char *prefix, long keep_last,
-    int64_t older_than, int64_t now, int dry_run, char ***outp,
-    size_t *noutp)
-{
-	struct manifest_reader *mr;
-	struct expire_item *items = NULL;
-	char **names = NULL, **out = NULL;
-	size_t n = 0, m = 0, nout = 0;
-	long kept = 0;
-	int rc;
-
-	if ((rc = store_list_streams(s, 0, &names, &n)) != QS_OK)
-		return (rc);
-	if ((items = calloc(n + 1, sizeof(*items))) == NULL ||
-	    (out = calloc(n + 1, sizeof(*out))) == NULL) {
-		rc = qs_error_set(QS_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (prefix != NULL &&
-		    strncmp(names[i], prefix, strlen(prefix)) != 0)
-			continue;
-		/* Ingest time from the manifest, never from the input. */
-		if ((rc = manifest_reader_open(s, names[i], 0, &mr)) != QS_OK)
-			goto done;
-		items[m].name = names[i];
-		items[m].created = manifest_reader_summary(mr)->created;
-		manifest_reader_free(mr);
-		m++;
-	}
-	qsort(items, m, sizeof(*items), expire_cmp);
-	for (size_t i = 0; i < m; i++) {
-		if (keep_last >= 0 && kept < keep_last) {
-			kept++;
-			continue;
-		}
-		if (older_than >= 0 && now - items[i].created <= older_than)
-			continue;
-		if (!dry_run && (rc = store_expire(s, items[i].name)) != QS_OK)
-			goto done;
-		if ((out[nout] = strdup(items[i].name)) == NULL) {
-			rc = qs_error_set(QS_ENOMEM, "out of memory");
-			goto done;
-		}
-		nout++;
-	}
-	*outp = out;
-	*noutp = nout;
-	out = NULL;
-	rc = QS_OK;
-done:
-	if (out != NULL)
-		store_names_free(out, nout);
-	free(items);
-	store_names_free(names, n);
 	return (rc);
 }

@@ -75,15 +75,4 @@ struct clean_result {
 int clean_store(struct store *, const struct clean_opts *,
     struct clean_result *);
 
-/**
- * expire_rule(s, prefix, keep_last, older_than, now, dry_run,
- *     names, count):
- * Expire the streams whose names start with ${prefix} (NULL: all) that are
- * not among the ${keep_last} newest (by ingest time; -1: no such rule) and
- * that were ingested more than ${older_than} seconds before ${now} (-1: no
- * such rule).  Return the expired names (free with store_names_free).
- */
-int expire_rule(struct store *, const char *, long, int64_t, int64_t,
-    int, char ***, size_t *);
-
 #endif /* !QS_CLEAN_H */

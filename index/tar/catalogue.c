@@ -445,37 +445,3 @@ done:
 	free(ids);
 	return (rc);
 }
-
-/**
- * catalogue_key_usage(s, count):
- * Count the catalogue files sealed under each key.
- */
-int
-catalogue_key_usage(struct store *s, uint64_t *count)
-{
-	struct manifest_header h;
-	uint8_t hdr[MANIFEST_HEADER_SIZE];
-	char dir[4096], path[4400];
-	struct dirent *de;
-	DIR *d;
-	FILE *f;
-
-	snprintf(dir, sizeof(dir), "%s/catalogs", store_root(s));
-	if ((d = opendir(dir)) == NULL)
-		return (QS_OK);
-	while ((de = readdir(d)) != NULL) {
-		if (strlen(de->d_name) != 36 ||
-		    strcmp(de->d_name + 32, ".qct") != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if ((f = fopen(path, "rb")) == NULL)
-			continue;
-		if (fread(hdr, 1, sizeof(hdr), f) == sizeof(hdr) &&
-		    manifest_fmt_header_decode_magic(hdr, sizeof(hdr),
-		    catalogue_fmt_magic(), &h) == QS_OK)
-			count[h.key_id & 1023]++;
-		fclose(f);
-	}
-	closedir(d);
-	return (QS_OK);
-}

@@ -80,12 +80,6 @@ void catalogue_reader_free(struct catalogue_reader *);
 int catalogue_path(const struct store *, const uint8_t[16], char *, size_t);
 
 /**
- * catalogue_key_usage(s, count):
- * Add to ${count}[key id] the catalogue files sealed under each key.
- */
-int catalogue_key_usage(struct store *, uint64_t *);
-
-/**
  * catalogue_remove_unreferenced(s, dry_run, removed):
  * Delete catalogue files that no manifest (live or expired) names; count
  * them in ${removed}.  For clean, under the exclusive lock.
