@@ -587,31 +587,37 @@ plain_container(void *ctx, uint64_t container_id)
 	return (rc);
 }
 
+/*
+ * store_foreach_stream callback: 1 (stop) if ${name}'s manifest is plain,
+ * or cannot be read (then it may be: keep the keys).
+ */
+static int
+plain_manifest(void *ctx, const char *name, int expired)
+{
+	struct clean_ctx *c = ctx;
+	uint16_t key_id;
+
+	if (manifest_key_id(c->s, name, expired, &key_id) != QS_OK ||
+	    key_id == 0)
+		return (1);
+	return (QS_OK);
+}
+
 /* Once no plain record or manifest is left, the plain keys can go. */
 static int
 drop_plain_keys_if_done(struct clean_ctx *c)
 {
-	uint16_t key_id;
-	char **names;
-	size_t n;
 	int rc;
 
 	if ((rc = container_scan_foreach(c->s, plain_container, c)) != QS_OK)
 		return (rc == 1 ? QS_OK : rc);
-	for (int expired = 0; expired <= 1; expired++) {
-		if ((rc = store_list_streams(c->s, expired, &names, &n)) !=
-		    QS_OK)
-			return (rc);
-		for (size_t i = 0; i < n; i++) {
-			if (manifest_key_id(c->s, names[i], expired, &key_id) !=
-			    QS_OK || key_id == 0) {
-				store_names_free(names, n);
-				qs_error_clear();
-				return (QS_OK);
-			}
-		}
-		store_names_free(names, n);
+	if ((rc = store_foreach_stream(c->s, STORE_STREAMS_ALL,
+	    plain_manifest, c)) == 1) {
+		qs_error_clear();
+		return (QS_OK);
 	}
+	if (rc != QS_OK)
+		return (rc);
 	return (store_drop_plain_keys(c->s));
 }
 
@@ -643,11 +649,29 @@ reclaim_again(struct clean_ctx *c)
 	return (QS_OK);
 }
 
+struct manifest_keys {
+	struct store *s;
+	uint64_t *count;	/* per key id */
+};
+
+/* store_foreach_stream callback: count ${name}'s key (unreadable: none). */
+static int
+count_manifest_key(void *ctx, const char *name, int expired)
+{
+	struct manifest_keys *mk = ctx;
+	uint16_t key_id;
+
+	if (manifest_key_id(mk->s, name, expired, &key_id) == QS_OK)
+		mk->count[key_id & 1023]++;
+	return (QS_OK);
+}
+
 static int
 retire_keys(struct clean_ctx *c)
 {
 	struct keystore *ks = store_keystore(c->s);
 	struct keystore_key_info ki;
+	struct manifest_keys mk;
 	uint64_t *bytes, *records, *manifests;
 	int rc;
 
@@ -657,24 +681,13 @@ retire_keys(struct clean_ctx *c)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	records = bytes + 1024;
 	manifests = bytes + 2048;
+	mk.s = c->s;
+	mk.count = manifests;
 	if (c->o->dry_run) {
 		/* What is live now is what a real run would leave. */
 		memcpy(records, c->live_records, sizeof(c->live_records));
-		rc = QS_OK;
-		{
-			char **names;
-			size_t n;
-			uint16_t key_id;
-
-			if ((rc = store_list_streams(c->s, 0, &names, &n)) ==
-			    QS_OK) {
-				for (size_t i = 0; i < n; i++)
-					if (manifest_key_id(c->s, names[i], 0,
-					    &key_id) == QS_OK)
-						manifests[key_id & 1023]++;
-				store_names_free(names, n);
-			}
-		}
+		rc = store_foreach_stream(c->s, STORE_STREAMS_LIVE,
+		    count_manifest_key, &mk);
 	} else {
 		rc = key_usage_collect(c->s, bytes, records, manifests);
 	}

@@ -109,33 +109,39 @@ pending_write(struct store *s, uint16_t key_id)
 	return (fileio_write_atomic(path, buf, (size_t)n, 0644, 0));
 }
 
+struct reseal_ctx {
+	struct store *s;
+	uint16_t target;
+	struct rekey_result *res;
+};
+
+/* store_foreach_stream callback: reseal ${name} unless already done. */
+static int
+reseal_one(void *ctx, const char *name, int expired)
+{
+	struct reseal_ctx *r = ctx;
+	uint16_t key_id;
+	int rc;
+
+	if ((rc = manifest_key_id(r->s, name, expired, &key_id)) != QS_OK)
+		return (rc);
+	/*
+	 * An unencrypted manifest lists ids under the plain id key; clean
+	 * converts such streams whole.
+	 */
+	if (key_id == r->target || key_id == 0)
+		return (QS_OK);
+	if ((rc = reseal_manifest(r->s, name, expired)) == QS_OK)
+		r->res->manifests_rewritten++;
+	return (rc);
+}
+
 static int
 reseal_manifests(struct store *s, uint16_t target, struct rekey_result *res)
 {
-	char **names;
-	size_t n;
-	uint16_t key_id;
-	int rc = QS_OK;
+	struct reseal_ctx r = { s, target, res };
 
-	for (int expired = 0; expired <= 1 && rc == QS_OK; expired++) {
-		if ((rc = store_list_streams(s, expired, &names, &n)) != QS_OK)
-			return (rc);
-		for (size_t i = 0; i < n && rc == QS_OK; i++) {
-			/*
-			 * An unencrypted manifest lists ids under the plain
-			 * id key; clean converts such streams whole.
-			 */
-			if ((rc = manifest_key_id(s, names[i], expired,
-			    &key_id)) != QS_OK || key_id == target ||
-			    key_id == 0)
-				continue;
-			if ((rc = reseal_manifest(s, names[i], expired)) ==
-			    QS_OK)
-				res->manifests_rewritten++;
-		}
-		store_names_free(names, n);
-	}
-	return (rc);
+	return (store_foreach_stream(s, STORE_STREAMS_ALL, reseal_one, &r));
 }
 
 /**

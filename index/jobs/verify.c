@@ -698,6 +698,14 @@ done:
 	return (rc);
 }
 
+/* store_foreach_stream callback of a whole-store run. */
+static int
+check_stream_cb(void *ctx, const char *name, int expired)
+{
+
+	return (check_stream(ctx, name, expired));
+}
+
 /**
  * verify_store(s, opts, counts):
  * Run the checks on ${s}, reporting findings and streams through ${opts}.
@@ -707,8 +715,6 @@ verify_store(struct store *s, const struct verify_opts *o,
     struct verify_counts *c)
 {
 	struct vctx v;
-	char **live = NULL, **exp = NULL;
-	size_t nlive = 0, nexp = 0;
 	int *states = NULL;
 	int full = (o->names == NULL || o->nnames == 0);
 	int index_bad = 0, rc;
@@ -743,9 +749,7 @@ verify_store(struct store *s, const struct verify_opts *o,
 			}
 			states[i] = rc;
 		}
-	} else if ((rc = store_list_streams(s, 0, &live, &nlive)) != QS_OK ||
-	    (rc = store_list_streams(s, 1, &exp, &nexp)) != QS_OK)
-		goto done;
+	}
 	if ((rc = chunk_reader_new(s, &v.r)) != QS_OK)
 		goto done;
 	if (o->read_data && (v.buf = malloc(RECORD_MAX_RAW)) == NULL) {
@@ -791,12 +795,9 @@ verify_store(struct store *s, const struct verify_opts *o,
 
 	/* The streams. */
 	if (full) {
-		for (size_t i = 0; i < nlive; i++)
-			if ((rc = check_stream(&v, live[i], 0)) != QS_OK)
-				goto done;
-		for (size_t i = 0; i < nexp; i++)
-			if ((rc = check_stream(&v, exp[i], 1)) != QS_OK)
-				goto done;
+		if ((rc = store_foreach_stream(s, STORE_STREAMS_ALL,
+		    check_stream_cb, &v)) != QS_OK)
+			goto done;
 	} else {
 		for (size_t i = 0; i < o->nnames; i++)
 			if ((rc = check_stream(&v, o->names[i],
@@ -815,8 +816,6 @@ done:
 	free(v.msgs);
 	idmap_free(&v.bad);
 	idmap_free(&v.seen);
-	store_names_free(live, nlive);
-	store_names_free(exp, nexp);
 	free(states);
 	return (rc);
 }
