@@ -404,8 +404,10 @@ reclaim(struct clean_ctx *c)
 	size_t done = 0, todo = 0;
 	int rc;
 
+	/* Step 1: a plan per container (keep, delete, rewrite). */
 	if ((rc = container_scan_foreach(c->s, plan_container, c)) != QS_OK)
 		return (rc);
+	/* Step 2: count what the plan reclaims (all a dry run does). */
 	if ((c->drop = calloc(c->nplan + 1, sizeof(uint64_t))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	for (size_t i = 0; i < c->nplan; i++) {
@@ -426,6 +428,12 @@ reclaim(struct clean_ctx *c)
 	if (c->o->dry_run)
 		return (QS_OK);
 
+	/*
+	 * Step 3: rewrite the containers the plan names.  Plain records
+	 * that are still live stay plain (cw_plain): their ids are under
+	 * the plain id key, so sealing them would not hide them; phase 2
+	 * converts their streams instead.
+	 */
 	store_write_keys(c->s, &key_id, &key, &idkey);
 	if ((rc = chunk_reader_new(c->s, &r)) != QS_OK ||
 	    (rc = container_writer_new(c->s, key_id, key, &cw)) != QS_OK ||
@@ -451,7 +459,10 @@ reclaim(struct clean_ctx *c)
 		c->drop[c->ndrop++] = c->plan[i].id;
 		progress(c, "reclaim", ++done, todo);
 	}
-	/* The index forgets dead chunks and dropped containers, then they go. */
+	/*
+	 * Step 4: the index forgets dead chunks and dropped containers, then
+	 * they go.
+	 */
 	qsort(c->drop, c->ndrop, sizeof(uint64_t), cmp_u64);
 	rc = reindex_and_drop(c, c->drop, c->ndrop, 1);
 done:
@@ -506,6 +517,7 @@ encrypt_old_data(struct clean_ctx *c, int *converted)
 	size_t n, done = 0, total = 0;
 	int rc;
 
+	/* Step 1: how many live streams are plain (for progress). */
 	*converted = 0;
 	if ((rc = store_list_streams(c->s, 0, &names, &n)) != QS_OK)
 		return (rc);
@@ -516,8 +528,10 @@ encrypt_old_data(struct clean_ctx *c, int *converted)
 	qs_error_clear();
 	if (total == 0 || c->o->dry_run)
 		goto done;
+	/* A second handle: the pump reads with it in a thread of its own. */
 	if ((rc = store_open_reader(c->s, &rs)) != QS_OK)
 		goto done;
+	/* Step 2: convert them one by one while time and space allow. */
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = manifest_key_id(c->s, names[i], 0, &key_id)) !=
 		    QS_OK)
@@ -740,6 +754,11 @@ clean_store(struct store *s, const struct clean_opts *o,
 	c.res = res;
 	c.start = now_seconds();
 
+	/*
+	 * Step 1 (phase 1, reclaim): leftovers, live marks, expired streams
+	 * and their catalogues, then the containers.  Expired manifests go
+	 * after the marking, so their chunks are not marked live.
+	 */
 	if ((rc = remove_leftovers(&c)) != QS_OK ||
 	    (rc = mark_live(&c)) != QS_OK ||
 	    (rc = expire_purge(s, o->dry_run, &res->expired_removed)) !=
@@ -748,6 +767,7 @@ clean_store(struct store *s, const struct clean_opts *o,
 	    &res->catalogues_removed)) != QS_OK ||
 	    (rc = reclaim(&c)) != QS_OK)
 		goto done;
+	/* Step 2 (phase 2): encrypt data written before encryption. */
 	if (store_keystore(s) != NULL && !res->stopped_early) {
 		if ((rc = encrypt_old_data(&c, &converted)) != QS_OK)
 			goto done;
@@ -762,11 +782,13 @@ clean_store(struct store *s, const struct clean_opts *o,
 		    (rc = drop_plain_keys_if_done(&c)) != QS_OK)
 			goto done;
 	}
+	/* Step 3 (phase 3): content keys that protect nothing any more. */
 	if (!res->stopped_early && (rc = retire_keys(&c)) != QS_OK)
 		goto done;
-	/* Compact what the rewrites added, so the index stays small. */
+	/* Step 4: compact what the rewrites added, so the index stays small. */
 	if (!o->dry_run && (rc = chunkindex_compact(store_index(s))) != QS_OK)
 		goto done;
+	/* Step 5: the totals; a dry run can only estimate. */
 	if (o->dry_run)
 		res->stored_after = res->stored_before - res->bytes_reclaimed;
 	else

@@ -726,13 +726,14 @@ verify_store(struct store *s, const struct verify_opts *o,
 	v.c = c;
 	v.bad.elemsize = sizeof(struct bad_chunk);
 	v.seen.elemsize = 32;
+	/* Step 1: options, and the seed of the random share of chunks. */
 	if (o->read_data && (o->read_percent < 1 || o->read_percent > 100))
 		return (qs_error_set(QS_EINVAL, "read percentage %u is out of "
 		    "range (1 to 100)", o->read_percent));
 	if ((v.seed = o->seed) == 0)
 		random_bytes(&v.seed, sizeof(v.seed));
 
-	/* Named streams must exist before anything is checked. */
+	/* Step 2: named streams must exist before anything is checked. */
 	if (!full) {
 		if ((states = calloc(o->nnames, sizeof(*states))) == NULL)
 			return (qs_error_set(QS_ENOMEM, "out of memory"));
@@ -757,7 +758,7 @@ verify_store(struct store *s, const struct verify_opts *o,
 		goto done;
 	}
 
-	/* The index segments themselves. */
+	/* Step 3: the index segments themselves. */
 	c->index_segments = chunkindex_segment_count(store_index(s));
 	qs_error_clear();
 	if ((rc = chunkindex_verify(store_index(s))) != QS_OK) {
@@ -769,6 +770,7 @@ verify_store(struct store *s, const struct verify_opts *o,
 		    o->on_finding, o->ctx);
 	}
 
+	/* Step 4 (whole store): containers, then index entries. */
 	if (full) {
 		/* Every container's structure. */
 		if ((rc = container_scan_foreach(s, container_cb, &v)) !=
@@ -793,7 +795,7 @@ verify_store(struct store *s, const struct verify_opts *o,
 	/* A damaged index cannot be trusted: check each reference. */
 	v.per_ref = !full || index_bad;
 
-	/* The streams. */
+	/* Step 5: the streams (live, then expired; or the named ones). */
 	if (full) {
 		if ((rc = store_foreach_stream(s, STORE_STREAMS_ALL,
 		    check_stream_cb, &v)) != QS_OK)

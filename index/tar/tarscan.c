@@ -199,6 +199,10 @@ emit(struct tarscan *ts, struct catalogue_member *m, uint64_t end)
 	return (catalogue_writer_add(ts->cw, m));
 }
 
+/*
+ * Keep the first catalogue write error; the scan goes on reporting cuts
+ * (put's chunks must not depend on it) and finish returns the error.
+ */
 static void
 scan_fail(struct tarscan *ts, int rc)
 {
@@ -209,6 +213,10 @@ scan_fail(struct tarscan *ts, int rc)
 	}
 }
 
+/*
+ * The scan thread.  A member's end is known only when the next header (or
+ * the end) is found, so each member is held in ${m} until then.
+ */
 static void *
 scan_main(void *arg)
 {
@@ -221,6 +229,7 @@ scan_main(void *arg)
 	int have = 0, first = 1, r;
 	uint64_t pos, last = 0;
 
+	/* Step 1: a libarchive reader for tar only, fed by scan_read. */
 	memset(&ts->end, 0, sizeof(ts->end));
 	if ((a = archive_read_new()) == NULL) {
 		ts->end.status = CATALOGUE_STOPPED;
@@ -237,6 +246,7 @@ scan_main(void *arg)
 		goto close;
 	}
 	for (;;) {
+		/* Step 2: the next header: the end, a failure, or a member. */
 		r = archive_read_next_header(a, &e);
 		if (r == ARCHIVE_EOF) {
 			/* A recognised tar, maybe with no member at all. */
@@ -263,6 +273,7 @@ scan_main(void *arg)
 			note_truncation(ts, err);
 			break;
 		}
+		/* Step 3: a member starts here: close the previous one. */
 		first = 0;
 		pos = header_position(a, last);
 		last = pos;
@@ -271,6 +282,10 @@ scan_main(void *arg)
 		    (r = emit(ts, &m, pos)) != QS_OK)
 			scan_fail(ts, r);
 		add_cut(ts, pos);
+		/*
+		 * Step 4: copy what the catalogue keeps; libarchive reuses
+		 * the entry's strings at the next header.
+		 */
 		free(path);
 		free(link);
 		free(uname);
@@ -309,6 +324,7 @@ scan_main(void *arg)
 		m.gname = gname;
 		m.gname_len = (uint8_t)clamp_len(gname, 255);
 		have = 1;
+		/* Step 5: skip the data (put stores it; we only describe). */
 		if (archive_read_data_skip(a) == ARCHIVE_FATAL) {
 			err = archive_error_string(a);
 			ts->end.status = CATALOGUE_STOPPED;
@@ -324,6 +340,7 @@ scan_main(void *arg)
 			break;
 		}
 	}
+	/* Step 6: the last member ends where the scan did. */
 	if (have && ts->rc == QS_OK &&
 	    (r = emit(ts, &m, ts->end.scan_end)) != QS_OK)
 		scan_fail(ts, r);
