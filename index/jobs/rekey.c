@@ -172,6 +172,11 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 	if (ks == NULL)
 		return (qs_error_set(QS_EINVAL, "%s: the store is not "
 		    "encrypted", store_root(s)));
+	/*
+	 * Step 1: resume a pending change, or start one: the new key is
+	 * saved as current before the pending file names it, so a pending
+	 * file never names a key the keystore lacks.
+	 */
 	rc = pending_read(s, &target);
 	if (rc == QS_OK) {
 		res->resumed = 1;
@@ -201,6 +206,7 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 		    "%u is pending but key %u is current", store_root(s),
 		    target, keystore_current_id(ks)));
 
+	/* Step 2: the containers holding a record under another key. */
 	todo.target = target;
 	if ((rc = container_scan_foreach(s, todo_container, &todo)) != QS_OK)
 		goto done;
@@ -208,6 +214,7 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 	    (rc = container_writer_new(s, target, keystore_key(ks, target),
 	    &cw)) != QS_OK)
 		goto done;
+	/* Step 3: rewrite them, one at a time. */
 	memset(&st, 0, sizeof(st));
 	pr.containers_total = todo.n;
 	for (i = 0; i < todo.n; i++) {
@@ -229,6 +236,7 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 	}
 	res->records_rewritten = st.records_kept;
 	res->bytes_rewritten = st.bytes_kept;
+	/* Step 4: the manifests (and their catalogues). */
 	if ((rc = reseal_manifests(s, target, res)) != QS_OK)
 		goto done;
 	/* The catalogues under the old keys are no longer named by anyone. */
@@ -247,6 +255,7 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 	 * between the primary and the backup write of the last save. */
 	if ((rc = store_keystore_save(s, NULL, 0)) != QS_OK)
 		goto done;
+	/* Step 5: done; only now may a new change start afresh. */
 	snprintf(path, sizeof(path), "%s/%s", store_root(s), PENDING_FILE);
 	rc = fileio_unlink(path);
 done:

@@ -1,5 +1,5 @@
-#ifndef QS_CATALOG_H
-#define QS_CATALOG_H
+#ifndef QS_CATALOGUE_H
+#define QS_CATALOGUE_H
 
 /*
  * Tar catalogues: the members of a tar stream with the byte range of each
@@ -86,4 +86,4 @@ int catalogue_path(const struct store *, const uint8_t[16], char *, size_t);
  */
 int catalogue_remove_unreferenced(struct store *, int, uint64_t *);
 
-#endif /* !QS_CATALOG_H */
+#endif /* !QS_CATALOGUE_H */
