@@ -13,7 +13,6 @@
 
 struct store;
 struct tarscan;
-
 struct put_opts;
 
 /**
@@ -30,8 +29,9 @@ int tarscan_attach(struct store *, struct put_opts *, int, struct tarscan **);
 
 /**
  * tarscan_detach(ts):
- * Stop the scan if the put did not finish it and free ${ts}; ${po}->scanner
- * of the put it was attached to is then dangling.  NULL is allowed.
+ * Stop the scan if the put did not finish it and free ${ts}.  The
+ * put_opts it was attached to must not be used for another put with its
+ * scanner still set.  NULL is allowed.
  */
 void tarscan_detach(struct tarscan *);
 
