@@ -9,9 +9,9 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_alerts.h"
-#include "index/tar/tarscan.h"
 #include "format/qs_err.h"
 #include "index/jobs/clean.h"
+#include "index/jobs/expire.h"
 #include "index/store/store.h"
 
 enum {
@@ -133,8 +133,7 @@ cmd_clean(int argc, char **argv)
 		return (r);
 	}
 	o.now = cmd_now();
-	o.scan_attach = tarscan_attach;
-	o.scan_detach = tarscan_detach;
+	o.catalogue = 1;
 	pc.start = cmd_monotonic();
 	if (cmd_progress_wanted(&c)) {
 		o.progress = clean_progress_cb;

@@ -13,6 +13,8 @@
 #include "crypto/kdf.h"
 #include "crypto/keystore.h"
 #include "format/qs_err.h"
+#include "index/jobs/key_usage.h"
+#include "index/jobs/keystore_repair.h"
 #include "index/jobs/rekey.h"
 #include "index/store/store.h"
 

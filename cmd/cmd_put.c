@@ -51,7 +51,7 @@ cmd_put(int argc, char **argv)
 	struct cmd_common c;
 	struct store *s = NULL;
 	const char *input = NULL;
-	void *scan = NULL;
+	struct tarscan *scan = NULL;
 	int no_catalogue = 0, allow_truncated = 0;
 	char what[300], a[32], b[32];
 	double t0;
@@ -104,8 +104,7 @@ cmd_put(int argc, char **argv)
 		po.progress_ctx = &pc;
 	}
 	if (!no_catalogue &&
-	    (rc = tarscan_attach(allow_truncated ? &allow_truncated : NULL,
-	    s, &po, &scan)) != QS_OK)
+	    (rc = tarscan_attach(s, &po, allow_truncated, &scan)) != QS_OK)
 		goto fail;
 	rc = put_stream(s, argv[optind + 1], fd, &po, cmd_now(), &res);
 	tarscan_detach(scan);

@@ -22,7 +22,7 @@
 #include "index/tar/tarscan.h"
 #include "format/manifest_fmt.h"
 #include "format/qs_err.h"
-#include "index/stream/get.h"
+#include "index/stream/pump.h"
 #include "index/stream/put.h"
 #include "index/store/store.h"
 #include "index/store/manifest.h"
@@ -96,11 +96,12 @@ copy_stream(struct store *src, struct store *dst, const char *name,
 {
 	struct put_result pr;
 	struct put_opts po;
-	void *scan = NULL;
+	struct tarscan *scan = NULL;
 	int rc;
 
 	memset(&po, 0, sizeof(po));
-	if ((rc = tarscan_attach(&po, dst, &po, &scan)) != QS_OK)
+	/* The source accepted a truncated tar once: its copy must too. */
+	if ((rc = tarscan_attach(dst, &po, 1, &scan)) != QS_OK)
 		return (rc);
 	po.input_name = "the source store";
 	po.origin_store_id = store_config(src)->store_id;

@@ -6,6 +6,7 @@
 #include "cmd/cmd.h"
 #include "format/qs_err.h"
 #include "index/store/store.h"
+#include "index/jobs/rebuild.h"
 #include "index/jobs/verify.h"
 
 enum {
@@ -189,7 +190,7 @@ parse_percent(const char *s, unsigned *out)
 }
 
 static void
-print_rebuild(const struct vout *o, const struct verify_rebuild_result *r,
+print_rebuild(const struct vout *o, const struct rebuild_result *r,
     int status)
 {
 
@@ -221,7 +222,7 @@ print_rebuild(const struct vout *o, const struct verify_rebuild_result *r,
 static int
 do_rebuild(const char *root, const struct cmd_common *c, struct vout *o)
 {
-	struct verify_rebuild_result res;
+	struct rebuild_result res;
 	struct store *s = NULL;
 	int rc, status;
 
@@ -282,7 +283,7 @@ do_verify(const char *root, const struct cmd_common *c,
 		store_close(s);
 		s = NULL;
 		if (rc != QS_OK && !(rc == QS_ECORRUPT &&
-		    verify_index_damaged(root)))
+		    rebuild_index_damaged(root)))
 			goto fail;
 		qs_error_clear();
 	}
@@ -294,7 +295,7 @@ do_verify(const char *root, const struct cmd_common *c,
 		struct qs_error saved;
 
 		qs_error_save(&saved);
-		if (rc == QS_ECORRUPT && verify_index_damaged(root)) {
+		if (rc == QS_ECORRUPT && rebuild_index_damaged(root)) {
 			qs_error_restore(&saved);
 			vc->findings++;
 			verify_error_finding(VERIFY_KIND_INDEX, NULL, rc,

@@ -16,13 +16,15 @@
 #include "format/qs_err.h"
 #include "format/container_fmt.h"
 #include "index/tar/catalogue.h"
+#include "index/tar/tarscan.h"
 #include "index/chunk/chunkindex.h"
 #include "index/jobs/clean.h"
+#include "index/jobs/expire.h"
 #include "index/store/container.h"
 #include "index/store/chunk_reader.h"
-#include "index/stream/get.h"
+#include "index/stream/pump.h"
 #include "index/stream/put.h"
-#include "index/jobs/rekey.h"
+#include "index/jobs/key_usage.h"
 #include "index/jobs/rewrite.h"
 #include "index/store/container_scan.h"
 #include "index/store/store.h"
@@ -239,28 +241,6 @@ done:
 	return (rc);
 }
 
-static int
-remove_expired(struct clean_ctx *c)
-{
-	char path[4096];
-	char **names;
-	size_t n;
-	int rc = QS_OK;
-
-	if ((rc = store_list_streams(c->s, 1, &names, &n)) != QS_OK)
-		return (rc);
-	for (size_t i = 0; i < n && rc == QS_OK; i++) {
-		c->res->expired_removed++;
-		if (c->o->dry_run)
-			continue;
-		if ((rc = store_stream_path(c->s, names[i], 1, path,
-		    sizeof(path))) == QS_OK)
-			rc = fileio_unlink(path);
-	}
-	store_names_free(names, n);
-	return (rc);
-}
-
 /*
  * Whether a record is referenced.  Unencrypted chunks (key 0) are named
  * with the plain id key and only unencrypted manifests name them, so once
@@ -425,8 +405,10 @@ reclaim(struct clean_ctx *c)
 	size_t done = 0, todo = 0;
 	int rc;
 
+	/* Step 1: a plan per container (keep, delete, rewrite). */
 	if ((rc = container_scan_foreach(c->s, plan_container, c)) != QS_OK)
 		return (rc);
+	/* Step 2: count what the plan reclaims (all a dry run does). */
 	if ((c->drop = calloc(c->nplan + 1, sizeof(uint64_t))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	for (size_t i = 0; i < c->nplan; i++) {
@@ -447,6 +429,12 @@ reclaim(struct clean_ctx *c)
 	if (c->o->dry_run)
 		return (QS_OK);
 
+	/*
+	 * Step 3: rewrite the containers the plan names.  Plain records
+	 * that are still live stay plain (cw_plain): their ids are under
+	 * the plain id key, so sealing them would not hide them; phase 2
+	 * converts their streams instead.
+	 */
 	store_write_keys(c->s, &key_id, &key, &idkey);
 	if ((rc = chunk_reader_new(c->s, &r)) != QS_OK ||
 	    (rc = container_writer_new(c->s, key_id, key, &cw)) != QS_OK ||
@@ -472,7 +460,10 @@ reclaim(struct clean_ctx *c)
 		c->drop[c->ndrop++] = c->plan[i].id;
 		progress(c, "reclaim", ++done, todo);
 	}
-	/* The index forgets dead chunks and dropped containers, then they go. */
+	/*
+	 * Step 4: the index forgets dead chunks and dropped containers, then
+	 * they go.
+	 */
 	qsort(c->drop, c->ndrop, sizeof(uint64_t), cmp_u64);
 	rc = reindex_and_drop(c, c->drop, c->ndrop, 1);
 done:
@@ -497,17 +488,20 @@ convert_stream(struct clean_ctx *c, struct store *rs, const char *name,
 {
 	struct put_result pr;
 	struct put_opts po;
-	void *scan = NULL;
+	struct tarscan *scan = NULL;
 	int rc;
 
 	memset(&po, 0, sizeof(po));
-	if (c->o->scan_attach != NULL &&
-	    (rc = c->o->scan_attach(&po, c->s, &po, &scan)) != QS_OK)
+	/*
+	 * A truncated tar already stored was accepted once (--allow-truncated):
+	 * converting it must not refuse it now.
+	 */
+	if (c->o->catalogue &&
+	    (rc = tarscan_attach(c->s, &po, 1, &scan)) != QS_OK)
 		return (rc);
 	po.replace = 1;
 	rc = pump_copy(c->s, rs, name, &po, created, &pr);
-	if (c->o->scan_detach != NULL)
-		c->o->scan_detach(scan);
+	tarscan_detach(scan);
 	return (rc);
 }
 
@@ -524,6 +518,7 @@ encrypt_old_data(struct clean_ctx *c, int *converted)
 	size_t n, done = 0, total = 0;
 	int rc;
 
+	/* Step 1: how many live streams are plain (for progress). */
 	*converted = 0;
 	if ((rc = store_list_streams(c->s, 0, &names, &n)) != QS_OK)
 		return (rc);
@@ -534,8 +529,10 @@ encrypt_old_data(struct clean_ctx *c, int *converted)
 	qs_error_clear();
 	if (total == 0 || c->o->dry_run)
 		goto done;
+	/* A second handle: the pump reads with it in a thread of its own. */
 	if ((rc = store_open_reader(c->s, &rs)) != QS_OK)
 		goto done;
+	/* Step 2: convert them one by one while time and space allow. */
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = manifest_key_id(c->s, names[i], 0, &key_id)) !=
 		    QS_OK)
@@ -605,31 +602,37 @@ plain_container(void *ctx, uint64_t container_id)
 	return (rc);
 }
 
+/*
+ * store_foreach_stream callback: 1 (stop) if ${name}'s manifest is plain,
+ * or cannot be read (then it may be: keep the keys).
+ */
+static int
+plain_manifest(void *ctx, const char *name, int expired)
+{
+	struct clean_ctx *c = ctx;
+	uint16_t key_id;
+
+	if (manifest_key_id(c->s, name, expired, &key_id) != QS_OK ||
+	    key_id == 0)
+		return (1);
+	return (QS_OK);
+}
+
 /* Once no plain record or manifest is left, the plain keys can go. */
 static int
 drop_plain_keys_if_done(struct clean_ctx *c)
 {
-	uint16_t key_id;
-	char **names;
-	size_t n;
 	int rc;
 
 	if ((rc = container_scan_foreach(c->s, plain_container, c)) != QS_OK)
 		return (rc == 1 ? QS_OK : rc);
-	for (int expired = 0; expired <= 1; expired++) {
-		if ((rc = store_list_streams(c->s, expired, &names, &n)) !=
-		    QS_OK)
-			return (rc);
-		for (size_t i = 0; i < n; i++) {
-			if (manifest_key_id(c->s, names[i], expired, &key_id) !=
-			    QS_OK || key_id == 0) {
-				store_names_free(names, n);
-				qs_error_clear();
-				return (QS_OK);
-			}
-		}
-		store_names_free(names, n);
+	if ((rc = store_foreach_stream(c->s, STORE_STREAMS_ALL,
+	    plain_manifest, c)) == 1) {
+		qs_error_clear();
+		return (QS_OK);
 	}
+	if (rc != QS_OK)
+		return (rc);
 	return (store_drop_plain_keys(c->s));
 }
 
@@ -661,11 +664,29 @@ reclaim_again(struct clean_ctx *c)
 	return (QS_OK);
 }
 
+struct manifest_keys {
+	struct store *s;
+	uint64_t *count;	/* per key id */
+};
+
+/* store_foreach_stream callback: count ${name}'s key (unreadable: none). */
+static int
+count_manifest_key(void *ctx, const char *name, int expired)
+{
+	struct manifest_keys *mk = ctx;
+	uint16_t key_id;
+
+	if (manifest_key_id(mk->s, name, expired, &key_id) == QS_OK)
+		mk->count[key_id & 1023]++;
+	return (QS_OK);
+}
+
 static int
 retire_keys(struct clean_ctx *c)
 {
 	struct keystore *ks = store_keystore(c->s);
 	struct keystore_key_info ki;
+	struct manifest_keys mk;
 	uint64_t *bytes, *records, *manifests;
 	int rc;
 
@@ -675,24 +696,13 @@ retire_keys(struct clean_ctx *c)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	records = bytes + 1024;
 	manifests = bytes + 2048;
+	mk.s = c->s;
+	mk.count = manifests;
 	if (c->o->dry_run) {
 		/* What is live now is what a real run would leave. */
 		memcpy(records, c->live_records, sizeof(c->live_records));
-		rc = QS_OK;
-		{
-			char **names;
-			size_t n;
-			uint16_t key_id;
-
-			if ((rc = store_list_streams(c->s, 0, &names, &n)) ==
-			    QS_OK) {
-				for (size_t i = 0; i < n; i++)
-					if (manifest_key_id(c->s, names[i], 0,
-					    &key_id) == QS_OK)
-						manifests[key_id & 1023]++;
-				store_names_free(names, n);
-			}
-		}
+		rc = store_foreach_stream(c->s, STORE_STREAMS_LIVE,
+		    count_manifest_key, &mk);
 	} else {
 		rc = key_usage_collect(c->s, bytes, records, manifests);
 	}
@@ -745,13 +755,20 @@ clean_store(struct store *s, const struct clean_opts *o,
 	c.res = res;
 	c.start = now_seconds();
 
+	/*
+	 * Step 1 (phase 1, reclaim): leftovers, live marks, expired streams
+	 * and their catalogues, then the containers.  Expired manifests go
+	 * after the marking, so their chunks are not marked live.
+	 */
 	if ((rc = remove_leftovers(&c)) != QS_OK ||
 	    (rc = mark_live(&c)) != QS_OK ||
-	    (rc = remove_expired(&c)) != QS_OK ||
+	    (rc = expire_purge(s, o->dry_run, &res->expired_removed)) !=
+	    QS_OK ||
 	    (rc = catalogue_remove_unreferenced(s, o->dry_run,
 	    &res->catalogues_removed)) != QS_OK ||
 	    (rc = reclaim(&c)) != QS_OK)
 		goto done;
+	/* Step 2 (phase 2): encrypt data written before encryption. */
 	if (store_keystore(s) != NULL && !res->stopped_early) {
 		if ((rc = encrypt_old_data(&c, &converted)) != QS_OK)
 			goto done;
@@ -766,11 +783,13 @@ clean_store(struct store *s, const struct clean_opts *o,
 		    (rc = drop_plain_keys_if_done(&c)) != QS_OK)
 			goto done;
 	}
+	/* Step 3 (phase 3): content keys that protect nothing any more. */
 	if (!res->stopped_early && (rc = retire_keys(&c)) != QS_OK)
 		goto done;
-	/* Compact what the rewrites added, so the index stays small. */
+	/* Step 4: compact what the rewrites added, so the index stays small. */
 	if (!o->dry_run && (rc = chunkindex_compact(store_index(s))) != QS_OK)
 		goto done;
+	/* Step 5: the totals; a dry run can only estimate. */
 	if (o->dry_run)
 		res->stored_after = res->stored_before - res->bytes_reclaimed;
 	else
@@ -783,89 +802,5 @@ done:
 	free(c.live.bits);
 	free(c.plan);
 	free(c.drop);
-	return (rc);
-}
-
-struct expire_item {
-	char *name;
-	int64_t created;
-};
-
-static int
-expire_cmp(const void *a, const void *b)
-{
-	const struct expire_item *x = a, *y = b;
-
-	/*
-	 * Newest first.  Ingest times are whole seconds; streams put in the
-	 * same second are ordered by name, the later name counting as newer
-	 * (dated names such as srv-2026-11-28 sort that way).
-	 */
-	if (x->created != y->created)
-		return (x->created > y->created ? -1 : 1);
-	return (-strcmp(x->name, y->name));
-}
-
-/**
- * expire_rule(s, prefix, keep_last, older_than, now, dry_run,
- *     names, count):
- * Expire streams by rule; return the expired names.
- */
-int
-expire_rule(struct store *s, const char *prefix, long keep_last,
-    int64_t older_than, int64_t now, int dry_run, char ***outp,
-    size_t *noutp)
-{
-	struct manifest_reader *mr;
-	struct expire_item *items = NULL;
-	char **names = NULL, **out = NULL;
-	size_t n = 0, m = 0, nout = 0;
-	long kept = 0;
-	int rc;
-
-	if ((rc = store_list_streams(s, 0, &names, &n)) != QS_OK)
-		return (rc);
-	if ((items = calloc(n + 1, sizeof(*items))) == NULL ||
-	    (out = calloc(n + 1, sizeof(*out))) == NULL) {
-		rc = qs_error_set(QS_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (prefix != NULL &&
-		    strncmp(names[i], prefix, strlen(prefix)) != 0)
-			continue;
-		/* Ingest time from the manifest, never from the input. */
-		if ((rc = manifest_reader_open(s, names[i], 0, &mr)) != QS_OK)
-			goto done;
-		items[m].name = names[i];
-		items[m].created = manifest_reader_summary(mr)->created;
-		manifest_reader_free(mr);
-		m++;
-	}
-	qsort(items, m, sizeof(*items), expire_cmp);
-	for (size_t i = 0; i < m; i++) {
-		if (keep_last >= 0 && kept < keep_last) {
-			kept++;
-			continue;
-		}
-		if (older_than >= 0 && now - items[i].created <= older_than)
-			continue;
-		if (!dry_run && (rc = store_expire(s, items[i].name)) != QS_OK)
-			goto done;
-		if ((out[nout] = strdup(items[i].name)) == NULL) {
-			rc = qs_error_set(QS_ENOMEM, "out of memory");
-			goto done;
-		}
-		nout++;
-	}
-	*outp = out;
-	*noutp = nout;
-	out = NULL;
-	rc = QS_OK;
-done:
-	if (out != NULL)
-		store_names_free(out, nout);
-	free(items);
-	store_names_free(names, n);
 	return (rc);
 }

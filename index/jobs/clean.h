@@ -31,7 +31,6 @@
 #include <stdint.h>
 
 struct store;
-struct put_opts;
 
 struct clean_opts {
 	int dry_run;
@@ -41,12 +40,10 @@ struct clean_opts {
 	void (*progress)(void *, const char *, uint64_t, uint64_t);
 	void *progress_ctx;
 	/*
-	 * Streams re-put during encryption get their tar catalogue made
-	 * again by this scanner (index/tar/tarscan.h): attach sets the scan hooks
-	 * of a put, detach releases them.  NULL: no catalogue.
+	 * Non-zero: streams re-put during encryption get their tar catalogue
+	 * made again (index/tar/tarscan.h).  0: they get none.
 	 */
-	int (*scan_attach)(void *, struct store *, struct put_opts *, void **);
-	void (*scan_detach)(void *);
+	int catalogue;
 };
 
 struct clean_result {
@@ -77,16 +74,5 @@ struct clean_result {
  */
 int clean_store(struct store *, const struct clean_opts *,
     struct clean_result *);
-
-/**
- * expire_rule(s, prefix, keep_last, older_than, now, dry_run,
- *     names, count):
- * Expire the streams whose names start with ${prefix} (NULL: all) that are
- * not among the ${keep_last} newest (by ingest time; -1: no such rule) and
- * that were ingested more than ${older_than} seconds before ${now} (-1: no
- * such rule).  Return the expired names (free with store_names_free).
- */
-int expire_rule(struct store *, const char *, long, int64_t, int64_t,
-    int, char ***, size_t *);
 
 #endif /* !QS_CLEAN_H */

@@ -9,7 +9,9 @@
 #include "index/tar/catalogue.h"
 #include "index/store/container.h"
 #include "index/store/chunk_reader.h"
+#include "index/jobs/key_usage.h"
 #include "index/jobs/rekey.h"
+#include "index/jobs/reseal.h"
 #include "index/jobs/rewrite.h"
 #include "index/store/container_scan.h"
 #include "index/store/store.h"
@@ -47,88 +49,6 @@ rekey_rotate(struct store *s, int64_t now, int *rotated)
 	return (QS_OK);
 }
 
-struct usage_ctx {
-	struct store *s;
-	uint64_t *bytes, *records;
-	uint16_t target;
-	int needs;		/* a record under another key was seen */
-};
-
-static int
-usage_record(void *ctx, const struct scan_record *rec)
-{
-	struct usage_ctx *u = ctx;
-
-	if (u->bytes != NULL) {
-		u->bytes[rec->h.key_id & 1023] += rec->length;
-		u->records[rec->h.key_id & 1023]++;
-	}
-	/*
-	 * Unencrypted records (key 0) keep their ids under the plain id key
-	 * until clean re-identifies and encrypts them; a mode change leaves
-	 * them alone.
-	 */
-	if (rec->h.key_id != u->target && rec->h.key_id != 0)
-		u->needs = 1;
-	return (QS_OK);
-}
-
-static int
-usage_container(void *ctx, uint64_t container_id)
-{
-	struct usage_ctx *u = ctx;
-
-	return (container_scan(u->s, container_id, usage_record, u));
-}
-
-struct manifests_usage_ctx {
-	struct store *s;
-	uint64_t *count;
-};
-
-static int
-manifest_usage(void *arg, const char *name, int expired)
-{
-	struct manifests_usage_ctx *m = arg;
-	uint16_t key_id;
-	int rc;
-
-	if ((rc = manifest_key_id(m->s, name, expired, &key_id)) == QS_OK)
-		m->count[key_id & 1023]++;
-	return (rc);
-}
-
-static int
-manifests_usage(struct store *s, uint64_t *count)
-{
-	struct manifests_usage_ctx m = { s, count };
-
-	return (store_foreach_stream(s, STORE_STREAMS_ALL, manifest_usage,
-	    &m));
-}
-
-/**
- * key_usage_collect(s, bytes, records, count):
- * Record bytes, records and manifests per key id.
- */
-int
-key_usage_collect(struct store *s, uint64_t *bytes, uint64_t *records,
-    uint64_t *count)
-{
-	struct usage_ctx u = { s, bytes, records, 0, 0 };
-	int rc;
-
-	memset(bytes, 0, 1024 * sizeof(*bytes));
-	memset(records, 0, 1024 * sizeof(*records));
-	memset(count, 0, 1024 * sizeof(*count));
-	if ((rc = container_scan_foreach(s, usage_container, &u)) != QS_OK)
-		return (rc);
-	/* Catalogues count as manifests: a key sealing one is in use. */
-	if ((rc = catalogue_key_usage(s, count)) != QS_OK)
-		return (rc);
-	return (manifests_usage(s, count));
-}
-
 /* The ids of containers that hold a record under another key. */
 struct todo_ctx {
 	struct store *s;
@@ -141,14 +61,13 @@ static int
 todo_container(void *ctx, uint64_t container_id)
 {
 	struct todo_ctx *t = ctx;
-	struct usage_ctx u = { t->s, NULL, NULL, t->target, 0 };
 	uint64_t *nids;
-	int rc;
+	int needs = 0, rc;
 
-	if ((rc = container_scan(t->s, container_id, usage_record, &u)) !=
-	    QS_OK)
+	if ((rc = key_usage_container(t->s, container_id, t->target, NULL,
+	    NULL, &needs)) != QS_OK)
 		return (rc);
-	if (!u.needs)
+	if (!needs)
 		return (QS_OK);
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 256;
@@ -191,33 +110,39 @@ pending_write(struct store *s, uint16_t key_id)
 	return (fileio_write_atomic(path, buf, (size_t)n, 0644, 0));
 }
 
+struct reseal_ctx {
+	struct store *s;
+	uint16_t target;
+	struct rekey_result *res;
+};
+
+/* store_foreach_stream callback: reseal ${name} unless already done. */
+static int
+reseal_one(void *ctx, const char *name, int expired)
+{
+	struct reseal_ctx *r = ctx;
+	uint16_t key_id;
+	int rc;
+
+	if ((rc = manifest_key_id(r->s, name, expired, &key_id)) != QS_OK)
+		return (rc);
+	/*
+	 * An unencrypted manifest lists ids under the plain id key; clean
+	 * converts such streams whole.
+	 */
+	if (key_id == r->target || key_id == 0)
+		return (QS_OK);
+	if ((rc = reseal_manifest(r->s, name, expired)) == QS_OK)
+		r->res->manifests_rewritten++;
+	return (rc);
+}
+
 static int
 reseal_manifests(struct store *s, uint16_t target, struct rekey_result *res)
 {
-	char **names;
-	size_t n;
-	uint16_t key_id;
-	int rc = QS_OK;
+	struct reseal_ctx r = { s, target, res };
 
-	for (int expired = 0; expired <= 1 && rc == QS_OK; expired++) {
-		if ((rc = store_list_streams(s, expired, &names, &n)) != QS_OK)
-			return (rc);
-		for (size_t i = 0; i < n && rc == QS_OK; i++) {
-			/*
-			 * An unencrypted manifest lists ids under the plain
-			 * id key; clean converts such streams whole.
-			 */
-			if ((rc = manifest_key_id(s, names[i], expired,
-			    &key_id)) != QS_OK || key_id == target ||
-			    key_id == 0)
-				continue;
-			if ((rc = manifest_reseal(s, names[i], expired)) ==
-			    QS_OK)
-				res->manifests_rewritten++;
-		}
-		store_names_free(names, n);
-	}
-	return (rc);
+	return (store_foreach_stream(s, STORE_STREAMS_ALL, reseal_one, &r));
 }
 
 /**
@@ -248,6 +173,11 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 	if (ks == NULL)
 		return (qs_error_set(QS_EINVAL, "%s: the store is not "
 		    "encrypted", store_root(s)));
+	/*
+	 * Step 1: resume a pending change, or start one: the new key is
+	 * saved as current before the pending file names it, so a pending
+	 * file never names a key the keystore lacks.
+	 */
 	rc = pending_read(s, &target);
 	if (rc == QS_OK) {
 		res->resumed = 1;
@@ -277,6 +207,7 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 		    "%u is pending but key %u is current", store_root(s),
 		    target, keystore_current_id(ks)));
 
+	/* Step 2: the containers holding a record under another key. */
 	todo.target = target;
 	if ((rc = container_scan_foreach(s, todo_container, &todo)) != QS_OK)
 		goto done;
@@ -284,6 +215,7 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 	    (rc = container_writer_new(s, target, keystore_key(ks, target),
 	    &cw)) != QS_OK)
 		goto done;
+	/* Step 3: rewrite them, one at a time. */
 	memset(&st, 0, sizeof(st));
 	pr.containers_total = todo.n;
 	for (i = 0; i < todo.n; i++) {
@@ -305,6 +237,7 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 	}
 	res->records_rewritten = st.records_kept;
 	res->bytes_rewritten = st.bytes_kept;
+	/* Step 4: the manifests (and their catalogues). */
 	if ((rc = reseal_manifests(s, target, res)) != QS_OK)
 		goto done;
 	/* The catalogues under the old keys are no longer named by anyone. */
@@ -323,6 +256,7 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 	 * between the primary and the backup write of the last save. */
 	if ((rc = store_keystore_save(s, NULL, 0)) != QS_OK)
 		goto done;
+	/* Step 5: done; only now may a new change start afresh. */
 	snprintf(path, sizeof(path), "%s/%s", store_root(s), PENDING_FILE);
 	rc = fileio_unlink(path);
 done:
@@ -330,124 +264,4 @@ done:
 	container_writer_free(cw);
 	chunk_reader_free(r);
 	return (rc);
-}
-
-static void
-copy_status(struct store *s, const char *path, const uint8_t *pass,
-    size_t passlen, struct keystore_copy_status *cs)
-{
-	struct keystore_header_info info;
-	struct keystore *ks = NULL;
-
-	memset(cs, 0, sizeof(*cs));
-	snprintf(cs->path, sizeof(cs->path), "%s", path);
-	cs->present = (access(path, F_OK) == 0);
-	if (keystore_peek(path, &info) == QS_OK)
-		cs->generation = info.generation;
-	cs->rc = keystore_load(path, store_config(s)->store_id, pass, passlen,
-	    &ks);
-	cs->unlocks = (cs->rc == QS_OK);
-	if (cs->unlocks)
-		cs->config_ok = (store_check_config_mac(s,
-		    keystore_idkey(ks)) == QS_OK);
-	keystore_free(ks);
-	qs_error_clear();
-}
-
-/**
- * keystore_repair_check(s, pass, passlen, primary, backup):
- * Examine both keystore copies.
- */
-int
-keystore_repair_check(struct store *s, const uint8_t *pass, size_t passlen,
-    struct keystore_copy_status *primary, struct keystore_copy_status *backup)
-{
-	char ppath[4096], bpath[4096];
-
-	if (!store_config(s)->encrypted)
-		return (qs_error_set(QS_EINVAL, "%s: the store is not "
-		    "encrypted", store_root(s)));
-	store_keystore_paths(s, ppath, sizeof(ppath), bpath, sizeof(bpath));
-	copy_status(s, ppath, pass, passlen, primary);
-	copy_status(s, bpath, pass, passlen, backup);
-	if ((primary->unlocks && !primary->config_ok) ||
-	    (backup->unlocks && !backup->config_ok))
-		return (qs_error_set(QS_EAUTH, "%s/config: the config does "
-		    "not authenticate with the keystore (it was changed by "
-		    "someone without the passphrase)", store_root(s)));
-	if (primary->unlocks && backup->unlocks &&
-	    primary->generation == backup->generation)
-		return (QS_OK);
-	return (QS_ECORRUPT);
-}
-
-/**
- * keystore_repair_restore(s, from_backup, pass, passlen):
- * Rebuild one keystore copy from the other.
- */
-int
-keystore_repair_restore(struct store *s, int from_backup, const uint8_t *pass,
-    size_t passlen)
-{
-	struct keystore *ks = NULL;
-	char ppath[4096], bpath[4096];
-	const char *src, *dst;
-	uint8_t *buf;
-	size_t len;
-	int rc;
-
-	if (!store_config(s)->encrypted)
-		return (qs_error_set(QS_EINVAL, "%s: the store is not "
-		    "encrypted", store_root(s)));
-	store_keystore_paths(s, ppath, sizeof(ppath), bpath, sizeof(bpath));
-	src = from_backup ? bpath : ppath;
-	dst = from_backup ? ppath : bpath;
-	rc = keystore_load(src, store_config(s)->store_id, pass, passlen, &ks);
-	/* The config (which names the backup path) must be genuine. */
-	if (rc == QS_OK)
-		rc = store_check_config_mac(s, keystore_idkey(ks));
-	keystore_free(ks);
-	if (rc == QS_EAUTH)
-		return (rc);
-	if (rc == QS_EPASS)
-		return (qs_error_set(rc, "%s: wrong passphrase", src));
-	if (rc != QS_OK)
-		return (qs_error_set(rc, "%s: cannot use this copy: %s", src,
-		    qs_err_string(rc)));
-	if ((rc = fileio_read_all(src, &buf, &len, 1 << 20)) != QS_OK)
-		return (rc);
-	if (!from_backup && (rc = store_backup_dir_prepare(dst)) != QS_OK) {
-		free(buf);
-		return (rc);
-	}
-	rc = fileio_write_atomic(dst, buf, len, 0600, 0);
-	free(buf);
-	return (rc);
-}
-
-/**
- * keystore_repair_sync_backup(s, synced):
- * Rewrite both keystore copies if the backup is missing or behind.
- */
-int
-keystore_repair_sync_backup(struct store *s, int *synced)
-{
-	struct keystore_header_info pinfo, binfo;
-	char ppath[4096], bpath[4096];
-
-	*synced = 0;
-	if (store_keystore(s) == NULL)
-		return (QS_OK);
-	store_keystore_paths(s, ppath, sizeof(ppath), bpath, sizeof(bpath));
-	if (keystore_peek(ppath, &pinfo) != QS_OK ||
-	    pinfo.generation != keystore_generation(store_keystore(s))) {
-		qs_error_clear();
-		return (QS_OK);
-	}
-	if (keystore_peek(bpath, &binfo) == QS_OK &&
-	    binfo.generation >= pinfo.generation)
-		return (QS_OK);
-	qs_error_clear();
-	*synced = 1;
-	return (store_keystore_save(s, NULL, 0));
 }

@@ -25,7 +25,7 @@
  *               the chunk id so each chunk is read at most once).
  *
  * verify_keystores() compares the two keystore copies of an encrypted
- * store.  rebuild_index() rebuilds the chunk index from the
+ * store.  index/jobs/rebuild.h rebuilds the chunk index from the
  * containers.
  *
  * Memory: bounded by the damage found (56 bytes per damaged chunk, plus
@@ -132,53 +132,11 @@ void verify_error_finding(const char *, const char *, int,
     void (*)(void *, const struct verify_finding *), void *);
 
 /**
- * verify_index_damaged(root):
- * Return non-zero if the chunk index of the store at ${root} cannot be
- * opened because a segment is damaged (QS_ECORRUPT or QS_EVERSION), with
- * the detail recorded; 0 otherwise (the detail is cleared).
+ * verify_detail_location(msg, path, plen, off):
+ * Take the file ("PATH: ..." where PATH has a '/') and the offset ("offset
+ * N") out of the error detail ${msg}, where it names them: ${path} gets ""
+ * and ${off} -1 otherwise.
  */
-int verify_index_damaged(const char *);
-
-struct verify_rebuild_result {
-	uint64_t containers;		/* container files found */
-	uint64_t containers_damaged;	/* of which damaged */
-	uint64_t records;		/* valid records found */
-	uint64_t salvaged;		/* of which in damaged containers */
-	uint64_t duplicates;		/* records of a chunk already seen */
-	uint64_t entries;		/* entries in the new index */
-	uint64_t segments_quarantined;	/* unreadable segments set aside */
-};
-
-/**
- * rebuild_open(root, timeout_ms, s, res):
- * Open the store at ${root} exclusively, without its keys, for
- * rebuild_index.  If the index cannot be opened because a segment
- * file is damaged, first take the store lock (waiting at most
- * ${timeout_ms}; QS_EBUSY after that) and rename every segment file to
- * "damaged-NAME", which the index ignores, counting them in
- * ${res->segments_quarantined}; rebuild_index deletes them once
- * the new index is durable.  A missing index directory is created.
- */
-int rebuild_open(const char *, int, struct store **,
-    struct verify_rebuild_result *);
-
-/**
- * rebuild_index(s, on_warning, ctx, res):
- * Rebuild the chunk index of ${s} (opened exclusively) from its
- * containers: scan every container (container_scan) and collect an entry
- * for each valid record; a damaged container is reported through
- * ${on_warning} (a finding of kind "container" naming the file and
- * offset), and the records read before the damage are kept (each is
- * checked in full whenever it is read, so a bad one can only fail, never
- * return wrong data).  A chunk stored more than once keeps the copy in an
- * undamaged container, then the newest container.  The entries replace
- * the whole index (chunkindex_replace_all), then quarantined segment files
- * are removed.  Memory: 56 bytes per record.  Return QS_OK (even if
- * containers were damaged; see ${res}), or an error, in which case the old
- * index is unchanged.
- */
-int rebuild_index(struct store *,
-    void (*)(void *, const struct verify_finding *), void *,
-    struct verify_rebuild_result *);
+void verify_detail_location(const char *, char *, size_t, int64_t *);
 
 #endif /* !QS_VERIFY_H */

@@ -9,7 +9,6 @@
 #include "format/fileio.h"
 #include "format/manifest_fmt.h"
 #include "format/qs_err.h"
-#include "index/tar/catalogue.h"
 #include "index/store/framefile.h"
 #include "index/store/store.h"
 #include "index/store/manifest.h"
@@ -96,15 +95,15 @@ manifest_writer_new(struct store *s, const char *name,
 }
 
 /**
- * manifest_writer_replace(s, name, mw):
- * Start a new manifest that will replace the live stream ${name}'s.
+ * manifest_writer_replace(s, name, expired, mw):
+ * Start a new manifest that will replace stream ${name}'s.
  */
 int
-manifest_writer_replace(struct store *s, const char *name,
+manifest_writer_replace(struct store *s, const char *name, int expired,
     struct manifest_writer **mwp)
 {
 
-	return (writer_new(s, name, 0, 1, mwp));
+	return (writer_new(s, name, expired, 1, mwp));
 }
 
 /**
@@ -302,48 +301,6 @@ manifest_reader_free(struct manifest_reader *mr)
 		return;
 	framefile_reader_free(mr->fr);
 	free(mr);
-}
-
-/**
- * manifest_reseal(s, name, expired):
- * Rewrite the manifest of ${name} under the store's current key.
- */
-int
-manifest_reseal(struct store *s, const char *name, int expired)
-{
-	struct manifest_reader *mr = NULL;
-	struct manifest_writer *mw = NULL;
-	struct manifest_summary *sum = NULL;
-	const uint8_t *id;
-	uint32_t raw_len;
-	uint64_t off;
-	int rc;
-
-	if ((rc = manifest_reader_open(s, name, expired, &mr)) != QS_OK)
-		return (rc);
-	if ((rc = writer_new(s, name, expired, 1, &mw)) != QS_OK)
-		goto done;
-	while ((rc = manifest_reader_next(mr, &id, &raw_len, &off)) == QS_OK)
-		if ((rc = manifest_writer_add(mw, id, raw_len)) != QS_OK)
-			goto done;
-	if (rc != 1)
-		goto done;
-	if ((sum = malloc(sizeof(*sum))) == NULL) {
-		rc = qs_error_set(QS_ENOMEM, "out of memory");
-		goto done;
-	}
-	*sum = *manifest_reader_summary(mr);
-	/* Its tar catalogue moves to the current key with it. */
-	if ((sum->features & MANIFEST_FEATURE_CATALOGUE) &&
-	    (rc = catalogue_reseal(s, sum)) != QS_OK)
-		goto done;
-	rc = manifest_writer_commit(mw, sum);
-	mw = NULL;
-done:
-	free(sum);
-	manifest_writer_free(mw);
-	manifest_reader_free(mr);
-	return (rc);
 }
 
 /**

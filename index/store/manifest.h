@@ -30,11 +30,12 @@ int manifest_writer_new(struct store *, const char *,
     struct manifest_writer **);
 
 /**
- * manifest_writer_replace(s, name, mw):
- * Start a new manifest for the existing live stream ${name}; committing it
- * replaces the old file atomically (for rewriting its references).
+ * manifest_writer_replace(s, name, expired, mw):
+ * Start a new manifest for the existing stream ${name} (in expired/ if
+ * ${expired}); committing it replaces the old file atomically (for
+ * rewriting its references or resealing it).
  */
-int manifest_writer_replace(struct store *, const char *,
+int manifest_writer_replace(struct store *, const char *, int,
     struct manifest_writer **);
 
 /**
@@ -89,14 +90,6 @@ int manifest_reader_next(struct manifest_reader *, const uint8_t **,
  * Free ${mr}; NULL is allowed.
  */
 void manifest_reader_free(struct manifest_reader *);
-
-/**
- * manifest_reseal(s, name, expired):
- * Rewrite the manifest of ${name} (in expired/ if ${expired}) under the
- * store's current key, checking every frame, and replace the file
- * atomically.  The summary (name, times, sizes, stream hash) is unchanged.
- */
-int manifest_reseal(struct store *, const char *, int);
 
 /**
  * manifest_key_id(s, name, expired, key_id):

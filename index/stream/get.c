@@ -14,12 +14,41 @@
 #include "index/store/store.h"
 #include "index/store/manifest.h"
 
+/*
+ * get_stream reads ahead with a ring of NSLOTS slots.  The calling thread
+ * (the writer) owns head and tail: slots [tail, head) are in use, in
+ * stream order, the others G_FREE.  One mutex (mu) guards the states,
+ * head, tail and stop; reading a chunk and writing it out are done with mu
+ * released, by the thread whose state marks the slot as its own.
+ *
+ *   from       to         by       when / then
+ *   G_FREE     G_QUEUED   writer   head - tail < NSLOTS: reference and
+ *                                  index location filled in without mu
+ *                                  (no one looks at slot head); head++,
+ *                                  signal cv_work
+ *   G_QUEUED   G_READING  worker   the oldest queued slot
+ *   G_READING  G_DONE     worker   chunk read, authenticated, checked
+ *                                  (or its error saved in the slot);
+ *                                  broadcast cv_done
+ *   G_DONE     G_FREE     writer   only slot tail, once written to fd;
+ *                                  tail++ (no signal: the writer is the
+ *                                  only one that fills slots)
+ *   G_QUEUED   G_FREE     writer   on the way out (stop): queued reads
+ *                                  are not needed any more
+ *
+ * Who waits on what: workers on cv_work (no slot queued); the writer on
+ * cv_done (slot tail not done yet).  Any slot finishing wakes the writer,
+ * which then checks slot tail again: reads finish out of order.  Stop:
+ * the writer sets ${stop} and broadcasts cv_work; workers finish the read
+ * in hand and leave once nothing is queued.
+ */
 #define MAX_WORKERS	16
 #define NSLOTS		32
 #define PROGRESS_EVERY	(64ULL << 20)
 
 enum gslot_state { G_FREE, G_QUEUED, G_READING, G_DONE };
 
+/* One chunk being read ahead (see the table above). */
 struct gslot {
 	enum gslot_state state;
 	uint8_t id[32];
@@ -27,7 +56,7 @@ struct gslot {
 	uint32_t raw_len;
 	uint8_t *data;
 	size_t len;
-	int rc;
+	int rc;				/* its read failed: reported in order */
 	struct qs_error error;
 };
 
@@ -41,6 +70,11 @@ struct get_ctx {
 	uint64_t bytes_read;
 };
 
+/*
+ * A worker: read queued chunks, oldest first, with a chunk reader of its
+ * own.  If that reader cannot be made, each slot it takes carries the
+ * error, so the failure is reported at the right place in the stream.
+ */
 static void *
 gworker_main(void *arg)
 {
@@ -128,6 +162,7 @@ get_stream(struct store *s, const char *name, int fd,
 	long ncpu;
 	int rc;
 
+	/* Step 1: the ring and the manifest. */
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	g->store = s;
@@ -145,6 +180,7 @@ get_stream(struct store *s, const char *name, int fd,
 		goto done;
 	prog.total = manifest_reader_summary(mr)->length;
 
+	/* Step 2: the workers. */
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	nworkers = (o != NULL && o->threads > 0) ? o->threads :
 	    (ncpu > 0 ? (int)ncpu : 1);
@@ -160,7 +196,11 @@ get_stream(struct store *s, const char *name, int fd,
 	}
 
 	for (;;) {
-		/* Queue references into every free slot. */
+		/*
+		 * Step 3: queue references into every free slot.  A chunk the
+		 * index does not know stops the stream here, before a byte of
+		 * it is written.
+		 */
 		while (!refs_done && g->head - g->tail < NSLOTS) {
 			rc = manifest_reader_next(mr, &id, &raw_len, &off);
 			if (rc == 1) {
@@ -189,7 +229,10 @@ get_stream(struct store *s, const char *name, int fd,
 		}
 		if (g->tail == g->head)
 			break;
-		/* Write the oldest slot once it is read. */
+		/*
+		 * Step 4: write the oldest slot once it is read; an error is
+		 * reported only now, so all bytes before it are written.
+		 */
 		sl = &g->slots[g->tail % NSLOTS];
 		pthread_mutex_lock(&g->mu);
 		while (sl->state != G_DONE)
@@ -219,6 +262,7 @@ get_stream(struct store *s, const char *name, int fd,
 	rc = QS_OK;
 
 done:
+	/* Step 5: stop the workers, whatever happened. */
 	pthread_mutex_lock(&g->mu);
 	g->stop = 1;
 	/* Nothing queued is needed any more. */
@@ -324,80 +368,5 @@ done:
 	free(buf);
 	chunk_reader_free(r);
 	manifest_reader_free(mr);
-	return (rc);
-}
-
-struct pump {
-	struct store *s;
-	char *name;
-	int fd;
-	int rc;
-	struct qs_error error;
-	pthread_t thread;
-};
-
-static void *
-pump_main(void *arg)
-{
-	struct pump *p = arg;
-	struct get_result gr;
-
-	p->rc = get_stream(p->s, p->name, p->fd, NULL, &gr);
-	if (p->rc != QS_OK)
-		qs_error_save(&p->error);
-	close(p->fd);
-	return (NULL);
-}
-
-/**
- * pump_start(s, name, fd, pump):
- * Start a thread that writes stream ${name} into a pipe.
- */
-int
-pump_start(struct store *s, const char *name, int *fd,
-    struct pump **pp)
-{
-	struct pump *p;
-	int fds[2];
-
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->name = strdup(name)) == NULL) {
-		free(p);
-		return (qs_error_set(QS_ENOMEM, "out of memory"));
-	}
-	if (pipe(fds) != 0) {
-		free(p->name);
-		free(p);
-		return (qs_error_errno("pipe", "create"));
-	}
-	p->s = s;
-	p->fd = fds[1];
-	if (pthread_create(&p->thread, NULL, pump_main, p) != 0) {
-		close(fds[0]);
-		close(fds[1]);
-		free(p->name);
-		free(p);
-		return (qs_error_set(QS_ENOMEM, "cannot start a thread"));
-	}
-	*fd = fds[0];
-	*pp = p;
-	return (QS_OK);
-}
-
-/**
- * pump_join(pump):
- * Wait for the thread and return get_stream's result.
- */
-int
-pump_join(struct pump *p)
-{
-	int rc;
-
-	pthread_join(p->thread, NULL);
-	rc = p->rc;
-	if (rc != QS_OK)
-		qs_error_restore(&p->error);
-	free(p->name);
-	free(p);
 	return (rc);
 }

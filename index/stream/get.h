@@ -58,24 +58,4 @@ int get_ranges(struct store *, const char *, int,
     int (*)(void *, size_t, const uint8_t *, size_t), void *,
     struct get_result *);
 
-struct pump;
-
-/**
- * pump_start(s, name, fd, pump):
- * Start a thread that writes stream ${name} of ${s} into a pipe (with
- * every check of get_stream); return its read end in ${fd}.  ${s} must not
- * be used by another thread meanwhile (open a second handle with
- * store_open_reader).
- */
-int pump_start(struct store *, const char *, int *,
-    struct pump **);
-
-/**
- * pump_join(pump):
- * Wait for the thread and return get_stream's result (with its detail);
- * frees ${pump}.  Close the read end first if you stopped reading, so the
- * thread does not wait on a full pipe.
- */
-int pump_join(struct pump *);
-
 #endif /* !QS_GET_H */

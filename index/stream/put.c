@@ -14,14 +14,59 @@
 #include "index/chunk/chunkindex.h"
 #include "index/store/chunk_compressor.h"
 #include "index/store/container.h"
-#include "index/stream/get.h"
 #include "index/stream/put.h"
 #include "index/store/store.h"
 #include "index/store/manifest.h"
 
+/*
+ * The put pipeline is a ring of chunk slots.  Three sequence numbers walk
+ * it, each owned by one thread: next_fill (the reader), decide_seq and
+ * write_seq (the committer), with write_seq <= decide_seq <= next_fill.
+ * Slot seq lives at slots[seq % nslots]; [write_seq, next_fill) are in
+ * use, the others FREE.  One mutex (mu) guards every state and sequence
+ * number; the slow work (hashing, compressing, writing) is done with mu
+ * released, by the one thread whose state marks the slot as its own.
+ *
+ *   from          to               by         when / then
+ *   FREE          FILLED           reader     slot next_fill is FREE (else
+ *                                             wait cv_free); bytes copied
+ *                                             in without mu; next_fill++,
+ *                                             signal cv_work
+ *   FILLED        HASHING          worker     oldest FILLED/NEED_COMPRESS
+ *   HASHING       HASHED           worker     id computed; signal cv_commit
+ *   HASHED        DUPLICATE or     committer  only slot decide_seq: in the
+ *                 NEED_COMPRESS               index or already in flight?
+ *                                             decide_seq++; signal cv_work
+ *                                             if NEED_COMPRESS
+ *   NEED_COMPRESS COMPRESSING      worker     oldest, as for FILLED
+ *   COMPRESSING   COMPRESSED       worker     compressed; signal cv_commit
+ *   DUPLICATE or  FREE             committer  only slot write_seq: record,
+ *   COMPRESSED                                index entry and manifest
+ *                                             reference written without
+ *                                             mu; write_seq++, signal
+ *                                             cv_free
+ *
+ * Who waits on what: the reader on cv_free (its next slot is in use); the
+ * workers on cv_work (nothing FILLED or NEED_COMPRESS); the committer on
+ * cv_commit (neither its decide slot nor its write slot is ready).  A
+ * signal wakes one waiter, which is enough where one thread waits (reader,
+ * committer) or one slot became workable (workers).  Broadcasts are for
+ * the ends: put_fail sets ${failed} and wakes everyone on all three; the
+ * reader sets ${eof} and wakes workers and committer, which leave once
+ * write_seq == next_fill (the committer wakes the workers for that too).
+ *
+ * Deciding in stream order, one slot at a time, is what makes a chunk that
+ * occurs twice in one stream stored once: the index learns of a chunk only
+ * when its record is written, so the committer also looks for the same id
+ * among the slots decided new but not yet written (in_flight).
+ */
 #define DEFAULT_FLUSH_ENTRIES	(256U * 1024)
 #define PROGRESS_EVERY		(64ULL << 20)
-#define SLOT_MEMORY		(16U << 20)	/* raw bytes of all slots */
+/*
+ * Raw bytes of all slots together: bounds put's memory whatever the
+ * stream's length (about twice this with the compression buffers).
+ */
+#define SLOT_MEMORY		(16U << 20)
 #define MAX_WORKERS		16
 
 
@@ -36,14 +81,15 @@ enum slot_state {
 	SLOT_DUPLICATE		/* already stored: only a reference */
 };
 
+/* One chunk on its way through the pipeline (see the table above). */
 struct slot {
 	enum slot_state state;
-	uint8_t *data;
+	uint8_t *data;		/* chunk_max bytes; plaintext: wiped at the end */
 	size_t len;
 	uint8_t id[32];
-	uint8_t *cbuf;
+	uint8_t *cbuf;		/* payload: compressed, or raw if not smaller */
 	size_t clen;
-	uint8_t flags;
+	uint8_t flags;		/* RECORD_FLAG_ZSTD or 0, from the compressor */
 };
 
 struct put_ctx {
@@ -63,9 +109,9 @@ struct put_ctx {
 	uint64_t next_fill;		/* sequence numbers of chunks */
 	uint64_t decide_seq;
 	uint64_t write_seq;
-	int eof;
-	int failed;
-	struct qs_error error;
+	int eof;			/* the reader has submitted its last chunk */
+	int failed;			/* first error, 0 while all is well */
+	struct qs_error error;		/* its detail, from the thread that failed */
 
 	struct container_writer *cw;
 	struct manifest_writer *mw;
@@ -96,6 +142,11 @@ put_fail(struct put_ctx *p, int rc)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/*
+ * A worker: hash FILLED slots and compress NEED_COMPRESS ones, oldest
+ * first, until the stream is done or the put failed.  Each worker has its
+ * own compressor (zstd contexts are not shared between threads).
+ */
 static void *
 worker_main(void *arg)
 {
@@ -172,6 +223,10 @@ in_flight(struct put_ctx *p, const uint8_t id[32])
 	return (0);
 }
 
+/*
+ * Write slot ${sl} (the one at write_seq; mu not held): a new chunk gets
+ * its record and a staged index entry, every chunk a manifest reference.
+ */
 static int
 commit_one(struct put_ctx *p, struct slot *sl)
 {
@@ -200,6 +255,11 @@ commit_one(struct put_ctx *p, struct slot *sl)
 	return (manifest_writer_add(p->mw, sl->id, (uint32_t)sl->len));
 }
 
+/*
+ * The committer: the only thread that decides and writes, both strictly
+ * in stream order, so that the manifest lists chunks in order and a
+ * repeated chunk is decided against its first occurrence.
+ */
 static void *
 committer_main(void *arg)
 {
@@ -213,10 +273,12 @@ committer_main(void *arg)
 		if (p->failed)
 			break;
 		progress = 0;
+		/* Step 1: decide the next hashed chunk, new or duplicate. */
 		if (p->decide_seq < p->next_fill &&
 		    slot_of(p, p->decide_seq)->state == SLOT_HASHED) {
 			sl = slot_of(p, p->decide_seq);
 			found = in_flight(p, sl->id);
+			/* The index lookup may read a segment: not under mu. */
 			pthread_mutex_unlock(&p->mu);
 			if (!found) {
 				rc = chunkindex_lookup(p->idx, sl->id, &loc);
@@ -230,6 +292,7 @@ committer_main(void *arg)
 			p->decide_seq++;
 			progress = 1;
 		}
+		/* Step 2: write the oldest decided chunk once it is ready. */
 		if (p->write_seq < p->decide_seq) {
 			sl = slot_of(p, p->write_seq);
 			if (sl->state == SLOT_DUPLICATE ||
@@ -251,6 +314,7 @@ committer_main(void *arg)
 				progress = 1;
 			}
 		}
+		/* Step 3: leave at the end, else wait only if stuck. */
 		if (p->eof && p->write_seq == p->next_fill)
 			break;
 		if (!progress)
@@ -286,7 +350,13 @@ submit_chunk(struct put_ctx *p, const uint8_t *data, size_t len)
 	return (QS_OK);
 }
 
-/* Read ${fd} to the end, chunking and submitting as we go. */
+/*
+ * Read ${fd} to the end, chunking and submitting as we go (the calling
+ * thread of put_stream).  The buffer holds at least a maximal chunk plus
+ * the scanner's lookahead past it, so a cut can always be decided on the
+ * bytes in hand; it is twice that plus 4 MiB so that most reads are large
+ * and the memmove that keeps the window at the front is rare.
+ */
 static int
 read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 {
@@ -297,8 +367,8 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 	struct chunker *ch;
 	uint64_t gear[256];
 	uint64_t next_report = PROGRESS_EVERY;
-	size_t lookahead = (o != NULL && o->scan_feed != NULL) ?
-	    o->scan_lookahead : 0;
+	const struct put_scanner *sc = (o != NULL) ? o->scanner : NULL;
+	size_t lookahead = (sc != NULL) ? sc->lookahead : 0;
 	size_t want = cfg->chunk_max + lookahead;
 	size_t cap = 2 * want + (4U << 20);
 	size_t start = 0, end = 0, cut, window;
@@ -307,8 +377,10 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 	ssize_t n;
 	int eof = 0, rc = QS_OK;
 
+	/* Step 1: a chunker with the store's (secret) gear table. */
 	store_gear_table(p->store, gear);
 	ch = chunker_new(&cp, gear);
+	/* In an encrypted store the gear table is secret. */
 	secmem_wipe(gear, sizeof(gear));
 	if (ch == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
@@ -317,7 +389,11 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	}
 	for (;;) {
-		/* Keep max_size (+ the scan's lookahead) bytes ahead. */
+		/*
+		 * Step 2: fill the window: max_size (+ the scan's lookahead)
+		 * bytes ahead.  The scanner sees each block as it is read,
+		 * before any chunk is cut from it.
+		 */
 		while (!eof && end - start < want) {
 			if (cap - end < want) {
 				memmove(buf, buf + start, end - start);
@@ -336,14 +412,15 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 			}
 			if (n == 0)
 				eof = 1;
-			if (n > 0 && lookahead > 0 && (rc = o->scan_feed(
-			    o->scan_ctx, buf + end, (size_t)n)) != QS_OK)
+			if (n > 0 && lookahead > 0 && (rc = sc->ops->feed(
+			    sc->ctx, buf + end, (size_t)n)) != QS_OK)
 				goto done;
 			end += (size_t)n;
 			prog.bytes_in += (uint64_t)n;
 		}
 		if (start == end)
 			break;
+		/* Step 3: where the next chunk ends. */
 		forced = UINT64_MAX;
 		if (lookahead > 0) {
 			/*
@@ -358,7 +435,7 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 			pos = prog.bytes_in - (end - start);
 			window = end - start < cfg->chunk_max ? end - start :
 			    cfg->chunk_max;
-			forced = o->scan_next_cut(o->scan_ctx,
+			forced = sc->ops->next_cut(sc->ctx,
 			    pos + cfg->chunk_min - 1, pos + window);
 		}
 		if (forced != UINT64_MAX)
@@ -367,11 +444,14 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 		else
 			cut = chunker_find_cut(ch, buf + start, end - start,
 			    eof);
+		/* 0: the chunker needs more bytes than the window holds. */
 		if (cut == 0)
 			continue;
+		/* Step 4: hand it on (waits while every slot is in use). */
 		if ((rc = submit_chunk(p, buf + start, cut)) != QS_OK)
 			goto done;
 		start += cut;
+		/* new_bytes is read without mu: a progress figure only. */
 		if (o != NULL && o->progress != NULL &&
 		    prog.bytes_in >= next_report) {
 			prog.new_bytes = p->res.new_raw_bytes;
@@ -384,12 +464,17 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 		o->progress(o->progress_ctx, &prog);
 	}
 done:
+	/* Plaintext of the stream: wipe before free, as for the slots. */
 	secmem_wipe(buf, cap);
 	free(buf);
 	chunker_free(ch);
 	return (rc);
 }
 
+/*
+ * Set up the pipeline for a put into ${s}: slots, the container writer
+ * under the store's current key.  On failure ctx_free still cleans up.
+ */
 static int
 ctx_init(struct put_ctx *p, struct store *s, const struct put_opts *o)
 {
@@ -410,6 +495,11 @@ ctx_init(struct put_ctx *p, struct store *s, const struct put_opts *o)
 	pthread_cond_init(&p->cv_commit, NULL);
 	pthread_cond_init(&p->cv_free, NULL);
 	p->chunk_max = cfg->chunk_max;
+	/*
+	 * At least 8 slots, so that several chunks are in the pipeline even
+	 * with huge chunks; at most 256, since in_flight and the workers'
+	 * search scan the slots in use linearly, under mu.
+	 */
 	p->nslots = SLOT_MEMORY / cfg->chunk_max;
 	if (p->nslots < 8)
 		p->nslots = 8;
@@ -465,6 +555,11 @@ put_stream(struct store *s, const char *name, int fd,
 	struct put_ctx p;
 	int rc, state;
 
+	/*
+	 * Step 1: refuse a taken name before reading anything, so a user
+	 * does not pipe a whole backup in for nothing (checked again at
+	 * commit, where it counts: a new manifest never replaces a file).
+	 */
 	if ((rc = manifest_fmt_name_check(name)) != QS_OK)
 		return (rc);
 	if ((state = store_stream_state(s, name)) < 0)
@@ -477,13 +572,15 @@ put_stream(struct store *s, const char *name, int fd,
 		return (qs_error_set(QS_EEXIST, "%s: a%s stream named \"%s\" "
 		    "already exists", store_root(s), state == 2 ?
 		    "n expired" : "", name));
+	/* Step 2: the pipeline and the manifest writer. */
 	if ((rc = ctx_init(&p, s, o)) != QS_OK)
 		goto done;
 	if ((rc = (o != NULL && o->replace) ?
-	    manifest_writer_replace(s, name, &p.mw) :
+	    manifest_writer_replace(s, name, 0, &p.mw) :
 	    manifest_writer_new(s, name, &p.mw)) != QS_OK)
 		goto done;
 
+	/* Step 3: start the committer and the workers. */
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	nworkers = (o != NULL && o->threads > 0) ? o->threads :
 	    (ncpu > 0 ? (int)ncpu : 1);
@@ -498,14 +595,17 @@ put_stream(struct store *s, const char *name, int fd,
 		if (pthread_create(&workers[started], NULL, worker_main, &p)
 		    != 0)
 			break;
+	/* Fewer workers than asked for is slower, not wrong. */
 	if (started == 0) {
 		rc = qs_error_set(QS_ENOMEM, "cannot start a thread");
 		put_fail(&p, rc);
 	} else {
+		/* Step 4: this thread reads and chunks until end of input. */
 		rc = read_and_chunk(&p, fd, o);
 		if (rc != QS_OK)
 			put_fail(&p, rc);
 	}
+	/* Step 5: no more chunks; the threads drain the ring and leave. */
 	pthread_mutex_lock(&p.mu);
 	p.eof = 1;
 	pthread_cond_broadcast(&p.cv_work);
@@ -517,6 +617,7 @@ done:
 		pthread_join(workers[i], NULL);
 	if (committer_started)
 		pthread_join(committer, NULL);
+	/* The first failure wins, with the detail of the thread it hit. */
 	if (committer_started && p.failed) {
 		rc = p.failed;
 		qs_error_restore(&p.error);
@@ -524,11 +625,16 @@ done:
 	if (rc != QS_OK)
 		goto out;
 
+	/* Step 6: the caller's last word (pump_copy: did the read succeed?). */
 	if (o != NULL && o->before_commit != NULL &&
 	    (rc = o->before_commit(o->before_commit_ctx)) != QS_OK)
 		goto out;
 
-	/* Data, then index, then the manifest. */
+	/*
+	 * Step 7: data, then index, then the manifest, each durable before
+	 * the next names it: a crash in between leaves only unreferenced
+	 * data, which clean reclaims.
+	 */
 	if ((rc = container_writer_finish(p.cw)) != QS_OK ||
 	    (rc = chunkindex_flush(p.idx)) != QS_OK)
 		goto out;
@@ -536,9 +642,11 @@ done:
 		rc = qs_error_set(QS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (o != NULL && o->scan_finish != NULL) {
+	/* Step 8: the scanner completes the summary (its catalogue). */
+	if (o != NULL && o->scanner != NULL) {
 		scan_done = 1;
-		if ((rc = o->scan_finish(o->scan_ctx, 1, sum)) != QS_OK)
+		if ((rc = o->scanner->ops->finish(o->scanner->ctx, 1, sum)) !=
+		    QS_OK)
 			goto out;
 	}
 	if (o != NULL && o->origin_store_id != NULL) {
@@ -546,6 +654,7 @@ done:
 		memcpy(sum->origin_store_id, o->origin_store_id, 16);
 		memcpy(sum->origin_hash, o->origin_hash, 32);
 	}
+	/* Step 9: the summary, and the commit that makes the stream exist. */
 	sum->created = now;
 	sum->length = p.res.length;
 	sum->new_chunks = p.res.new_chunks;
@@ -562,50 +671,10 @@ done:
 	if (chunkindex_compact(p.idx) != QS_OK)
 		qs_error_clear();
 out:
-	if (o != NULL && o->scan_finish != NULL && !scan_done)
-		(void)o->scan_finish(o->scan_ctx, 0, NULL);
+	/* A scanner is told of a failed put exactly once, too. */
+	if (o != NULL && o->scanner != NULL && !scan_done)
+		(void)o->scanner->ops->finish(o->scanner->ctx, 0, NULL);
 	free(sum);
 	ctx_free(&p);
-	return (rc);
-}
-
-/* The new copy is committed only if reading the old one succeeded. */
-static int
-pump_join_hook(void *arg)
-{
-	struct pump **pp = arg;
-	struct pump *p = *pp;
-
-	*pp = NULL;
-	return (pump_join(p));
-}
-
-/**
- * pump_copy(dst, src, name, opts, created, result):
- * Put stream ${name} of ${src} into ${dst}, read with every check.
- */
-int
-pump_copy(struct store *dst, struct store *src, const char *name,
-    struct put_opts *po, int64_t created, struct put_result *res)
-{
-	struct pump *pump;
-	struct qs_error saved;
-	int fd, rc;
-
-	if ((rc = pump_start(src, name, &fd, &pump)) != QS_OK)
-		return (rc);
-	po->before_commit = pump_join_hook;
-	po->before_commit_ctx = &pump;
-	rc = put_stream(dst, name, fd, po, created, res);
-	/* Unblock and collect the reader if the put stopped early. */
-	close(fd);
-	if (pump != NULL) {
-		/* The put's error is the one to report, not the reader's. */
-		qs_error_save(&saved);
-		(void)pump_join(pump);
-		qs_error_restore(&saved);
-	}
-	po->before_commit = NULL;
-	po->before_commit_ctx = NULL;
 	return (rc);
 }

@@ -23,6 +23,30 @@
 struct store;
 struct manifest_summary;
 
+/*
+ * A scanner of the stream being put (the tar scan of index/tar attaches
+ * itself as one; put knows nothing of what it scans).  All three are
+ * called from put's reading thread:
+ * - feed(ctx, buf, len): every block read, in order, as soon as it is read;
+ * - next_cut(ctx, pos, limit): the first offset in (${pos}, ${limit}) where
+ *   a chunk should end (a member start), or UINT64_MAX; put has fed the
+ *   scanner ${lookahead} bytes past ${limit} first, or all there is;
+ * - finish(ctx, ok, sum): called exactly once per put_stream.  With ${ok},
+ *   before the manifest is written, to complete ${sum} (a non-zero return
+ *   abandons the put with that error); else the put failed (${sum} NULL).
+ */
+struct put_scanner_ops {
+	int (*feed)(void *, const uint8_t *, size_t);
+	uint64_t (*next_cut)(void *, uint64_t, uint64_t);
+	int (*finish)(void *, int, struct manifest_summary *);
+};
+
+struct put_scanner {
+	const struct put_scanner_ops *ops;
+	void *ctx;
+	size_t lookahead;	/* bytes fed past a chunk's end before next_cut */
+};
+
 struct put_progress {
 	uint64_t bytes_in;
 	uint64_t new_bytes;
@@ -46,18 +70,8 @@ struct put_opts {
 	 */
 	int (*before_commit)(void *);
 	void *before_commit_ctx;
-	/*
-	 * A scanner of the stream (the tar catalogue): every block read is
-	 * fed to it; it names the member starts where chunks are cut; and
-	 * before the manifest is written it completes the summary (ok) or
-	 * is told the put failed (!ok, summary NULL).  All from the calling
-	 * thread.  ${scan_lookahead}: bytes it wants fed past a chunk's end.
-	 */
-	int (*scan_feed)(void *, const uint8_t *, size_t);
-	uint64_t (*scan_next_cut)(void *, uint64_t, uint64_t);
-	int (*scan_finish)(void *, int, struct manifest_summary *);
-	void *scan_ctx;
-	size_t scan_lookahead;
+	/* NULL, or the stream's scanner (index/tar/tarscan.h attaches one). */
+	struct put_scanner *scanner;
 	/* Replicated streams: where from (both set, or both NULL). */
 	const uint8_t *origin_store_id;	/* 16 bytes */
 	const uint8_t *origin_hash;	/* 32 bytes: the source's hash */
@@ -81,17 +95,5 @@ struct put_result {
  */
 int put_stream(struct store *, const char *, int, const struct put_opts *,
     int64_t, struct put_result *);
-
-/**
- * pump_copy(dst, src, name, opts, created, result):
- * Put stream ${name} of ${src} (a handle no other thread uses: see
- * store_open_reader) into ${dst} under the same name, read with every
- * check of get_stream in a thread of its own; the new stream is committed
- * only if that read succeeded.  ${opts} (not NULL) is used as given, its
- * before_commit hook excepted.  For clean's re-put of old data and for
- * replicate.
- */
-int pump_copy(struct store *, struct store *, const char *,
-    struct put_opts *, int64_t, struct put_result *);
 
 #endif /* !QS_PUT_H */

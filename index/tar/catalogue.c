@@ -359,41 +359,39 @@ id_cmp(const void *a, const void *b)
 	return (memcmp(a, b, 16));
 }
 
-/* Collect the catalogue ids the manifests in one directory name. */
+/* The catalogue ids that manifests name, 16 bytes each. */
+struct id_set {
+	struct store *s;
+	uint8_t *ids;
+	size_t n, cap;
+};
+
+/* store_foreach_stream callback: add the catalogue id ${name} names. */
 static int
-collect_ids(struct store *s, int expired, uint8_t **ids, size_t *n,
-    size_t *cap)
+collect_id(void *ctx, const char *name, int expired)
 {
+	struct id_set *is = ctx;
 	struct manifest_reader *mr;
 	const struct manifest_summary *sum;
 	uint8_t *nids;
-	char **names;
-	size_t count;
-	int rc;
+	int rc = QS_OK;
 
-	if ((rc = store_list_streams(s, expired, &names, &count)) != QS_OK)
+	if ((rc = manifest_reader_open(is->s, name, expired, &mr)) != QS_OK)
 		return (rc);
-	for (size_t i = 0; i < count; i++) {
-		if ((rc = manifest_reader_open(s, names[i], expired, &mr)) !=
-		    QS_OK)
-			break;
-		sum = manifest_reader_summary(mr);
-		if (sum->features & MANIFEST_FEATURE_CATALOGUE) {
-			if (*n == *cap) {
-				*cap = *cap ? *cap * 2 : 64;
-				if ((nids = realloc(*ids, *cap * 16)) == NULL) {
-					manifest_reader_free(mr);
-					rc = qs_error_set(QS_ENOMEM,
-					    "out of memory");
-					break;
-				}
-				*ids = nids;
+	sum = manifest_reader_summary(mr);
+	if (sum->features & MANIFEST_FEATURE_CATALOGUE) {
+		if (is->n == is->cap) {
+			is->cap = is->cap ? is->cap * 2 : 64;
+			if ((nids = realloc(is->ids, is->cap * 16)) == NULL) {
+				rc = qs_error_set(QS_ENOMEM, "out of memory");
+				goto done;
 			}
-			memcpy(*ids + 16 * (*n)++, sum->catalogue_id, 16);
+			is->ids = nids;
 		}
-		manifest_reader_free(mr);
+		memcpy(is->ids + 16 * is->n++, sum->catalogue_id, 16);
 	}
-	store_names_free(names, count);
+done:
+	manifest_reader_free(mr);
 	return (rc);
 }
 
@@ -404,19 +402,19 @@ collect_ids(struct store *s, int expired, uint8_t **ids, size_t *n,
 int
 catalogue_remove_unreferenced(struct store *s, int dry_run, uint64_t *removed)
 {
-	uint8_t *ids = NULL, id[16];
-	size_t n = 0, cap = 0;
+	struct id_set is = { s, NULL, 0, 0 };
+	uint8_t id[16];
 	char dir[4096], path[4400];
 	struct dirent *de;
 	DIR *d;
 	int rc;
 
 	*removed = 0;
-	if ((rc = collect_ids(s, 0, &ids, &n, &cap)) != QS_OK ||
-	    (rc = collect_ids(s, 1, &ids, &n, &cap)) != QS_OK)
+	if ((rc = store_foreach_stream(s, STORE_STREAMS_ALL, collect_id,
+	    &is)) != QS_OK)
 		goto done;
-	if (n > 1)
-		qsort(ids, n, 16, id_cmp);
+	if (is.n > 1)
+		qsort(is.ids, is.n, 16, id_cmp);
 	snprintf(dir, sizeof(dir), "%s/catalogs", store_root(s));
 	if ((d = opendir(dir)) == NULL)
 		goto done;
@@ -431,7 +429,7 @@ catalogue_remove_unreferenced(struct store *s, int dry_run, uint64_t *removed)
 				break;
 			id[i] = (uint8_t)v;
 		}
-		if (n > 0 && bsearch(id, ids, n, 16, id_cmp) != NULL)
+		if (is.n > 0 && bsearch(id, is.ids, is.n, 16, id_cmp) != NULL)
 			continue;
 		(*removed)++;
 		if (dry_run)
@@ -442,70 +440,6 @@ catalogue_remove_unreferenced(struct store *s, int dry_run, uint64_t *removed)
 	}
 	closedir(d);
 done:
-	free(ids);
+	free(is.ids);
 	return (rc);
-}
-
-/**
- * catalogue_reseal(s, sum):
- * Copy the catalogue ${sum} names under the current key; update ${sum}.
- */
-int
-catalogue_reseal(struct store *s, struct manifest_summary *sum)
-{
-	struct catalogue_reader *cr = NULL;
-	struct catalogue_writer *cw = NULL;
-	struct catalogue_member m;
-	int rc;
-
-	if ((rc = catalogue_reader_open(s, sum, &cr)) != QS_OK)
-		return (rc);
-	if ((rc = catalogue_writer_new(s, &cw)) != QS_OK)
-		goto done;
-	while ((rc = catalogue_reader_next(cr, &m)) == QS_OK)
-		if ((rc = catalogue_writer_add(cw, &m)) != QS_OK)
-			goto done;
-	if (rc != 1)
-		goto done;
-	rc = catalogue_writer_commit(cw, catalogue_reader_end(cr),
-	    sum->catalogue_id, sum->catalogue_hash);
-	cw = NULL;
-done:
-	catalogue_writer_free(cw);
-	catalogue_reader_free(cr);
-	return (rc);
-}
-
-/**
- * catalogue_key_usage(s, count):
- * Count the catalogue files sealed under each key.
- */
-int
-catalogue_key_usage(struct store *s, uint64_t *count)
-{
-	struct manifest_header h;
-	uint8_t hdr[MANIFEST_HEADER_SIZE];
-	char dir[4096], path[4400];
-	struct dirent *de;
-	DIR *d;
-	FILE *f;
-
-	snprintf(dir, sizeof(dir), "%s/catalogs", store_root(s));
-	if ((d = opendir(dir)) == NULL)
-		return (QS_OK);
-	while ((de = readdir(d)) != NULL) {
-		if (strlen(de->d_name) != 36 ||
-		    strcmp(de->d_name + 32, ".qct") != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if ((f = fopen(path, "rb")) == NULL)
-			continue;
-		if (fread(hdr, 1, sizeof(hdr), f) == sizeof(hdr) &&
-		    manifest_fmt_header_decode_magic(hdr, sizeof(hdr),
-		    catalogue_fmt_magic(), &h) == QS_OK)
-			count[h.key_id & 1023]++;
-		fclose(f);
-	}
-	closedir(d);
-	return (QS_OK);
 }

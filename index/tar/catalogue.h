@@ -1,5 +1,5 @@
-#ifndef QS_CATALOG_H
-#define QS_CATALOG_H
+#ifndef QS_CATALOGUE_H
+#define QS_CATALOGUE_H
 
 /*
  * Tar catalogues: the members of a tar stream with the byte range of each
@@ -80,24 +80,10 @@ void catalogue_reader_free(struct catalogue_reader *);
 int catalogue_path(const struct store *, const uint8_t[16], char *, size_t);
 
 /**
- * catalogue_reseal(s, sum):
- * Copy the catalogue that ${sum} names into a new catalogue file sealed
- * under the store's current key, and point ${sum} at it (new id and hash).
- * The old file stays until nothing names it (clean removes it).
- */
-int catalogue_reseal(struct store *, struct manifest_summary *);
-
-/**
- * catalogue_key_usage(s, count):
- * Add to ${count}[key id] the catalogue files sealed under each key.
- */
-int catalogue_key_usage(struct store *, uint64_t *);
-
-/**
  * catalogue_remove_unreferenced(s, dry_run, removed):
  * Delete catalogue files that no manifest (live or expired) names; count
  * them in ${removed}.  For clean, under the exclusive lock.
  */
 int catalogue_remove_unreferenced(struct store *, int, uint64_t *);
 
-#endif /* !QS_CATALOG_H */
+#endif /* !QS_CATALOGUE_H */

@@ -54,6 +54,8 @@ struct tarscan {
 	struct catalogue_end end;
 	int rc;				/* writing the catalogue failed */
 	struct qs_error error;
+	struct put_scanner scanner;	/* what put calls (see put.h) */
+	int finished;			/* put has called finish */
 };
 
 /* Give a block back to the pool (mu held). */
@@ -197,6 +199,10 @@ emit(struct tarscan *ts, struct catalogue_member *m, uint64_t end)
 	return (catalogue_writer_add(ts->cw, m));
 }
 
+/*
+ * Keep the first catalogue write error; the scan goes on reporting cuts
+ * (put's chunks must not depend on it) and finish returns the error.
+ */
 static void
 scan_fail(struct tarscan *ts, int rc)
 {
@@ -207,6 +213,10 @@ scan_fail(struct tarscan *ts, int rc)
 	}
 }
 
+/*
+ * The scan thread.  A member's end is known only when the next header (or
+ * the end) is found, so each member is held in ${m} until then.
+ */
 static void *
 scan_main(void *arg)
 {
@@ -219,6 +229,7 @@ scan_main(void *arg)
 	int have = 0, first = 1, r;
 	uint64_t pos, last = 0;
 
+	/* Step 1: a libarchive reader for tar only, fed by scan_read. */
 	memset(&ts->end, 0, sizeof(ts->end));
 	if ((a = archive_read_new()) == NULL) {
 		ts->end.status = CATALOGUE_STOPPED;
@@ -235,6 +246,7 @@ scan_main(void *arg)
 		goto close;
 	}
 	for (;;) {
+		/* Step 2: the next header: the end, a failure, or a member. */
 		r = archive_read_next_header(a, &e);
 		if (r == ARCHIVE_EOF) {
 			/* A recognised tar, maybe with no member at all. */
@@ -261,6 +273,7 @@ scan_main(void *arg)
 			note_truncation(ts, err);
 			break;
 		}
+		/* Step 3: a member starts here: close the previous one. */
 		first = 0;
 		pos = header_position(a, last);
 		last = pos;
@@ -269,6 +282,10 @@ scan_main(void *arg)
 		    (r = emit(ts, &m, pos)) != QS_OK)
 			scan_fail(ts, r);
 		add_cut(ts, pos);
+		/*
+		 * Step 4: copy what the catalogue keeps; libarchive reuses
+		 * the entry's strings at the next header.
+		 */
 		free(path);
 		free(link);
 		free(uname);
@@ -307,6 +324,7 @@ scan_main(void *arg)
 		m.gname = gname;
 		m.gname_len = (uint8_t)clamp_len(gname, 255);
 		have = 1;
+		/* Step 5: skip the data (put stores it; we only describe). */
 		if (archive_read_data_skip(a) == ARCHIVE_FATAL) {
 			err = archive_error_string(a);
 			ts->end.status = CATALOGUE_STOPPED;
@@ -322,6 +340,7 @@ scan_main(void *arg)
 			break;
 		}
 	}
+	/* Step 6: the last member ends where the scan did. */
 	if (have && ts->rc == QS_OK &&
 	    (r = emit(ts, &m, ts->end.scan_end)) != QS_OK)
 		scan_fail(ts, r);
@@ -353,12 +372,12 @@ drain:
 	return (NULL);
 }
 
-/**
- * tarscan_new(s, ts):
- * Start a scan thread for a put into store ${s}.
+/*
+ * Start a scan thread for a put into ${s}; its catalogue goes into a new
+ * catalogue file of ${s}.
  */
-int
-tarscan_new(struct store *s, struct tarscan **tsp)
+static int
+scan_start(struct store *s, int allow_truncated, struct tarscan **tsp)
 {
 	struct tarscan *ts;
 	int rc;
@@ -366,6 +385,7 @@ tarscan_new(struct store *s, struct tarscan **tsp)
 	if ((ts = calloc(1, sizeof(*ts))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	ts->store = s;
+	ts->allow_truncated = allow_truncated;
 	pthread_mutex_init(&ts->mu, NULL);
 	pthread_cond_init(&ts->cv, NULL);
 	if ((rc = catalogue_writer_new(s, &ts->cw)) != QS_OK)
@@ -387,13 +407,11 @@ err:
 	return (rc);
 }
 
-/**
- * tarscan_feed(ts, buf, len):
- * Hand the scan the next ${len} bytes of the stream (copied).
- */
-int
-tarscan_feed(struct tarscan *ts, const uint8_t *buf, size_t len)
+/* put_scanner_ops.feed: hand the scan the next ${len} bytes (copied). */
+static int
+scan_feed(void *ctx, const uint8_t *buf, size_t len)
 {
+	struct tarscan *ts = ctx;
 	uint8_t *copy;
 	size_t n;
 
@@ -425,15 +443,15 @@ tarscan_feed(struct tarscan *ts, const uint8_t *buf, size_t len)
 	return (QS_OK);
 }
 
-/**
- * tarscan_next_cut(ts, pos, limit):
- * The first member start in (${pos}, ${limit}), or UINT64_MAX.  The
- * caller has fed the scan at least ${limit} + tarscan_lookahead() bytes,
- * or all there is.
+/*
+ * put_scanner_ops.next_cut: the first member start in (${pos}, ${limit}),
+ * or UINT64_MAX.  put has fed the scan at least ${limit} + SCAN_LOOKAHEAD
+ * bytes, or all there is.
  */
-uint64_t
-tarscan_next_cut(struct tarscan *ts, uint64_t pos, uint64_t limit)
+static uint64_t
+scan_next_cut(void *ctx, uint64_t pos, uint64_t limit)
 {
+	struct tarscan *ts = ctx;
 	uint64_t cut = UINT64_MAX;
 
 	pthread_mutex_lock(&ts->mu);
@@ -463,14 +481,19 @@ tarscan_next_cut(struct tarscan *ts, uint64_t pos, uint64_t limit)
 	return (cut);
 }
 
-/**
- * tarscan_finish(ts, ok, sum):
- * End of input: wait for the scan, commit the catalogue if ${ok}.
+/*
+ * put_scanner_ops.finish: end of input.  Wait for the scan, and if ${ok}
+ * commit the catalogue and record it in ${sum} (features, id, hash); a
+ * stream that is not tar gets no catalogue.  Releases everything but ${ts}
+ * itself, which tarscan_detach frees.
  */
-int
-tarscan_finish(struct tarscan *ts, int ok, struct manifest_summary *sum)
+static int
+scan_finish(void *ctx, int ok, struct manifest_summary *sum)
 {
+	struct tarscan *ts = ctx;
 	int rc = QS_OK;
+
+	ts->finished = 1;
 
 	pthread_mutex_lock(&ts->mu);
 	ts->eof = 1;
@@ -493,96 +516,52 @@ tarscan_finish(struct tarscan *ts, int ok, struct manifest_summary *sum)
 			sum->features |= MANIFEST_FEATURE_CATALOGUE;
 	}
 	catalogue_writer_free(ts->cw);
+	ts->cw = NULL;
 	while (ts->npool > 0)
 		free(ts->pool[--ts->npool]);
-	pthread_cond_destroy(&ts->cv);
-	pthread_mutex_destroy(&ts->mu);
-	free(ts);
 	return (rc);
 }
 
-/**
- * tarscan_lookahead():
- * How far past a chunk's end put should have fed the scan before asking
- * for cut points.
- */
-size_t
-tarscan_lookahead(void)
-{
-
-	return (SCAN_LOOKAHEAD);
-}
-
-/* The scan, until put has finished it (or detach does, after a failure). */
-struct scan_hooks {
-	struct tarscan *ts;
+static const struct put_scanner_ops scan_ops = {
+	scan_feed,
+	scan_next_cut,
+	scan_finish
 };
 
-static int
-hook_feed(void *ctx, const uint8_t *buf, size_t len)
-{
-	struct scan_hooks *h = ctx;
-
-	return (tarscan_feed(h->ts, buf, len));
-}
-
-static uint64_t
-hook_next_cut(void *ctx, uint64_t pos, uint64_t limit)
-{
-	struct scan_hooks *h = ctx;
-
-	return (tarscan_next_cut(h->ts, pos, limit));
-}
-
-static int
-hook_finish(void *ctx, int ok, struct manifest_summary *sum)
-{
-	struct scan_hooks *h = ctx;
-	struct tarscan *ts = h->ts;
-
-	h->ts = NULL;
-	return (tarscan_finish(ts, ok, sum));
-}
-
 /**
- * tarscan_attach(allow_truncated, s, po, handle):
- * Start a scan and set the scan hooks of ${po}.
+ * tarscan_attach(s, po, allow_truncated, ts):
+ * Start a scan for a put into ${s} and point ${po}->scanner at it.
  */
 int
-tarscan_attach(void *allow_truncated, struct store *s, struct put_opts *po,
-    void **handle)
+tarscan_attach(struct store *s, struct put_opts *po, int allow_truncated,
+    struct tarscan **tsp)
 {
-	struct scan_hooks *h;
+	struct tarscan *ts = NULL;
 	int rc;
 
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return (qs_error_set(QS_ENOMEM, "out of memory"));
-	if ((rc = tarscan_new(s, &h->ts)) != QS_OK) {
-		free(h);
+	if ((rc = scan_start(s, allow_truncated, &ts)) != QS_OK)
 		return (rc);
-	}
-	h->ts->allow_truncated = (allow_truncated != NULL);
-	po->scan_feed = hook_feed;
-	po->scan_next_cut = hook_next_cut;
-	po->scan_finish = hook_finish;
-	po->scan_ctx = h;
-	po->scan_lookahead = SCAN_LOOKAHEAD;
-	*handle = h;
+	ts->scanner.ops = &scan_ops;
+	ts->scanner.ctx = ts;
+	ts->scanner.lookahead = SCAN_LOOKAHEAD;
+	po->scanner = &ts->scanner;
+	*tsp = ts;
 	return (QS_OK);
 }
 
 /**
- * tarscan_detach(handle):
- * Release what tarscan_attach made.
+ * tarscan_detach(ts):
+ * Stop the scan if put did not finish it, and free ${ts}.
  */
 void
-tarscan_detach(void *handle)
+tarscan_detach(struct tarscan *ts)
 {
-	struct scan_hooks *h = handle;
 
-	if (h == NULL)
+	if (ts == NULL)
 		return;
-	if (h->ts != NULL)
-		(void)tarscan_finish(h->ts, 0, NULL);
-	free(h);
+	if (!ts->finished)
+		(void)scan_finish(ts, 0, NULL);
+	pthread_cond_destroy(&ts->cv);
+	pthread_mutex_destroy(&ts->mu);
+	free(ts);
 }

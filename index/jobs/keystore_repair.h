@@ -1,0 +1,51 @@
+#ifndef QS_KEYSTORE_REPAIR_H
+#define QS_KEYSTORE_REPAIR_H
+
+/*
+ * The two keystore copies of an encrypted store (primary and backup):
+ * checking them, rebuilding one from the other, and bringing a backup
+ * that a crash left a generation behind up to date.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+struct keystore_copy_status {
+	char path[4096];
+	int present;		/* the file exists */
+	int unlocks;		/* and opens with the passphrase */
+	int rc;			/* why not (QS_OK if it unlocks) */
+	int config_ok;		/* it authenticates the config */
+	uint64_t generation;	/* from its header, if present */
+};
+
+/**
+ * keystore_repair_check(s, pass, passlen, primary, backup):
+ * Examine both keystore copies of an encrypted store opened with
+ * STORE_OPEN_NOKEYS.  Return QS_OK if both are present, unlock with
+ * ${pass} and have the same generation, else QS_ECORRUPT (the statuses
+ * say what is wrong).
+ */
+int keystore_repair_check(struct store *, const uint8_t *, size_t,
+    struct keystore_copy_status *, struct keystore_copy_status *);
+
+/**
+ * keystore_repair_restore(s, from_backup, pass, passlen):
+ * Rebuild one keystore copy from the other: the source must unlock with
+ * ${pass}; its bytes are written atomically (mode 0600) over the other.
+ */
+int keystore_repair_restore(struct store *, int, const uint8_t *, size_t);
+
+/**
+ * keystore_repair_sync_backup(s, synced):
+ * If the backup keystore copy is missing, damaged or of an older
+ * generation than the primary this store was opened with, save the
+ * keystore again (both copies) and set ${synced}.  A crash between the
+ * two writes of a save leaves the backup one generation behind; the next
+ * rekey (daily from cron) repairs it this way.
+ */
+int keystore_repair_sync_backup(struct store *, int *);
+
+#endif /* !QS_KEYSTORE_REPAIR_H */
