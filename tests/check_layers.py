@@ -42,16 +42,22 @@ PRINT_RE = re.compile(
 # a function definition in this tree's style: the return type on the line
 # before, the name at the start of the line
 DEFN_RE = re.compile(r"^([A-Za-z_]\w*)\(")
-NAME_EXCEPTIONS = [("index/store/store", "store_")]   # (file prefix, name prefix)
 
 
-def exported_name_ok(path, name):
+def exported_name_ok(root, path, name):
     """Whether ${path} may export the function ${name}."""
     base = os.path.basename(path)[:-2]
     if name.startswith(base) or name == "main":
         return True
-    return any(path.startswith(fp) and name.startswith(np)
-               for fp, np in NAME_EXCEPTIONS)
+    # A module split over files sharing MODULE_internal.h exports MODULE_*.
+    parts = base.split("_")
+    for i in range(1, len(parts)):
+        module = "_".join(parts[:i])
+        internal = os.path.join(root, os.path.dirname(path),
+                                module + "_internal.h")
+        if name.startswith(module + "_") and os.path.exists(internal):
+            return True
+    return False
 
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
@@ -139,7 +145,7 @@ def main():
                         prev.startswith(("static", "#")) or
                         prev.endswith((";", "{", "}", ",", ")"))):
                     continue
-                if not exported_name_ok(path, m.group(1)):
+                if not exported_name_ok(root, path, m.group(1)):
                     errors.append(
                         f"{path}:{i + 1}: exports {m.group(1)}(), which "
                         f"does not start with the file's name")
