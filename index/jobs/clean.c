@@ -158,20 +158,30 @@ remove_tmp_in(struct clean_ctx *c, const char *dir)
 static int
 remove_leftovers(struct clean_ctx *c)
 {
-	static const char *dirs[] = { "", "/index", "/streams", "/expired",
-	    "/data", "/catalogs" };
 	const char *root = store_root(c->s);
 	char path[4200];
 	struct dirent *de;
 	DIR *d;
 	int rc;
 
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", root, dirs[i]);
-		if ((rc = remove_tmp_in(c, path)) != QS_OK)
+	/* The store's own directory, then each of its fixed directories. */
+	if ((rc = remove_tmp_in(c, root)) != QS_OK)
+		return (rc);
+	for (int i = 0; i < 5; i++) {
+		if (i == 0)
+			rc = store_path_index(root, path, sizeof(path));
+		else if (i <= 2)
+			rc = store_path_streams(root, i == 2, path,
+			    sizeof(path));
+		else if (i == 3)
+			rc = store_path_data(root, path, sizeof(path));
+		else
+			rc = store_path_catalogues(root, path, sizeof(path));
+		if (rc != QS_OK || (rc = remove_tmp_in(c, path)) != QS_OK)
 			return (rc);
 	}
-	snprintf(path, sizeof(path), "%s/data", root);
+	if ((rc = store_path_data(root, path, sizeof(path))) != QS_OK)
+		return (rc);
 	if ((d = opendir(path)) == NULL)
 		return (QS_OK);
 	rc = QS_OK;

@@ -103,8 +103,11 @@ catalogues_usage(struct store *s, uint64_t *count)
 	struct dirent *de;
 	DIR *d;
 	FILE *f;
+	int rc;
 
-	snprintf(dir, sizeof(dir), "%s/catalogs", store_root(s));
+	if ((rc = store_path_catalogues(store_root(s), dir, sizeof(dir))) !=
+	    QS_OK)
+		return (rc);
 	if ((d = opendir(dir)) == NULL)
 		return (QS_OK);
 	while ((de = readdir(d)) != NULL) {

@@ -31,7 +31,10 @@ rebuild_index_damaged(const char *root)
 	char path[4096];
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/index", root);
+	if (store_path_index(root, path, sizeof(path)) != QS_OK) {
+		qs_error_clear();
+		return (0);
+	}
 	if ((rc = chunkindex_open(path, &idx)) == QS_OK) {
 		chunkindex_close(idx);
 		qs_error_clear();
@@ -50,7 +53,8 @@ lock_exclusive(const char *root, int timeout_ms, int *fdp)
 	char path[4096], info[256];
 	int fd, rc;
 
-	snprintf(path, sizeof(path), "%s/lock", root);
+	if ((rc = store_path_lock(root, path, sizeof(path))) != QS_OK)
+		return (rc);
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return (qs_error_errno(path, "open"));
 	if ((rc = fileio_flock_wait(fd, 1, timeout_ms, path)) != QS_OK) {
@@ -75,7 +79,8 @@ quarantine_segments(const char *root, uint64_t *count)
 	DIR *d;
 	int rc = QS_OK;
 
-	snprintf(dir, sizeof(dir), "%s/index", root);
+	if ((rc = store_path_index(root, dir, sizeof(dir))) != QS_OK)
+		return (rc);
 	if ((d = opendir(dir)) == NULL)
 		return (qs_error_errno(dir, "open directory"));
 	while (rc == QS_OK && (de = readdir(d)) != NULL) {
@@ -102,7 +107,8 @@ quarantine_remove(const char *root)
 	DIR *d;
 	int rc = QS_OK;
 
-	snprintf(dir, sizeof(dir), "%s/index", root);
+	if ((rc = store_path_index(root, dir, sizeof(dir))) != QS_OK)
+		return (rc);
 	if ((d = opendir(dir)) == NULL)
 		return (qs_error_errno(dir, "open directory"));
 	while (rc == QS_OK && (de = readdir(d)) != NULL) {
@@ -133,13 +139,16 @@ rebuild_open(const char *root, int timeout_ms, struct store **sp,
 	    timeout_ms, NULL, 0, sp);
 	if (rc != QS_ECORRUPT && rc != QS_EVERSION && rc != QS_ENOENT)
 		return (rc);
-	snprintf(path, sizeof(path), "%s/index", root);
+	if ((rc2 = store_path_index(root, path, sizeof(path))) != QS_OK)
+		return (rc2);
 	if (rc == QS_ENOENT) {
 		/* Only a missing index directory is ours to fix. */
 		if (stat(root, &sb) != 0 || stat(path, &sb) == 0 ||
 		    errno != ENOENT)
 			return (rc);
-		snprintf(path, sizeof(path), "%s/config", root);
+		if ((rc2 = store_path_config(root, path, sizeof(path))) !=
+		    QS_OK)
+			return (rc2);
 		if (access(path, F_OK) != 0)
 			return (rc);
 	} else {
@@ -158,11 +167,13 @@ rebuild_open(const char *root, int timeout_ms, struct store **sp,
 	 */
 	if ((rc2 = lock_exclusive(root, timeout_ms, &fd)) != QS_OK)
 		return (rc2);
-	snprintf(path, sizeof(path), "%s/index", root);
-	if (rc == QS_ENOENT)
-		rc2 = fileio_mkdir(path, 0755);
-	else
-		rc2 = quarantine_segments(root, &res->segments_quarantined);
+	if ((rc2 = store_path_index(root, path, sizeof(path))) == QS_OK) {
+		if (rc == QS_ENOENT)
+			rc2 = fileio_mkdir(path, 0755);
+		else
+			rc2 = quarantine_segments(root,
+			    &res->segments_quarantined);
+	}
 	close(fd);
 	if (rc2 != QS_OK)
 		return (rc2);

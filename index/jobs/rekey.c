@@ -17,7 +17,6 @@
 #include "index/store/store.h"
 #include "index/store/manifest.h"
 
-#define PENDING_FILE	"rekey-pending"
 
 /**
  * rekey_rotate(s, now, rotated):
@@ -87,7 +86,9 @@ pending_read(struct store *s, uint16_t *key_id)
 	size_t len;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/%s", store_root(s), PENDING_FILE);
+	if ((rc = store_path_rekey_pending(store_root(s), path,
+	    sizeof(path))) != QS_OK)
+		return (rc);
 	if ((rc = fileio_read_all(path, &buf, &len, 64)) != QS_OK)
 		return (rc);
 	buf[len] = '\0';
@@ -103,9 +104,11 @@ static int
 pending_write(struct store *s, uint16_t key_id)
 {
 	char path[4096], buf[32];
-	int n;
+	int n, rc;
 
-	snprintf(path, sizeof(path), "%s/%s", store_root(s), PENDING_FILE);
+	if ((rc = store_path_rekey_pending(store_root(s), path,
+	    sizeof(path))) != QS_OK)
+		return (rc);
 	n = snprintf(buf, sizeof(buf), "%u\n", key_id);
 	return (fileio_write_atomic(path, buf, (size_t)n, 0644, 0));
 }
@@ -257,8 +260,9 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 	if ((rc = store_keystore_save(s, NULL, 0)) != QS_OK)
 		goto done;
 	/* Step 5: done; only now may a new change start afresh. */
-	snprintf(path, sizeof(path), "%s/%s", store_root(s), PENDING_FILE);
-	rc = fileio_unlink(path);
+	if ((rc = store_path_rekey_pending(store_root(s), path,
+	    sizeof(path))) == QS_OK)
+		rc = fileio_unlink(path);
 done:
 	free(todo.ids);
 	container_writer_free(cw);

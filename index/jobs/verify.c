@@ -506,8 +506,8 @@ lookup(struct vctx *v, const uint8_t *id, struct chunk_loc *loc,
 	 */
 	if (!v->fresh_tried) {
 		v->fresh_tried = 1;
-		snprintf(path, sizeof(path), "%s/index", store_root(v->s));
-		if (chunkindex_open(path, &v->fresh) != QS_OK)
+		if (store_path_index(store_root(v->s), path, sizeof(path)) !=
+		    QS_OK || chunkindex_open(path, &v->fresh) != QS_OK)
 			v->fresh = NULL;
 		qs_error_clear();
 	}
@@ -550,7 +550,7 @@ check_ref(struct vctx *v, const uint8_t *id, uint32_t raw_len,
 	if ((b = idmap_find(&v->bad, id)) != NULL)
 		goto bad;
 	if ((rc = lookup(v, id, &loc, &fresh)) != QS_OK) {
-		snprintf(path, sizeof(path), "%s/index", store_root(v->s));
+		(void)store_path_index(store_root(v->s), path, sizeof(path));
 		snprintf(msg, sizeof(msg), "chunk %s... at stream offset %llu "
 		    "is not in the index (run 'qsarc verify STORE "
 		    "--rebuild-index' if its container still exists)", hex,

@@ -46,26 +46,6 @@ struct catalogue_reader {
 };
 
 /**
- * catalogue_path(s, id, buf, buflen):
- * "STORE/catalogs/HEX.qct" for catalogue ${id}.
- */
-int
-catalogue_path(const struct store *s, const uint8_t id[16], char *buf,
-    size_t buflen)
-{
-	char hex[33];
-	int n;
-
-	for (int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", id[i]);
-	n = snprintf(buf, buflen, "%s/catalogs/%s.qct", store_root(s), hex);
-	if (n < 0 || (size_t)n >= buflen)
-		return (qs_error_set(QS_EINVAL, "%s: path too long",
-		    store_root(s)));
-	return (QS_OK);
-}
-
-/**
  * catalogue_writer_new(s, cw):
  * Start a new catalogue file under a fresh random id.
  */
@@ -86,9 +66,10 @@ catalogue_writer_new(struct store *s, struct catalogue_writer **cwp)
 	}
 	cw->store = s;
 	random_bytes(cw->id, sizeof(cw->id));
-	snprintf(path, sizeof(path), "%s/catalogs", store_root(s));
-	if ((rc = fileio_mkdir(path, 0755)) != QS_OK ||
-	    (rc = catalogue_path(s, cw->id, path, sizeof(path))) != QS_OK ||
+	if ((rc = store_path_catalogues(store_root(s), path, sizeof(path))) !=
+	    QS_OK || (rc = fileio_mkdir(path, 0755)) != QS_OK ||
+	    (rc = store_path_catalogue(store_root(s), cw->id, path,
+	    sizeof(path))) != QS_OK ||
 	    (rc = framefile_writer_new(s, path, catalogue_fmt_magic(), 0,
 	    &cw->fw)) != QS_OK) {
 		catalogue_writer_free(cw);
@@ -247,7 +228,8 @@ catalogue_reader_open(struct store *s, const struct manifest_summary *sum,
 		return (qs_error_set(QS_ENOENT, "stream \"%s\" has no member "
 		    "catalogue (not a tar stream, or put with --no-catalog)",
 		    sum->name));
-	if ((rc = catalogue_path(s, sum->catalogue_id, path, sizeof(path))) !=
+	if ((rc = store_path_catalogue(store_root(s),
+	    sum->catalogue_id, path, sizeof(path))) !=
 	    QS_OK)
 		return (rc);
 	if ((rc = framefile_hash(path, hash)) != QS_OK) {
@@ -415,7 +397,9 @@ catalogue_remove_unreferenced(struct store *s, int dry_run, uint64_t *removed)
 		goto done;
 	if (is.n > 1)
 		qsort(is.ids, is.n, 16, id_cmp);
-	snprintf(dir, sizeof(dir), "%s/catalogs", store_root(s));
+	if ((rc = store_path_catalogues(store_root(s), dir, sizeof(dir))) !=
+	    QS_OK)
+		goto done;
 	if ((d = opendir(dir)) == NULL)
 		goto done;
 	while ((de = readdir(d)) != NULL) {

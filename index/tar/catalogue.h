@@ -74,12 +74,6 @@ int catalogue_reader_next(struct catalogue_reader *, struct catalogue_member *);
 void catalogue_reader_free(struct catalogue_reader *);
 
 /**
- * catalogue_path(s, id, buf, buflen):
- * "STORE/catalogs/HEX.qct" for catalogue ${id}.
- */
-int catalogue_path(const struct store *, const uint8_t[16], char *, size_t);
-
-/**
  * catalogue_remove_unreferenced(s, dry_run, removed):
  * Delete catalogue files that no manifest (live or expired) names; count
  * them in ${removed}.  For clean, under the exclusive lock.
