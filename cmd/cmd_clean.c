@@ -1,5 +1,5 @@
 /*
- * The space-reclaiming subcommands: expire and clean.
+ * qsarc clean STORE: reclaim space, encrypt old plain data, retire keys.
  */
 
 #include <getopt.h>
@@ -17,37 +17,8 @@
 enum {
 	OPT_DRY_RUN = OPT_FIRST_LOCAL,
 	OPT_MAX_DURATION,
-	OPT_THRESHOLD,
-	OPT_KEEP_LAST,
-	OPT_OLDER_THAN,
-	OPT_PREFIX
+	OPT_THRESHOLD
 };
-
-/* "90" (seconds), "45s", "30m", "2h", "90d", "2w". */
-static int
-parse_duration(const char *s, int64_t *out)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	int64_t mult = 1;
-
-	if (end == s || v < 0)
-		return (-1);
-	switch (*end) {
-	case '\0': case 's': mult = 1; break;
-	case 'm': mult = 60; break;
-	case 'h': mult = 3600; break;
-	case 'd': mult = 86400; break;
-	case 'w': mult = 7 * 86400; break;
-	default: return (-1);
-	}
-	if (*end != '\0' && end[1] != '\0')
-		return (-1);
-	if (v > INT64_MAX / mult)
-		return (-1);
-	*out = (int64_t)v * mult;
-	return (0);
-}
 
 struct clean_progress_ctx {
 	double start;
@@ -94,12 +65,12 @@ cmd_clean(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
-			return (cmd_help("clean"));
+			return (cmd_help_print("clean"));
 		case OPT_DRY_RUN:
 			o.dry_run = 1;
 			break;
 		case OPT_MAX_DURATION:
-			if (parse_duration(optarg, &secs) != 0 || secs == 0)
+			if (cmd_parse_duration(optarg, &secs) != 0 || secs == 0)
 				return (cmd_usage("clean", "--max-duration "
 				    "needs a duration like 90m or 2h, not "
 				    "\"%s\"", optarg));
@@ -222,102 +193,4 @@ cmd_clean(int argc, char **argv)
 	cmd_alert_after("clean", argv[optind], status, NULL, s);
 	store_close(s);
 	return (status);
-}
-
-/**
- * cmd_expire(argc, argv):
- * qsarc expire STORE [--keep-last N] [--older-than D] [--prefix P]
- */
-int
-cmd_expire(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "keep-last", required_argument, NULL, OPT_KEEP_LAST },
-		{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
-		{ "prefix", required_argument, NULL, OPT_PREFIX },
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		CMD_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 }
-	};
-	struct cmd_common c;
-	struct store *s = NULL;
-	const char *prefix = NULL;
-	char **names = NULL;
-	size_t n = 0;
-	long keep_last = -1;
-	int64_t older = -1;
-	int dry_run = 0;
-	char *end;
-	int opt, r, rc;
-
-	cmd_common_init(&c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_HELP:
-			return (cmd_help("expire"));
-		case OPT_KEEP_LAST:
-			keep_last = strtol(optarg, &end, 10);
-			if (*end != '\0' || end == optarg || keep_last < 0)
-				return (cmd_usage("expire", "--keep-last needs "
-				    "a count, not \"%s\"", optarg));
-			break;
-		case OPT_OLDER_THAN:
-			if (parse_duration(optarg, &older) != 0)
-				return (cmd_usage("expire", "--older-than "
-				    "needs an age like 90d or 12h, not \"%s\"",
-				    optarg));
-			break;
-		case OPT_PREFIX:
-			prefix = optarg;
-			break;
-		case OPT_DRY_RUN:
-			dry_run = 1;
-			break;
-		default:
-			r = cmd_common_option("expire", &c, opt, optarg);
-			if (r < 0)
-				return (EXIT_USAGE);
-			if (r == 0)
-				return (cmd_usage("expire", "unknown option"));
-		}
-	}
-	if (argc - optind != 1)
-		return (cmd_usage("expire", "expected one STORE"));
-	if (keep_last < 0 && older < 0)
-		return (cmd_usage("expire", "give --keep-last N, --older-than "
-		    "AGE, or both"));
-	store_set_command("expire");
-	if ((rc = cmd_open_store("expire", argv[optind], STORE_LOCK_SHARED,
-	    &c, &s)) != QS_OK)
-		return (cmd_fail("expire", rc));
-	rc = expire_rule(s, prefix, keep_last, older, cmd_now(),
-	    dry_run, &names, &n);
-	if (rc != QS_OK) {
-		r = cmd_fail("expire", rc);
-		cmd_alert_after("expire", argv[optind], r, qs_error_message(),
-		    s);
-		store_close(s);
-		return (r);
-	}
-	if (c.json) {
-		printf("{\"dry_run\": %s, \"expired\": [", dry_run ? "true" :
-		    "false");
-		for (size_t i = 0; i < n; i++) {
-			printf("%s", i ? ", " : "");
-			cmd_json_string(stdout, names[i]);
-		}
-		printf("]}\n");
-	} else {
-		for (size_t i = 0; i < n; i++)
-			printf("%s%s\n", dry_run ? "would expire " :
-			    "expired ", names[i]);
-	}
-	if (n == 0 && !c.json)
-		fprintf(stderr, "qsarc: expire: %s: no stream matches the rules; "
-		    "nothing expired\n", argv[optind]);
-	store_names_free(names, n);
-	cmd_alert_after("expire", argv[optind], n == 0 ? EXIT_NOTHING : EXIT_OK,
-	    NULL, s);
-	store_close(s);
-	return (n == 0 ? EXIT_NOTHING : EXIT_OK);
 }

@@ -290,6 +290,36 @@ cmd_parse_size(const char *s, uint64_t *out)
 	return (0);
 }
 
+/**
+ * cmd_parse_duration(s, out):
+ * "90" (seconds), "45s", "30m", "2h", "90d", "2w" into seconds.  Return 0
+ * or -1.
+ */
+int
+cmd_parse_duration(const char *s, int64_t *out)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	int64_t mult = 1;
+
+	if (end == s || v < 0)
+		return (-1);
+	switch (*end) {
+	case '\0': case 's': mult = 1; break;
+	case 'm': mult = 60; break;
+	case 'h': mult = 3600; break;
+	case 'd': mult = 86400; break;
+	case 'w': mult = 7 * 86400; break;
+	default: return (-1);
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return (-1);
+	if (v > INT64_MAX / mult)
+		return (-1);
+	*out = (int64_t)v * mult;
+	return (0);
+}
+
 /* Read at most PASS_MAX + 1 bytes of a passphrase from ${fd}. */
 static int
 read_pass_fd(int fd, const char *what, uint8_t *buf, size_t *len)

@@ -164,7 +164,7 @@ cmd_diff(int argc, char **argv)
 	cmd_common_init(&c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == OPT_HELP)
-			return (cmd_help("diff"));
+			return (cmd_help_print("diff"));
 		r = cmd_common_option("diff", &c, opt, optarg);
 		if (r < 0)
 			return (EXIT_USAGE);

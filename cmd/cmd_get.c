@@ -112,7 +112,7 @@ cmd_get(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
-			return (cmd_help("get"));
+			return (cmd_help_print("get"));
 		case OPT_OUTPUT:
 			output = optarg;
 			break;

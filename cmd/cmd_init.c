@@ -56,7 +56,7 @@ cmd_init(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
-			return (cmd_help("init"));
+			return (cmd_help_print("init"));
 		case OPT_LEVEL:
 			o.zstd_level = (int)strtol(optarg, &end, 10);
 			if (*end != '\0' || o.zstd_level < 1 ||

@@ -214,7 +214,7 @@ cmd_ls(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
-			return (cmd_help("ls"));
+			return (cmd_help_print("ls"));
 		case OPT_EXPIRED:
 			expired = 1;
 			break;
@@ -284,63 +284,4 @@ cmd_ls(int argc, char **argv)
 	store_names_free(names, count);
 	store_close(s);
 	return (status);
-}
-
-static int
-rm_or_unexpire(int argc, char **argv, const char *sub, int unexpire)
-{
-	static const struct option opts[] = {
-		CMD_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 }
-	};
-	struct cmd_common c;
-	struct store *s = NULL;
-	int opt, r, rc, status = EXIT_OK;
-
-	cmd_common_init(&c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == OPT_HELP)
-			return (cmd_help(sub));
-		r = cmd_common_option(sub, &c, opt, optarg);
-		if (r < 0)
-			return (EXIT_USAGE);
-		if (r == 0)
-			return (cmd_usage(sub, "unknown option"));
-	}
-	if (argc - optind < 2)
-		return (cmd_usage(sub, "expected STORE and at least one NAME"));
-	store_set_command(sub);
-	if ((rc = cmd_open_store(sub, argv[optind], STORE_LOCK_SHARED, &c,
-	    &s)) != QS_OK)
-		return (cmd_fail(sub, rc));
-	for (int i = optind + 1; i < argc; i++) {
-		rc = unexpire ? store_unexpire(s, argv[i]) :
-		    store_expire(s, argv[i]);
-		if (rc != QS_OK)
-			status = cmd_fail(sub, rc);
-	}
-	store_close(s);
-	return (status);
-}
-
-/**
- * cmd_rm(argc, argv):
- * qsarc rm STORE NAME...
- */
-int
-cmd_rm(int argc, char **argv)
-{
-
-	return (rm_or_unexpire(argc, argv, "rm", 0));
-}
-
-/**
- * cmd_unexpire(argc, argv):
- * qsarc unexpire STORE NAME...
- */
-int
-cmd_unexpire(int argc, char **argv)
-{
-
-	return (rm_or_unexpire(argc, argv, "unexpire", 1));
 }

@@ -61,7 +61,7 @@ cmd_put(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
-			return (cmd_help("put"));
+			return (cmd_help_print("put"));
 		case OPT_INPUT:
 			input = optarg;
 			break;

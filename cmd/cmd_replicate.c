@@ -227,7 +227,7 @@ cmd_replicate(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
-			return (cmd_help("replicate"));
+			return (cmd_help_print("replicate"));
 		case OPT_DRY_RUN:
 			dry_run = 1;
 			break;

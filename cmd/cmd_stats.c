@@ -34,7 +34,7 @@ cmd_stats(int argc, char **argv)
 	cmd_common_init(&c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == OPT_HELP)
-			return (cmd_help("stats"));
+			return (cmd_help_print("stats"));
 		r = cmd_common_option("stats", &c, opt, optarg);
 		if (r < 0)
 			return (EXIT_USAGE);

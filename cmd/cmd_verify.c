@@ -367,7 +367,7 @@ cmd_verify(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
-			return (cmd_help("verify"));
+			return (cmd_help_print("verify"));
 		case OPT_READ_DATA:
 			read_data = 1;
 			pct = 100;

@@ -1,0 +1,41 @@
+#ifndef QS_CMD_HELP_H
+#define QS_CMD_HELP_H
+
+/*
+ * The table of subcommands: names, one-line summaries, --help texts.
+ */
+
+#include <stdio.h>
+
+struct cmd_def {
+	const char *name;
+	int (*run)(int, char **);
+	const char *summary;
+	const char *usage;	/* full --help text */
+};
+
+/**
+ * cmd_help_find(name):
+ * The subcommand called ${name}, or NULL.
+ */
+const struct cmd_def *cmd_help_find(const char *);
+
+/**
+ * cmd_help_print(sub):
+ * Print the --help text of ${sub} to stdout; return EXIT_OK.
+ */
+int cmd_help_print(const char *);
+
+/**
+ * cmd_help_usage(f):
+ * Print the program's usage (the subcommands and exit codes) to ${f}.
+ */
+void cmd_help_usage(FILE *);
+
+/**
+ * cmd_help_run(argc, argv):
+ * qsarc help [SUBCOMMAND]
+ */
+int cmd_help_run(int, char **);
+
+#endif /* !QS_CMD_HELP_H */

@@ -1,0 +1,64 @@
+/*
+ * qsarc rm STORE NAME...: mark streams expired (clean reclaims them, unexpire
+ * brings them back until then).
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cmd/cmd.h"
+#include "format/qs_err.h"
+#include "index/store/store.h"
+
+/**
+ * cmd_rm_each(argc, argv, sub, unexpire):
+ * The shared body of rm and unexpire: parse the common options, open STORE
+ * and expire (or, with ${unexpire}, bring back) each NAME; the exit code.
+ */
+int
+cmd_rm_each(int argc, char **argv, const char *sub, int unexpire)
+{
+	static const struct option opts[] = {
+		CMD_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cmd_common c;
+	struct store *s = NULL;
+	int opt, r, rc, status = EXIT_OK;
+
+	cmd_common_init(&c);
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == OPT_HELP)
+			return (cmd_help(sub));
+		r = cmd_common_option(sub, &c, opt, optarg);
+		if (r < 0)
+			return (EXIT_USAGE);
+		if (r == 0)
+			return (cmd_usage(sub, "unknown option"));
+	}
+	if (argc - optind < 2)
+		return (cmd_usage(sub, "expected STORE and at least one NAME"));
+	store_set_command(sub);
+	if ((rc = cmd_open_store(sub, argv[optind], STORE_LOCK_SHARED, &c,
+	    &s)) != QS_OK)
+		return (cmd_fail(sub, rc));
+	for (int i = optind + 1; i < argc; i++) {
+		rc = unexpire ? store_unexpire(s, argv[i]) :
+		    store_expire(s, argv[i]);
+		if (rc != QS_OK)
+			status = cmd_fail(sub, rc);
+	}
+	store_close(s);
+	return (status);
+}
+
+/**
+ * cmd_rm(argc, argv):
+ * qsarc rm STORE NAME...
+ */
+int
+cmd_rm(int argc, char **argv)
+{
+
+	return (cmd_rm_each(argc, argv, "rm", 0));
+}
