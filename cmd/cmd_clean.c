@@ -31,7 +31,7 @@ clean_progress_cb(void *ctx, const char *what, uint64_t done, uint64_t total)
 
 	fprintf(stderr, "\rclean: %s %llu/%llu (%.0f s)   ", what,
 	    (unsigned long long)done, (unsigned long long)total,
-	    cmd_monotonic() - pc->start);
+	    cmd_clock_monotonic() - pc->start);
 	fflush(stderr);
 }
 
@@ -46,20 +46,20 @@ cmd_clean(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "max-duration", required_argument, NULL, OPT_MAX_DURATION },
 		{ "rewrite-threshold", required_argument, NULL, OPT_THRESHOLD },
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct clean_progress_ctx pc;
 	struct clean_result res;
 	struct clean_opts o;
-	struct cmd_common c;
+	struct cmd_options c;
 	struct store *s = NULL;
 	int64_t secs;
 	char *end;
 	char a[32], b[32], d[32];
 	int opt, r, rc, status = EXIT_OK;
 
-	cmd_common_init(&c);
+	cmd_options_init(&c);
 	memset(&o, 0, sizeof(o));
 	o.rewrite_threshold = CLEAN_DEFAULT_THRESHOLD;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -70,8 +70,8 @@ cmd_clean(int argc, char **argv)
 			o.dry_run = 1;
 			break;
 		case OPT_MAX_DURATION:
-			if (cmd_parse_duration(optarg, &secs) != 0 || secs == 0)
-				return (cmd_usage("clean", "--max-duration "
+			if (cmd_options_duration(optarg, &secs) != 0 || secs == 0)
+				return (cmd_output_usage("clean", "--max-duration "
 				    "needs a duration like 90m or 2h, not "
 				    "\"%s\"", optarg));
 			o.max_seconds = (double)secs;
@@ -80,33 +80,33 @@ cmd_clean(int argc, char **argv)
 			o.rewrite_threshold = strtod(optarg, &end) / 100.0;
 			if (*end != '\0' || o.rewrite_threshold <= 0 ||
 			    o.rewrite_threshold >= 1)
-				return (cmd_usage("clean", "--rewrite-threshold "
+				return (cmd_output_usage("clean", "--rewrite-threshold "
 				    "is a percentage from 1 to 99, not \"%s\"",
 				    optarg));
 			break;
 		default:
-			r = cmd_common_option("clean", &c, opt, optarg);
+			r = cmd_options_common("clean", &c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_usage("clean", "unknown option"));
+				return (cmd_output_usage("clean", "unknown option"));
 		}
 	}
 	if (argc - optind != 1)
-		return (cmd_usage("clean", "expected one STORE"));
+		return (cmd_output_usage("clean", "expected one STORE"));
 	store_set_command(o.dry_run ? "clean --dry-run" : "clean");
 	/* A dry run changes nothing, so it can share the store. */
-	if ((rc = cmd_open_store("clean", argv[optind], o.dry_run ?
+	if ((rc = cmd_passphrase_open("clean", argv[optind], o.dry_run ?
 	    STORE_LOCK_SHARED : STORE_LOCK_EXCLUSIVE, &c, &s)) != QS_OK) {
-		r = cmd_fail("clean", rc);
+		r = cmd_output_fail("clean", rc);
 		cmd_alert_after("clean", argv[optind], r, qs_error_message(),
 		    NULL);
 		return (r);
 	}
-	o.now = cmd_now();
+	o.now = cmd_clock_now();
 	o.scan_attach = tarscan_attach;
 	o.scan_detach = tarscan_detach;
-	pc.start = cmd_monotonic();
+	pc.start = cmd_clock_monotonic();
 	if (cmd_progress_wanted(&c)) {
 		o.progress = clean_progress_cb;
 		o.progress_ctx = &pc;
@@ -115,7 +115,7 @@ cmd_clean(int argc, char **argv)
 	if (o.progress != NULL)
 		cmd_progress_end();
 	if (rc != QS_OK) {
-		r = cmd_fail("clean", rc);
+		r = cmd_output_fail("clean", rc);
 		cmd_alert_after("clean", argv[optind], r, qs_error_message(),
 		    s);
 		store_close(s);
@@ -153,9 +153,9 @@ cmd_clean(int argc, char **argv)
 		const char *would = o.dry_run ? "would be " : "";
 
 		printf("%s%s reclaimed (%s -> %s stored)\n", o.dry_run ?
-		    "dry run: " : "", cmd_format_bytes(res.bytes_reclaimed, a,
-		    sizeof(a)), cmd_format_bytes(res.stored_before, b,
-		    sizeof(b)), cmd_format_bytes(res.stored_after, d,
+		    "dry run: " : "", cmd_output_bytes(res.bytes_reclaimed, a,
+		    sizeof(a)), cmd_output_bytes(res.stored_before, b,
+		    sizeof(b)), cmd_output_bytes(res.stored_after, d,
 		    sizeof(d)));
 		printf("containers %sdeleted: %llu, %srewritten: %llu; "
 		    "expired streams %sremoved: %llu\n", would,
@@ -164,8 +164,8 @@ cmd_clean(int argc, char **argv)
 		    (unsigned long long)res.expired_removed);
 		if (res.plain_bytes > 0 || res.bytes_encrypted > 0)
 			printf("unencrypted data: %s, %sencrypted: %s\n",
-			    cmd_format_bytes(res.plain_bytes, a, sizeof(a)),
-			    would, cmd_format_bytes(o.dry_run ?
+			    cmd_output_bytes(res.plain_bytes, a, sizeof(a)),
+			    would, cmd_output_bytes(o.dry_run ?
 			    res.plain_bytes : res.bytes_encrypted, b,
 			    sizeof(b)));
 		if (res.keys_retired > 0) {

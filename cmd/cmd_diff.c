@@ -130,7 +130,7 @@ report(int json, int *first, char tag, const char *path, const char *why)
 		printf("%s\n  {\"change\": \"%s\", \"path\": ", *first ? "" :
 		    ",", tag == '+' ? "added" : tag == '-' ? "removed" :
 		    "changed");
-		cmd_json_string(stdout, path);
+		cmd_output_json_string(stdout, path);
 		if (why != NULL)
 			printf(", \"what\": \"%s\"", why);
 		printf("}");
@@ -150,36 +150,36 @@ int
 cmd_diff(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct entries a = { NULL, 0, 0 }, b = { NULL, 0, 0 };
-	struct cmd_common c;
+	struct cmd_options c;
 	struct store *s = NULL;
 	const char *why;
 	size_t i = 0, j = 0;
 	uint64_t added = 0, removed = 0, changed = 0;
 	int opt, r, rc, cmp, first = 1;
 
-	cmd_common_init(&c);
+	cmd_options_init(&c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return (cmd_help_print("diff"));
-		r = cmd_common_option("diff", &c, opt, optarg);
+		r = cmd_options_common("diff", &c, opt, optarg);
 		if (r < 0)
 			return (EXIT_USAGE);
 		if (r == 0)
-			return (cmd_usage("diff", "unknown option"));
+			return (cmd_output_usage("diff", "unknown option"));
 	}
 	if (argc - optind != 3)
-		return (cmd_usage("diff", "expected STORE OLD NEW"));
+		return (cmd_output_usage("diff", "expected STORE OLD NEW"));
 	store_set_command("diff");
-	if ((rc = cmd_open_store("diff", argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open("diff", argv[optind], STORE_LOCK_SHARED, &c,
 	    &s)) != QS_OK)
-		return (cmd_fail("diff", rc));
+		return (cmd_output_fail("diff", rc));
 	if ((rc = load(s, argv[optind + 1], &a)) != QS_OK ||
 	    (rc = load(s, argv[optind + 2], &b)) != QS_OK) {
-		r = cmd_fail("diff", rc);
+		r = cmd_output_fail("diff", rc);
 		goto done;
 	}
 	if (c.json)

@@ -35,11 +35,11 @@ cmd_encrypt(int argc, char **argv)
 		    OPT_KEYSTORE_BACKUP },
 		{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },
 		{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY },
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct kdf_params kdf;
-	struct cmd_common c;
+	struct cmd_options c;
 	struct store *s = NULL;
 	const char *backup = NULL;
 	uint8_t *pass = NULL;
@@ -48,62 +48,62 @@ cmd_encrypt(int argc, char **argv)
 	int mode = KEYSTORE_MODE_INTERNAL;
 	int opt, r, rc, encrypted;
 
-	cmd_common_init(&c);
+	cmd_options_init(&c);
 	kdf_params_default(&kdf);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("encrypt"));
 		case OPT_MODE:
-			if (cmd_parse_key_mode("encrypt", optarg, &mode) != 0)
+			if (cmd_options_key_mode("encrypt", optarg, &mode) != 0)
 				return (EXIT_USAGE);
 			break;
 		case OPT_ROTATION_DAYS:
-			if (cmd_parse_rotation_days("encrypt", optarg, &rotation) != 0)
+			if (cmd_options_rotation_days("encrypt", optarg, &rotation) != 0)
 				return (EXIT_USAGE);
 			break;
 		case OPT_KEYSTORE_BACKUP:
 			backup = optarg;
 			break;
 		case OPT_KDF_TIME:
-			if (cmd_parse_kdf_time("encrypt", optarg,
+			if (cmd_options_kdf_time("encrypt", optarg,
 			    &kdf.t_cost) != 0)
 				return (EXIT_USAGE);
 			break;
 		case OPT_KDF_MEMORY:
-			if (cmd_parse_kdf_memory("encrypt", optarg,
+			if (cmd_options_kdf_memory("encrypt", optarg,
 			    &kdf.m_cost_kib) != 0)
 				return (EXIT_USAGE);
 			break;
 		default:
-			r = cmd_common_option("encrypt", &c, opt, optarg);
+			r = cmd_options_common("encrypt", &c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_usage("encrypt", "unknown option"));
+				return (cmd_output_usage("encrypt", "unknown option"));
 		}
 	}
 	if (argc - optind != 1)
-		return (cmd_usage("encrypt", "expected one STORE"));
+		return (cmd_output_usage("encrypt", "expected one STORE"));
 	store_set_command("encrypt");
 	if ((rc = store_peek_encrypted(argv[optind], &encrypted)) != QS_OK)
-		return (cmd_fail("encrypt", rc));
+		return (cmd_output_fail("encrypt", rc));
 	if (encrypted) {
 		fprintf(stderr, "qsarc: encrypt: %s: the store is already "
 		    "encrypted\n", argv[optind]);
 		return (EXIT_NOTHING);
 	}
-	if ((rc = cmd_read_passphrase("encrypt", c.passphrase_file,
+	if ((rc = cmd_passphrase_read(c.passphrase_file,
 	    c.passphrase_fd, "New passphrase: ", 1, &pass, &passlen)) != QS_OK)
-		return (cmd_fail("encrypt", rc));
+		return (cmd_output_fail("encrypt", rc));
 	rc = store_open(argv[optind], STORE_LOCK_EXCLUSIVE,
 	    c.lock_timeout * 1000, pass, passlen, &s);
-	cmd_free_passphrase(pass, passlen);
+	cmd_passphrase_free(pass, passlen);
 	if (rc == QS_OK)
 		rc = store_enable_encryption(s, mode, rotation, backup, &kdf,
-		    cmd_now());
+		    cmd_clock_now());
 	if (rc != QS_OK) {
-		r = cmd_fail("encrypt", rc);
+		r = cmd_output_fail("encrypt", rc);
 		store_close(s);
 		return (r);
 	}

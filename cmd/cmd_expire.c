@@ -31,10 +31,10 @@ cmd_expire(int argc, char **argv)
 		{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
 		{ "prefix", required_argument, NULL, OPT_PREFIX },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
-	struct cmd_common c;
+	struct cmd_options c;
 	struct store *s = NULL;
 	const char *prefix = NULL;
 	char **names = NULL;
@@ -45,7 +45,7 @@ cmd_expire(int argc, char **argv)
 	char *end;
 	int opt, r, rc;
 
-	cmd_common_init(&c);
+	cmd_options_init(&c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
@@ -53,12 +53,12 @@ cmd_expire(int argc, char **argv)
 		case OPT_KEEP_LAST:
 			keep_last = strtol(optarg, &end, 10);
 			if (*end != '\0' || end == optarg || keep_last < 0)
-				return (cmd_usage("expire", "--keep-last needs "
+				return (cmd_output_usage("expire", "--keep-last needs "
 				    "a count, not \"%s\"", optarg));
 			break;
 		case OPT_OLDER_THAN:
-			if (cmd_parse_duration(optarg, &older) != 0)
-				return (cmd_usage("expire", "--older-than "
+			if (cmd_options_duration(optarg, &older) != 0)
+				return (cmd_output_usage("expire", "--older-than "
 				    "needs an age like 90d or 12h, not \"%s\"",
 				    optarg));
 			break;
@@ -69,26 +69,26 @@ cmd_expire(int argc, char **argv)
 			dry_run = 1;
 			break;
 		default:
-			r = cmd_common_option("expire", &c, opt, optarg);
+			r = cmd_options_common("expire", &c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_usage("expire", "unknown option"));
+				return (cmd_output_usage("expire", "unknown option"));
 		}
 	}
 	if (argc - optind != 1)
-		return (cmd_usage("expire", "expected one STORE"));
+		return (cmd_output_usage("expire", "expected one STORE"));
 	if (keep_last < 0 && older < 0)
-		return (cmd_usage("expire", "give --keep-last N, --older-than "
+		return (cmd_output_usage("expire", "give --keep-last N, --older-than "
 		    "AGE, or both"));
 	store_set_command("expire");
-	if ((rc = cmd_open_store("expire", argv[optind], STORE_LOCK_SHARED,
+	if ((rc = cmd_passphrase_open("expire", argv[optind], STORE_LOCK_SHARED,
 	    &c, &s)) != QS_OK)
-		return (cmd_fail("expire", rc));
-	rc = expire_rule(s, prefix, keep_last, older, cmd_now(),
+		return (cmd_output_fail("expire", rc));
+	rc = expire_rule(s, prefix, keep_last, older, cmd_clock_now(),
 	    dry_run, &names, &n);
 	if (rc != QS_OK) {
-		r = cmd_fail("expire", rc);
+		r = cmd_output_fail("expire", rc);
 		cmd_alert_after("expire", argv[optind], r, qs_error_message(),
 		    s);
 		store_close(s);
@@ -99,7 +99,7 @@ cmd_expire(int argc, char **argv)
 		    "false");
 		for (size_t i = 0; i < n; i++) {
 			printf("%s", i ? ", " : "");
-			cmd_json_string(stdout, names[i]);
+			cmd_output_json_string(stdout, names[i]);
 		}
 		printf("]}\n");
 	} else {

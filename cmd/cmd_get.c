@@ -92,13 +92,13 @@ cmd_get(int argc, char **argv)
 		{ "member", required_argument, NULL, OPT_MEMBER },
 		{ "extract-to", required_argument, NULL, OPT_EXTRACT_TO },
 		{ "devices", no_argument, NULL, OPT_DEVICES },
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct get_progress_ctx gc;
 	struct get_result res;
 	struct get_opts go;
-	struct cmd_common c;
+	struct cmd_options c;
 	struct store *s = NULL;
 	struct fileio_tmp *tmp = NULL;
 	const char *output = NULL, *extract_to = NULL;
@@ -107,7 +107,7 @@ cmd_get(int argc, char **argv)
 	char what[300];
 	int opt, r, rc, fd = STDOUT_FILENO;
 
-	cmd_common_init(&c);
+	cmd_options_init(&c);
 	memset(&go, 0, sizeof(go));
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -121,7 +121,7 @@ cmd_get(int argc, char **argv)
 			break;
 		case OPT_MEMBER:
 			if (nmembers == MEMBERS_MAX)
-				return (cmd_usage("get", "at most %d --member "
+				return (cmd_output_usage("get", "at most %d --member "
 				    "options", MEMBERS_MAX));
 			members[nmembers++] = optarg;
 			break;
@@ -132,30 +132,30 @@ cmd_get(int argc, char **argv)
 			devices = 1;
 			break;
 		default:
-			r = cmd_common_option("get", &c, opt, optarg);
+			r = cmd_options_common("get", &c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_usage("get", "unknown option"));
+				return (cmd_output_usage("get", "unknown option"));
 		}
 	}
 	if (argc - optind != 2)
-		return (cmd_usage("get", "expected STORE and NAME"));
+		return (cmd_output_usage("get", "expected STORE and NAME"));
 	if (extract_to != NULL && nmembers == 0)
-		return (cmd_usage("get", "--extract-to needs --member (use "
+		return (cmd_output_usage("get", "--extract-to needs --member (use "
 		    "'--member .' for everything)"));
 	if (extract_to != NULL && output != NULL)
-		return (cmd_usage("get", "--extract-to and --output exclude "
+		return (cmd_output_usage("get", "--extract-to and --output exclude "
 		    "each other"));
 	if (nmembers > 0 && go.expired)
-		return (cmd_usage("get", "--member works on live streams"));
+		return (cmd_output_usage("get", "--member works on live streams"));
 	if (output == NULL && extract_to == NULL && isatty(STDOUT_FILENO))
-		return (cmd_usage("get", "refusing to write a stream to a "
+		return (cmd_output_usage("get", "refusing to write a stream to a "
 		    "terminal; redirect standard output or use --output "
 		    "FILE"));
 	snprintf(what, sizeof(what), "get %s", argv[optind + 1]);
 	store_set_command(what);
-	if ((rc = cmd_open_store("get", argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open("get", argv[optind], STORE_LOCK_SHARED, &c,
 	    &s)) != QS_OK)
 		goto fail;
 	if (output != NULL) {
@@ -165,7 +165,7 @@ cmd_get(int argc, char **argv)
 		fd = fileio_tmp_fd(tmp);
 	}
 	go.threads = c.threads;
-	gc.start = cmd_monotonic();
+	gc.start = cmd_clock_monotonic();
 	if (cmd_progress_wanted(&c)) {
 		go.progress = get_progress_cb;
 		go.progress_ctx = &gc;
@@ -190,7 +190,7 @@ cmd_get(int argc, char **argv)
 	return (EXIT_OK);
 
 fail:
-	r = cmd_fail("get", rc);
+	r = cmd_output_fail("get", rc);
 	fileio_tmp_abort(tmp);
 	cmd_alert_after("get", argv[optind], r, qs_error_message(), s);
 	store_close(s);

@@ -6,8 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/cmd.h"
 #include "cmd/cmd_help.h"
+#include "cmd/cmd_output.h"
+
 
 static const struct cmd_def commands[] = {
 	{ "init", cmd_init, "create a new store",
@@ -405,7 +406,7 @@ cmd_help_run(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0)
 		return (cmd_help_print("help"));
 	if (cmd_help_find(argv[1]) == NULL)
-		return (cmd_usage("help", "unknown subcommand \"%s\"",
+		return (cmd_output_usage("help", "unknown subcommand \"%s\"",
 		    argv[1]));
 	return (cmd_help_print(argv[1]));
 }

@@ -38,4 +38,23 @@ void cmd_help_usage(FILE *);
  */
 int cmd_help_run(int, char **);
 
+/* The subcommands (their --help texts are in the table in cmd_help.c). */
+int cmd_init(int, char **);
+int cmd_put(int, char **);
+int cmd_get(int, char **);
+int cmd_ls(int, char **);
+int cmd_rm(int, char **);
+int cmd_unexpire(int, char **);
+int cmd_stats(int, char **);
+int cmd_encrypt(int, char **);
+int cmd_rekey(int, char **);
+int cmd_keystore(int, char **);
+int cmd_keys(int, char **);
+int cmd_clean(int, char **);
+int cmd_diff(int, char **);
+int cmd_replicate(int, char **);
+int cmd_expire(int, char **);
+int cmd_alerts(int, char **);
+int cmd_verify(int, char **);
+
 #endif /* !QS_CMD_HELP_H */

@@ -20,33 +20,33 @@ int
 cmd_keys(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct keystore_key_info ki;
-	struct cmd_common c;
+	struct cmd_options c;
 	struct store *s = NULL;
 	struct keystore *ks;
 	uint64_t *bytes = NULL, *records, *manifests;
 	char when[64], next[64], b[32];
 	int opt, r, rc;
 
-	cmd_common_init(&c);
+	cmd_options_init(&c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return (cmd_help_print("keys"));
-		r = cmd_common_option("keys", &c, opt, optarg);
+		r = cmd_options_common("keys", &c, opt, optarg);
 		if (r < 0)
 			return (EXIT_USAGE);
 		if (r == 0)
-			return (cmd_usage("keys", "unknown option"));
+			return (cmd_output_usage("keys", "unknown option"));
 	}
 	if (argc - optind != 1)
-		return (cmd_usage("keys", "expected one STORE"));
+		return (cmd_output_usage("keys", "expected one STORE"));
 	store_set_command("keys");
-	if ((rc = cmd_open_store("keys", argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open("keys", argv[optind], STORE_LOCK_SHARED, &c,
 	    &s)) != QS_OK)
-		return (cmd_fail("keys", rc));
+		return (cmd_output_fail("keys", rc));
 	if ((ks = store_keystore(s)) == NULL) {
 		rc = qs_error_set(QS_EINVAL, "%s: the store is not encrypted",
 		    argv[optind]);
@@ -61,7 +61,7 @@ cmd_keys(int argc, char **argv)
 	if ((rc = key_usage_collect(s, bytes, records, manifests)) != QS_OK)
 		goto fail;
 	if (keystore_mode(ks) == KEYSTORE_MODE_INTERNAL)
-		cmd_format_utc(keystore_last_rotation(ks) +
+		cmd_output_utc(keystore_last_rotation(ks) +
 		    (int64_t)keystore_rotation(ks), next, sizeof(next));
 	else
 		snprintf(next, sizeof(next), "none (static mode)");
@@ -80,14 +80,14 @@ cmd_keys(int argc, char **argv)
 		    "STATE", "BYTES", "RECORDS", "MANIFESTS");
 		if (records[0] > 0 || manifests[0] > 0)
 			printf("%-6s %-20s %-9s %14s %10llu %10llu\n", "0",
-			    "-", "plain", cmd_format_bytes(bytes[0], b,
+			    "-", "plain", cmd_output_bytes(bytes[0], b,
 			    sizeof(b)), (unsigned long long)records[0],
 			    (unsigned long long)manifests[0]);
 	}
 	for (size_t i = 0; i < keystore_key_count(ks); i++) {
 		if (keystore_key_info(ks, i, &ki) != QS_OK)
 			continue;
-		cmd_format_utc(ki.created, when, sizeof(when));
+		cmd_output_utc(ki.created, when, sizeof(when));
 		if (c.json)
 			printf("%s\n  {\"id\": %u, \"created\": %lld, "
 			    "\"state\": \"%s\", \"bytes\": %llu, "
@@ -100,7 +100,7 @@ cmd_keys(int argc, char **argv)
 		else
 			printf("%-6u %-20s %-9s %14s %10llu %10llu\n", ki.id,
 			    when, ki.state == KEYSTORE_KEY_ACTIVE ? "active" :
-			    "retained", cmd_format_bytes(bytes[ki.id], b,
+			    "retained", cmd_output_bytes(bytes[ki.id], b,
 			    sizeof(b)), (unsigned long long)records[ki.id],
 			    (unsigned long long)manifests[ki.id]);
 	}
@@ -113,7 +113,7 @@ cmd_keys(int argc, char **argv)
 	return (EXIT_OK);
 
 fail:
-	r = cmd_fail("keys", rc);
+	r = cmd_output_fail("keys", rc);
 	free(bytes);
 	store_close(s);
 	return (r);

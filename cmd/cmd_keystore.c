@@ -42,18 +42,18 @@ cmd_keystore(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "from", required_argument, NULL, OPT_FROM },
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct keystore_copy_status p, b;
-	struct cmd_common c;
+	struct cmd_options c;
 	struct store *s = NULL;
 	const char *from = NULL, *action;
 	uint8_t *pass = NULL;
 	size_t passlen = 0;
 	int opt, r, rc, status = EXIT_OK;
 
-	cmd_common_init(&c);
+	cmd_options_init(&c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return (cmd_help_print("keystore"));
@@ -61,35 +61,35 @@ cmd_keystore(int argc, char **argv)
 			from = optarg;
 			continue;
 		}
-		r = cmd_common_option("keystore", &c, opt, optarg);
+		r = cmd_options_common("keystore", &c, opt, optarg);
 		if (r < 0)
 			return (EXIT_USAGE);
 		if (r == 0)
-			return (cmd_usage("keystore", "unknown option"));
+			return (cmd_output_usage("keystore", "unknown option"));
 	}
 	if (argc - optind != 2)
-		return (cmd_usage("keystore", "expected STORE and check or "
+		return (cmd_output_usage("keystore", "expected STORE and check or "
 		    "restore"));
 	action = argv[optind + 1];
 	if (strcmp(action, "check") != 0 && strcmp(action, "restore") != 0)
-		return (cmd_usage("keystore", "unknown action \"%s\"; use "
+		return (cmd_output_usage("keystore", "unknown action \"%s\"; use "
 		    "check or restore", action));
 	if (strcmp(action, "restore") == 0 && (from == NULL ||
 	    (strcmp(from, "backup") != 0 && strcmp(from, "primary") != 0)))
-		return (cmd_usage("keystore", "restore needs --from backup or "
+		return (cmd_output_usage("keystore", "restore needs --from backup or "
 		    "--from primary"));
 	store_set_command(strcmp(action, "check") == 0 ? "keystore check" :
 	    "keystore restore");
 	if ((rc = store_open(argv[optind], (strcmp(action, "check") == 0 ?
 	    STORE_LOCK_SHARED : STORE_LOCK_EXCLUSIVE) | STORE_OPEN_NOKEYS,
 	    c.lock_timeout * 1000, NULL, 0, &s)) != QS_OK)
-		return (cmd_fail("keystore", rc));
+		return (cmd_output_fail("keystore", rc));
 	if (!store_config(s)->encrypted) {
 		rc = qs_error_set(QS_EINVAL, "%s: the store is not encrypted",
 		    argv[optind]);
 		goto fail;
 	}
-	if ((rc = cmd_read_passphrase("keystore", c.passphrase_file,
+	if ((rc = cmd_passphrase_read(c.passphrase_file,
 	    c.passphrase_fd, "Passphrase: ", 0, &pass, &passlen)) != QS_OK)
 		goto fail;
 	if (strcmp(action, "check") == 0) {
@@ -147,13 +147,13 @@ cmd_keystore(int argc, char **argv)
 		printf("restored the %s copy from the %s copy\n",
 		    strcmp(from, "backup") == 0 ? "primary" : "backup", from);
 	}
-	cmd_free_passphrase(pass, passlen);
+	cmd_passphrase_free(pass, passlen);
 	store_close(s);
 	return (status);
 
 fail:
-	r = cmd_fail("keystore", rc);
-	cmd_free_passphrase(pass, passlen);
+	r = cmd_output_fail("keystore", rc);
+	cmd_passphrase_free(pass, passlen);
 	store_close(s);
 	return (r);
 }

@@ -42,13 +42,13 @@ cmd_put(int argc, char **argv)
 		{ "input", required_argument, NULL, OPT_INPUT },
 		{ "no-catalog", no_argument, NULL, OPT_NO_CATALOG },
 		{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct put_progress_ctx pc;
 	struct put_result res;
 	struct put_opts po;
-	struct cmd_common c;
+	struct cmd_options c;
 	struct store *s = NULL;
 	const char *input = NULL;
 	void *scan = NULL;
@@ -57,7 +57,7 @@ cmd_put(int argc, char **argv)
 	double t0;
 	int opt, r, rc, fd = STDIN_FILENO;
 
-	cmd_common_init(&c);
+	cmd_options_init(&c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
@@ -72,33 +72,33 @@ cmd_put(int argc, char **argv)
 			allow_truncated = 1;
 			break;
 		default:
-			r = cmd_common_option("put", &c, opt, optarg);
+			r = cmd_options_common("put", &c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_usage("put", "unknown option"));
+				return (cmd_output_usage("put", "unknown option"));
 		}
 	}
 	if (argc - optind != 2)
-		return (cmd_usage("put", "expected STORE and NAME"));
+		return (cmd_output_usage("put", "expected STORE and NAME"));
 	if (input != NULL) {
 		if ((fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
 			rc = qs_error_errno(input, "open");
-			return (cmd_fail("put", rc));
+			return (cmd_output_fail("put", rc));
 		}
 	} else if (isatty(STDIN_FILENO)) {
-		return (cmd_usage("put", "standard input is a terminal; pipe "
+		return (cmd_output_usage("put", "standard input is a terminal; pipe "
 		    "a stream in or use --input FILE"));
 	}
 	snprintf(what, sizeof(what), "put %s", argv[optind + 1]);
 	store_set_command(what);
-	if ((rc = cmd_open_store("put", argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open("put", argv[optind], STORE_LOCK_SHARED, &c,
 	    &s)) != QS_OK)
 		goto fail;
 	memset(&po, 0, sizeof(po));
 	po.threads = c.threads;
 	po.input_name = input;
-	t0 = pc.start = cmd_monotonic();
+	t0 = pc.start = cmd_clock_monotonic();
 	if (cmd_progress_wanted(&c)) {
 		po.progress = put_progress_cb;
 		po.progress_ctx = &pc;
@@ -107,7 +107,7 @@ cmd_put(int argc, char **argv)
 	    (rc = tarscan_attach(allow_truncated ? &allow_truncated : NULL,
 	    s, &po, &scan)) != QS_OK)
 		goto fail;
-	rc = put_stream(s, argv[optind + 1], fd, &po, cmd_now(), &res);
+	rc = put_stream(s, argv[optind + 1], fd, &po, cmd_clock_now(), &res);
 	tarscan_detach(scan);
 	if (po.progress != NULL)
 		cmd_progress_end();
@@ -119,7 +119,7 @@ cmd_put(int argc, char **argv)
 		close(fd);
 	if (c.json) {
 		printf("{\"name\": ");
-		cmd_json_string(stdout, argv[optind + 1]);
+		cmd_output_json_string(stdout, argv[optind + 1]);
 		printf(", \"length\": %llu, \"chunks\": %llu, "
 		    "\"new_chunks\": %llu, \"new_bytes\": %llu, "
 		    "\"new_stored_bytes\": %llu, \"created\": %lld, "
@@ -129,18 +129,18 @@ cmd_put(int argc, char **argv)
 		    (unsigned long long)res.new_chunks,
 		    (unsigned long long)res.new_raw_bytes,
 		    (unsigned long long)res.new_stored_bytes,
-		    (long long)res.created, cmd_monotonic() - t0);
+		    (long long)res.created, cmd_clock_monotonic() - t0);
 	} else if (cmd_progress_wanted(&c)) {
 		fprintf(stderr, "qsarc: put: %s: %s in, %s new, %s stored\n",
-		    argv[optind + 1], cmd_format_bytes(res.length, a,
-		    sizeof(a)), cmd_format_bytes(res.new_raw_bytes, b,
-		    sizeof(b)), cmd_format_bytes(res.new_stored_bytes, what,
+		    argv[optind + 1], cmd_output_bytes(res.length, a,
+		    sizeof(a)), cmd_output_bytes(res.new_raw_bytes, b,
+		    sizeof(b)), cmd_output_bytes(res.new_stored_bytes, what,
 		    sizeof(what)));
 	}
 	return (EXIT_OK);
 
 fail:
-	r = cmd_fail("put", rc);
+	r = cmd_output_fail("put", rc);
 	cmd_alert_after("put", argv[optind], r, qs_error_message(), s);
 	store_close(s);
 	if (fd != STDIN_FILENO)

@@ -35,7 +35,7 @@ rekey_progress_cb(void *ctx, const struct rekey_progress *p)
 	fprintf(stderr, "\rrekey: container %llu of %llu (%.0f s)   ",
 	    (unsigned long long)p->containers_done,
 	    (unsigned long long)p->containers_total,
-	    cmd_monotonic() - rc->start);
+	    cmd_clock_monotonic() - rc->start);
 	fflush(stderr);
 }
 
@@ -56,12 +56,12 @@ cmd_rekey(int argc, char **argv)
 		    OPT_NEW_PASSPHRASE_FILE },
 		{ "new-passphrase-fd", required_argument, NULL,
 		    OPT_NEW_PASSPHRASE_FD },
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct rekey_progress_ctx pc;
 	struct rekey_result res;
-	struct cmd_common c;
+	struct cmd_options c;
 	struct store *s = NULL;
 	struct keystore *ks;
 	const char *newfile = NULL;
@@ -72,17 +72,17 @@ cmd_rekey(int argc, char **argv)
 	int opt, r, rc, status = EXIT_OK;
 	char when[64];
 
-	cmd_common_init(&c);
+	cmd_options_init(&c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("rekey"));
 		case OPT_MODE:
-			if (cmd_parse_key_mode("rekey", optarg, &mode) != 0)
+			if (cmd_options_key_mode("rekey", optarg, &mode) != 0)
 				return (EXIT_USAGE);
 			break;
 		case OPT_ROTATION_DAYS:
-			if (cmd_parse_rotation_days("rekey", optarg, &rotation) != 0)
+			if (cmd_options_rotation_days("rekey", optarg, &rotation) != 0)
 				return (EXIT_USAGE);
 			break;
 		case OPT_CHANGE_PASSPHRASE:
@@ -95,26 +95,26 @@ cmd_rekey(int argc, char **argv)
 			newfd = atoi(optarg);
 			break;
 		default:
-			r = cmd_common_option("rekey", &c, opt, optarg);
+			r = cmd_options_common("rekey", &c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_usage("rekey", "unknown option"));
+				return (cmd_output_usage("rekey", "unknown option"));
 		}
 	}
 	if (argc - optind != 1)
-		return (cmd_usage("rekey", "expected one STORE"));
+		return (cmd_output_usage("rekey", "expected one STORE"));
 	if (change_pass && mode != 0)
-		return (cmd_usage("rekey", "--change-passphrase and --mode "
+		return (cmd_output_usage("rekey", "--change-passphrase and --mode "
 		    "are separate operations"));
 	if (rotation != 0 && mode == 0)
-		return (cmd_usage("rekey", "--rotation-days goes with --mode"));
+		return (cmd_output_usage("rekey", "--rotation-days goes with --mode"));
 	if ((newfile != NULL || newfd >= 0) && !change_pass)
-		return (cmd_usage("rekey", "--new-passphrase-* goes with "
+		return (cmd_output_usage("rekey", "--new-passphrase-* goes with "
 		    "--change-passphrase"));
 	store_set_command(change_pass ? "rekey --change-passphrase" :
 	    mode ? "rekey --mode" : "rekey");
-	if ((rc = cmd_open_store("rekey", argv[optind], STORE_LOCK_EXCLUSIVE,
+	if ((rc = cmd_passphrase_open("rekey", argv[optind], STORE_LOCK_EXCLUSIVE,
 	    &c, &s)) != QS_OK)
 		goto fail;
 	if ((ks = store_keystore(s)) == NULL) {
@@ -128,11 +128,11 @@ cmd_rekey(int argc, char **argv)
 		fprintf(stderr, "qsarc: rekey: the backup keystore copy was "
 		    "missing or behind the primary; rewrote both\n");
 	if (change_pass) {
-		if ((rc = cmd_read_passphrase("rekey", newfile, newfd,
+		if ((rc = cmd_passphrase_read(newfile, newfd,
 		    "New passphrase: ", 1, &newpass, &newlen)) != QS_OK)
 			goto fail;
 		rc = store_keystore_save(s, newpass, newlen);
-		cmd_free_passphrase(newpass, newlen);
+		cmd_passphrase_free(newpass, newlen);
 		if (rc != QS_OK)
 			goto fail;
 		if (c.json)
@@ -143,8 +143,8 @@ cmd_rekey(int argc, char **argv)
 			fprintf(stderr, "qsarc: rekey: passphrase changed; both "
 			    "keystore copies re-wrapped, no data rewritten\n");
 	} else if (mode != 0) {
-		pc.start = cmd_monotonic();
-		rc = rekey_change_mode(s, mode, rotation, cmd_now(),
+		pc.start = cmd_clock_monotonic();
+		rc = rekey_change_mode(s, mode, rotation, cmd_clock_now(),
 		    c.lock_timeout * 1000, cmd_progress_wanted(&c) ?
 		    rekey_progress_cb : NULL, &pc, &res);
 		if (cmd_progress_wanted(&c))
@@ -174,9 +174,9 @@ cmd_rekey(int argc, char **argv)
 			    (unsigned long long)res.keys_retired,
 			    res.resumed ? " (resumed)" : "");
 	} else {
-		if ((rc = rekey_rotate(s, cmd_now(), &rotated)) != QS_OK)
+		if ((rc = rekey_rotate(s, cmd_clock_now(), &rotated)) != QS_OK)
 			goto fail;
-		cmd_format_utc(keystore_last_rotation(ks) +
+		cmd_output_utc(keystore_last_rotation(ks) +
 		    (int64_t)keystore_rotation(ks), when, sizeof(when));
 		if (c.json) {
 			printf("{\"rotated\": %s, \"current_key\": %u, "
@@ -194,7 +194,7 @@ cmd_rekey(int argc, char **argv)
 			printf("not due: static key mode (keys change only "
 			    "with 'rekey --mode')\n");
 		} else {
-			cmd_format_utc(keystore_last_rotation(ks) +
+			cmd_output_utc(keystore_last_rotation(ks) +
 			    (int64_t)keystore_rotation(ks), when,
 			    sizeof(when));
 			printf("not due: next rotation at %s\n", when);
@@ -205,7 +205,7 @@ cmd_rekey(int argc, char **argv)
 	return (status);
 
 fail:
-	r = cmd_fail("rekey", rc);
+	r = cmd_output_fail("rekey", rc);
 	cmd_alert_after("rekey", argv[optind], r, qs_error_message(), s);
 	store_close(s);
 	return (r);

@@ -177,12 +177,12 @@ open_side(const char *sub, const char *root, const char *file, int fd,
 	if (encrypted) {
 		snprintf(prompt, sizeof(prompt), "Passphrase of the %s: ",
 		    what);
-		if ((rc = cmd_read_passphrase(sub, file, fd, prompt, 0, &pass,
+		if ((rc = cmd_passphrase_read(file, fd, prompt, 0, &pass,
 		    &passlen)) != QS_OK)
 			return (rc);
 	}
 	rc = store_open(root, STORE_LOCK_SHARED, 60000, pass, passlen, s);
-	cmd_free_passphrase(pass, passlen);
+	cmd_passphrase_free(pass, passlen);
 	return (rc);
 }
 
@@ -205,13 +205,13 @@ cmd_replicate(int argc, char **argv)
 		    OPT_DST_PASS_FD },
 		{ "allow-plaintext-target", no_argument, NULL,
 		    OPT_ALLOW_PLAIN },
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct manifest_reader *mr;
 	struct manifest_summary *sum = NULL;
 	struct totals t;
-	struct cmd_common c;
+	struct cmd_options c;
 	struct store *src = NULL, *dst = NULL;
 	const char *sfile = NULL, *dfile = NULL;
 	char **names = NULL;
@@ -222,7 +222,7 @@ cmd_replicate(int argc, char **argv)
 	int sexplicit, dexplicit;
 	int opt, r, rc, present, senc, denc, status = EXIT_OK, i;
 
-	cmd_common_init(&c);
+	cmd_options_init(&c);
 	memset(&t, 0, sizeof(t));
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -247,16 +247,16 @@ cmd_replicate(int argc, char **argv)
 			allow_plain = 1;
 			break;
 		default:
-			r = cmd_common_option("replicate", &c, opt, optarg);
+			r = cmd_options_common("replicate", &c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_usage("replicate",
+				return (cmd_output_usage("replicate",
 				    "unknown option"));
 		}
 	}
 	if (argc - optind < 2)
-		return (cmd_usage("replicate", "expected SOURCE and TARGET "
+		return (cmd_output_usage("replicate", "expected SOURCE and TARGET "
 		    "stores"));
 	/* --passphrase-file and QSARC_PASSPHRASE serve a side with none. */
 	sexplicit = (sfile != NULL || sfd >= 0);
@@ -317,7 +317,7 @@ cmd_replicate(int argc, char **argv)
 		rc = qs_error_set(QS_ENOMEM, "out of memory");
 		goto fail;
 	}
-	t0 = cmd_monotonic();
+	t0 = cmd_clock_monotonic();
 	for (i = 0; i < (int)n; i++) {
 		if ((rc = manifest_reader_open(src, names[i], 0, &mr)) !=
 		    QS_OK)
@@ -334,7 +334,7 @@ cmd_replicate(int argc, char **argv)
 		if (dry_run) {
 			if (!c.json)
 				printf("would copy %s (%s)\n", names[i],
-				    cmd_format_bytes(sum->length, a,
+				    cmd_output_bytes(sum->length, a,
 				    sizeof(a)));
 			t.copied++;
 			t.logical += sum->length;
@@ -342,7 +342,7 @@ cmd_replicate(int argc, char **argv)
 		}
 		if (cmd_progress_wanted(&c))
 			fprintf(stderr, "replicate: %s (%s)...\n", names[i],
-			    cmd_format_bytes(sum->length, a, sizeof(a)));
+			    cmd_output_bytes(sum->length, a, sizeof(a)));
 		if ((rc = copy_stream(src, dst, names[i], sum, &t)) != QS_OK)
 			goto fail;
 	}
@@ -358,16 +358,16 @@ cmd_replicate(int argc, char **argv)
 		    (unsigned long long)t.bytes_sent,
 		    (unsigned long long)t.bytes_skipped,
 		    (unsigned long long)t.logical,
-		    (senc && !denc) ? "true" : "false", cmd_monotonic() - t0);
+		    (senc && !denc) ? "true" : "false", cmd_clock_monotonic() - t0);
 	} else {
 		printf("%s%llu streams copied (%s), %llu already there; "
 		    "%llu chunks sent (%s), %s skipped as already present\n",
 		    dry_run ? "dry run: " : "", (unsigned long long)t.copied,
-		    cmd_format_bytes(t.logical, a, sizeof(a)),
+		    cmd_output_bytes(t.logical, a, sizeof(a)),
 		    (unsigned long long)t.present,
 		    (unsigned long long)t.chunks_sent,
-		    cmd_format_bytes(t.bytes_sent, b, sizeof(b)),
-		    cmd_format_bytes(t.bytes_skipped, d, sizeof(d)));
+		    cmd_output_bytes(t.bytes_sent, b, sizeof(b)),
+		    cmd_output_bytes(t.bytes_skipped, d, sizeof(d)));
 		if (senc && !denc)
 			printf("WARNING: the target is NOT encrypted: these "
 			    "copies are stored in the clear\n");
@@ -380,7 +380,7 @@ cmd_replicate(int argc, char **argv)
 	return (status);
 
 fail:
-	r = cmd_fail("replicate", rc);
+	r = cmd_output_fail("replicate", rc);
 	if (argc - optind >= 1)
 		cmd_alert_after("replicate", argv[optind], r,
 		    qs_error_message(), src);

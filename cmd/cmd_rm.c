@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_rm.h"
 #include "format/qs_err.h"
 #include "index/store/store.h"
 
@@ -19,34 +20,34 @@ int
 cmd_rm_each(int argc, char **argv, const char *sub, int unexpire)
 {
 	static const struct option opts[] = {
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
-	struct cmd_common c;
+	struct cmd_options c;
 	struct store *s = NULL;
 	int opt, r, rc, status = EXIT_OK;
 
-	cmd_common_init(&c);
+	cmd_options_init(&c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return (cmd_help(sub));
-		r = cmd_common_option(sub, &c, opt, optarg);
+		r = cmd_options_common(sub, &c, opt, optarg);
 		if (r < 0)
 			return (EXIT_USAGE);
 		if (r == 0)
-			return (cmd_usage(sub, "unknown option"));
+			return (cmd_output_usage(sub, "unknown option"));
 	}
 	if (argc - optind < 2)
-		return (cmd_usage(sub, "expected STORE and at least one NAME"));
+		return (cmd_output_usage(sub, "expected STORE and at least one NAME"));
 	store_set_command(sub);
-	if ((rc = cmd_open_store(sub, argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open(sub, argv[optind], STORE_LOCK_SHARED, &c,
 	    &s)) != QS_OK)
-		return (cmd_fail(sub, rc));
+		return (cmd_output_fail(sub, rc));
 	for (int i = optind + 1; i < argc; i++) {
 		rc = unexpire ? store_unexpire(s, argv[i]) :
 		    store_expire(s, argv[i]);
 		if (rc != QS_OK)
-			status = cmd_fail(sub, rc);
+			status = cmd_output_fail(sub, rc);
 	}
 	store_close(s);
 	return (status);

@@ -17,12 +17,12 @@ int
 cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct store_container_stats cs;
 	struct manifest_reader *mr;
-	struct cmd_common c;
+	struct cmd_options c;
 	struct store *s = NULL;
 	char **names = NULL;
 	size_t count = 0;
@@ -31,32 +31,32 @@ cmd_stats(int argc, char **argv)
 	char a[32], b[32], d[32];
 	int opt, r, rc, status = EXIT_OK;
 
-	cmd_common_init(&c);
+	cmd_options_init(&c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return (cmd_help_print("stats"));
-		r = cmd_common_option("stats", &c, opt, optarg);
+		r = cmd_options_common("stats", &c, opt, optarg);
 		if (r < 0)
 			return (EXIT_USAGE);
 		if (r == 0)
-			return (cmd_usage("stats", "unknown option"));
+			return (cmd_output_usage("stats", "unknown option"));
 	}
 	if (argc - optind != 1)
-		return (cmd_usage("stats", "expected one STORE"));
+		return (cmd_output_usage("stats", "expected one STORE"));
 	store_set_command("stats");
-	if ((rc = cmd_open_store("stats", argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open("stats", argv[optind], STORE_LOCK_SHARED, &c,
 	    &s)) != QS_OK)
-		return (cmd_fail("stats", rc));
+		return (cmd_output_fail("stats", rc));
 	if ((rc = store_list_streams(s, 0, &names, &count)) != QS_OK ||
 	    (rc = store_container_stats(s, &cs)) != QS_OK) {
-		r = cmd_fail("stats", rc);
+		r = cmd_output_fail("stats", rc);
 		store_names_free(names, count);
 		store_close(s);
 		return (r);
 	}
 	for (size_t i = 0; i < count; i++) {
 		if ((rc = manifest_reader_open(s, names[i], 0, &mr)) != QS_OK) {
-			status = cmd_fail("stats", rc);
+			status = cmd_output_fail("stats", rc);
 			continue;
 		}
 		logical += manifest_reader_summary(mr)->length;
@@ -82,13 +82,13 @@ cmd_stats(int argc, char **argv)
 		printf("streams:         %zu\n", count);
 		printf("logical bytes:   %llu (%s)\n",
 		    (unsigned long long)logical,
-		    cmd_format_bytes(logical, a, sizeof(a)));
+		    cmd_output_bytes(logical, a, sizeof(a)));
 		printf("unique bytes:    %llu (%s)\n",
 		    (unsigned long long)cs.raw_bytes,
-		    cmd_format_bytes(cs.raw_bytes, b, sizeof(b)));
+		    cmd_output_bytes(cs.raw_bytes, b, sizeof(b)));
 		printf("stored bytes:    %llu (%s)\n",
 		    (unsigned long long)cs.stored_bytes,
-		    cmd_format_bytes(cs.stored_bytes, d, sizeof(d)));
+		    cmd_output_bytes(cs.stored_bytes, d, sizeof(d)));
 		printf("chunks:          %llu\n",
 		    (unsigned long long)cs.records);
 		printf("containers:      %llu\n",

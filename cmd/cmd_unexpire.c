@@ -3,6 +3,7 @@
  */
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_rm.h"
 
 /**
  * cmd_unexpire(argc, argv):

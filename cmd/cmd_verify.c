@@ -45,19 +45,19 @@ on_finding(void *ctx, const struct verify_finding *f)
 
 	if (o->json) {
 		printf("%s\n  {\"kind\": ", o->nfindings ? "," : "");
-		cmd_json_string(stdout, f->kind);
+		cmd_output_json_string(stdout, f->kind);
 		printf(", \"stream\": ");
 		if (f->stream != NULL)
-			cmd_json_string(stdout, f->stream);
+			cmd_output_json_string(stdout, f->stream);
 		else
 			printf("null");
 		printf(", \"expired\": %s, \"file\": ", f->expired ? "true" :
 		    "false");
-		cmd_json_string(stdout, f->path);
+		cmd_output_json_string(stdout, f->path);
 		printf(", \"offset\": %lld, \"error\": ", (long long)f->offset);
-		cmd_json_string(stdout, qs_err_string(f->code));
+		cmd_output_json_string(stdout, qs_err_string(f->code));
 		printf(", \"message\": ");
-		cmd_json_string(stdout, f->message);
+		cmd_output_json_string(stdout, f->message);
 		printf("}");
 	} else if (f->stream != NULL) {
 		printf("DAMAGE %s stream %s: %s\n", f->kind, f->stream,
@@ -117,7 +117,7 @@ print_names(const struct vout *o, int intact)
 		if (o->streams[i].intact != intact)
 			continue;
 		printf("%s", first ? "" : ", ");
-		cmd_json_string(stdout, o->streams[i].name);
+		cmd_output_json_string(stdout, o->streams[i].name);
 		first = 0;
 	}
 	printf("]");
@@ -134,7 +134,7 @@ json_end(const struct vout *o, const struct verify_counts *c,
 		const struct vstream *v = &o->streams[i];
 
 		printf("%s\n  {\"name\": ", i ? "," : "");
-		cmd_json_string(stdout, v->name);
+		cmd_output_json_string(stdout, v->name);
 		printf(", \"expired\": %s, \"intact\": %s",
 		    v->expired ? "true" : "false", v->intact ? "true" :
 		    "false");
@@ -167,7 +167,7 @@ json_end(const struct vout *o, const struct verify_counts *c,
 	printf("},\n \"ok\": %s, \"exit\": %d, \"error\": ",
 	    status == EXIT_OK ? "true" : "false", status);
 	if (error != NULL)
-		cmd_json_string(stdout, error);
+		cmd_output_json_string(stdout, error);
 	else
 		printf("null");
 	printf("}\n");
@@ -219,7 +219,7 @@ print_rebuild(const struct vout *o, const struct verify_rebuild_result *r,
 }
 
 static int
-do_rebuild(const char *root, const struct cmd_common *c, struct vout *o)
+do_rebuild(const char *root, const struct cmd_options *c, struct vout *o)
 {
 	struct verify_rebuild_result res;
 	struct store *s = NULL;
@@ -228,7 +228,7 @@ do_rebuild(const char *root, const struct cmd_common *c, struct vout *o)
 	store_set_command("verify --rebuild-index");
 	if (o->json) {
 		printf("{\"store\": ");
-		cmd_json_string(stdout, root);
+		cmd_output_json_string(stdout, root);
 		printf(",\n \"findings\": [");
 	}
 	rc = rebuild_open(root, c->lock_timeout * 1000, &s, &res);
@@ -238,7 +238,7 @@ do_rebuild(const char *root, const struct cmd_common *c, struct vout *o)
 	if (rc != QS_OK) {
 		if (o->json)
 			printf("%s]}\n", o->nfindings ? "\n " : "");
-		return (cmd_fail("verify", rc));
+		return (cmd_output_fail("verify", rc));
 	}
 	status = res.containers_damaged ? EXIT_DAMAGE : EXIT_OK;
 	print_rebuild(o, &res, status);
@@ -247,7 +247,7 @@ do_rebuild(const char *root, const struct cmd_common *c, struct vout *o)
 
 /* Open the store and check it; return the exit status. */
 static int
-do_verify(const char *root, const struct cmd_common *c,
+do_verify(const char *root, const struct cmd_options *c,
     const struct verify_opts *vo, struct vout *o, struct verify_counts *vc,
     char *error, size_t errlen)
 {
@@ -269,7 +269,7 @@ do_verify(const char *root, const struct cmd_common *c,
 		goto fail;
 	}
 	if (encrypted) {
-		if ((rc = cmd_read_passphrase("verify", c->passphrase_file,
+		if ((rc = cmd_passphrase_read(c->passphrase_file,
 		    c->passphrase_fd, "Passphrase: ", 0, &pass, &passlen)) !=
 		    QS_OK)
 			goto fail;
@@ -288,7 +288,7 @@ do_verify(const char *root, const struct cmd_common *c,
 	}
 	rc = store_open(root, STORE_LOCK_SHARED, c->lock_timeout * 1000, pass,
 	    passlen, &s);
-	cmd_free_passphrase(pass, passlen);
+	cmd_passphrase_free(pass, passlen);
 	pass = NULL;
 	if (rc != QS_OK) {
 		struct qs_error saved;
@@ -325,13 +325,13 @@ do_verify(const char *root, const struct cmd_common *c,
 	goto out;
 
 fail:
-	cmd_free_passphrase(pass, passlen);
+	cmd_passphrase_free(pass, passlen);
 	vc->keystore_damaged = kc.keystore_damaged;
 	if (kc.findings > vc->findings)
 		vc->findings = kc.findings;
 	snprintf(error, errlen, "%s", qs_error_message()[0] ?
 	    qs_error_message() : qs_err_string(rc));
-	status = cmd_exit_code(rc);
+	status = cmd_output_exit_code(rc);
 	if (status == EXIT_OK)
 		status = EXIT_ERROR;
 out:
@@ -351,19 +351,19 @@ cmd_verify(int argc, char **argv)
 		{ "read-data-subset", required_argument, NULL,
 		    OPT_READ_DATA_SUBSET },
 		{ "rebuild-index", no_argument, NULL, OPT_REBUILD_INDEX },
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct verify_counts vc;
 	struct verify_opts vo;
-	struct cmd_common c;
+	struct cmd_options c;
 	struct vout o;
 	const char *root, *mode;
 	char error[QS_ERROR_MSG_MAX + 200];
 	unsigned pct = 100;
 	int opt, r, read_data = 0, rebuild = 0, status;
 
-	cmd_common_init(&c);
+	cmd_options_init(&c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
@@ -374,7 +374,7 @@ cmd_verify(int argc, char **argv)
 			break;
 		case OPT_READ_DATA_SUBSET:
 			if (parse_percent(optarg, &pct) != 0)
-				return (cmd_usage("verify", "--read-data-subset "
+				return (cmd_output_usage("verify", "--read-data-subset "
 				    "needs a percentage from 1%% to 100%%, not "
 				    "\"%s\"", optarg));
 			read_data = 1;
@@ -383,21 +383,21 @@ cmd_verify(int argc, char **argv)
 			rebuild = 1;
 			break;
 		default:
-			r = cmd_common_option("verify", &c, opt, optarg);
+			r = cmd_options_common("verify", &c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_usage("verify", "unknown option"));
+				return (cmd_output_usage("verify", "unknown option"));
 		}
 	}
 	if (argc - optind < 1)
-		return (cmd_usage("verify", "expected a STORE"));
+		return (cmd_output_usage("verify", "expected a STORE"));
 	root = argv[optind];
 	memset(&o, 0, sizeof(o));
 	o.json = c.json;
 	if (rebuild) {
 		if (argc - optind > 1 || read_data)
-			return (cmd_usage("verify", "--rebuild-index takes "
+			return (cmd_output_usage("verify", "--rebuild-index takes "
 			    "only the STORE"));
 		return (do_rebuild(root, &c, &o));
 	}
@@ -413,7 +413,7 @@ cmd_verify(int argc, char **argv)
 	mode = !read_data ? "none" : pct == 100 ? "all" : "subset";
 	if (o.json) {
 		printf("{\"store\": ");
-		cmd_json_string(stdout, root);
+		cmd_output_json_string(stdout, root);
 		printf(",\n \"findings\": [");
 	}
 	error[0] = '\0';
