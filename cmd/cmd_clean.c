@@ -96,8 +96,8 @@ cmd_clean(int argc, char **argv)
 		return (cmd_output_usage("clean", "expected one STORE"));
 	store_set_command(o.dry_run ? "clean --dry-run" : "clean");
 	/* A dry run changes nothing, so it can share the store. */
-	if ((rc = cmd_passphrase_open("clean", argv[optind], o.dry_run ?
-	    STORE_LOCK_SHARED : STORE_LOCK_EXCLUSIVE, &c, &s)) != QS_OK) {
+	if ((rc = cmd_passphrase_open(argv[optind], o.dry_run ?
+	    STORE_LOCK_SHARED : STORE_LOCK_EXCLUSIVE, &c, NULL, &s)) != QS_OK) {
 		r = cmd_output_fail("clean", rc);
 		cmd_alert_after("clean", argv[optind], r, qs_error_message(),
 		    NULL);

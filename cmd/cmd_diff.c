@@ -174,7 +174,7 @@ cmd_diff(int argc, char **argv)
 	if (argc - optind != 3)
 		return (cmd_output_usage("diff", "expected STORE OLD NEW"));
 	store_set_command("diff");
-	if ((rc = cmd_passphrase_open("diff", argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c, NULL,
 	    &s)) != QS_OK)
 		return (cmd_output_fail("diff", rc));
 	if ((rc = load(s, argv[optind + 1], &a)) != QS_OK ||

@@ -82,8 +82,8 @@ cmd_expire(int argc, char **argv)
 		return (cmd_output_usage("expire", "give --keep-last N, --older-than "
 		    "AGE, or both"));
 	store_set_command("expire");
-	if ((rc = cmd_passphrase_open("expire", argv[optind], STORE_LOCK_SHARED,
-	    &c, &s)) != QS_OK)
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED,
+	    &c, NULL, &s)) != QS_OK)
 		return (cmd_output_fail("expire", rc));
 	rc = expire_rule(s, prefix, keep_last, older, cmd_clock_now(),
 	    dry_run, &names, &n);

@@ -155,7 +155,7 @@ cmd_get(int argc, char **argv)
 		    "FILE"));
 	snprintf(what, sizeof(what), "get %s", argv[optind + 1]);
 	store_set_command(what);
-	if ((rc = cmd_passphrase_open("get", argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c, NULL,
 	    &s)) != QS_OK)
 		goto fail;
 	if (output != NULL) {

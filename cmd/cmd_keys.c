@@ -44,7 +44,7 @@ cmd_keys(int argc, char **argv)
 	if (argc - optind != 1)
 		return (cmd_output_usage("keys", "expected one STORE"));
 	store_set_command("keys");
-	if ((rc = cmd_passphrase_open("keys", argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c, NULL,
 	    &s)) != QS_OK)
 		return (cmd_output_fail("keys", rc));
 	if ((ks = store_keystore(s)) == NULL) {

@@ -232,7 +232,7 @@ cmd_ls(int argc, char **argv)
 	if (argc - optind != 1 && argc - optind != 2)
 		return (cmd_output_usage("ls", "expected STORE [NAME]"));
 	store_set_command("ls");
-	if ((rc = cmd_passphrase_open("ls", argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c, NULL,
 	    &s)) != QS_OK)
 		return (cmd_output_fail("ls", rc));
 	if (argc - optind == 2) {

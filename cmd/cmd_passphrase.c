@@ -182,16 +182,21 @@ cmd_passphrase_hint(const struct cmd_options *c)
 }
 
 /**
- * cmd_passphrase_open(sub, root, lockmode, c, s):
- * Open the store, reading the passphrase first if it is encrypted.
+ * cmd_passphrase_open(root, lockmode, c, side, s):
+ * Open the store: refuse a passphrase given for a plain store, read it for
+ * an encrypted one.
  */
 int
-cmd_passphrase_open(const char *sub, const char *root, int lockmode,
-    const struct cmd_options *c, struct store **s)
+cmd_passphrase_open(const char *root, int lockmode,
+    const struct cmd_options *c, const struct cmd_passphrase_side *side,
+    struct store **s)
 {
+	const char *file = side != NULL ? side->file : c->passphrase_file;
+	int fd = side != NULL ? side->fd : c->passphrase_fd;
 	uint8_t *pass = NULL;
 	size_t passlen = 0;
-	int encrypted, rc;
+	char prompt[64];
+	int encrypted, given, rc;
 
 	if ((rc = store_peek_encrypted(root, &encrypted)) != QS_OK)
 		return (rc);
@@ -199,19 +204,34 @@ cmd_passphrase_open(const char *sub, const char *root, int lockmode,
 	 * Someone who can write the store but lacks the passphrase could
 	 * replace the config with a plain one; a job that brings a
 	 * passphrase expects encryption and must not write in the clear.
+	 * For one side of two, only a passphrase given for that very side
+	 * says it is encrypted.
 	 */
-	if (!encrypted && (c->passphrase_file != NULL ||
-	    c->passphrase_fd >= 0 || getenv("QSARC_PASSPHRASE") != NULL))
+	given = side != NULL ? side->given : (file != NULL || fd >= 0 ||
+	    getenv("QSARC_PASSPHRASE") != NULL);
+	if (!encrypted && given && side != NULL)
+		return (qs_error_set(QS_EAUTH, "%s: a %s passphrase was given "
+		    "but the store is not encrypted; refusing, in case its "
+		    "config was replaced", root, side->name));
+	if (!encrypted && given)
 		return (qs_error_set(QS_EAUTH, "%s: a passphrase was given "
 		    "but the store is not encrypted; refusing, in case its "
 		    "config was replaced (drop the passphrase option for a "
 		    "plain store)", root));
-	if (encrypted && (rc = cmd_passphrase_read(c->passphrase_file,
-	    c->passphrase_fd, "Passphrase: ", 0, &pass, &passlen)) != QS_OK)
-		return (rc);
-	rc = store_open(root, lockmode, c->lock_timeout * 1000, pass, passlen,
-	    s);
-	if (rc == QS_EPASS)
+	if (encrypted) {
+		if (side != NULL)
+			snprintf(prompt, sizeof(prompt), "Passphrase of the "
+			    "%s: ", side->name);
+		else
+			snprintf(prompt, sizeof(prompt), "Passphrase: ");
+		if ((rc = cmd_passphrase_read(file, fd, prompt, 0, &pass,
+		    &passlen)) != QS_OK)
+			return (rc);
+	}
+	rc = store_open(root, lockmode, side != NULL ? side->timeout_ms :
+	    c->lock_timeout * 1000, pass, passlen, s);
+	/* (the sides of replicate are named in its messages instead) */
+	if (rc == QS_EPASS && side == NULL)
 		cmd_passphrase_hint(c);
 	cmd_passphrase_free(pass, passlen);
 	return (rc);

@@ -11,13 +11,30 @@
 struct cmd_options;
 struct store;
 
-/**
- * cmd_passphrase_open(sub, root, lockmode, c, s):
- * Open the store, reading the passphrase first if it is encrypted.
- * Return QS_OK or an error code (the detail is recorded, not printed).
+/*
+ * One store of a command that opens two (replicate): where its passphrase
+ * comes from, and how to name it.
  */
-int cmd_passphrase_open(const char *, const char *, int,
-    const struct cmd_options *, struct store **);
+struct cmd_passphrase_side {
+	const char *name;	/* "source" or "target" */
+	const char *file;	/* a passphrase file, or NULL */
+	int fd;			/* a descriptor to read it from, or -1 */
+	int given;		/* given for this store itself, not shared */
+	int timeout_ms;		/* how long to wait for the store lock */
+};
+
+/**
+ * cmd_passphrase_open(root, lockmode, c, side, s):
+ * Open the store at ${root} with ${lockmode}: peek at its config; refuse
+ * (QS_EAUTH) a passphrase given for a plain store, since its config may
+ * have been replaced; if it is encrypted, read the passphrase; open it.
+ * The passphrase and lock wait come from the common options ${c}, or from
+ * ${side} if not NULL (then only a passphrase given for that side itself
+ * counts as given).  Return QS_OK or an error code (the detail is
+ * recorded, not printed).
+ */
+int cmd_passphrase_open(const char *, int, const struct cmd_options *,
+    const struct cmd_passphrase_side *, struct store **);
 
 /**
  * cmd_passphrase_hint(c):

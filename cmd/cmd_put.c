@@ -92,7 +92,7 @@ cmd_put(int argc, char **argv)
 	}
 	snprintf(what, sizeof(what), "put %s", argv[optind + 1]);
 	store_set_command(what);
-	if ((rc = cmd_passphrase_open("put", argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c, NULL,
 	    &s)) != QS_OK)
 		goto fail;
 	memset(&po, 0, sizeof(po));

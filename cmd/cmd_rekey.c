@@ -114,8 +114,8 @@ cmd_rekey(int argc, char **argv)
 		    "--change-passphrase"));
 	store_set_command(change_pass ? "rekey --change-passphrase" :
 	    mode ? "rekey --mode" : "rekey");
-	if ((rc = cmd_passphrase_open("rekey", argv[optind], STORE_LOCK_EXCLUSIVE,
-	    &c, &s)) != QS_OK)
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_EXCLUSIVE,
+	    &c, NULL, &s)) != QS_OK)
 		goto fail;
 	if ((ks = store_keystore(s)) == NULL) {
 		rc = qs_error_set(QS_EINVAL, "%s: the store is not encrypted "

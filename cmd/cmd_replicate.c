@@ -158,34 +158,6 @@ target_state(struct store *src, struct store *dst, const char *name,
 	return (QS_OK);
 }
 
-static int
-open_side(const char *sub, const char *root, const char *file, int fd,
-    int explicit, const char *what, struct store **s)
-{
-	uint8_t *pass = NULL;
-	size_t passlen = 0;
-	char prompt[64];
-	int encrypted, rc;
-
-	if ((rc = store_peek_encrypted(root, &encrypted)) != QS_OK)
-		return (rc);
-	/* Only a passphrase given for this very side says it is encrypted. */
-	if (!encrypted && explicit && (file != NULL || fd >= 0))
-		return (qs_error_set(QS_EAUTH, "%s: a %s passphrase was given "
-		    "but the store is not encrypted; refusing, in case its "
-		    "config was replaced", root, what));
-	if (encrypted) {
-		snprintf(prompt, sizeof(prompt), "Passphrase of the %s: ",
-		    what);
-		if ((rc = cmd_passphrase_read(file, fd, prompt, 0, &pass,
-		    &passlen)) != QS_OK)
-			return (rc);
-	}
-	rc = store_open(root, STORE_LOCK_SHARED, 60000, pass, passlen, s);
-	cmd_passphrase_free(pass, passlen);
-	return (rc);
-}
-
 /**
  * cmd_replicate(argc, argv):
  * qsarc replicate SRC DST [NAME...]
@@ -211,6 +183,8 @@ cmd_replicate(int argc, char **argv)
 	struct manifest_reader *mr;
 	struct manifest_summary *sum = NULL;
 	struct totals t;
+	struct cmd_passphrase_side sside = { "source", NULL, -1, 0, 60000 };
+	struct cmd_passphrase_side dside = { "target", NULL, -1, 0, 60000 };
 	struct cmd_options c;
 	struct store *src = NULL, *dst = NULL;
 	const char *sfile = NULL, *dfile = NULL;
@@ -287,10 +261,16 @@ cmd_replicate(int argc, char **argv)
 		    "(--allow-plaintext-target)\n", argv[optind],
 		    argv[optind + 1]);
 	}
-	if ((rc = open_side("replicate", argv[optind], sfile, sfd, sexplicit,
-	    "source", &src)) != QS_OK ||
-	    (rc = open_side("replicate", argv[optind + 1], dfile, dfd,
-	    dexplicit, "target", &dst)) != QS_OK)
+	sside.file = sfile;
+	sside.fd = sfd;
+	sside.given = sexplicit;
+	dside.file = dfile;
+	dside.fd = dfd;
+	dside.given = dexplicit;
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c,
+	    &sside, &src)) != QS_OK ||
+	    (rc = cmd_passphrase_open(argv[optind + 1], STORE_LOCK_SHARED, &c,
+	    &dside, &dst)) != QS_OK)
 		goto fail;
 	if (memcmp(store_config(src)->store_id, store_config(dst)->store_id,
 	    16) == 0) {

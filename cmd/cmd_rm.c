@@ -40,7 +40,7 @@ cmd_rm_each(int argc, char **argv, const char *sub, int unexpire)
 	if (argc - optind < 2)
 		return (cmd_output_usage(sub, "expected STORE and at least one NAME"));
 	store_set_command(sub);
-	if ((rc = cmd_passphrase_open(sub, argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c, NULL,
 	    &s)) != QS_OK)
 		return (cmd_output_fail(sub, rc));
 	for (int i = optind + 1; i < argc; i++) {

@@ -44,7 +44,7 @@ cmd_stats(int argc, char **argv)
 	if (argc - optind != 1)
 		return (cmd_output_usage("stats", "expected one STORE"));
 	store_set_command("stats");
-	if ((rc = cmd_passphrase_open("stats", argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c, NULL,
 	    &s)) != QS_OK)
 		return (cmd_output_fail("stats", rc));
 	if ((rc = store_list_streams(s, 0, &names, &count)) != QS_OK ||
