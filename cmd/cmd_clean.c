@@ -35,12 +35,15 @@ clean_progress_cb(void *ctx, const char *what, uint64_t done, uint64_t total)
 	fflush(stderr);
 }
 
-/**
- * cmd_clean(argc, argv):
- * qsarc clean STORE [--dry-run] [--max-duration D] [--rewrite-threshold P]
- */
-int
-cmd_clean(int argc, char **argv)
+/* The parsed command line. */
+struct clean_args {
+	struct cmd_options c;
+	struct clean_opts o;
+};
+
+/* Parse into ${a}; -1 to go on, else the exit code (help, usage). */
+static int
+parse_args(int argc, char **argv, struct clean_args *a)
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
@@ -49,43 +52,39 @@ cmd_clean(int argc, char **argv)
 		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
-	struct clean_progress_ctx pc;
-	struct clean_result res;
-	struct clean_opts o;
-	struct cmd_options c;
-	struct store *s = NULL;
+	struct cmd_options *c = &a->c;
+	struct clean_opts *o = &a->o;
 	int64_t secs;
 	char *end;
-	char a[32], b[32], d[32];
-	int opt, r, rc, status = EXIT_OK;
+	int opt, r;
 
-	cmd_options_init(&c);
-	memset(&o, 0, sizeof(o));
-	o.rewrite_threshold = CLEAN_DEFAULT_THRESHOLD;
+	memset(a, 0, sizeof(*a));
+	cmd_options_init(c);
+	o->rewrite_threshold = CLEAN_DEFAULT_THRESHOLD;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("clean"));
 		case OPT_DRY_RUN:
-			o.dry_run = 1;
+			o->dry_run = 1;
 			break;
 		case OPT_MAX_DURATION:
 			if (cmd_options_duration(optarg, &secs) != 0 || secs == 0)
 				return (cmd_output_usage("clean", "--max-duration "
 				    "needs a duration like 90m or 2h, not "
 				    "\"%s\"", optarg));
-			o.max_seconds = (double)secs;
+			o->max_seconds = (double)secs;
 			break;
 		case OPT_THRESHOLD:
-			o.rewrite_threshold = strtod(optarg, &end) / 100.0;
-			if (*end != '\0' || o.rewrite_threshold <= 0 ||
-			    o.rewrite_threshold >= 1)
+			o->rewrite_threshold = strtod(optarg, &end) / 100.0;
+			if (*end != '\0' || o->rewrite_threshold <= 0 ||
+			    o->rewrite_threshold >= 1)
 				return (cmd_output_usage("clean", "--rewrite-threshold "
 				    "is a percentage from 1 to 99, not \"%s\"",
 				    optarg));
 			break;
 		default:
-			r = cmd_options_common("clean", &c, opt, optarg);
+			r = cmd_options_common("clean", c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
@@ -94,6 +93,94 @@ cmd_clean(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return (cmd_output_usage("clean", "expected one STORE"));
+	return (-1);
+}
+
+static void
+print_result(const struct clean_args *a, const struct clean_result *res)
+{
+	const struct clean_opts *o = &a->o;
+	char b1[32], b2[32], b3[32];
+
+	if (a->c.json) {
+		printf("{\"dry_run\": %s, \"bytes_reclaimed\": %llu, "
+		    "\"stored_before\": %llu, \"stored_after\": %llu, "
+		    "\"containers_deleted\": %llu, "
+		    "\"containers_rewritten\": %llu, "
+		    "\"expired_streams_removed\": %llu, "
+		    "\"leftovers_removed\": %llu, "
+		    "\"catalogues_removed\": %llu, "
+		    "\"plain_bytes\": %llu, \"bytes_encrypted\": %llu, "
+		    "\"manifests_rewritten\": %llu, "
+		    "\"encryption_waiting\": %s, \"keys_retired\": [",
+		    o->dry_run ? "true" : "false",
+		    (unsigned long long)res->bytes_reclaimed,
+		    (unsigned long long)res->stored_before,
+		    (unsigned long long)res->stored_after,
+		    (unsigned long long)res->containers_deleted,
+		    (unsigned long long)res->containers_rewritten,
+		    (unsigned long long)res->expired_removed,
+		    (unsigned long long)res->tmp_removed,
+		    (unsigned long long)res->catalogues_removed,
+		    (unsigned long long)res->plain_bytes,
+		    (unsigned long long)res->bytes_encrypted,
+		    (unsigned long long)res->manifests_rewritten,
+		    res->encryption_waiting ? "true" : "false");
+		for (uint64_t i = 0; i < res->keys_retired; i++)
+			printf("%s%u", i ? ", " : "", res->retired[i]);
+		printf("], \"stopped_early\": %s, \"seconds\": %.3f}\n",
+		    res->stopped_early ? "true" : "false", res->seconds);
+	} else {
+		const char *would = o->dry_run ? "would be " : "";
+
+		printf("%s%s reclaimed (%s -> %s stored)\n", o->dry_run ?
+		    "dry run: " : "", cmd_output_bytes(res->bytes_reclaimed, b1,
+		    sizeof(b1)), cmd_output_bytes(res->stored_before, b2,
+		    sizeof(b2)), cmd_output_bytes(res->stored_after, b3,
+		    sizeof(b3)));
+		printf("containers %sdeleted: %llu, %srewritten: %llu; "
+		    "expired streams %sremoved: %llu\n", would,
+		    (unsigned long long)res->containers_deleted, would,
+		    (unsigned long long)res->containers_rewritten, would,
+		    (unsigned long long)res->expired_removed);
+		if (res->plain_bytes > 0 || res->bytes_encrypted > 0)
+			printf("unencrypted data: %s, %sencrypted: %s\n",
+			    cmd_output_bytes(res->plain_bytes, b1, sizeof(b1)),
+			    would, cmd_output_bytes(o->dry_run ?
+			    res->plain_bytes : res->bytes_encrypted, b2,
+			    sizeof(b2)));
+		if (res->keys_retired > 0) {
+			printf("keys %sretired (crypto-shredded: data under "
+			    "them is gone for good):", o->dry_run ?
+			    "that would be " : "");
+			for (uint64_t i = 0; i < res->keys_retired; i++)
+				printf(" %u", res->retired[i]);
+			printf("\n");
+		}
+		printf("time: %.1f s\n", res->seconds);
+	}
+}
+
+/**
+ * cmd_clean(argc, argv):
+ * qsarc clean STORE [--dry-run] [--max-duration D] [--rewrite-threshold P]
+ */
+int
+cmd_clean(int argc, char **argv)
+{
+	struct clean_progress_ctx pc;
+	struct clean_result res;
+	struct clean_args a;
+	struct clean_opts o;
+	struct cmd_options c;
+	struct store *s = NULL;
+	int r, rc, status = EXIT_OK;
+
+	if ((r = parse_args(argc, argv, &a)) >= 0)
+		return (r);
+	/* The engine's options, completed with the clock, scanner, progress. */
+	c = a.c;
+	o = a.o;
 	store_set_command(o.dry_run ? "clean --dry-run" : "clean");
 	/* A dry run changes nothing, so it can share the store. */
 	if ((rc = cmd_passphrase_open(argv[optind], o.dry_run ?
@@ -121,63 +208,7 @@ cmd_clean(int argc, char **argv)
 		store_close(s);
 		return (r);
 	}
-	if (c.json) {
-		printf("{\"dry_run\": %s, \"bytes_reclaimed\": %llu, "
-		    "\"stored_before\": %llu, \"stored_after\": %llu, "
-		    "\"containers_deleted\": %llu, "
-		    "\"containers_rewritten\": %llu, "
-		    "\"expired_streams_removed\": %llu, "
-		    "\"leftovers_removed\": %llu, "
-		    "\"catalogues_removed\": %llu, "
-		    "\"plain_bytes\": %llu, \"bytes_encrypted\": %llu, "
-		    "\"manifests_rewritten\": %llu, "
-		    "\"encryption_waiting\": %s, \"keys_retired\": [",
-		    o.dry_run ? "true" : "false",
-		    (unsigned long long)res.bytes_reclaimed,
-		    (unsigned long long)res.stored_before,
-		    (unsigned long long)res.stored_after,
-		    (unsigned long long)res.containers_deleted,
-		    (unsigned long long)res.containers_rewritten,
-		    (unsigned long long)res.expired_removed,
-		    (unsigned long long)res.tmp_removed,
-		    (unsigned long long)res.catalogues_removed,
-		    (unsigned long long)res.plain_bytes,
-		    (unsigned long long)res.bytes_encrypted,
-		    (unsigned long long)res.manifests_rewritten,
-		    res.encryption_waiting ? "true" : "false");
-		for (uint64_t i = 0; i < res.keys_retired; i++)
-			printf("%s%u", i ? ", " : "", res.retired[i]);
-		printf("], \"stopped_early\": %s, \"seconds\": %.3f}\n",
-		    res.stopped_early ? "true" : "false", res.seconds);
-	} else {
-		const char *would = o.dry_run ? "would be " : "";
-
-		printf("%s%s reclaimed (%s -> %s stored)\n", o.dry_run ?
-		    "dry run: " : "", cmd_output_bytes(res.bytes_reclaimed, a,
-		    sizeof(a)), cmd_output_bytes(res.stored_before, b,
-		    sizeof(b)), cmd_output_bytes(res.stored_after, d,
-		    sizeof(d)));
-		printf("containers %sdeleted: %llu, %srewritten: %llu; "
-		    "expired streams %sremoved: %llu\n", would,
-		    (unsigned long long)res.containers_deleted, would,
-		    (unsigned long long)res.containers_rewritten, would,
-		    (unsigned long long)res.expired_removed);
-		if (res.plain_bytes > 0 || res.bytes_encrypted > 0)
-			printf("unencrypted data: %s, %sencrypted: %s\n",
-			    cmd_output_bytes(res.plain_bytes, a, sizeof(a)),
-			    would, cmd_output_bytes(o.dry_run ?
-			    res.plain_bytes : res.bytes_encrypted, b,
-			    sizeof(b)));
-		if (res.keys_retired > 0) {
-			printf("keys %sretired (crypto-shredded: data under "
-			    "them is gone for good):", o.dry_run ?
-			    "that would be " : "");
-			for (uint64_t i = 0; i < res.keys_retired; i++)
-				printf(" %u", res.retired[i]);
-			printf("\n");
-		}
-		printf("time: %.1f s\n", res.seconds);
-	}
+	print_result(&a, &res);
 	if (res.encryption_waiting) {
 		cmd_alert_event(CMD_ALERT_ENCRYPTION_WAITING, NULL);
 		fprintf(stderr, "qsarc: clean: %s: not enough free space to "
