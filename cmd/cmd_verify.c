@@ -338,13 +338,17 @@ out:
 	return (status);
 }
 
-/**
- * cmd_verify(argc, argv):
- * qsarc verify STORE [NAME...] [--read-data | --read-data-subset P]
- *     [--rebuild-index] [--json]
- */
-int
-cmd_verify(int argc, char **argv)
+/* The parsed command line. */
+struct verify_args {
+	struct cmd_options c;
+	int read_data;			/* --read-data or --read-data-subset */
+	unsigned pct;			/* the percentage read */
+	int rebuild;			/* --rebuild-index */
+};
+
+/* Parse into ${a}; -1 to go on, else the exit code (help, usage). */
+static int
+parse_args(int argc, char **argv, struct verify_args *a)
 {
 	static const struct option opts[] = {
 		{ "read-data", no_argument, NULL, OPT_READ_DATA },
@@ -354,101 +358,125 @@ cmd_verify(int argc, char **argv)
 		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
-	struct verify_counts vc;
-	struct verify_opts vo;
-	struct cmd_options c;
-	struct vout o;
-	const char *root, *mode;
-	char error[QS_ERROR_MSG_MAX + 200];
-	unsigned pct = 100;
-	int opt, r, read_data = 0, rebuild = 0, status;
+	int opt, r;
 
-	cmd_options_init(&c);
+	memset(a, 0, sizeof(*a));
+	cmd_options_init(&a->c);
+	a->pct = 100;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("verify"));
 		case OPT_READ_DATA:
-			read_data = 1;
-			pct = 100;
+			a->read_data = 1;
+			a->pct = 100;
 			break;
 		case OPT_READ_DATA_SUBSET:
-			if (parse_percent(optarg, &pct) != 0)
-				return (cmd_output_usage("verify", "--read-data-subset "
-				    "needs a percentage from 1%% to 100%%, not "
-				    "\"%s\"", optarg));
-			read_data = 1;
+			if (parse_percent(optarg, &a->pct) != 0)
+				return (cmd_output_usage("verify",
+				    "--read-data-subset needs a percentage "
+				    "from 1%% to 100%%, not \"%s\"", optarg));
+			a->read_data = 1;
 			break;
 		case OPT_REBUILD_INDEX:
-			rebuild = 1;
+			a->rebuild = 1;
 			break;
 		default:
-			r = cmd_options_common("verify", &c, opt, optarg);
+			r = cmd_options_common("verify", &a->c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("verify", "unknown option"));
+				return (cmd_output_usage("verify",
+				    "unknown option"));
 		}
 	}
 	if (argc - optind < 1)
 		return (cmd_output_usage("verify", "expected a STORE"));
+	if (a->rebuild && (argc - optind > 1 || a->read_data))
+		return (cmd_output_usage("verify", "--rebuild-index takes "
+		    "only the STORE"));
+	return (-1);
+}
+
+/* The text summary after the findings and streams. */
+static void
+print_summary(const struct verify_counts *vc, int status)
+{
+
+	printf("checked %llu streams (%llu damaged), %llu containers "
+	    "(%llu damaged), %llu index entries (%llu bad), %llu "
+	    "chunk references; read %llu of %llu chunks (%llu "
+	    "damaged, %llu bytes)\n",
+	    (unsigned long long)vc->streams,
+	    (unsigned long long)vc->streams_damaged,
+	    (unsigned long long)vc->containers,
+	    (unsigned long long)vc->containers_damaged,
+	    (unsigned long long)vc->index_entries,
+	    (unsigned long long)vc->index_entries_bad,
+	    (unsigned long long)vc->references,
+	    (unsigned long long)vc->chunks_read,
+	    (unsigned long long)vc->chunks_total,
+	    (unsigned long long)vc->chunks_damaged,
+	    (unsigned long long)vc->bytes_read);
+	if (status == EXIT_OK)
+		printf("no damage found\n");
+	else if (status == EXIT_DAMAGE)
+		printf("DAMAGE FOUND: %llu problems\n",
+		    (unsigned long long)vc->findings);
+}
+
+/**
+ * cmd_verify(argc, argv):
+ * qsarc verify STORE [NAME...] [--read-data | --read-data-subset P]
+ *     [--rebuild-index] [--json]
+ */
+int
+cmd_verify(int argc, char **argv)
+{
+	struct verify_counts vc;
+	struct verify_opts vo;
+	struct verify_args a;
+	struct vout o;
+	const char *root, *mode;
+	char error[QS_ERROR_MSG_MAX + 200];
+	int r, status;
+
+	if ((r = parse_args(argc, argv, &a)) >= 0)
+		return (r);
 	root = argv[optind];
 	memset(&o, 0, sizeof(o));
-	o.json = c.json;
-	if (rebuild) {
-		if (argc - optind > 1 || read_data)
-			return (cmd_output_usage("verify", "--rebuild-index takes "
-			    "only the STORE"));
-		return (do_rebuild(root, &c, &o));
-	}
+	o.json = a.c.json;
+	if (a.rebuild)
+		return (do_rebuild(root, &a.c, &o));
 
 	memset(&vo, 0, sizeof(vo));
 	vo.names = (const char *const *)(argv + optind + 1);
 	vo.nnames = (size_t)(argc - optind - 1);
-	vo.read_data = read_data;
-	vo.read_percent = pct;
+	vo.read_data = a.read_data;
+	vo.read_percent = a.pct;
 	vo.on_finding = on_finding;
 	vo.on_stream = on_stream;
 	vo.ctx = &o;
-	mode = !read_data ? "none" : pct == 100 ? "all" : "subset";
+	mode = !a.read_data ? "none" : a.pct == 100 ? "all" : "subset";
+	/* Findings and streams are printed as the checks go. */
 	if (o.json) {
 		printf("{\"store\": ");
 		cmd_output_json_string(stdout, root);
 		printf(",\n \"findings\": [");
 	}
 	error[0] = '\0';
-	status = do_verify(root, &c, &vo, &o, &vc, error, sizeof(error));
+	status = do_verify(root, &a.c, &vo, &o, &vc, error, sizeof(error));
 	if (o.oom && status == EXIT_OK) {
 		snprintf(error, sizeof(error), "out of memory");
 		status = EXIT_ERROR;
 	}
 	if (o.json)
-		json_end(&o, &vc, mode, read_data ? pct : 0, status,
+		json_end(&o, &vc, mode, a.read_data ? a.pct : 0, status,
 		    error[0] ? error : NULL);
 	if (error[0] != '\0')
 		fprintf(stderr, "qsarc: verify: %s\n", error);
-	if (!o.json && o.ran) {
-		printf("checked %llu streams (%llu damaged), %llu containers "
-		    "(%llu damaged), %llu index entries (%llu bad), %llu "
-		    "chunk references; read %llu of %llu chunks (%llu "
-		    "damaged, %llu bytes)\n",
-		    (unsigned long long)vc.streams,
-		    (unsigned long long)vc.streams_damaged,
-		    (unsigned long long)vc.containers,
-		    (unsigned long long)vc.containers_damaged,
-		    (unsigned long long)vc.index_entries,
-		    (unsigned long long)vc.index_entries_bad,
-		    (unsigned long long)vc.references,
-		    (unsigned long long)vc.chunks_read,
-		    (unsigned long long)vc.chunks_total,
-		    (unsigned long long)vc.chunks_damaged,
-		    (unsigned long long)vc.bytes_read);
-		if (status == EXIT_OK)
-			printf("no damage found\n");
-		else if (status == EXIT_DAMAGE)
-			printf("DAMAGE FOUND: %llu problems\n",
-			    (unsigned long long)vc.findings);
-	}
+	if (!o.json && o.ran)
+		print_summary(&vc, status);
 	for (size_t i = 0; i < o.nstreams; i++)
 		free(o.streams[i].name);
 	free(o.streams);
