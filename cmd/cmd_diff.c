@@ -149,28 +149,16 @@ report(int json, int *first, char tag, const char *path, const char *why)
 int
 cmd_diff(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_OPTIONS_COMMON,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct entries a = { NULL, 0, 0 }, b = { NULL, 0, 0 };
 	struct cmd_options c;
 	struct store *s = NULL;
 	const char *why;
 	size_t i = 0, j = 0;
 	uint64_t added = 0, removed = 0, changed = 0;
-	int opt, r, rc, cmp, first = 1;
+	int r, rc, cmp, first = 1;
 
-	cmd_options_init(&c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == OPT_HELP)
-			return (cmd_help_print("diff"));
-		r = cmd_options_common("diff", &c, opt, optarg);
-		if (r < 0)
-			return (EXIT_USAGE);
-		if (r == 0)
-			return (cmd_output_usage("diff", "unknown option"));
-	}
+	if ((r = cmd_options_only("diff", argc, argv, &c)) >= 0)
+		return (r);
 	if (argc - optind != 3)
 		return (cmd_output_usage("diff", "expected STORE OLD NEW"));
 	store_set_command("diff");

@@ -3,9 +3,11 @@
  */
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/cmd_help.h"
 #include "cmd/cmd_options.h"
 #include "cmd/cmd_output.h"
 #include "crypto/keystore.h"
@@ -88,6 +90,34 @@ cmd_options_common(const char *sub, struct cmd_options *c, int opt,
 	default:
 		return (0);
 	}
+}
+
+/**
+ * cmd_options_only(sub, argc, argv, c):
+ * Parse a command line of only the shared options; -1 to go on, else the
+ * exit code.
+ */
+int
+cmd_options_only(const char *sub, int argc, char **argv,
+    struct cmd_options *c)
+{
+	static const struct option opts[] = {
+		CMD_OPTIONS_COMMON,
+		{ NULL, 0, NULL, 0 }
+	};
+	int opt, r;
+
+	cmd_options_init(c);
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == OPT_HELP)
+			return (cmd_help_print(sub));
+		r = cmd_options_common(sub, c, opt, optarg);
+		if (r < 0)
+			return (EXIT_USAGE);
+		if (r == 0)
+			return (cmd_output_usage(sub, "unknown option"));
+	}
+	return (-1);
 }
 
 /**

@@ -59,6 +59,14 @@ int cmd_options_common(const char *, struct cmd_options *, int,
     const char *);
 
 /**
+ * cmd_options_only(sub, argc, argv, c):
+ * Parse the options of ${sub}, a command that takes only the shared ones,
+ * into ${c} (initialised first); optind is then at the first operand.
+ * Return -1 to go on, or the exit code after --help or a usage error.
+ */
+int cmd_options_only(const char *, int, char **, struct cmd_options *);
+
+/**
  * cmd_options_key_mode(sub, arg, mode):
  * "internal" or "static" into ${mode}; 0, or a printed usage error
  * (EXIT_USAGE).

@@ -19,24 +19,12 @@
 int
 cmd_rm_each(int argc, char **argv, const char *sub, int unexpire)
 {
-	static const struct option opts[] = {
-		CMD_OPTIONS_COMMON,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct cmd_options c;
 	struct store *s = NULL;
-	int opt, r, rc, status = EXIT_OK;
+	int r, rc, status = EXIT_OK;
 
-	cmd_options_init(&c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == OPT_HELP)
-			return (cmd_help(sub));
-		r = cmd_options_common(sub, &c, opt, optarg);
-		if (r < 0)
-			return (EXIT_USAGE);
-		if (r == 0)
-			return (cmd_output_usage(sub, "unknown option"));
-	}
+	if ((r = cmd_options_only(sub, argc, argv, &c)) >= 0)
+		return (r);
 	if (argc - optind < 2)
 		return (cmd_output_usage(sub, "expected STORE and at least one NAME"));
 	store_set_command(sub);

@@ -16,10 +16,6 @@
 int
 cmd_stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_OPTIONS_COMMON,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct store_container_stats cs;
 	struct manifest_reader *mr;
 	struct cmd_options c;
@@ -29,18 +25,10 @@ cmd_stats(int argc, char **argv)
 	uint64_t logical = 0;
 	double ratio;
 	char a[32], b[32], d[32];
-	int opt, r, rc, status = EXIT_OK;
+	int r, rc, status = EXIT_OK;
 
-	cmd_options_init(&c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == OPT_HELP)
-			return (cmd_help_print("stats"));
-		r = cmd_options_common("stats", &c, opt, optarg);
-		if (r < 0)
-			return (EXIT_USAGE);
-		if (r == 0)
-			return (cmd_output_usage("stats", "unknown option"));
-	}
+	if ((r = cmd_options_only("stats", argc, argv, &c)) >= 0)
+		return (r);
 	if (argc - optind != 1)
 		return (cmd_output_usage("stats", "expected one STORE"));
 	store_set_command("stats");
