@@ -188,65 +188,20 @@ done:
 }
 
 
-/**
- * cmd_ls(argc, argv):
- * qsarc ls STORE [--expired] [--json]
- */
-int
-cmd_ls(int argc, char **argv)
+/* qsarc ls STORE: the streams, live or expired; the exit code. */
+static int
+list_streams(struct store *s, const struct cmd_options *c, int expired)
 {
-	static const struct option opts[] = {
-		{ "expired", no_argument, NULL, OPT_EXPIRED },
-		{ "long", no_argument, NULL, OPT_LONG },
-		CMD_OPTIONS_COMMON,
-		{ NULL, 0, NULL, 0 }
-	};
 	const struct manifest_summary *sum;
 	struct manifest_reader *mr;
-	struct cmd_options c;
-	struct store *s = NULL;
 	char **names = NULL;
 	size_t count = 0;
 	char when[64], a[32], b[32];
-	int opt, r, rc, expired = 0, printed = 0, lng = 0, status = EXIT_OK;
+	int rc, printed = 0, status = EXIT_OK;
 
-	cmd_options_init(&c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_HELP:
-			return (cmd_help_print("ls"));
-		case OPT_EXPIRED:
-			expired = 1;
-			break;
-		case OPT_LONG:
-			lng = 1;
-			break;
-		default:
-			r = cmd_options_common("ls", &c, opt, optarg);
-			if (r < 0)
-				return (EXIT_USAGE);
-			if (r == 0)
-				return (cmd_output_usage("ls", "unknown option"));
-		}
-	}
-	if (argc - optind != 1 && argc - optind != 2)
-		return (cmd_output_usage("ls", "expected STORE [NAME]"));
-	store_set_command("ls");
-	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c, NULL,
-	    &s)) != QS_OK)
+	if ((rc = store_list_streams(s, expired, &names, &count)) != QS_OK)
 		return (cmd_output_fail("ls", rc));
-	if (argc - optind == 2) {
-		rc = list_members(s, argv[optind + 1], expired, lng, c.json);
-		r = rc == QS_OK ? EXIT_OK : cmd_output_fail("ls", rc);
-		store_close(s);
-		return (r);
-	}
-	if ((rc = store_list_streams(s, expired, &names, &count)) != QS_OK) {
-		r = cmd_output_fail("ls", rc);
-		store_close(s);
-		return (r);
-	}
-	if (c.json)
+	if (c->json)
 		printf("{\"streams\": [");
 	else
 		printf("%-32s %-20s %12s %12s\n", "NAME", "CREATED (UTC)",
@@ -260,7 +215,7 @@ cmd_ls(int argc, char **argv)
 		}
 		sum = manifest_reader_summary(mr);
 		cmd_output_utc(sum->created, when, sizeof(when));
-		if (c.json) {
+		if (c->json) {
 			printf("%s\n  {\"name\": ", printed++ ? "," : "");
 			cmd_output_json_string(stdout, sum->name);
 			printf(", \"created\": %lld, \"created_utc\": \"%s\", "
@@ -279,9 +234,74 @@ cmd_ls(int argc, char **argv)
 		}
 		manifest_reader_free(mr);
 	}
-	if (c.json)
+	if (c->json)
 		printf("%s]}\n", printed ? "\n" : "");
 	store_names_free(names, count);
-	store_close(s);
 	return (status);
+}
+
+/* Parse into ${c} and the flags; -1 to go on, else the exit code. */
+static int
+parse_args(int argc, char **argv, struct cmd_options *c, int *expired,
+    int *lng)
+{
+	static const struct option opts[] = {
+		{ "expired", no_argument, NULL, OPT_EXPIRED },
+		{ "long", no_argument, NULL, OPT_LONG },
+		CMD_OPTIONS_COMMON,
+		{ NULL, 0, NULL, 0 }
+	};
+	int opt, r;
+
+	cmd_options_init(c);
+	*expired = *lng = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_HELP:
+			return (cmd_help_print("ls"));
+		case OPT_EXPIRED:
+			*expired = 1;
+			break;
+		case OPT_LONG:
+			*lng = 1;
+			break;
+		default:
+			r = cmd_options_common("ls", c, opt, optarg);
+			if (r < 0)
+				return (EXIT_USAGE);
+			if (r == 0)
+				return (cmd_output_usage("ls",
+				    "unknown option"));
+		}
+	}
+	if (argc - optind != 1 && argc - optind != 2)
+		return (cmd_output_usage("ls", "expected STORE [NAME]"));
+	return (-1);
+}
+
+/**
+ * cmd_ls(argc, argv):
+ * qsarc ls STORE [NAME] [--expired] [--long] [--json]
+ */
+int
+cmd_ls(int argc, char **argv)
+{
+	struct cmd_options c;
+	struct store *s = NULL;
+	int r, rc, expired, lng;
+
+	if ((r = parse_args(argc, argv, &c, &expired, &lng)) >= 0)
+		return (r);
+	store_set_command("ls");
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c,
+	    NULL, &s)) != QS_OK)
+		return (cmd_output_fail("ls", rc));
+	if (argc - optind == 2) {
+		rc = list_members(s, argv[optind + 1], expired, lng, c.json);
+		r = rc == QS_OK ? EXIT_OK : cmd_output_fail("ls", rc);
+	} else {
+		r = list_streams(s, &c, expired);
+	}
+	store_close(s);
+	return (r);
 }
