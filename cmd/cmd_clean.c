@@ -69,8 +69,10 @@ parse_args(int argc, char **argv, struct clean_args *a)
 			o->dry_run = 1;
 			break;
 		case OPT_MAX_DURATION:
-			if (cmd_options_duration(optarg, &secs) != 0 || secs == 0)
-				return (cmd_output_usage("clean", "--max-duration "
+			if (cmd_options_duration(optarg, &secs) != 0 ||
+			    secs == 0)
+				return (cmd_output_usage("clean",
+				    "--max-duration "
 				    "needs a duration like 90m or 2h, not "
 				    "\"%s\"", optarg));
 			o->max_seconds = (double)secs;
@@ -79,7 +81,8 @@ parse_args(int argc, char **argv, struct clean_args *a)
 			o->rewrite_threshold = strtod(optarg, &end) / 100.0;
 			if (*end != '\0' || o->rewrite_threshold <= 0 ||
 			    o->rewrite_threshold >= 1)
-				return (cmd_output_usage("clean", "--rewrite-threshold "
+				return (cmd_output_usage("clean",
+				    "--rewrite-threshold "
 				    "is a percentage from 1 to 99, not \"%s\"",
 				    optarg));
 			break;
@@ -88,7 +91,8 @@ parse_args(int argc, char **argv, struct clean_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("clean", "unknown option"));
+				return (cmd_output_usage("clean",
+				    "unknown option"));
 		}
 	}
 	if (argc - optind != 1)

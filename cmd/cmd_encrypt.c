@@ -55,7 +55,8 @@ parse_args(int argc, char **argv, struct encrypt_args *a)
 		case OPT_HELP:
 			return (cmd_help_print("encrypt"));
 		case OPT_MODE:
-			if (cmd_options_key_mode("encrypt", optarg, &a->mode) != 0)
+			if (cmd_options_key_mode("encrypt", optarg,
+			    &a->mode) != 0)
 				return (EXIT_USAGE);
 			break;
 		case OPT_ROTATION_DAYS:

@@ -55,12 +55,14 @@ parse_args(int argc, char **argv, struct expire_args *a)
 		case OPT_KEEP_LAST:
 			a->keep_last = strtol(optarg, &end, 10);
 			if (*end != '\0' || end == optarg || a->keep_last < 0)
-				return (cmd_output_usage("expire", "--keep-last "
+				return (cmd_output_usage("expire",
+				    "--keep-last "
 				    "needs a count, not \"%s\"", optarg));
 			break;
 		case OPT_OLDER_THAN:
 			if (cmd_options_duration(optarg, &a->older) != 0)
-				return (cmd_output_usage("expire", "--older-than "
+				return (cmd_output_usage("expire",
+				    "--older-than "
 				    "needs an age like 90d or 12h, not \"%s\"",
 				    optarg));
 			break;

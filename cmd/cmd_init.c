@@ -64,13 +64,15 @@ parse_args(int argc, char **argv, struct init_args *a)
 			o->zstd_level = (int)strtol(optarg, &end, 10);
 			if (*end != '\0' || o->zstd_level < 1 ||
 			    o->zstd_level > 22)
-				return (cmd_output_usage("init", "--level must be 1 "
+				return (cmd_output_usage("init",
+				    "--level must be 1 "
 				    "to 22, not \"%s\"", optarg));
 			break;
 		case OPT_AVG_CHUNK:
 			if (cmd_options_size(optarg, &v) != 0 || v < 4096 ||
 			    v > (4U << 20) || (v & (v - 1)) != 0)
-				return (cmd_output_usage("init", "--avg-chunk must be "
+				return (cmd_output_usage("init",
+				    "--avg-chunk must be "
 				    "a power of two from 4K to 4M, not \"%s\"",
 				    optarg));
 			o->chunk_avg = (uint32_t)v;
@@ -80,7 +82,8 @@ parse_args(int argc, char **argv, struct init_args *a)
 		case OPT_CONTAINER_SIZE:
 			if (cmd_options_size(optarg, &v) != 0 ||
 			    v < (1U << 20) || v > (1U << 30))
-				return (cmd_output_usage("init", "--container-size "
+				return (cmd_output_usage("init",
+				    "--container-size "
 				    "must be 1M to 1G, not \"%s\"", optarg));
 			o->container_size = (uint32_t)v;
 			break;
@@ -88,8 +91,8 @@ parse_args(int argc, char **argv, struct init_args *a)
 			o->encrypt = 1;
 			break;
 		case OPT_MODE:
-			if (cmd_options_key_mode("init", optarg, &o->key_mode) !=
-			    0)
+			if (cmd_options_key_mode("init", optarg,
+			    &o->key_mode) != 0)
 				return (EXIT_USAGE);
 			a->mode_given = 1;
 			break;
@@ -117,11 +120,13 @@ parse_args(int argc, char **argv, struct init_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("init", "unknown option"));
+				return (cmd_output_usage("init",
+				    "unknown option"));
 		}
 	}
 	if (argc - optind != 1)
-		return (cmd_output_usage("init", "expected one STORE directory"));
+		return (cmd_output_usage("init",
+		    "expected one STORE directory"));
 	if (!o->encrypt && (a->mode_given || a->rotation_given ||
 	    o->keystore_backup != NULL))
 		return (cmd_output_usage("init", "--mode, --rotation-days and "

@@ -71,7 +71,8 @@ print_keys(const struct cmd_options *c, const struct keystore *ks,
 			    "\"state\": \"%s\", \"bytes\": %llu, "
 			    "\"records\": %llu, \"manifests\": %llu}",
 			    i ? "," : "", ki.id, (long long)ki.created,
-			    state_name(&ki), (unsigned long long)u->bytes[ki.id],
+			    state_name(&ki),
+			    (unsigned long long)u->bytes[ki.id],
 			    (unsigned long long)u->records[ki.id],
 			    (unsigned long long)u->manifests[ki.id]);
 		else

@@ -56,7 +56,8 @@ cmd_options_common(const char *sub, struct cmd_options *c, int opt,
 		return (1);
 	case OPT_PASSPHRASE_FD:
 		if (parse_int(arg, 0, 1 << 20, &v) != 0) {
-			cmd_output_usage(sub, "--passphrase-fd needs a descriptor "
+			cmd_output_usage(sub,
+			    "--passphrase-fd needs a descriptor "
 			    "number, not \"%s\"", arg);
 			return (-1);
 		}
@@ -64,7 +65,8 @@ cmd_options_common(const char *sub, struct cmd_options *c, int opt,
 		return (1);
 	case OPT_LOCK_TIMEOUT:
 		if (parse_int(arg, 0, 86400, &v) != 0) {
-			cmd_output_usage(sub, "--lock-timeout needs seconds (0 to "
+			cmd_output_usage(sub,
+			    "--lock-timeout needs seconds (0 to "
 			    "86400), not \"%s\"", arg);
 			return (-1);
 		}
@@ -81,7 +83,8 @@ cmd_options_common(const char *sub, struct cmd_options *c, int opt,
 		return (1);
 	case OPT_THREADS:
 		if (parse_int(arg, 1, 16, &v) != 0) {
-			cmd_output_usage(sub, "--threads needs 1 to 16, not \"%s\"",
+			cmd_output_usage(sub,
+			    "--threads needs 1 to 16, not \"%s\"",
 			    arg);
 			return (-1);
 		}
@@ -158,7 +161,8 @@ cmd_options_rotation_days(const char *sub, const char *arg, uint64_t *secs)
 	long days = strtol(arg, &end, 10);
 
 	if (*end != '\0' || end == arg || days < 7 || days > 70 * 365)
-		return (cmd_output_usage(sub, "--rotation-days must be 7 to %d (70 "
+		return (cmd_output_usage(sub,
+		    "--rotation-days must be 7 to %d (70 "
 		    "years), not \"%s\"", 70 * 365, arg));
 	*secs = (uint64_t)days * 86400;
 	return (0);
@@ -176,7 +180,8 @@ cmd_options_kdf_time(const char *sub, const char *arg, uint32_t *t)
 	unsigned long v = strtoul(arg, &end, 10);
 
 	if (end == arg || *end != '\0' || v < 1 || v > 100)
-		return (cmd_output_usage(sub, "--kdf-time must be 1 to 100, not "
+		return (cmd_output_usage(sub,
+		    "--kdf-time must be 1 to 100, not "
 		    "\"%s\"", arg));
 	*t = (uint32_t)v;
 	return (0);
@@ -189,7 +194,8 @@ cmd_options_kdf_memory(const char *sub, const char *arg, uint32_t *kib)
 
 	if (cmd_options_size(arg, &v) != 0 || v < (8U << 20) ||
 	    v > (4ULL << 30))
-		return (cmd_output_usage(sub, "--kdf-memory must be 8M to 4G, not "
+		return (cmd_output_usage(sub,
+		    "--kdf-memory must be 8M to 4G, not "
 		    "\"%s\"", arg));
 	*kib = (uint32_t)(v / 1024);
 	return (0);

@@ -26,7 +26,8 @@ cmd_rm_each(int argc, char **argv, const char *sub, int unexpire)
 	if ((r = cmd_options_only(sub, argc, argv, &c)) >= 0)
 		return (r);
 	if (argc - optind < 2)
-		return (cmd_output_usage(sub, "expected STORE and at least one NAME"));
+		return (cmd_output_usage(sub,
+		    "expected STORE and at least one NAME"));
 	store_set_command(sub);
 	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c, NULL,
 	    &s)) != QS_OK)
