@@ -15,7 +15,7 @@
 
 enum {
 	OPT_INPUT = OPT_FIRST_LOCAL,
-	OPT_NO_CATALOG,
+	OPT_NO_CATALOGUE,
 	OPT_ALLOW_TRUNCATED
 };
 
@@ -45,7 +45,7 @@ parse_args(int argc, char **argv, struct put_args *a)
 {
 	static const struct option opts[] = {
 		{ "input", required_argument, NULL, OPT_INPUT },
-		{ "no-catalog", no_argument, NULL, OPT_NO_CATALOG },
+		{ "no-catalog", no_argument, NULL, OPT_NO_CATALOGUE },
 		{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
 		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
@@ -61,7 +61,7 @@ parse_args(int argc, char **argv, struct put_args *a)
 		case OPT_INPUT:
 			a->input = optarg;
 			break;
-		case OPT_NO_CATALOG:
+		case OPT_NO_CATALOGUE:
 			a->no_catalogue = 1;
 			break;
 		case OPT_ALLOW_TRUNCATED:
