@@ -142,6 +142,46 @@ report(int json, int *first, char tag, const char *path, const char *why)
 	*first = 0;
 }
 
+/* Walk both sorted lists together, printing each change as it is found. */
+static void
+print_changes(int json, const struct entries *a, const struct entries *b)
+{
+	const char *why;
+	size_t i = 0, j = 0;
+	uint64_t added = 0, removed = 0, changed = 0;
+	int cmp, first = 1;
+
+	if (json)
+		printf("{\"changes\": [");
+	while (i < a->n || j < b->n) {
+		if (i == a->n)
+			cmp = 1;
+		else if (j == b->n)
+			cmp = -1;
+		else
+			cmp = strcmp(a->e[i].path, b->e[j].path);
+		if (cmp < 0) {
+			report(json, &first, '-', a->e[i++].path, NULL);
+			removed++;
+		} else if (cmp > 0) {
+			report(json, &first, '+', b->e[j++].path, NULL);
+			added++;
+		} else {
+			if ((why = what_changed(&a->e[i], &b->e[j])) != NULL) {
+				report(json, &first, 'M', b->e[j].path, why);
+				changed++;
+			}
+			i++;
+			j++;
+		}
+	}
+	if (json)
+		printf("%s], \"added\": %llu, \"removed\": %llu, "
+		    "\"changed\": %llu}\n", first ? "" : "\n",
+		    (unsigned long long)added, (unsigned long long)removed,
+		    (unsigned long long)changed);
+}
+
 /**
  * cmd_diff(argc, argv):
  * qsarc diff STORE OLD NEW [--json]
@@ -152,10 +192,7 @@ cmd_diff(int argc, char **argv)
 	struct entries a = { NULL, 0, 0 }, b = { NULL, 0, 0 };
 	struct cmd_options c;
 	struct store *s = NULL;
-	const char *why;
-	size_t i = 0, j = 0;
-	uint64_t added = 0, removed = 0, changed = 0;
-	int r, rc, cmp, first = 1;
+	int r, rc;
 
 	if ((r = cmd_options_only("diff", argc, argv, &c)) >= 0)
 		return (r);
@@ -170,35 +207,7 @@ cmd_diff(int argc, char **argv)
 		r = cmd_output_fail("diff", rc);
 		goto done;
 	}
-	if (c.json)
-		printf("{\"changes\": [");
-	while (i < a.n || j < b.n) {
-		if (i == a.n)
-			cmp = 1;
-		else if (j == b.n)
-			cmp = -1;
-		else
-			cmp = strcmp(a.e[i].path, b.e[j].path);
-		if (cmp < 0) {
-			report(c.json, &first, '-', a.e[i++].path, NULL);
-			removed++;
-		} else if (cmp > 0) {
-			report(c.json, &first, '+', b.e[j++].path, NULL);
-			added++;
-		} else {
-			if ((why = what_changed(&a.e[i], &b.e[j])) != NULL) {
-				report(c.json, &first, 'M', b.e[j].path, why);
-				changed++;
-			}
-			i++;
-			j++;
-		}
-	}
-	if (c.json)
-		printf("%s], \"added\": %llu, \"removed\": %llu, "
-		    "\"changed\": %llu}\n", first ? "" : "\n",
-		    (unsigned long long)added, (unsigned long long)removed,
-		    (unsigned long long)changed);
+	print_changes(c.json, &a, &b);
 	r = EXIT_OK;
 done:
 	entries_free(&a);
