@@ -1,6 +1,10 @@
 #ifndef QS_CMD_RM_H
 #define QS_CMD_RM_H
 
+/*
+ * What rm and unexpire share (cmd_rm.c, cmd_unexpire.c).
+ */
+
 /**
  * cmd_rm_each(argc, argv, sub, unexpire):
  * The shared body of rm and unexpire: parse the common options, open STORE
