@@ -47,9 +47,9 @@ cmd_alerts_env(void)
 {
 	static struct alerts_raise_env env;
 
-	env.now = cmd_now();
+	env.now = cmd_clock_now();
 	env.err = stderr;
-	env.format_bytes = cmd_format_bytes;
+	env.format_bytes = cmd_output_bytes;
 	return (&env);
 }
 
@@ -120,7 +120,7 @@ json_list(const char *key, const char (*l)[ALERTS_ADDR_MAX + 1], size_t n)
 	printf(", \"%s\": [", key);
 	for (size_t i = 0; i < n; i++) {
 		printf("%s", i ? ", " : "");
-		cmd_json_string(stdout, l[i]);
+		cmd_output_json_string(stdout, l[i]);
 	}
 	printf("]");
 }
@@ -133,29 +133,29 @@ show_json(const struct alerts_conf *c, const struct alerts_log_entry *pend,
 
 	printf("{\"enabled\": %s, \"relay\": ", c->enabled ? "true" :
 	    "false");
-	cmd_json_string(stdout, c->relay);
+	cmd_output_json_string(stdout, c->relay);
 	printf(", \"port\": %u, \"starttls\": %s, \"sender_name\": ",
 	    (unsigned int)c->port, c->starttls ? "true" : "false");
-	cmd_json_string(stdout, c->sender_name);
+	cmd_output_json_string(stdout, c->sender_name);
 	printf(", \"from\": ");
-	cmd_json_string(stdout, c->from);
+	cmd_output_json_string(stdout, c->from);
 	json_list("to", c->to, c->nto);
 	json_list("cc", c->cc, c->ncc);
 	json_list("bcc", c->bcc, c->nbcc);
 	printf(", \"auth_file\": ");
-	cmd_json_string(stdout, c->auth_file);
+	cmd_output_json_string(stdout, c->auth_file);
 	printf(", \"disk_threshold\": %d, \"missing\": ", c->disk_pct);
 	if (missing != NULL)
-		cmd_json_string(stdout, missing);
+		cmd_output_json_string(stdout, missing);
 	else
 		printf("null");
 	printf(", \"unsent\": [");
 	for (size_t i = 0; i < npend; i++) {
 		printf("%s{\"time\": %lld, \"event\": ", i ? ", " : "",
 		    (long long)pend[i].time);
-		cmd_json_string(stdout, pend[i].event);
+		cmd_output_json_string(stdout, pend[i].event);
 		printf(", \"subject\": ");
-		cmd_json_string(stdout, pend[i].subject);
+		cmd_output_json_string(stdout, pend[i].subject);
 		printf("}");
 	}
 	printf("]}\n");
@@ -193,7 +193,7 @@ show_text(const char *root, const struct alerts_conf *c,
 		pct = -1;
 	if (pct >= 0)
 		printf("%-15salert at %d%% used (now %.1f%% used, %s free)\n",
-		    "disk:", c->disk_pct, pct, cmd_format_bytes(avail, a,
+		    "disk:", c->disk_pct, pct, cmd_output_bytes(avail, a,
 		    sizeof(a)));
 	else
 		printf("%-15salert at %d%% used\n", "disk:", c->disk_pct);
@@ -272,7 +272,7 @@ act_enable(const struct args *a, struct alerts_conf *c, int configured)
 		return (fail_msg("enable: refused: %s", missing));
 	c->enabled = 1;
 	if ((rc = alerts_conf_save(a->root, c)) != QS_OK)
-		return (cmd_fail("alerts", rc));
+		return (cmd_output_fail("alerts", rc));
 	printf("alerts: enabled\n");
 	return (EXIT_OK);
 }
@@ -288,7 +288,7 @@ act_disable(const struct args *a, struct alerts_conf *c, int configured)
 	}
 	c->enabled = 0;
 	if ((rc = alerts_conf_save(a->root, c)) != QS_OK)
-		return (cmd_fail("alerts", rc));
+		return (cmd_output_fail("alerts", rc));
 	printf("alerts: disabled\n");
 	return (EXIT_OK);
 }
@@ -319,7 +319,7 @@ configure_sender(const struct args *a, struct alerts_conf *nc)
 
 	if (a->name != NULL) {
 		if (a->name[0] != '\0' && !alerts_addr_name_valid(a->name))
-			return (cmd_usage("alerts", "--sender-name must be 1 "
+			return (cmd_output_usage("alerts", "--sender-name must be 1 "
 			    "to %d bytes of printable text, without CR, LF or "
 			    "other control characters", ALERTS_NAME_MAX));
 		snprintf(nc->sender_name, sizeof(nc->sender_name), "%s",
@@ -328,10 +328,10 @@ configure_sender(const struct args *a, struct alerts_conf *nc)
 	if (a->from != NULL) {
 		if (!alerts_addr_valid(a->from)) {
 			if (strpbrk(a->from, "\r\n") != NULL)
-				return (cmd_usage("alerts", "--from: an "
+				return (cmd_output_usage("alerts", "--from: an "
 				    "address holds a control character (CR, "
 				    "LF, ...)"));
-			return (cmd_usage("alerts", "--from \"%s\" is not a "
+			return (cmd_output_usage("alerts", "--from \"%s\" is not a "
 			    "plain address like name@example.com", a->from));
 		}
 		snprintf(nc->from, sizeof(nc->from), "%s", a->from);
@@ -373,14 +373,14 @@ configure_apply(const struct args *a, struct alerts_conf *nc)
 		if (*end == '%')
 			end++;
 		if (end == a->disk || *end != '\0' || v < 1 || v > 100)
-			return (cmd_usage("alerts", "--disk-threshold is a "
+			return (cmd_output_usage("alerts", "--disk-threshold is a "
 			    "percentage from 1 to 100, not \"%s\"", a->disk));
 		nc->disk_pct = (int)v;
 	}
 	return (EXIT_OK);
 
 usage_detail:
-	return (cmd_usage("alerts", "%s", qs_error_message()));
+	return (cmd_output_usage("alerts", "%s", qs_error_message()));
 }
 
 static int
@@ -393,7 +393,7 @@ act_configure(const struct args *a, struct alerts_conf *c, int configured)
 	/* The new settings, checked as a whole. */
 	(void)configured;	/* configure starts from the defaults */
 	if (a->nopts == 0)
-		return (cmd_usage("alerts", "configure needs at least one "
+		return (cmd_output_usage("alerts", "configure needs at least one "
 		    "setting"));
 	nc = *c;
 	if ((status = configure_apply(a, &nc)) != EXIT_OK)
@@ -410,7 +410,7 @@ act_configure(const struct args *a, struct alerts_conf *c, int configured)
 
 	/* Saved: say what is still missing. */
 	if ((rc = alerts_conf_save(a->root, &nc)) != QS_OK)
-		return (cmd_fail("alerts", rc));
+		return (cmd_output_fail("alerts", rc));
 	missing = alerts_conf_missing(&nc);
 	printf("alerts: configured%s%s%s\n", missing != NULL ?
 	    " (not complete yet: " : "", missing != NULL ? missing : "",
@@ -477,7 +477,7 @@ parse_args(int argc, char **argv, struct args *a)
 		a->nopts++;
 		switch (opt) {
 		case OPT_HELP:
-			return (cmd_help("alerts"));
+			return (cmd_help_print("alerts"));
 		case OPT_RELAY: a->relay = optarg; break;
 		case OPT_SENDER_NAME: a->name = optarg; break;
 		case OPT_FROM: a->from = optarg; break;
@@ -491,24 +491,24 @@ parse_args(int argc, char **argv, struct args *a)
 		case OPT_DISK_THRESHOLD: a->disk = optarg; break;
 		case OPT_JSON: a->json = 1; a->nopts--; break;
 		default:
-			return (cmd_usage("alerts", "unknown option"));
+			return (cmd_output_usage("alerts", "unknown option"));
 		}
 	}
 	if (argc - optind != 2)
-		return (cmd_usage("alerts", "expected STORE and one of "
+		return (cmd_output_usage("alerts", "expected STORE and one of "
 		    "configure, enable, disable, show, test"));
 	a->root = argv[optind];
 	a->action = argv[optind + 1];
 	if (strcmp(a->action, "configure") != 0 && a->nopts > 0)
-		return (cmd_usage("alerts", "settings are given only with "
+		return (cmd_output_usage("alerts", "settings are given only with "
 		    "'configure'"));
 	if (a->json && strcmp(a->action, "show") != 0)
-		return (cmd_usage("alerts", "--json goes with 'show'"));
+		return (cmd_output_usage("alerts", "--json goes with 'show'"));
 	if (action_find(a->action) == NULL)
-		return (cmd_usage("alerts", "unknown action \"%s\" (configure, "
+		return (cmd_output_usage("alerts", "unknown action \"%s\" (configure, "
 		    "enable, disable, show, test)", a->action));
 	if (a->auth != NULL && a->noauth)
-		return (cmd_usage("alerts", "--auth-file and --no-auth-file "
+		return (cmd_output_usage("alerts", "--auth-file and --no-auth-file "
 		    "exclude each other"));
 	return (-1);
 }
@@ -531,11 +531,11 @@ cmd_alerts(int argc, char **argv)
 
 	/* It must be a store (no passphrase needed: only its config). */
 	if ((rc = store_peek_encrypted(a.root, &enc)) != QS_OK)
-		return (cmd_fail("alerts", rc));
+		return (cmd_output_fail("alerts", rc));
 
 	/* The settings as they are, read under the alerts lock. */
 	if ((rc = alerts_log_lock(a.root, LOCK_WAIT_MS, &lockfd)) != QS_OK)
-		return (cmd_fail("alerts", rc));
+		return (cmd_output_fail("alerts", rc));
 	rc = alerts_conf_load(a.root, &c);
 	if (rc == QS_ENOENT) {
 		qs_error_clear();
@@ -546,7 +546,7 @@ cmd_alerts(int argc, char **argv)
 		if (act->run == act_configure)
 			fprintf(stderr, "qsarc: alerts: (remove %s/alerts.conf "
 			    "to start over)\n", a.root);
-		return (cmd_fail("alerts", rc));
+		return (cmd_output_fail("alerts", rc));
 	}
 
 	/* The action. */

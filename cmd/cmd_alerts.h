@@ -13,7 +13,7 @@
  *        alerts_raise_event(ALERTS_RAISE_CORRUPTION, "detail");  (verify)
  *
  *   2. Exactly once, at every exit of the command after its own output
- *      and error message are printed (after cmd_fail), call
+ *      and error message are printed (after cmd_output_fail), call
  *        alerts_raise_after(cmd_alerts_env(), "clean", argv[optind],
  *            status, status != EXIT_OK ? qs_error_message() : NULL, s);
  *      where status is the exit code the command is about to return and
@@ -38,7 +38,7 @@
 /**
  * cmd_alerts_env():
  * The program's environment for the alert engine, as of now: the time
- * (cmd_now), stderr for warnings, and cmd_format_bytes.  The result is
+ * (cmd_clock_now), stderr for warnings, and cmd_output_bytes.  The result is
  * valid until the next call.
  */
 const struct alerts_raise_env *cmd_alerts_env(void);

@@ -1,5 +1,5 @@
 /*
- * The space-reclaiming subcommands: expire and clean.
+ * qsarc clean STORE: reclaim space, encrypt old plain data, retire keys.
  */
 
 #include <getopt.h>
@@ -11,43 +11,13 @@
 #include "cmd/cmd_alerts.h"
 #include "format/qs_err.h"
 #include "index/jobs/clean.h"
-#include "index/jobs/expire.h"
 #include "index/store/store.h"
 
 enum {
 	OPT_DRY_RUN = OPT_FIRST_LOCAL,
 	OPT_MAX_DURATION,
-	OPT_THRESHOLD,
-	OPT_KEEP_LAST,
-	OPT_OLDER_THAN,
-	OPT_PREFIX
+	OPT_THRESHOLD
 };
-
-/* "90" (seconds), "45s", "30m", "2h", "90d", "2w". */
-static int
-parse_duration(const char *s, int64_t *out)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	int64_t mult = 1;
-
-	if (end == s || v < 0)
-		return (-1);
-	switch (*end) {
-	case '\0': case 's': mult = 1; break;
-	case 'm': mult = 60; break;
-	case 'h': mult = 3600; break;
-	case 'd': mult = 86400; break;
-	case 'w': mult = 7 * 86400; break;
-	default: return (-1);
-	}
-	if (*end != '\0' && end[1] != '\0')
-		return (-1);
-	if (v > INT64_MAX / mult)
-		return (-1);
-	*out = (int64_t)v * mult;
-	return (0);
-}
 
 struct clean_progress_ctx {
 	double start;
@@ -60,96 +30,82 @@ clean_progress_cb(void *ctx, const char *what, uint64_t done, uint64_t total)
 
 	fprintf(stderr, "\rclean: %s %llu/%llu (%.0f s)   ", what,
 	    (unsigned long long)done, (unsigned long long)total,
-	    cmd_monotonic() - pc->start);
+	    cmd_clock_monotonic() - pc->start);
 	fflush(stderr);
 }
 
-/**
- * cmd_clean(argc, argv):
- * qsarc clean STORE [--dry-run] [--max-duration D] [--rewrite-threshold P]
- */
-int
-cmd_clean(int argc, char **argv)
+/* The parsed command line. */
+struct clean_args {
+	struct cmd_options c;
+	struct clean_opts o;
+};
+
+/* Parse into ${a}; -1 to go on, else the exit code (help, usage). */
+static int
+parse_args(int argc, char **argv, struct clean_args *a)
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "max-duration", required_argument, NULL, OPT_MAX_DURATION },
 		{ "rewrite-threshold", required_argument, NULL, OPT_THRESHOLD },
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
-	struct clean_progress_ctx pc;
-	struct clean_result res;
-	struct clean_opts o;
-	struct cmd_common c;
-	struct store *s = NULL;
+	struct cmd_options *c = &a->c;
+	struct clean_opts *o = &a->o;
 	int64_t secs;
 	char *end;
-	char a[32], b[32], d[32];
-	int opt, r, rc, status = EXIT_OK;
+	int opt, r;
 
-	cmd_common_init(&c);
-	memset(&o, 0, sizeof(o));
-	o.rewrite_threshold = CLEAN_DEFAULT_THRESHOLD;
+	memset(a, 0, sizeof(*a));
+	cmd_options_init(c);
+	o->rewrite_threshold = CLEAN_DEFAULT_THRESHOLD;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
-			return (cmd_help("clean"));
+			return (cmd_help_print("clean"));
 		case OPT_DRY_RUN:
-			o.dry_run = 1;
+			o->dry_run = 1;
 			break;
 		case OPT_MAX_DURATION:
-			if (parse_duration(optarg, &secs) != 0 || secs == 0)
-				return (cmd_usage("clean", "--max-duration "
+			if (cmd_options_duration(optarg, &secs) != 0 ||
+			    secs == 0)
+				return (cmd_output_usage("clean",
+				    "--max-duration "
 				    "needs a duration like 90m or 2h, not "
 				    "\"%s\"", optarg));
-			o.max_seconds = (double)secs;
+			o->max_seconds = (double)secs;
 			break;
 		case OPT_THRESHOLD:
-			o.rewrite_threshold = strtod(optarg, &end) / 100.0;
-			if (*end != '\0' || o.rewrite_threshold <= 0 ||
-			    o.rewrite_threshold >= 1)
-				return (cmd_usage("clean", "--rewrite-threshold "
+			o->rewrite_threshold = strtod(optarg, &end) / 100.0;
+			if (*end != '\0' || o->rewrite_threshold <= 0 ||
+			    o->rewrite_threshold >= 1)
+				return (cmd_output_usage("clean",
+				    "--rewrite-threshold "
 				    "is a percentage from 1 to 99, not \"%s\"",
 				    optarg));
 			break;
 		default:
-			r = cmd_common_option("clean", &c, opt, optarg);
+			r = cmd_options_common("clean", c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_usage("clean", "unknown option"));
+				return (cmd_output_usage("clean",
+				    "unknown option"));
 		}
 	}
 	if (argc - optind != 1)
-		return (cmd_usage("clean", "expected one STORE"));
-	store_set_command(o.dry_run ? "clean --dry-run" : "clean");
-	/* A dry run changes nothing, so it can share the store. */
-	if ((rc = cmd_open_store("clean", argv[optind], o.dry_run ?
-	    STORE_LOCK_SHARED : STORE_LOCK_EXCLUSIVE, &c, &s)) != QS_OK) {
-		r = cmd_fail("clean", rc);
-		alerts_raise_after(cmd_alerts_env(), "clean", argv[optind], r,
-		    qs_error_message(), NULL);
-		return (r);
-	}
-	o.now = cmd_now();
-	o.catalogue = 1;
-	pc.start = cmd_monotonic();
-	if (cmd_progress_wanted(&c)) {
-		o.progress = clean_progress_cb;
-		o.progress_ctx = &pc;
-	}
-	rc = clean_store(s, &o, &res);
-	if (o.progress != NULL)
-		cmd_progress_end();
-	if (rc != QS_OK) {
-		r = cmd_fail("clean", rc);
-		alerts_raise_after(cmd_alerts_env(), "clean", argv[optind], r,
-		    qs_error_message(), s);
-		store_close(s);
-		return (r);
-	}
-	if (c.json) {
+		return (cmd_output_usage("clean", "expected one STORE"));
+	return (-1);
+}
+
+static void
+print_result(const struct clean_args *a, const struct clean_result *res)
+{
+	const struct clean_opts *o = &a->o;
+	char b1[32], b2[32], b3[32];
+
+	if (a->c.json) {
 		printf("{\"dry_run\": %s, \"bytes_reclaimed\": %llu, "
 		    "\"stored_before\": %llu, \"stored_after\": %llu, "
 		    "\"containers_deleted\": %llu, "
@@ -160,52 +116,101 @@ cmd_clean(int argc, char **argv)
 		    "\"plain_bytes\": %llu, \"bytes_encrypted\": %llu, "
 		    "\"manifests_rewritten\": %llu, "
 		    "\"encryption_waiting\": %s, \"keys_retired\": [",
-		    o.dry_run ? "true" : "false",
-		    (unsigned long long)res.bytes_reclaimed,
-		    (unsigned long long)res.stored_before,
-		    (unsigned long long)res.stored_after,
-		    (unsigned long long)res.containers_deleted,
-		    (unsigned long long)res.containers_rewritten,
-		    (unsigned long long)res.expired_removed,
-		    (unsigned long long)res.tmp_removed,
-		    (unsigned long long)res.catalogues_removed,
-		    (unsigned long long)res.plain_bytes,
-		    (unsigned long long)res.bytes_encrypted,
-		    (unsigned long long)res.manifests_rewritten,
-		    res.encryption_waiting ? "true" : "false");
-		for (uint64_t i = 0; i < res.keys_retired; i++)
-			printf("%s%u", i ? ", " : "", res.retired[i]);
+		    o->dry_run ? "true" : "false",
+		    (unsigned long long)res->bytes_reclaimed,
+		    (unsigned long long)res->stored_before,
+		    (unsigned long long)res->stored_after,
+		    (unsigned long long)res->containers_deleted,
+		    (unsigned long long)res->containers_rewritten,
+		    (unsigned long long)res->expired_removed,
+		    (unsigned long long)res->tmp_removed,
+		    (unsigned long long)res->catalogues_removed,
+		    (unsigned long long)res->plain_bytes,
+		    (unsigned long long)res->bytes_encrypted,
+		    (unsigned long long)res->manifests_rewritten,
+		    res->encryption_waiting ? "true" : "false");
+		for (uint64_t i = 0; i < res->keys_retired; i++)
+			printf("%s%u", i ? ", " : "", res->retired[i]);
 		printf("], \"stopped_early\": %s, \"seconds\": %.3f}\n",
-		    res.stopped_early ? "true" : "false", res.seconds);
+		    res->stopped_early ? "true" : "false", res->seconds);
 	} else {
-		const char *would = o.dry_run ? "would be " : "";
+		const char *would = o->dry_run ? "would be " : "";
 
-		printf("%s%s reclaimed (%s -> %s stored)\n", o.dry_run ?
-		    "dry run: " : "", cmd_format_bytes(res.bytes_reclaimed, a,
-		    sizeof(a)), cmd_format_bytes(res.stored_before, b,
-		    sizeof(b)), cmd_format_bytes(res.stored_after, d,
-		    sizeof(d)));
+		printf("%s%s reclaimed (%s -> %s stored)\n", o->dry_run ?
+		    "dry run: " : "", cmd_output_bytes(res->bytes_reclaimed, b1,
+		    sizeof(b1)), cmd_output_bytes(res->stored_before, b2,
+		    sizeof(b2)), cmd_output_bytes(res->stored_after, b3,
+		    sizeof(b3)));
 		printf("containers %sdeleted: %llu, %srewritten: %llu; "
 		    "expired streams %sremoved: %llu\n", would,
-		    (unsigned long long)res.containers_deleted, would,
-		    (unsigned long long)res.containers_rewritten, would,
-		    (unsigned long long)res.expired_removed);
-		if (res.plain_bytes > 0 || res.bytes_encrypted > 0)
+		    (unsigned long long)res->containers_deleted, would,
+		    (unsigned long long)res->containers_rewritten, would,
+		    (unsigned long long)res->expired_removed);
+		if (res->plain_bytes > 0 || res->bytes_encrypted > 0)
 			printf("unencrypted data: %s, %sencrypted: %s\n",
-			    cmd_format_bytes(res.plain_bytes, a, sizeof(a)),
-			    would, cmd_format_bytes(o.dry_run ?
-			    res.plain_bytes : res.bytes_encrypted, b,
-			    sizeof(b)));
-		if (res.keys_retired > 0) {
+			    cmd_output_bytes(res->plain_bytes, b1, sizeof(b1)),
+			    would, cmd_output_bytes(o->dry_run ?
+			    res->plain_bytes : res->bytes_encrypted, b2,
+			    sizeof(b2)));
+		if (res->keys_retired > 0) {
 			printf("keys %sretired (crypto-shredded: data under "
-			    "them is gone for good):", o.dry_run ?
+			    "them is gone for good):", o->dry_run ?
 			    "that would be " : "");
-			for (uint64_t i = 0; i < res.keys_retired; i++)
-				printf(" %u", res.retired[i]);
+			for (uint64_t i = 0; i < res->keys_retired; i++)
+				printf(" %u", res->retired[i]);
 			printf("\n");
 		}
-		printf("time: %.1f s\n", res.seconds);
+		printf("time: %.1f s\n", res->seconds);
 	}
+}
+
+/**
+ * cmd_clean(argc, argv):
+ * qsarc clean STORE [--dry-run] [--max-duration D] [--rewrite-threshold P]
+ */
+int
+cmd_clean(int argc, char **argv)
+{
+	struct clean_progress_ctx pc;
+	struct clean_result res;
+	struct clean_args a;
+	struct clean_opts o;
+	struct cmd_options c;
+	struct store *s = NULL;
+	int r, rc, status = EXIT_OK;
+
+	if ((r = parse_args(argc, argv, &a)) >= 0)
+		return (r);
+	/* The engine's options, completed with the clock, scanner, progress. */
+	c = a.c;
+	o = a.o;
+	store_set_command(o.dry_run ? "clean --dry-run" : "clean");
+	/* A dry run changes nothing, so it can share the store. */
+	if ((rc = cmd_passphrase_open(argv[optind], o.dry_run ?
+	    STORE_LOCK_SHARED : STORE_LOCK_EXCLUSIVE, &c, NULL, &s)) != QS_OK) {
+		r = cmd_output_fail("clean", rc);
+		alerts_raise_after(cmd_alerts_env(), "clean", argv[optind], r, qs_error_message(),
+		    NULL);
+		return (r);
+	}
+	o.now = cmd_clock_now();
+	o.catalogue = 1;
+	pc.start = cmd_clock_monotonic();
+	if (cmd_progress_wanted(&c)) {
+		o.progress = clean_progress_cb;
+		o.progress_ctx = &pc;
+	}
+	rc = clean_store(s, &o, &res);
+	if (o.progress != NULL)
+		cmd_progress_end();
+	if (rc != QS_OK) {
+		r = cmd_output_fail("clean", rc);
+		alerts_raise_after(cmd_alerts_env(), "clean", argv[optind], r, qs_error_message(),
+		    s);
+		store_close(s);
+		return (r);
+	}
+	print_result(&a, &res);
 	if (res.encryption_waiting) {
 		alerts_raise_event(ALERTS_RAISE_ENCRYPTION_WAITING, NULL);
 		fprintf(stderr, "qsarc: clean: %s: not enough free space to "
@@ -218,106 +223,7 @@ cmd_clean(int argc, char **argv)
 		    "the next run continues\n");
 		status = EXIT_STOPPED;
 	}
-	alerts_raise_after(cmd_alerts_env(), "clean", argv[optind], status,
-	    NULL, s);
+	alerts_raise_after(cmd_alerts_env(), "clean", argv[optind], status, NULL, s);
 	store_close(s);
 	return (status);
-}
-
-/**
- * cmd_expire(argc, argv):
- * qsarc expire STORE [--keep-last N] [--older-than D] [--prefix P]
- */
-int
-cmd_expire(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "keep-last", required_argument, NULL, OPT_KEEP_LAST },
-		{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
-		{ "prefix", required_argument, NULL, OPT_PREFIX },
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		CMD_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 }
-	};
-	struct cmd_common c;
-	struct store *s = NULL;
-	const char *prefix = NULL;
-	char **names = NULL;
-	size_t n = 0;
-	long keep_last = -1;
-	int64_t older = -1;
-	int dry_run = 0;
-	char *end;
-	int opt, r, rc;
-
-	cmd_common_init(&c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_HELP:
-			return (cmd_help("expire"));
-		case OPT_KEEP_LAST:
-			keep_last = strtol(optarg, &end, 10);
-			if (*end != '\0' || end == optarg || keep_last < 0)
-				return (cmd_usage("expire", "--keep-last needs "
-				    "a count, not \"%s\"", optarg));
-			break;
-		case OPT_OLDER_THAN:
-			if (parse_duration(optarg, &older) != 0)
-				return (cmd_usage("expire", "--older-than "
-				    "needs an age like 90d or 12h, not \"%s\"",
-				    optarg));
-			break;
-		case OPT_PREFIX:
-			prefix = optarg;
-			break;
-		case OPT_DRY_RUN:
-			dry_run = 1;
-			break;
-		default:
-			r = cmd_common_option("expire", &c, opt, optarg);
-			if (r < 0)
-				return (EXIT_USAGE);
-			if (r == 0)
-				return (cmd_usage("expire", "unknown option"));
-		}
-	}
-	if (argc - optind != 1)
-		return (cmd_usage("expire", "expected one STORE"));
-	if (keep_last < 0 && older < 0)
-		return (cmd_usage("expire", "give --keep-last N, --older-than "
-		    "AGE, or both"));
-	store_set_command("expire");
-	if ((rc = cmd_open_store("expire", argv[optind], STORE_LOCK_SHARED,
-	    &c, &s)) != QS_OK)
-		return (cmd_fail("expire", rc));
-	rc = expire_rule(s, prefix, keep_last, older, cmd_now(),
-	    dry_run, &names, &n);
-	if (rc != QS_OK) {
-		r = cmd_fail("expire", rc);
-		alerts_raise_after(cmd_alerts_env(), "expire", argv[optind], r,
-		    qs_error_message(), s);
-		store_close(s);
-		return (r);
-	}
-	if (c.json) {
-		printf("{\"dry_run\": %s, \"expired\": [", dry_run ? "true" :
-		    "false");
-		for (size_t i = 0; i < n; i++) {
-			printf("%s", i ? ", " : "");
-			cmd_json_string(stdout, names[i]);
-		}
-		printf("]}\n");
-	} else {
-		for (size_t i = 0; i < n; i++)
-			printf("%s%s\n", dry_run ? "would expire " :
-			    "expired ", names[i]);
-	}
-	if (n == 0 && !c.json)
-		fprintf(stderr, "qsarc: expire: %s: no stream matches the rules; "
-		    "nothing expired\n", argv[optind]);
-	store_names_free(names, n);
-	alerts_raise_after(cmd_alerts_env(), "expire", argv[optind], n == 0 ?
-	    EXIT_NOTHING : EXIT_OK, NULL, s);
-	store_close(s);
-	return (n == 0 ? EXIT_NOTHING : EXIT_OK);
 }

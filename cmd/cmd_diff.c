@@ -130,7 +130,7 @@ report(int json, int *first, char tag, const char *path, const char *why)
 		printf("%s\n  {\"change\": \"%s\", \"path\": ", *first ? "" :
 		    ",", tag == '+' ? "added" : tag == '-' ? "removed" :
 		    "changed");
-		cmd_json_string(stdout, path);
+		cmd_output_json_string(stdout, path);
 		if (why != NULL)
 			printf(", \"what\": \"%s\"", why);
 		printf("}");
@@ -142,6 +142,46 @@ report(int json, int *first, char tag, const char *path, const char *why)
 	*first = 0;
 }
 
+/* Walk both sorted lists together, printing each change as it is found. */
+static void
+print_changes(int json, const struct entries *a, const struct entries *b)
+{
+	const char *why;
+	size_t i = 0, j = 0;
+	uint64_t added = 0, removed = 0, changed = 0;
+	int cmp, first = 1;
+
+	if (json)
+		printf("{\"changes\": [");
+	while (i < a->n || j < b->n) {
+		if (i == a->n)
+			cmp = 1;
+		else if (j == b->n)
+			cmp = -1;
+		else
+			cmp = strcmp(a->e[i].path, b->e[j].path);
+		if (cmp < 0) {
+			report(json, &first, '-', a->e[i++].path, NULL);
+			removed++;
+		} else if (cmp > 0) {
+			report(json, &first, '+', b->e[j++].path, NULL);
+			added++;
+		} else {
+			if ((why = what_changed(&a->e[i], &b->e[j])) != NULL) {
+				report(json, &first, 'M', b->e[j].path, why);
+				changed++;
+			}
+			i++;
+			j++;
+		}
+	}
+	if (json)
+		printf("%s], \"added\": %llu, \"removed\": %llu, "
+		    "\"changed\": %llu}\n", first ? "" : "\n",
+		    (unsigned long long)added, (unsigned long long)removed,
+		    (unsigned long long)changed);
+}
+
 /**
  * cmd_diff(argc, argv):
  * qsarc diff STORE OLD NEW [--json]
@@ -149,68 +189,25 @@ report(int json, int *first, char tag, const char *path, const char *why)
 int
 cmd_diff(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct entries a = { NULL, 0, 0 }, b = { NULL, 0, 0 };
-	struct cmd_common c;
+	struct cmd_options c;
 	struct store *s = NULL;
-	const char *why;
-	size_t i = 0, j = 0;
-	uint64_t added = 0, removed = 0, changed = 0;
-	int opt, r, rc, cmp, first = 1;
+	int r, rc;
 
-	cmd_common_init(&c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == OPT_HELP)
-			return (cmd_help("diff"));
-		r = cmd_common_option("diff", &c, opt, optarg);
-		if (r < 0)
-			return (EXIT_USAGE);
-		if (r == 0)
-			return (cmd_usage("diff", "unknown option"));
-	}
+	if ((r = cmd_options_only("diff", argc, argv, &c)) >= 0)
+		return (r);
 	if (argc - optind != 3)
-		return (cmd_usage("diff", "expected STORE OLD NEW"));
+		return (cmd_output_usage("diff", "expected STORE OLD NEW"));
 	store_set_command("diff");
-	if ((rc = cmd_open_store("diff", argv[optind], STORE_LOCK_SHARED, &c,
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c, NULL,
 	    &s)) != QS_OK)
-		return (cmd_fail("diff", rc));
+		return (cmd_output_fail("diff", rc));
 	if ((rc = load(s, argv[optind + 1], &a)) != QS_OK ||
 	    (rc = load(s, argv[optind + 2], &b)) != QS_OK) {
-		r = cmd_fail("diff", rc);
+		r = cmd_output_fail("diff", rc);
 		goto done;
 	}
-	if (c.json)
-		printf("{\"changes\": [");
-	while (i < a.n || j < b.n) {
-		if (i == a.n)
-			cmp = 1;
-		else if (j == b.n)
-			cmp = -1;
-		else
-			cmp = strcmp(a.e[i].path, b.e[j].path);
-		if (cmp < 0) {
-			report(c.json, &first, '-', a.e[i++].path, NULL);
-			removed++;
-		} else if (cmp > 0) {
-			report(c.json, &first, '+', b.e[j++].path, NULL);
-			added++;
-		} else {
-			if ((why = what_changed(&a.e[i], &b.e[j])) != NULL) {
-				report(c.json, &first, 'M', b.e[j].path, why);
-				changed++;
-			}
-			i++;
-			j++;
-		}
-	}
-	if (c.json)
-		printf("%s], \"added\": %llu, \"removed\": %llu, "
-		    "\"changed\": %llu}\n", first ? "" : "\n",
-		    (unsigned long long)added, (unsigned long long)removed,
-		    (unsigned long long)changed);
+	print_changes(c.json, &a, &b);
 	r = EXIT_OK;
 done:
 	entries_free(&a);

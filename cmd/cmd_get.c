@@ -27,40 +27,56 @@ enum {
 
 #define MEMBERS_MAX	1024
 
+/* The parsed command line. */
+struct get_args {
+	struct cmd_options c;
+	struct get_opts go;
+	const char *output;		/* --output, or NULL: stdout */
+	const char *extract_to;		/* --extract-to, or NULL */
+	char *members[MEMBERS_MAX];	/* --member patterns */
+	int nmembers;
+	int devices;			/* --devices */
+};
+
+/* What get --member read, for --json. */
+struct member_counts {
+	uint64_t chosen;		/* members chosen */
+	uint64_t member_bytes;		/* their bytes in the stream */
+	uint64_t stream_bytes;		/* the whole stream */
+	uint64_t bytes_read;		/* stream bytes read to get them */
+};
+
 /* get --member: the chosen members as a tar stream, or extracted. */
 static int
-get_members(struct store *s, const char *name, char **members, int nmembers,
-    const char *extract_to, int devices, int fd, int json)
+get_members(struct store *s, const char *name, struct get_args *a,
+    int fd, struct member_counts *mc)
 {
 	struct manifest_reader *mr;
 	struct manifest_summary *sum;
 	struct byte_range *ranges = NULL;
-	uint64_t chosen, bytes_read = 0, total = 0;
 	size_t n;
 	int rc;
 
+	memset(mc, 0, sizeof(*mc));
 	if ((sum = malloc(sizeof(*sum))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	if ((rc = manifest_reader_open(s, name, 0, &mr)) != QS_OK)
 		goto done;
 	*sum = *manifest_reader_summary(mr);
 	manifest_reader_free(mr);
-	if ((rc = members_ranges(s, sum, members, nmembers, &ranges, &n,
-	    &chosen)) != QS_OK)
+	mc->stream_bytes = sum->length;
+	/* The byte ranges of the chosen members, from the catalogue. */
+	if ((rc = members_ranges(s, sum, a->members, a->nmembers,
+	    &ranges, &n, &mc->chosen)) != QS_OK)
 		goto done;
 	for (size_t i = 0; i < n; i++)
-		total += ranges[i].end - ranges[i].start;
-	if (extract_to != NULL)
-		rc = members_extract(s, name, ranges, n, extract_to, devices,
-		    &bytes_read);
+		mc->member_bytes += ranges[i].end - ranges[i].start;
+	if (a->extract_to != NULL)
+		rc = members_extract(s, name, ranges, n, a->extract_to,
+		    a->devices, &mc->bytes_read);
 	else
-		rc = members_write_tar(s, name, ranges, n, fd, &bytes_read);
-	if (rc == QS_OK && json)
-		fprintf(stderr, "{\"members\": %llu, \"member_bytes\": %llu, "
-		    "\"stream_bytes\": %llu, \"bytes_read\": %llu}\n",
-		    (unsigned long long)chosen, (unsigned long long)total,
-		    (unsigned long long)sum->length,
-		    (unsigned long long)bytes_read);
+		rc = members_write_tar(s, name, ranges, n, fd,
+		    &mc->bytes_read);
 done:
 	free(ranges);
 	free(sum);
@@ -79,12 +95,9 @@ get_progress_cb(void *ctx, const struct get_progress *pr)
 	cmd_progress_line("get", pr->bytes_out, pr->total, gc->start);
 }
 
-/**
- * cmd_get(argc, argv):
- * qsarc get STORE NAME [--output FILE]
- */
-int
-cmd_get(int argc, char **argv)
+/* Parse into ${a}; -1 to go on, else the exit code (help, usage). */
+static int
+parse_args(int argc, char **argv, struct get_args *a)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, OPT_OUTPUT },
@@ -92,90 +105,118 @@ cmd_get(int argc, char **argv)
 		{ "member", required_argument, NULL, OPT_MEMBER },
 		{ "extract-to", required_argument, NULL, OPT_EXTRACT_TO },
 		{ "devices", no_argument, NULL, OPT_DEVICES },
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
-	struct get_progress_ctx gc;
-	struct get_result res;
-	struct get_opts go;
-	struct cmd_common c;
-	struct store *s = NULL;
-	struct fileio_tmp *tmp = NULL;
-	const char *output = NULL, *extract_to = NULL;
-	char *members[MEMBERS_MAX];
-	int nmembers = 0, devices = 0;
-	char what[300];
-	int opt, r, rc, fd = STDOUT_FILENO;
+	int opt, r;
 
-	cmd_common_init(&c);
-	memset(&go, 0, sizeof(go));
+	memset(a, 0, sizeof(*a));
+	cmd_options_init(&a->c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
-			return (cmd_help("get"));
+			return (cmd_help_print("get"));
 		case OPT_OUTPUT:
-			output = optarg;
+			a->output = optarg;
 			break;
 		case OPT_EXPIRED:
-			go.expired = 1;
+			a->go.expired = 1;
 			break;
 		case OPT_MEMBER:
-			if (nmembers == MEMBERS_MAX)
-				return (cmd_usage("get", "at most %d --member "
-				    "options", MEMBERS_MAX));
-			members[nmembers++] = optarg;
+			if (a->nmembers == MEMBERS_MAX)
+				return (cmd_output_usage("get", "at most %d "
+				    "--member options", MEMBERS_MAX));
+			a->members[a->nmembers++] = optarg;
 			break;
 		case OPT_EXTRACT_TO:
-			extract_to = optarg;
+			a->extract_to = optarg;
 			break;
 		case OPT_DEVICES:
-			devices = 1;
+			a->devices = 1;
 			break;
 		default:
-			r = cmd_common_option("get", &c, opt, optarg);
+			r = cmd_options_common("get", &a->c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_usage("get", "unknown option"));
+				return (cmd_output_usage("get",
+				    "unknown option"));
 		}
 	}
 	if (argc - optind != 2)
-		return (cmd_usage("get", "expected STORE and NAME"));
-	if (extract_to != NULL && nmembers == 0)
-		return (cmd_usage("get", "--extract-to needs --member (use "
-		    "'--member .' for everything)"));
-	if (extract_to != NULL && output != NULL)
-		return (cmd_usage("get", "--extract-to and --output exclude "
-		    "each other"));
-	if (nmembers > 0 && go.expired)
-		return (cmd_usage("get", "--member works on live streams"));
-	if (output == NULL && extract_to == NULL && isatty(STDOUT_FILENO))
-		return (cmd_usage("get", "refusing to write a stream to a "
-		    "terminal; redirect standard output or use --output "
+		return (cmd_output_usage("get", "expected STORE and NAME"));
+	if (a->extract_to != NULL && a->nmembers == 0)
+		return (cmd_output_usage("get", "--extract-to needs --member "
+		    "(use '--member .' for everything)"));
+	if (a->extract_to != NULL && a->output != NULL)
+		return (cmd_output_usage("get", "--extract-to and --output "
+		    "exclude each other"));
+	if (a->nmembers > 0 && a->go.expired)
+		return (cmd_output_usage("get", "--member works on live "
+		    "streams"));
+	if (a->output == NULL && a->extract_to == NULL &&
+	    isatty(STDOUT_FILENO))
+		return (cmd_output_usage("get", "refusing to write a stream to "
+		    "a terminal; redirect standard output or use --output "
 		    "FILE"));
+	return (-1);
+}
+
+/* get --member --json: the counts, on stderr (stdout holds the tar). */
+static void
+print_member_counts(const struct member_counts *mc)
+{
+
+	fprintf(stderr, "{\"members\": %llu, \"member_bytes\": %llu, "
+	    "\"stream_bytes\": %llu, \"bytes_read\": %llu}\n",
+	    (unsigned long long)mc->chosen,
+	    (unsigned long long)mc->member_bytes,
+	    (unsigned long long)mc->stream_bytes,
+	    (unsigned long long)mc->bytes_read);
+}
+
+/**
+ * cmd_get(argc, argv):
+ * qsarc get STORE NAME [--output FILE]
+ */
+int
+cmd_get(int argc, char **argv)
+{
+	struct get_progress_ctx gc;
+	struct member_counts mc;
+	struct get_result res;
+	struct get_args a;
+	struct store *s = NULL;
+	struct fileio_tmp *tmp = NULL;
+	char what[300];
+	int r, rc, fd = STDOUT_FILENO;
+
+	if ((r = parse_args(argc, argv, &a)) >= 0)
+		return (r);
 	snprintf(what, sizeof(what), "get %s", argv[optind + 1]);
 	store_set_command(what);
-	if ((rc = cmd_open_store("get", argv[optind], STORE_LOCK_SHARED, &c,
-	    &s)) != QS_OK)
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &a.c,
+	    NULL, &s)) != QS_OK)
 		goto fail;
-	if (output != NULL) {
+	if (a.output != NULL) {
 		/* The file appears only once the whole stream checked out. */
-		if ((rc = fileio_tmp_open(output, 0644, &tmp)) != QS_OK)
+		if ((rc = fileio_tmp_open(a.output, 0644, &tmp)) != QS_OK)
 			goto fail;
 		fd = fileio_tmp_fd(tmp);
 	}
-	go.threads = c.threads;
-	gc.start = cmd_monotonic();
-	if (cmd_progress_wanted(&c)) {
-		go.progress = get_progress_cb;
-		go.progress_ctx = &gc;
+	a.go.threads = a.c.threads;
+	gc.start = cmd_clock_monotonic();
+	if (cmd_progress_wanted(&a.c)) {
+		a.go.progress = get_progress_cb;
+		a.go.progress_ctx = &gc;
 	}
-	if (nmembers > 0)
-		rc = get_members(s, argv[optind + 1], members, nmembers,
-		    extract_to, devices, fd, c.json);
+	if (a.nmembers > 0)
+		rc = get_members(s, argv[optind + 1], &a, fd, &mc);
 	else
-		rc = get_stream(s, argv[optind + 1], fd, &go, &res);
-	if (go.progress != NULL)
+		rc = get_stream(s, argv[optind + 1], fd, &a.go, &res);
+	if (rc == QS_OK && a.nmembers > 0 && a.c.json)
+		print_member_counts(&mc);
+	if (a.go.progress != NULL)
 		cmd_progress_end();
 	if (rc != QS_OK)
 		goto fail;
@@ -191,7 +232,7 @@ cmd_get(int argc, char **argv)
 	return (EXIT_OK);
 
 fail:
-	r = cmd_fail("get", rc);
+	r = cmd_output_fail("get", rc);
 	fileio_tmp_abort(tmp);
 	alerts_raise_after(cmd_alerts_env(), "get", argv[optind], r,
 	    qs_error_message(), s);

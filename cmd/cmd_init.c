@@ -20,12 +20,16 @@ enum {
 	OPT_KDF_MEMORY
 };
 
-/**
- * cmd_init(argc, argv):
- * qsarc init STORE [options]
- */
-int
-cmd_init(int argc, char **argv)
+/* The parsed command line. */
+struct init_args {
+	struct cmd_options c;
+	struct store_init_opts o;
+	int mode_given, rotation_given;
+};
+
+/* Parse into ${a}; -1 to go on, else the exit code (help, usage). */
+static int
+parse_args(int argc, char **argv, struct init_args *a)
 {
 	static const struct option opts[] = {
 		{ "level", required_argument, NULL, OPT_LEVEL },
@@ -40,100 +44,121 @@ cmd_init(int argc, char **argv)
 		    OPT_KEYSTORE_BACKUP },
 		{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },
 		{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY },
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
-	struct store_init_opts o;
-	struct cmd_common c;
-	uint8_t *pass = NULL;
-	size_t passlen = 0;
+	struct cmd_options *c = &a->c;
+	struct store_init_opts *o = &a->o;
 	uint64_t v;
 	char *end;
-	int opt, r, rc, mode_given = 0, rotation_given = 0;
+	int opt, r;
 
-	store_init_opts_default(&o);
-	cmd_common_init(&c);
+	memset(a, 0, sizeof(*a));
+	store_init_opts_default(o);
+	cmd_options_init(c);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
-			return (cmd_help("init"));
+			return (cmd_help_print("init"));
 		case OPT_LEVEL:
-			o.zstd_level = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || o.zstd_level < 1 ||
-			    o.zstd_level > 22)
-				return (cmd_usage("init", "--level must be 1 "
+			o->zstd_level = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || o->zstd_level < 1 ||
+			    o->zstd_level > 22)
+				return (cmd_output_usage("init",
+				    "--level must be 1 "
 				    "to 22, not \"%s\"", optarg));
 			break;
 		case OPT_AVG_CHUNK:
-			if (cmd_parse_size(optarg, &v) != 0 || v < 4096 ||
+			if (cmd_options_size(optarg, &v) != 0 || v < 4096 ||
 			    v > (4U << 20) || (v & (v - 1)) != 0)
-				return (cmd_usage("init", "--avg-chunk must be "
+				return (cmd_output_usage("init",
+				    "--avg-chunk must be "
 				    "a power of two from 4K to 4M, not \"%s\"",
 				    optarg));
-			o.chunk_avg = (uint32_t)v;
-			o.chunk_min = (uint32_t)(v / 4);
-			o.chunk_max = (uint32_t)(v * 4);
+			o->chunk_avg = (uint32_t)v;
+			o->chunk_min = (uint32_t)(v / 4);
+			o->chunk_max = (uint32_t)(v * 4);
 			break;
 		case OPT_CONTAINER_SIZE:
-			if (cmd_parse_size(optarg, &v) != 0 ||
+			if (cmd_options_size(optarg, &v) != 0 ||
 			    v < (1U << 20) || v > (1U << 30))
-				return (cmd_usage("init", "--container-size "
+				return (cmd_output_usage("init",
+				    "--container-size "
 				    "must be 1M to 1G, not \"%s\"", optarg));
-			o.container_size = (uint32_t)v;
+			o->container_size = (uint32_t)v;
 			break;
 		case OPT_ENCRYPT:
-			o.encrypt = 1;
+			o->encrypt = 1;
 			break;
 		case OPT_MODE:
-			if (cmd_parse_key_mode("init", optarg, &o.key_mode) !=
-			    0)
+			if (cmd_options_key_mode("init", optarg,
+			    &o->key_mode) != 0)
 				return (EXIT_USAGE);
-			mode_given = 1;
+			a->mode_given = 1;
 			break;
 		case OPT_ROTATION_DAYS:
-			if (cmd_parse_rotation_days("init", optarg,
-			    &o.rotation_secs) != 0)
+			if (cmd_options_rotation_days("init", optarg,
+			    &o->rotation_secs) != 0)
 				return (EXIT_USAGE);
-			rotation_given = 1;
+			a->rotation_given = 1;
 			break;
 		case OPT_KEYSTORE_BACKUP:
-			o.keystore_backup = optarg;
+			o->keystore_backup = optarg;
 			break;
 		case OPT_KDF_TIME:
-			if (cmd_parse_kdf_time("init", optarg,
-			    &o.kdf_t_cost) != 0)
+			if (cmd_options_kdf_time("init", optarg,
+			    &o->kdf_t_cost) != 0)
 				return (EXIT_USAGE);
 			break;
 		case OPT_KDF_MEMORY:
-			if (cmd_parse_kdf_memory("init", optarg,
-			    &o.kdf_m_cost_kib) != 0)
+			if (cmd_options_kdf_memory("init", optarg,
+			    &o->kdf_m_cost_kib) != 0)
 				return (EXIT_USAGE);
 			break;
 		default:
-			r = cmd_common_option("init", &c, opt, optarg);
+			r = cmd_options_common("init", c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_usage("init", "unknown option"));
+				return (cmd_output_usage("init",
+				    "unknown option"));
 		}
 	}
 	if (argc - optind != 1)
-		return (cmd_usage("init", "expected one STORE directory"));
-	if (!o.encrypt && (mode_given || rotation_given ||
-	    o.keystore_backup != NULL))
-		return (cmd_usage("init", "--mode, --rotation-days and "
+		return (cmd_output_usage("init",
+		    "expected one STORE directory"));
+	if (!o->encrypt && (a->mode_given || a->rotation_given ||
+	    o->keystore_backup != NULL))
+		return (cmd_output_usage("init", "--mode, --rotation-days and "
 		    "--keystore-backup need --encrypt"));
-	if (o.encrypt) {
-		if ((rc = cmd_read_passphrase("init", c.passphrase_file,
-		    c.passphrase_fd, "New passphrase: ", 1, &pass, &passlen))
+	return (-1);
+}
+
+/**
+ * cmd_init(argc, argv):
+ * qsarc init STORE [options]
+ */
+int
+cmd_init(int argc, char **argv)
+{
+	struct init_args a;
+	uint8_t *pass = NULL;
+	size_t passlen = 0;
+	int r, rc;
+
+	if ((r = parse_args(argc, argv, &a)) >= 0)
+		return (r);
+	if (a.o.encrypt) {
+		if ((rc = cmd_passphrase_read(a.c.passphrase_file,
+		    a.c.passphrase_fd, "New passphrase: ", 1, &pass, &passlen))
 		    != QS_OK)
-			return (cmd_fail("init", rc));
-		o.pass = pass;
-		o.passlen = passlen;
+			return (cmd_output_fail("init", rc));
+		a.o.pass = pass;
+		a.o.passlen = passlen;
 	}
-	rc = store_init(argv[optind], &o, cmd_now());
-	cmd_free_passphrase(pass, passlen);
+	rc = store_init(argv[optind], &a.o, cmd_clock_now());
+	cmd_passphrase_free(pass, passlen);
 	if (rc != QS_OK)
-		return (cmd_fail("init", rc));
+		return (cmd_output_fail("init", rc));
 	return (EXIT_OK);
 }

@@ -41,7 +41,7 @@ static size_t
 utf8_printable(const unsigned char *p, size_t len)
 {
 	uint32_t cp;
-	size_t n = cmd_utf8_char(p, len, &cp);
+	size_t n = cmd_output_utf8_char(p, len, &cp);
 
 	/* C1 controls and the no-break space are escaped, as bsdtar does. */
 	return (n > 1 && cp >= 0xa0 ? n : 0);
@@ -85,7 +85,7 @@ json_bytes(const char *p, size_t len)
 {
 	char *tmp = strndup(p, len);
 
-	cmd_json_string(stdout, tmp != NULL ? tmp : "");
+	cmd_output_json_string(stdout, tmp != NULL ? tmp : "");
 	free(tmp);
 }
 
@@ -117,7 +117,7 @@ list_members(struct store *s, const char *name, int expired, int lng,
 	if (json)
 		printf("{\"stream\": ");
 	if (json) {
-		cmd_json_string(stdout, name);
+		cmd_output_json_string(stdout, name);
 		printf(", \"members\": [");
 	}
 	while ((rc = catalogue_reader_next(cr, &m)) == QS_OK) {
@@ -140,7 +140,7 @@ list_members(struct store *s, const char *name, int expired, int lng,
 			    (unsigned long long)m.end_offset);
 		} else if (lng) {
 			mode_string(&m, mode);
-			cmd_format_utc(m.mtime, when, sizeof(when));
+			cmd_output_utc(m.mtime, when, sizeof(when));
 			/* Names if the archive has them, else numbers. */
 			printf("%s ", mode);
 			if (m.uname_len > 0)
@@ -174,7 +174,7 @@ list_members(struct store *s, const char *name, int expired, int lng,
 		    end->status == CATALOGUE_COMPLETE ? "true" : "false",
 		    (unsigned long long)end->scan_end);
 	if (json) {
-		cmd_json_string(stdout, end->message);
+		cmd_output_json_string(stdout, end->message);
 		printf("}\n");
 	}
 	if (end->status == CATALOGUE_STOPPED)
@@ -188,65 +188,20 @@ done:
 }
 
 
-/**
- * cmd_ls(argc, argv):
- * qsarc ls STORE [--expired] [--json]
- */
-int
-cmd_ls(int argc, char **argv)
+/* qsarc ls STORE: the streams, live or expired; the exit code. */
+static int
+list_streams(struct store *s, const struct cmd_options *c, int expired)
 {
-	static const struct option opts[] = {
-		{ "expired", no_argument, NULL, OPT_EXPIRED },
-		{ "long", no_argument, NULL, OPT_LONG },
-		CMD_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 }
-	};
 	const struct manifest_summary *sum;
 	struct manifest_reader *mr;
-	struct cmd_common c;
-	struct store *s = NULL;
 	char **names = NULL;
 	size_t count = 0;
 	char when[64], a[32], b[32];
-	int opt, r, rc, expired = 0, printed = 0, lng = 0, status = EXIT_OK;
+	int rc, printed = 0, status = EXIT_OK;
 
-	cmd_common_init(&c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_HELP:
-			return (cmd_help("ls"));
-		case OPT_EXPIRED:
-			expired = 1;
-			break;
-		case OPT_LONG:
-			lng = 1;
-			break;
-		default:
-			r = cmd_common_option("ls", &c, opt, optarg);
-			if (r < 0)
-				return (EXIT_USAGE);
-			if (r == 0)
-				return (cmd_usage("ls", "unknown option"));
-		}
-	}
-	if (argc - optind != 1 && argc - optind != 2)
-		return (cmd_usage("ls", "expected STORE [NAME]"));
-	store_set_command("ls");
-	if ((rc = cmd_open_store("ls", argv[optind], STORE_LOCK_SHARED, &c,
-	    &s)) != QS_OK)
-		return (cmd_fail("ls", rc));
-	if (argc - optind == 2) {
-		rc = list_members(s, argv[optind + 1], expired, lng, c.json);
-		r = rc == QS_OK ? EXIT_OK : cmd_fail("ls", rc);
-		store_close(s);
-		return (r);
-	}
-	if ((rc = store_list_streams(s, expired, &names, &count)) != QS_OK) {
-		r = cmd_fail("ls", rc);
-		store_close(s);
-		return (r);
-	}
-	if (c.json)
+	if ((rc = store_list_streams(s, expired, &names, &count)) != QS_OK)
+		return (cmd_output_fail("ls", rc));
+	if (c->json)
 		printf("{\"streams\": [");
 	else
 		printf("%-32s %-20s %12s %12s\n", "NAME", "CREATED (UTC)",
@@ -255,14 +210,14 @@ cmd_ls(int argc, char **argv)
 		/* A damaged manifest is reported; the others still list. */
 		if ((rc = manifest_reader_open(s, names[i], expired, &mr)) !=
 		    QS_OK) {
-			status = cmd_fail("ls", rc);
+			status = cmd_output_fail("ls", rc);
 			continue;
 		}
 		sum = manifest_reader_summary(mr);
-		cmd_format_utc(sum->created, when, sizeof(when));
-		if (c.json) {
+		cmd_output_utc(sum->created, when, sizeof(when));
+		if (c->json) {
 			printf("%s\n  {\"name\": ", printed++ ? "," : "");
-			cmd_json_string(stdout, sum->name);
+			cmd_output_json_string(stdout, sum->name);
 			printf(", \"created\": %lld, \"created_utc\": \"%s\", "
 			    "\"length\": %llu, \"chunks\": %llu, "
 			    "\"new_bytes\": %llu, \"new_stored_bytes\": %llu}",
@@ -273,74 +228,80 @@ cmd_ls(int argc, char **argv)
 			    (unsigned long long)sum->new_stored_bytes);
 		} else {
 			printf("%-32s %-20s %12s %12s\n", sum->name, when,
-			    cmd_format_bytes(sum->length, a, sizeof(a)),
-			    cmd_format_bytes(sum->new_stored_bytes, b,
+			    cmd_output_bytes(sum->length, a, sizeof(a)),
+			    cmd_output_bytes(sum->new_stored_bytes, b,
 			    sizeof(b)));
 		}
 		manifest_reader_free(mr);
 	}
-	if (c.json)
+	if (c->json)
 		printf("%s]}\n", printed ? "\n" : "");
 	store_names_free(names, count);
-	store_close(s);
 	return (status);
 }
 
+/* Parse into ${c} and the flags; -1 to go on, else the exit code. */
 static int
-rm_or_unexpire(int argc, char **argv, const char *sub, int unexpire)
+parse_args(int argc, char **argv, struct cmd_options *c, int *expired,
+    int *lng)
 {
 	static const struct option opts[] = {
-		CMD_COMMON_OPTIONS,
+		{ "expired", no_argument, NULL, OPT_EXPIRED },
+		{ "long", no_argument, NULL, OPT_LONG },
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
-	struct cmd_common c;
-	struct store *s = NULL;
-	int opt, r, rc, status = EXIT_OK;
+	int opt, r;
 
-	cmd_common_init(&c);
+	cmd_options_init(c);
+	*expired = *lng = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == OPT_HELP)
-			return (cmd_help(sub));
-		r = cmd_common_option(sub, &c, opt, optarg);
-		if (r < 0)
-			return (EXIT_USAGE);
-		if (r == 0)
-			return (cmd_usage(sub, "unknown option"));
+		switch (opt) {
+		case OPT_HELP:
+			return (cmd_help_print("ls"));
+		case OPT_EXPIRED:
+			*expired = 1;
+			break;
+		case OPT_LONG:
+			*lng = 1;
+			break;
+		default:
+			r = cmd_options_common("ls", c, opt, optarg);
+			if (r < 0)
+				return (EXIT_USAGE);
+			if (r == 0)
+				return (cmd_output_usage("ls",
+				    "unknown option"));
+		}
 	}
-	if (argc - optind < 2)
-		return (cmd_usage(sub, "expected STORE and at least one NAME"));
-	store_set_command(sub);
-	if ((rc = cmd_open_store(sub, argv[optind], STORE_LOCK_SHARED, &c,
-	    &s)) != QS_OK)
-		return (cmd_fail(sub, rc));
-	for (int i = optind + 1; i < argc; i++) {
-		rc = unexpire ? store_unexpire(s, argv[i]) :
-		    store_expire(s, argv[i]);
-		if (rc != QS_OK)
-			status = cmd_fail(sub, rc);
+	if (argc - optind != 1 && argc - optind != 2)
+		return (cmd_output_usage("ls", "expected STORE [NAME]"));
+	return (-1);
+}
+
+/**
+ * cmd_ls(argc, argv):
+ * qsarc ls STORE [NAME] [--expired] [--long] [--json]
+ */
+int
+cmd_ls(int argc, char **argv)
+{
+	struct cmd_options c;
+	struct store *s = NULL;
+	int r, rc, expired, lng;
+
+	if ((r = parse_args(argc, argv, &c, &expired, &lng)) >= 0)
+		return (r);
+	store_set_command("ls");
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c,
+	    NULL, &s)) != QS_OK)
+		return (cmd_output_fail("ls", rc));
+	if (argc - optind == 2) {
+		rc = list_members(s, argv[optind + 1], expired, lng, c.json);
+		r = rc == QS_OK ? EXIT_OK : cmd_output_fail("ls", rc);
+	} else {
+		r = list_streams(s, &c, expired);
 	}
 	store_close(s);
-	return (status);
-}
-
-/**
- * cmd_rm(argc, argv):
- * qsarc rm STORE NAME...
- */
-int
-cmd_rm(int argc, char **argv)
-{
-
-	return (rm_or_unexpire(argc, argv, "rm", 0));
-}
-
-/**
- * cmd_unexpire(argc, argv):
- * qsarc unexpire STORE NAME...
- */
-int
-cmd_unexpire(int argc, char **argv)
-{
-
-	return (rm_or_unexpire(argc, argv, "unexpire", 1));
+	return (r);
 }

@@ -15,7 +15,7 @@
 
 enum {
 	OPT_INPUT = OPT_FIRST_LOCAL,
-	OPT_NO_CATALOG,
+	OPT_NO_CATALOGUE,
 	OPT_ALLOW_TRUNCATED
 };
 
@@ -31,6 +31,84 @@ put_progress_cb(void *ctx, const struct put_progress *pr)
 	cmd_progress_line("put", pr->bytes_in, 0, pc->start);
 }
 
+/* The parsed command line. */
+struct put_args {
+	struct cmd_options c;
+	const char *input;		/* --input, or NULL: stdin */
+	int no_catalogue;		/* --no-catalog */
+	int allow_truncated;		/* --allow-truncated */
+};
+
+/* Parse into ${a}; -1 to go on, else the exit code (help, usage). */
+static int
+parse_args(int argc, char **argv, struct put_args *a)
+{
+	static const struct option opts[] = {
+		{ "input", required_argument, NULL, OPT_INPUT },
+		{ "no-catalog", no_argument, NULL, OPT_NO_CATALOGUE },
+		{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
+		CMD_OPTIONS_COMMON,
+		{ NULL, 0, NULL, 0 }
+	};
+	int opt, r;
+
+	memset(a, 0, sizeof(*a));
+	cmd_options_init(&a->c);
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_HELP:
+			return (cmd_help_print("put"));
+		case OPT_INPUT:
+			a->input = optarg;
+			break;
+		case OPT_NO_CATALOGUE:
+			a->no_catalogue = 1;
+			break;
+		case OPT_ALLOW_TRUNCATED:
+			a->allow_truncated = 1;
+			break;
+		default:
+			r = cmd_options_common("put", &a->c, opt, optarg);
+			if (r < 0)
+				return (EXIT_USAGE);
+			if (r == 0)
+				return (cmd_output_usage("put",
+				    "unknown option"));
+		}
+	}
+	if (argc - optind != 2)
+		return (cmd_output_usage("put", "expected STORE and NAME"));
+	return (-1);
+}
+
+/* The summary: JSON on stdout, or with progress a line on stderr. */
+static void
+print_result(const struct put_args *a, const char *name,
+    const struct put_result *res, double seconds)
+{
+	char b1[32], b2[32], b3[32];
+
+	if (a->c.json) {
+		printf("{\"name\": ");
+		cmd_output_json_string(stdout, name);
+		printf(", \"length\": %llu, \"chunks\": %llu, "
+		    "\"new_chunks\": %llu, \"new_bytes\": %llu, "
+		    "\"new_stored_bytes\": %llu, \"created\": %lld, "
+		    "\"seconds\": %.3f}\n",
+		    (unsigned long long)res->length,
+		    (unsigned long long)res->chunks,
+		    (unsigned long long)res->new_chunks,
+		    (unsigned long long)res->new_raw_bytes,
+		    (unsigned long long)res->new_stored_bytes,
+		    (long long)res->created, seconds);
+	} else if (cmd_progress_wanted(&a->c)) {
+		fprintf(stderr, "qsarc: put: %s: %s in, %s new, %s stored\n",
+		    name, cmd_output_bytes(res->length, b1, sizeof(b1)),
+		    cmd_output_bytes(res->new_raw_bytes, b2, sizeof(b2)),
+		    cmd_output_bytes(res->new_stored_bytes, b3, sizeof(b3)));
+	}
+}
+
 /**
  * cmd_put(argc, argv):
  * qsarc put STORE NAME [--input FILE]
@@ -38,111 +116,63 @@ put_progress_cb(void *ctx, const struct put_progress *pr)
 int
 cmd_put(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "input", required_argument, NULL, OPT_INPUT },
-		{ "no-catalog", no_argument, NULL, OPT_NO_CATALOG },
-		{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
-		CMD_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct put_progress_ctx pc;
 	struct put_result res;
 	struct put_opts po;
-	struct cmd_common c;
+	struct put_args a;
 	struct store *s = NULL;
-	const char *input = NULL;
 	struct tarscan *scan = NULL;
-	int no_catalogue = 0, allow_truncated = 0;
-	char what[300], a[32], b[32];
+	int allow_truncated, no_catalogue;
+	char what[300];
 	double t0;
-	int opt, r, rc, fd = STDIN_FILENO;
+	int r, rc, fd = STDIN_FILENO;
 
-	cmd_common_init(&c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_HELP:
-			return (cmd_help("put"));
-		case OPT_INPUT:
-			input = optarg;
-			break;
-		case OPT_NO_CATALOG:
-			no_catalogue = 1;
-			break;
-		case OPT_ALLOW_TRUNCATED:
-			allow_truncated = 1;
-			break;
-		default:
-			r = cmd_common_option("put", &c, opt, optarg);
-			if (r < 0)
-				return (EXIT_USAGE);
-			if (r == 0)
-				return (cmd_usage("put", "unknown option"));
-		}
-	}
-	if (argc - optind != 2)
-		return (cmd_usage("put", "expected STORE and NAME"));
-	if (input != NULL) {
-		if ((fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
-			rc = qs_error_errno(input, "open");
-			return (cmd_fail("put", rc));
+	if ((r = parse_args(argc, argv, &a)) >= 0)
+		return (r);
+	allow_truncated = a.allow_truncated;
+	no_catalogue = a.no_catalogue;
+	/* The input: a file, or a pipe, never the terminal. */
+	if (a.input != NULL) {
+		if ((fd = open(a.input, O_RDONLY | O_CLOEXEC)) < 0) {
+			rc = qs_error_errno(a.input, "open");
+			return (cmd_output_fail("put", rc));
 		}
 	} else if (isatty(STDIN_FILENO)) {
-		return (cmd_usage("put", "standard input is a terminal; pipe "
-		    "a stream in or use --input FILE"));
+		return (cmd_output_usage("put", "standard input is a terminal; "
+		    "pipe a stream in or use --input FILE"));
 	}
 	snprintf(what, sizeof(what), "put %s", argv[optind + 1]);
 	store_set_command(what);
-	if ((rc = cmd_open_store("put", argv[optind], STORE_LOCK_SHARED, &c,
-	    &s)) != QS_OK)
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &a.c,
+	    NULL, &s)) != QS_OK)
 		goto fail;
 	memset(&po, 0, sizeof(po));
-	po.threads = c.threads;
-	po.input_name = input;
-	t0 = pc.start = cmd_monotonic();
-	if (cmd_progress_wanted(&c)) {
+	po.threads = a.c.threads;
+	po.input_name = a.input;
+	t0 = pc.start = cmd_clock_monotonic();
+	if (cmd_progress_wanted(&a.c)) {
 		po.progress = put_progress_cb;
 		po.progress_ctx = &pc;
 	}
 	if (!no_catalogue &&
 	    (rc = tarscan_attach(s, &po, allow_truncated, &scan)) != QS_OK)
 		goto fail;
-	rc = put_stream(s, argv[optind + 1], fd, &po, cmd_now(), &res);
+	rc = put_stream(s, argv[optind + 1], fd, &po, cmd_clock_now(), &res);
 	tarscan_detach(scan);
 	if (po.progress != NULL)
 		cmd_progress_end();
 	if (rc != QS_OK)
 		goto fail;
-	alerts_raise_after(cmd_alerts_env(), "put", argv[optind], EXIT_OK, NULL,
-	    s);
+	alerts_raise_after(cmd_alerts_env(), "put", argv[optind], EXIT_OK, NULL, s);
 	store_close(s);
 	if (fd != STDIN_FILENO)
 		close(fd);
-	if (c.json) {
-		printf("{\"name\": ");
-		cmd_json_string(stdout, argv[optind + 1]);
-		printf(", \"length\": %llu, \"chunks\": %llu, "
-		    "\"new_chunks\": %llu, \"new_bytes\": %llu, "
-		    "\"new_stored_bytes\": %llu, \"created\": %lld, "
-		    "\"seconds\": %.3f}\n",
-		    (unsigned long long)res.length,
-		    (unsigned long long)res.chunks,
-		    (unsigned long long)res.new_chunks,
-		    (unsigned long long)res.new_raw_bytes,
-		    (unsigned long long)res.new_stored_bytes,
-		    (long long)res.created, cmd_monotonic() - t0);
-	} else if (cmd_progress_wanted(&c)) {
-		fprintf(stderr, "qsarc: put: %s: %s in, %s new, %s stored\n",
-		    argv[optind + 1], cmd_format_bytes(res.length, a,
-		    sizeof(a)), cmd_format_bytes(res.new_raw_bytes, b,
-		    sizeof(b)), cmd_format_bytes(res.new_stored_bytes, what,
-		    sizeof(what)));
-	}
+	print_result(&a, argv[optind + 1], &res, cmd_clock_monotonic() - t0);
 	return (EXIT_OK);
 
 fail:
-	r = cmd_fail("put", rc);
-	alerts_raise_after(cmd_alerts_env(), "put", argv[optind], r,
-	    qs_error_message(), s);
+	r = cmd_output_fail("put", rc);
+	alerts_raise_after(cmd_alerts_env(), "put", argv[optind], r, qs_error_message(), s);
 	store_close(s);
 	if (fd != STDIN_FILENO)
 		close(fd);

@@ -1,5 +1,7 @@
 /*
- * qsarc replicate SRC DST [NAME...]: copy streams to another store.
+ * qsarc replicate SRC DST [NAME...]: copy streams to another store.  The
+ * store rules are in index/jobs/replicate.c; here: the options, the two
+ * passphrases, and the report.
  *
  * Each stream is read from the source (every chunk checked) and put into
  * the target, which cuts, names, compresses and seals it with its own
@@ -15,17 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_alerts.h"
-#include "index/tar/tarscan.h"
-#include "format/manifest_fmt.h"
 #include "format/qs_err.h"
-#include "index/stream/pump.h"
-#include "index/stream/put.h"
+#include "index/jobs/replicate.h"
 #include "index/store/store.h"
-#include "index/store/manifest.h"
 
 enum {
 	OPT_DRY_RUN = OPT_FIRST_LOCAL,
@@ -36,163 +33,33 @@ enum {
 	OPT_ALLOW_PLAIN
 };
 
-struct totals {
-	uint64_t copied, present, chunks_sent, bytes_sent, bytes_skipped;
-	uint64_t logical;
+/* The parsed command line. */
+struct replicate_args {
+	struct cmd_options c;
+	struct cmd_passphrase_side sside, dside;
+	struct replicate_opts ro;
+	int allow_plain;
 };
 
-/* Compare two streams byte for byte (a target stream not made by us). */
-static int
-same_content(struct store *src, struct store *dst, const char *name,
-    int *same)
+/* A side with no passphrase option of its own uses the common ones. */
+static void
+side_default(struct cmd_passphrase_side *side, const char *name,
+    const struct cmd_options *c)
 {
-	struct pump *pa = NULL, *pb = NULL;
-	uint8_t a[65536], b[65536];
-	ssize_t na, nb, got;
-	int fa = -1, fb = -1, rc, rc2;
 
-	*same = 1;
-	if ((rc = pump_start(src, name, &fa, &pa)) != QS_OK)
-		return (rc);
-	if ((rc = pump_start(dst, name, &fb, &pb)) != QS_OK)
-		goto done;
-	for (;;) {
-		if ((na = read(fa, a, sizeof(a))) < 0) {
-			rc = qs_error_errno("pipe", "read");
-			goto done;
-		}
-		for (nb = 0; nb < na; nb += got) {
-			if ((got = read(fb, b + nb, (size_t)(na - nb))) <= 0)
-				break;
-		}
-		if (nb != na || memcmp(a, b, (size_t)na) != 0) {
-			*same = 0;
-			break;
-		}
-		if (na == 0) {
-			/* The target must end here too. */
-			if (read(fb, b, 1) != 0)
-				*same = 0;
-			break;
-		}
+	side->name = name;
+	side->given = (side->file != NULL || side->fd >= 0);
+	if (!side->given) {
+		side->file = c->passphrase_file;
+		side->fd = c->passphrase_fd;
 	}
-done:
-	if (fa >= 0)
-		close(fa);
-	if (fb >= 0)
-		close(fb);
-	rc2 = pa != NULL ? pump_join(pa) : QS_OK;
-	if (pb != NULL && pump_join(pb) != QS_OK && rc2 == QS_OK &&
-	    *same)
-		rc2 = QS_EIO;
-	if (rc == QS_OK && rc2 != QS_OK && *same)
-		rc = rc2;
-	return (rc);
+	/* Replicate waits the default minute for either lock. */
+	side->timeout_ms = 60000;
 }
 
+/* Parse into ${a}; -1 to go on, else the exit code (help, usage). */
 static int
-copy_stream(struct store *src, struct store *dst, const char *name,
-    const struct manifest_summary *sum, struct totals *t)
-{
-	struct put_result pr;
-	struct put_opts po;
-	struct tarscan *scan = NULL;
-	int rc;
-
-	memset(&po, 0, sizeof(po));
-	/* The source accepted a truncated tar once: its copy must too. */
-	if ((rc = tarscan_attach(dst, &po, 1, &scan)) != QS_OK)
-		return (rc);
-	po.input_name = "the source store";
-	po.origin_store_id = store_config(src)->store_id;
-	po.origin_hash = sum->stream_hash;
-	/* The ingest time travels with the stream (expiry rules use it). */
-	rc = pump_copy(dst, src, name, &po, sum->created, &pr);
-	tarscan_detach(scan);
-	if (rc != QS_OK)
-		return (rc);
-	t->copied++;
-	t->chunks_sent += pr.new_chunks;
-	t->bytes_sent += pr.new_stored_bytes;
-	t->bytes_skipped += pr.length - pr.new_raw_bytes;
-	t->logical += pr.length;
-	return (QS_OK);
-}
-
-/* Is ${name} already on the target, as this stream? */
-static int
-target_state(struct store *src, struct store *dst, const char *name,
-    const struct manifest_summary *sum, int *present)
-{
-	struct manifest_reader *mr;
-	const struct manifest_summary *ts;
-	int state, rc, same = 0, origin;
-
-	*present = 0;
-	if ((state = store_stream_state(dst, name)) < 0)
-		return (state);
-	if (state == 0)
-		return (QS_OK);
-	if (state == 2)
-		return (qs_error_set(QS_EEXIST, "%s: \"%s\" exists there as an "
-		    "expired stream; unexpire or clean it first",
-		    store_root(dst), name));
-	if ((rc = manifest_reader_open(dst, name, 0, &mr)) != QS_OK)
-		return (rc);
-	ts = manifest_reader_summary(mr);
-	origin = (ts->features & MANIFEST_FEATURE_ORIGIN) &&
-	    memcmp(ts->origin_store_id, store_config(src)->store_id, 16) == 0;
-	if (origin && memcmp(ts->origin_hash, sum->stream_hash, 32) == 0)
-		same = 1;
-	else if (origin || ts->length != sum->length)
-		same = 0;
-	else
-		same = -1;		/* put there separately: compare */
-	manifest_reader_free(mr);
-	if (same < 0 && (rc = same_content(src, dst, name, &same)) != QS_OK)
-		return (rc);
-	if (!same)
-		return (qs_error_set(QS_EEXIST, "%s: a stream named \"%s\" "
-		    "exists there with other content; it is not overwritten",
-		    store_root(dst), name));
-	*present = 1;
-	return (QS_OK);
-}
-
-static int
-open_side(const char *sub, const char *root, const char *file, int fd,
-    int explicit, const char *what, struct store **s)
-{
-	uint8_t *pass = NULL;
-	size_t passlen = 0;
-	char prompt[64];
-	int encrypted, rc;
-
-	if ((rc = store_peek_encrypted(root, &encrypted)) != QS_OK)
-		return (rc);
-	/* Only a passphrase given for this very side says it is encrypted. */
-	if (!encrypted && explicit && (file != NULL || fd >= 0))
-		return (qs_error_set(QS_EAUTH, "%s: a %s passphrase was given "
-		    "but the store is not encrypted; refusing, in case its "
-		    "config was replaced", root, what));
-	if (encrypted) {
-		snprintf(prompt, sizeof(prompt), "Passphrase of the %s: ",
-		    what);
-		if ((rc = cmd_read_passphrase(sub, file, fd, prompt, 0, &pass,
-		    &passlen)) != QS_OK)
-			return (rc);
-	}
-	rc = store_open(root, STORE_LOCK_SHARED, 60000, pass, passlen, s);
-	cmd_free_passphrase(pass, passlen);
-	return (rc);
-}
-
-/**
- * cmd_replicate(argc, argv):
- * qsarc replicate SRC DST [NAME...]
- */
-int
-cmd_replicate(int argc, char **argv)
+parse_args(int argc, char **argv, struct replicate_args *a)
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
@@ -206,188 +73,154 @@ cmd_replicate(int argc, char **argv)
 		    OPT_DST_PASS_FD },
 		{ "allow-plaintext-target", no_argument, NULL,
 		    OPT_ALLOW_PLAIN },
-		CMD_COMMON_OPTIONS,
+		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
-	struct manifest_reader *mr;
-	struct manifest_summary *sum = NULL;
-	struct totals t;
-	struct cmd_common c;
-	struct store *src = NULL, *dst = NULL;
-	const char *sfile = NULL, *dfile = NULL;
-	char **names = NULL;
-	size_t n = 0;
-	double t0;
-	char a[32], b[32], d[32];
-	int sfd = -1, dfd = -1, dry_run = 0, allow_plain = 0;
-	int sexplicit, dexplicit;
-	int opt, r, rc, present, senc, denc, status = EXIT_OK, i;
+	int opt, r;
 
-	cmd_common_init(&c);
-	memset(&t, 0, sizeof(t));
+	memset(a, 0, sizeof(*a));
+	cmd_options_init(&a->c);
+	a->sside.fd = a->dside.fd = -1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
-			return (cmd_help("replicate"));
+			return (cmd_help_print("replicate"));
 		case OPT_DRY_RUN:
-			dry_run = 1;
+			a->ro.dry_run = 1;
 			break;
 		case OPT_SRC_PASS_FILE:
-			sfile = optarg;
+			a->sside.file = optarg;
 			break;
 		case OPT_SRC_PASS_FD:
-			sfd = atoi(optarg);
+			a->sside.fd = atoi(optarg);
 			break;
 		case OPT_DST_PASS_FILE:
-			dfile = optarg;
+			a->dside.file = optarg;
 			break;
 		case OPT_DST_PASS_FD:
-			dfd = atoi(optarg);
+			a->dside.fd = atoi(optarg);
 			break;
 		case OPT_ALLOW_PLAIN:
-			allow_plain = 1;
+			a->allow_plain = 1;
 			break;
 		default:
-			r = cmd_common_option("replicate", &c, opt, optarg);
+			r = cmd_options_common("replicate", &a->c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_usage("replicate",
+				return (cmd_output_usage("replicate",
 				    "unknown option"));
 		}
 	}
 	if (argc - optind < 2)
-		return (cmd_usage("replicate", "expected SOURCE and TARGET "
-		    "stores"));
+		return (cmd_output_usage("replicate", "expected SOURCE and "
+		    "TARGET stores"));
 	/* --passphrase-file and QSARC_PASSPHRASE serve a side with none. */
-	sexplicit = (sfile != NULL || sfd >= 0);
-	dexplicit = (dfile != NULL || dfd >= 0);
-	if (sfile == NULL && sfd < 0) {
-		sfile = c.passphrase_file;
-		sfd = c.passphrase_fd;
-	}
-	if (dfile == NULL && dfd < 0) {
-		dfile = c.passphrase_file;
-		dfd = c.passphrase_fd;
-	}
-	store_set_command("replicate");
-	if ((rc = store_peek_encrypted(argv[optind], &senc)) != QS_OK ||
-	    (rc = store_peek_encrypted(argv[optind + 1], &denc)) != QS_OK)
-		goto fail;
-	if (senc && !denc) {
-		if (!allow_plain) {
-			rc = qs_error_set(QS_EINVAL, "%s is encrypted and %s is "
-			    "not: replicating would store the data in the "
-			    "clear there; enable encryption on the target "
-			    "('qsarc encrypt') or pass --allow-plaintext-target",
-			    argv[optind], argv[optind + 1]);
-			goto fail;
-		}
-		fprintf(stderr, "qsarc: replicate: WARNING: %s is encrypted "
-		    "but %s is NOT: the copies there are stored in the clear "
-		    "(--allow-plaintext-target)\n", argv[optind],
-		    argv[optind + 1]);
-	}
-	if ((rc = open_side("replicate", argv[optind], sfile, sfd, sexplicit,
-	    "source", &src)) != QS_OK ||
-	    (rc = open_side("replicate", argv[optind + 1], dfile, dfd,
-	    dexplicit, "target", &dst)) != QS_OK)
-		goto fail;
-	if (memcmp(store_config(src)->store_id, store_config(dst)->store_id,
-	    16) == 0) {
-		rc = qs_error_set(QS_EINVAL, "source and target are the same "
-		    "store");
-		goto fail;
-	}
+	side_default(&a->sside, "source", &a->c);
+	side_default(&a->dside, "target", &a->c);
 	if (argc - optind > 2) {
-		n = (size_t)(argc - optind - 2);
-		if ((names = calloc(n, sizeof(*names))) == NULL) {
-			rc = qs_error_set(QS_ENOMEM, "out of memory");
-			goto fail;
-		}
-		for (size_t k = 0; k < n; k++)
-			if ((names[k] = strdup(argv[optind + 2 + (int)k])) ==
-			    NULL) {
-				rc = qs_error_set(QS_ENOMEM, "out of memory");
-				goto fail;
-			}
-	} else if ((rc = store_list_streams(src, 0, &names, &n)) != QS_OK) {
-		goto fail;
+		a->ro.names = (const char *const *)(argv + optind + 2);
+		a->ro.nnames = (size_t)(argc - optind - 2);
 	}
-	if ((sum = malloc(sizeof(*sum))) == NULL) {
-		rc = qs_error_set(QS_ENOMEM, "out of memory");
-		goto fail;
+	return (-1);
+}
+
+/* Before each stream: the dry run's list, or progress. */
+static void
+on_stream(void *ctx, const char *name, uint64_t length)
+{
+	const struct replicate_args *a = ctx;
+	char len[32];
+
+	cmd_output_bytes(length, len, sizeof(len));
+	if (a->ro.dry_run) {
+		if (!a->c.json)
+			printf("would copy %s (%s)\n", name, len);
+	} else if (cmd_progress_wanted(&a->c)) {
+		fprintf(stderr, "replicate: %s (%s)...\n", name, len);
 	}
-	t0 = cmd_monotonic();
-	for (i = 0; i < (int)n; i++) {
-		if ((rc = manifest_reader_open(src, names[i], 0, &mr)) !=
-		    QS_OK)
-			goto fail;
-		*sum = *manifest_reader_summary(mr);
-		manifest_reader_free(mr);
-		if ((rc = target_state(src, dst, names[i], sum, &present)) !=
-		    QS_OK)
-			goto fail;
-		if (present) {
-			t.present++;
-			continue;
-		}
-		if (dry_run) {
-			if (!c.json)
-				printf("would copy %s (%s)\n", names[i],
-				    cmd_format_bytes(sum->length, a,
-				    sizeof(a)));
-			t.copied++;
-			t.logical += sum->length;
-			continue;
-		}
-		if (cmd_progress_wanted(&c))
-			fprintf(stderr, "replicate: %s (%s)...\n", names[i],
-			    cmd_format_bytes(sum->length, a, sizeof(a)));
-		if ((rc = copy_stream(src, dst, names[i], sum, &t)) != QS_OK)
-			goto fail;
-	}
-	if (c.json) {
+}
+
+static void
+print_totals(const struct replicate_args *a, const struct replicate_totals *t,
+    int plain, double seconds)
+{
+	char b1[32], b2[32], b3[32];
+
+	if (a->c.json) {
 		printf("{\"dry_run\": %s, \"streams_copied\": %llu, "
 		    "\"streams_present\": %llu, \"chunks_sent\": %llu, "
 		    "\"bytes_sent\": %llu, \"bytes_skipped\": %llu, "
 		    "\"logical_bytes\": %llu, \"plaintext_target\": %s, "
-		    "\"seconds\": %.3f}\n", dry_run ? "true" : "false",
-		    (unsigned long long)t.copied,
-		    (unsigned long long)t.present,
-		    (unsigned long long)t.chunks_sent,
-		    (unsigned long long)t.bytes_sent,
-		    (unsigned long long)t.bytes_skipped,
-		    (unsigned long long)t.logical,
-		    (senc && !denc) ? "true" : "false", cmd_monotonic() - t0);
-	} else {
-		printf("%s%llu streams copied (%s), %llu already there; "
-		    "%llu chunks sent (%s), %s skipped as already present\n",
-		    dry_run ? "dry run: " : "", (unsigned long long)t.copied,
-		    cmd_format_bytes(t.logical, a, sizeof(a)),
-		    (unsigned long long)t.present,
-		    (unsigned long long)t.chunks_sent,
-		    cmd_format_bytes(t.bytes_sent, b, sizeof(b)),
-		    cmd_format_bytes(t.bytes_skipped, d, sizeof(d)));
-		if (senc && !denc)
-			printf("WARNING: the target is NOT encrypted: these "
-			    "copies are stored in the clear\n");
+		    "\"seconds\": %.3f}\n", a->ro.dry_run ? "true" : "false",
+		    (unsigned long long)t->copied,
+		    (unsigned long long)t->present,
+		    (unsigned long long)t->chunks_sent,
+		    (unsigned long long)t->bytes_sent,
+		    (unsigned long long)t->bytes_skipped,
+		    (unsigned long long)t->logical,
+		    plain ? "true" : "false", seconds);
+		return;
 	}
-	alerts_raise_after(cmd_alerts_env(), "replicate", argv[optind], status,
-	    NULL, src);
-	free(sum);
-	store_names_free(names, n);
+	printf("%s%llu streams copied (%s), %llu already there; "
+	    "%llu chunks sent (%s), %s skipped as already present\n",
+	    a->ro.dry_run ? "dry run: " : "", (unsigned long long)t->copied,
+	    cmd_output_bytes(t->logical, b1, sizeof(b1)),
+	    (unsigned long long)t->present,
+	    (unsigned long long)t->chunks_sent,
+	    cmd_output_bytes(t->bytes_sent, b2, sizeof(b2)),
+	    cmd_output_bytes(t->bytes_skipped, b3, sizeof(b3)));
+	if (plain)
+		printf("WARNING: the target is NOT encrypted: these "
+		    "copies are stored in the clear\n");
+}
+
+/**
+ * cmd_replicate(argc, argv):
+ * qsarc replicate SRC DST [NAME...]
+ */
+int
+cmd_replicate(int argc, char **argv)
+{
+	struct replicate_args a;
+	struct replicate_totals t;
+	struct store *src = NULL, *dst = NULL;
+	double t0;
+	int r, rc, plain, status = EXIT_OK;
+
+	if ((r = parse_args(argc, argv, &a)) >= 0)
+		return (r);
+	store_set_command("replicate");
+	/* Refused, or loud, before either store is opened. */
+	if ((rc = replicate_plaintext_check(argv[optind], argv[optind + 1],
+	    a.allow_plain, &plain)) != QS_OK)
+		goto fail;
+	if (plain)
+		fprintf(stderr, "qsarc: replicate: WARNING: %s is encrypted "
+		    "but %s is NOT: the copies there are stored in the clear "
+		    "(--allow-plaintext-target)\n", argv[optind],
+		    argv[optind + 1]);
+	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &a.c,
+	    &a.sside, &src)) != QS_OK ||
+	    (rc = cmd_passphrase_open(argv[optind + 1], STORE_LOCK_SHARED,
+	    &a.c, &a.dside, &dst)) != QS_OK)
+		goto fail;
+	a.ro.on_stream = on_stream;
+	a.ro.ctx = &a;
+	t0 = cmd_clock_monotonic();
+	if ((rc = replicate_streams(src, dst, &a.ro, &t)) != QS_OK)
+		goto fail;
+	print_totals(&a, &t, plain, cmd_clock_monotonic() - t0);
+	alerts_raise_after(cmd_alerts_env(), "replicate", argv[optind], status, NULL, src);
 	store_close(dst);
 	store_close(src);
 	return (status);
 
 fail:
-	r = cmd_fail("replicate", rc);
+	r = cmd_output_fail("replicate", rc);
 	if (argc - optind >= 1)
-		alerts_raise_after(cmd_alerts_env(), "replicate", argv[optind],
-		    r, qs_error_message(), src);
-	free(sum);
-	store_names_free(names, n);
+		alerts_raise_after(cmd_alerts_env(), "replicate", argv[optind], r,
+		    qs_error_message(), src);
 	store_close(dst);
 	store_close(src);
 	return (r);

@@ -46,19 +46,19 @@ on_finding(void *ctx, const struct verify_finding *f)
 
 	if (o->json) {
 		printf("%s\n  {\"kind\": ", o->nfindings ? "," : "");
-		cmd_json_string(stdout, f->kind);
+		cmd_output_json_string(stdout, f->kind);
 		printf(", \"stream\": ");
 		if (f->stream != NULL)
-			cmd_json_string(stdout, f->stream);
+			cmd_output_json_string(stdout, f->stream);
 		else
 			printf("null");
 		printf(", \"expired\": %s, \"file\": ", f->expired ? "true" :
 		    "false");
-		cmd_json_string(stdout, f->path);
+		cmd_output_json_string(stdout, f->path);
 		printf(", \"offset\": %lld, \"error\": ", (long long)f->offset);
-		cmd_json_string(stdout, qs_err_string(f->code));
+		cmd_output_json_string(stdout, qs_err_string(f->code));
 		printf(", \"message\": ");
-		cmd_json_string(stdout, f->message);
+		cmd_output_json_string(stdout, f->message);
 		printf("}");
 	} else if (f->stream != NULL) {
 		printf("DAMAGE %s stream %s: %s\n", f->kind, f->stream,
@@ -118,7 +118,7 @@ print_names(const struct vout *o, int intact)
 		if (o->streams[i].intact != intact)
 			continue;
 		printf("%s", first ? "" : ", ");
-		cmd_json_string(stdout, o->streams[i].name);
+		cmd_output_json_string(stdout, o->streams[i].name);
 		first = 0;
 	}
 	printf("]");
@@ -135,7 +135,7 @@ json_end(const struct vout *o, const struct verify_counts *c,
 		const struct vstream *v = &o->streams[i];
 
 		printf("%s\n  {\"name\": ", i ? "," : "");
-		cmd_json_string(stdout, v->name);
+		cmd_output_json_string(stdout, v->name);
 		printf(", \"expired\": %s, \"intact\": %s",
 		    v->expired ? "true" : "false", v->intact ? "true" :
 		    "false");
@@ -168,7 +168,7 @@ json_end(const struct vout *o, const struct verify_counts *c,
 	printf("},\n \"ok\": %s, \"exit\": %d, \"error\": ",
 	    status == EXIT_OK ? "true" : "false", status);
 	if (error != NULL)
-		cmd_json_string(stdout, error);
+		cmd_output_json_string(stdout, error);
 	else
 		printf("null");
 	printf("}\n");
@@ -220,7 +220,7 @@ print_rebuild(const struct vout *o, const struct rebuild_result *r,
 }
 
 static int
-do_rebuild(const char *root, const struct cmd_common *c, struct vout *o)
+do_rebuild(const char *root, const struct cmd_options *c, struct vout *o)
 {
 	struct rebuild_result res;
 	struct store *s = NULL;
@@ -229,7 +229,7 @@ do_rebuild(const char *root, const struct cmd_common *c, struct vout *o)
 	store_set_command("verify --rebuild-index");
 	if (o->json) {
 		printf("{\"store\": ");
-		cmd_json_string(stdout, root);
+		cmd_output_json_string(stdout, root);
 		printf(",\n \"findings\": [");
 	}
 	rc = rebuild_open(root, c->lock_timeout * 1000, &s, &res);
@@ -239,7 +239,7 @@ do_rebuild(const char *root, const struct cmd_common *c, struct vout *o)
 	if (rc != QS_OK) {
 		if (o->json)
 			printf("%s]}\n", o->nfindings ? "\n " : "");
-		return (cmd_fail("verify", rc));
+		return (cmd_output_fail("verify", rc));
 	}
 	status = res.containers_damaged ? EXIT_DAMAGE : EXIT_OK;
 	print_rebuild(o, &res, status);
@@ -248,7 +248,7 @@ do_rebuild(const char *root, const struct cmd_common *c, struct vout *o)
 
 /* Open the store and check it; return the exit status. */
 static int
-do_verify(const char *root, const struct cmd_common *c,
+do_verify(const char *root, const struct cmd_options *c,
     const struct verify_opts *vo, struct vout *o, struct verify_counts *vc,
     char *error, size_t errlen)
 {
@@ -270,7 +270,7 @@ do_verify(const char *root, const struct cmd_common *c,
 		goto fail;
 	}
 	if (encrypted) {
-		if ((rc = cmd_read_passphrase("verify", c->passphrase_file,
+		if ((rc = cmd_passphrase_read(c->passphrase_file,
 		    c->passphrase_fd, "Passphrase: ", 0, &pass, &passlen)) !=
 		    QS_OK)
 			goto fail;
@@ -289,7 +289,7 @@ do_verify(const char *root, const struct cmd_common *c,
 	}
 	rc = store_open(root, STORE_LOCK_SHARED, c->lock_timeout * 1000, pass,
 	    passlen, &s);
-	cmd_free_passphrase(pass, passlen);
+	cmd_passphrase_free(pass, passlen);
 	pass = NULL;
 	if (rc != QS_OK) {
 		struct qs_error saved;
@@ -326,17 +326,104 @@ do_verify(const char *root, const struct cmd_common *c,
 	goto out;
 
 fail:
-	cmd_free_passphrase(pass, passlen);
+	cmd_passphrase_free(pass, passlen);
 	vc->keystore_damaged = kc.keystore_damaged;
 	if (kc.findings > vc->findings)
 		vc->findings = kc.findings;
 	snprintf(error, errlen, "%s", qs_error_message()[0] ?
 	    qs_error_message() : qs_err_string(rc));
-	status = cmd_exit_code(rc);
+	status = cmd_output_exit_code(rc);
 	if (status == EXIT_OK)
 		status = EXIT_ERROR;
 out:
 	return (status);
+}
+
+/* The parsed command line. */
+struct verify_args {
+	struct cmd_options c;
+	int read_data;			/* --read-data or --read-data-subset */
+	unsigned pct;			/* the percentage read */
+	int rebuild;			/* --rebuild-index */
+};
+
+/* Parse into ${a}; -1 to go on, else the exit code (help, usage). */
+static int
+parse_args(int argc, char **argv, struct verify_args *a)
+{
+	static const struct option opts[] = {
+		{ "read-data", no_argument, NULL, OPT_READ_DATA },
+		{ "read-data-subset", required_argument, NULL,
+		    OPT_READ_DATA_SUBSET },
+		{ "rebuild-index", no_argument, NULL, OPT_REBUILD_INDEX },
+		CMD_OPTIONS_COMMON,
+		{ NULL, 0, NULL, 0 }
+	};
+	int opt, r;
+
+	memset(a, 0, sizeof(*a));
+	cmd_options_init(&a->c);
+	a->pct = 100;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_HELP:
+			return (cmd_help_print("verify"));
+		case OPT_READ_DATA:
+			a->read_data = 1;
+			a->pct = 100;
+			break;
+		case OPT_READ_DATA_SUBSET:
+			if (parse_percent(optarg, &a->pct) != 0)
+				return (cmd_output_usage("verify",
+				    "--read-data-subset needs a percentage "
+				    "from 1%% to 100%%, not \"%s\"", optarg));
+			a->read_data = 1;
+			break;
+		case OPT_REBUILD_INDEX:
+			a->rebuild = 1;
+			break;
+		default:
+			r = cmd_options_common("verify", &a->c, opt, optarg);
+			if (r < 0)
+				return (EXIT_USAGE);
+			if (r == 0)
+				return (cmd_output_usage("verify",
+				    "unknown option"));
+		}
+	}
+	if (argc - optind < 1)
+		return (cmd_output_usage("verify", "expected a STORE"));
+	if (a->rebuild && (argc - optind > 1 || a->read_data))
+		return (cmd_output_usage("verify", "--rebuild-index takes "
+		    "only the STORE"));
+	return (-1);
+}
+
+/* The text summary after the findings and streams. */
+static void
+print_summary(const struct verify_counts *vc, int status)
+{
+
+	printf("checked %llu streams (%llu damaged), %llu containers "
+	    "(%llu damaged), %llu index entries (%llu bad), %llu "
+	    "chunk references; read %llu of %llu chunks (%llu "
+	    "damaged, %llu bytes)\n",
+	    (unsigned long long)vc->streams,
+	    (unsigned long long)vc->streams_damaged,
+	    (unsigned long long)vc->containers,
+	    (unsigned long long)vc->containers_damaged,
+	    (unsigned long long)vc->index_entries,
+	    (unsigned long long)vc->index_entries_bad,
+	    (unsigned long long)vc->references,
+	    (unsigned long long)vc->chunks_read,
+	    (unsigned long long)vc->chunks_total,
+	    (unsigned long long)vc->chunks_damaged,
+	    (unsigned long long)vc->bytes_read);
+	if (status == EXIT_OK)
+		printf("no damage found\n");
+	else if (status == EXIT_DAMAGE)
+		printf("DAMAGE FOUND: %llu problems\n",
+		    (unsigned long long)vc->findings);
 }
 
 /**
@@ -347,109 +434,50 @@ out:
 int
 cmd_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "read-data", no_argument, NULL, OPT_READ_DATA },
-		{ "read-data-subset", required_argument, NULL,
-		    OPT_READ_DATA_SUBSET },
-		{ "rebuild-index", no_argument, NULL, OPT_REBUILD_INDEX },
-		CMD_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct verify_counts vc;
 	struct verify_opts vo;
-	struct cmd_common c;
+	struct verify_args a;
 	struct vout o;
 	const char *root, *mode;
 	char error[QS_ERROR_MSG_MAX + 200];
-	unsigned pct = 100;
-	int opt, r, read_data = 0, rebuild = 0, status;
+	int r, status;
 
-	cmd_common_init(&c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_HELP:
-			return (cmd_help("verify"));
-		case OPT_READ_DATA:
-			read_data = 1;
-			pct = 100;
-			break;
-		case OPT_READ_DATA_SUBSET:
-			if (parse_percent(optarg, &pct) != 0)
-				return (cmd_usage("verify", "--read-data-subset "
-				    "needs a percentage from 1%% to 100%%, not "
-				    "\"%s\"", optarg));
-			read_data = 1;
-			break;
-		case OPT_REBUILD_INDEX:
-			rebuild = 1;
-			break;
-		default:
-			r = cmd_common_option("verify", &c, opt, optarg);
-			if (r < 0)
-				return (EXIT_USAGE);
-			if (r == 0)
-				return (cmd_usage("verify", "unknown option"));
-		}
-	}
-	if (argc - optind < 1)
-		return (cmd_usage("verify", "expected a STORE"));
+	if ((r = parse_args(argc, argv, &a)) >= 0)
+		return (r);
 	root = argv[optind];
 	memset(&o, 0, sizeof(o));
-	o.json = c.json;
-	if (rebuild) {
-		if (argc - optind > 1 || read_data)
-			return (cmd_usage("verify", "--rebuild-index takes "
-			    "only the STORE"));
-		return (do_rebuild(root, &c, &o));
-	}
+	o.json = a.c.json;
+	if (a.rebuild)
+		return (do_rebuild(root, &a.c, &o));
 
 	memset(&vo, 0, sizeof(vo));
 	vo.names = (const char *const *)(argv + optind + 1);
 	vo.nnames = (size_t)(argc - optind - 1);
-	vo.read_data = read_data;
-	vo.read_percent = pct;
+	vo.read_data = a.read_data;
+	vo.read_percent = a.pct;
 	vo.on_finding = on_finding;
 	vo.on_stream = on_stream;
 	vo.ctx = &o;
-	mode = !read_data ? "none" : pct == 100 ? "all" : "subset";
+	mode = !a.read_data ? "none" : a.pct == 100 ? "all" : "subset";
+	/* Findings and streams are printed as the checks go. */
 	if (o.json) {
 		printf("{\"store\": ");
-		cmd_json_string(stdout, root);
+		cmd_output_json_string(stdout, root);
 		printf(",\n \"findings\": [");
 	}
 	error[0] = '\0';
-	status = do_verify(root, &c, &vo, &o, &vc, error, sizeof(error));
+	status = do_verify(root, &a.c, &vo, &o, &vc, error, sizeof(error));
 	if (o.oom && status == EXIT_OK) {
 		snprintf(error, sizeof(error), "out of memory");
 		status = EXIT_ERROR;
 	}
 	if (o.json)
-		json_end(&o, &vc, mode, read_data ? pct : 0, status,
+		json_end(&o, &vc, mode, a.read_data ? a.pct : 0, status,
 		    error[0] ? error : NULL);
 	if (error[0] != '\0')
 		fprintf(stderr, "qsarc: verify: %s\n", error);
-	if (!o.json && o.ran) {
-		printf("checked %llu streams (%llu damaged), %llu containers "
-		    "(%llu damaged), %llu index entries (%llu bad), %llu "
-		    "chunk references; read %llu of %llu chunks (%llu "
-		    "damaged, %llu bytes)\n",
-		    (unsigned long long)vc.streams,
-		    (unsigned long long)vc.streams_damaged,
-		    (unsigned long long)vc.containers,
-		    (unsigned long long)vc.containers_damaged,
-		    (unsigned long long)vc.index_entries,
-		    (unsigned long long)vc.index_entries_bad,
-		    (unsigned long long)vc.references,
-		    (unsigned long long)vc.chunks_read,
-		    (unsigned long long)vc.chunks_total,
-		    (unsigned long long)vc.chunks_damaged,
-		    (unsigned long long)vc.bytes_read);
-		if (status == EXIT_OK)
-			printf("no damage found\n");
-		else if (status == EXIT_DAMAGE)
-			printf("DAMAGE FOUND: %llu problems\n",
-			    (unsigned long long)vc.findings);
-	}
+	if (!o.json && o.ran)
+		print_summary(&vc, status);
 	for (size_t i = 0; i < o.nstreams; i++)
 		free(o.streams[i].name);
 	free(o.streams);

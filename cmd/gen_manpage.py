@@ -5,7 +5,7 @@
 
 The subcommands, their synopses, descriptions and options come from the
 binary ("qsarc --help" lists the subcommands, "qsarc help SUB" prints each
-one's --help text, which is the commands[] table of cmd/main.c), so the man
+one's --help text, which is the commands[] table of cmd/cmd_help.c), so the man
 page and --help cannot drift apart.  The hand-written sections (description,
 common options, passphrase sources, environment, files, exit status,
 examples) are in the template, which holds these placeholders:
@@ -16,7 +16,7 @@ examples) are in the template, which holds these placeholders:
     @JSON@           the --json shapes the help texts document
     @DOCDIR@         where the examples are installed (--docdir)
 
-Help text conventions this relies on (all of cmd/main.c follows them):
+Help text conventions this relies on (all of cmd/cmd_help.c follows them):
 "Usage: qsarc SUB ..." first, continued by lines indented to "qsarc";
 paragraphs separated by blank lines; option lines start with two spaces
 and a dash, the description after two spaces (or one, where the option

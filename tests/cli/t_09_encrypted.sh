@@ -59,13 +59,13 @@ find e -type f ! -name lock -exec sha256sum {} + | sort >after
 cmp -s before after || fail "commands with a wrong passphrase changed the store"
 has_stream e x --passphrase-file pw && fail "put with a wrong passphrase created a stream"
 
-# Missing passphrase (no terminal): documented as exit 5 in cmd/cmd.h.
+# Missing passphrase (no terminal): documented as exit 5 in cmd/cmd_output.h.
 rc=0
 "$QSARC" ls e </dev/null >"$OUT" 2>"$ERR" || rc=$?
 LAST_RC=$rc; crash_check "ls without a passphrase"
 [ $rc -ne 0 ] || fail "ls of an encrypted store without a passphrase succeeded"
 grep -qi passphrase "$ERR" || fail "no passphrase: message does not say so"
-[ $rc -eq 5 ] || known_bug "'qsarc ls ENCRYPTED_STORE' with no passphrase source and no terminal exits $rc; cmd/cmd.h documents 5 for a 'wrong or missing passphrase'"
+[ $rc -eq 5 ] || known_bug "'qsarc ls ENCRYPTED_STORE' with no passphrase source and no terminal exits $rc; cmd/cmd_output.h documents 5 for a 'wrong or missing passphrase'"
 expect_exit 5 q ls e --passphrase-file nosuchfile
 grep -q nosuchfile "$ERR" || fail "missing passphrase file: not named"
 

@@ -140,7 +140,7 @@ done
 # JSON text must be UTF-8 (RFC 8259): names that are not must be escaped
 # somehow, not copied raw.
 if [ -n "$badjson" ]; then
-	fail "ls STORE NAME --json writes member names that are not valid UTF-8 as raw bytes, so the output is not valid JSON (python's json cannot read it) for:$badjson (cmd/cmd_ls.c json_bytes passes the raw name to cmd_json_string)"
+	fail "ls STORE NAME --json writes member names that are not valid UTF-8 as raw bytes, so the output is not valid JSON (python's json cannot read it) for:$badjson (cmd/cmd_ls.c json_bytes passes the raw name to cmd_output_json_string)"
 fi
 note "$n corpus files: $same listed exactly as bsdtar does, $empty without members (no catalogue, bsdtar lists nothing), $rejected rejected by bsdtar (still stored and scanned), $stopped catalogues stopped early"
 

@@ -142,7 +142,7 @@ LAST_RC=0
 crash_check "rekey --json"
 [ "$LAST_RC" -eq 0 ] || fail "rekey --json: exit $LAST_RC"
 if ! is_json "$OUT"; then
-	fail "'qsarc rekey STORE --json' (the daily rotation, no --mode) prints plain text, not JSON: '$(head -n 1 "$OUT")' (cmd/cmd_keys.c cmd_rekey: the store_rotate branch ignores c.json; so does --change-passphrase)"
+	fail "'qsarc rekey STORE --json' (the daily rotation, no --mode) prints plain text, not JSON: '$(head -n 1 "$OUT")' (cmd/cmd_rekey.c cmd_rekey: the store_rotate branch ignores c.json; so does --change-passphrase)"
 fi
 
 # Every key the man page documents for a subcommand appears in some object

@@ -99,9 +99,9 @@ for o in $src_opts; do
 	grep -qF -- "--$o" plain.src ||
 		fail "option --$o is accepted (cmd/ option tables) but not documented in the man page"
 done
-common=$(sed -n '/define CMD_COMMON_OPTIONS/,/^$/p' "$REPO/cmd/cmd.h" |
+common=$(sed -n '/define CMD_OPTIONS_COMMON/,/^$/p' "$REPO/cmd/cmd_options.h" |
     grep -oE '"[a-z][a-z-]*"' | tr -d '"')
-[ -n "$common" ] || fail "cannot read CMD_COMMON_OPTIONS from cmd/cmd.h"
+[ -n "$common" ] || fail "cannot read CMD_OPTIONS_COMMON from cmd/cmd_options.h"
 awk '/^\.SH "?COMMON OPTIONS/ { on = 1; next } on && /^\.SH / { exit } on' plain.src >common.txt
 for o in $common; do
 	grep -qF -- "--$o" common.txt ||

@@ -1,22 +1,22 @@
-# Exit codes: one table, the same in cmd/cmd.h, README.md, the man page and
+# Exit codes: one table, the same in cmd/cmd_output.h, README.md, the man page and
 # 'qsarc --help'; and each code asserted through the CLI.
 . "$CLI_DIR/lib.sh"
 
 REPO=$(cd "$CLI_DIR/../.." && pwd)
 
 # ---- The table, four times.
-"$PY" - "$REPO/cmd/cmd.h" "$REPO/README.md" "$REPO/cmd/qsarc.1.in" \
+"$PY" - "$REPO/cmd/cmd_output.h" "$REPO/README.md" "$REPO/cmd/qsarc.1.in" \
     "$QSARC" <<'EOF' || fail "the exit code tables differ (see above)"
 import re, subprocess, sys
 hdr, readme, man, qsarc = sys.argv[1:5]
 bad = []
 
-# cmd/cmd.h: enum { EXIT_OK = 0, ... }
+# cmd/cmd_output.h: enum { EXIT_OK = 0, ... }
 enum = {}
 for name, num in re.findall(r"\b(EXIT_[A-Z]+)\s*=\s*(\d+)", open(hdr).read()):
     enum[int(num)] = name
 if len(enum) < 9:
-    bad.append("cmd/cmd.h: found only %d EXIT_ codes" % len(enum))
+    bad.append("cmd/cmd_output.h: found only %d EXIT_ codes" % len(enum))
 
 # README.md: the table under "## Exit codes".
 text = open(readme).read()
@@ -53,7 +53,7 @@ if m:
 for name, table in (("README.md", rd), ("qsarc.1", mp),
                     ("qsarc --help", dict.fromkeys(hp, ""))):
     if set(table) != set(enum):
-        bad.append("%s lists codes %s, cmd/cmd.h has %s" %
+        bad.append("%s lists codes %s, cmd/cmd_output.h has %s" %
                    (name, sorted(table), sorted(enum)))
 for n in sorted(set(rd) & set(mp)):
     if rd[n] != mp[n]:

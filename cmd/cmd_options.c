@@ -1,0 +1,280 @@
+/*
+ * The shared options and value parsers of the subcommands.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd_help.h"
+#include "cmd/cmd_options.h"
+#include "cmd/cmd_output.h"
+#include "crypto/keystore.h"
+
+/**
+ * cmd_options_init(c):
+ * Defaults for the shared options.
+ */
+void
+cmd_options_init(struct cmd_options *c)
+{
+
+	memset(c, 0, sizeof(*c));
+	c->passphrase_fd = -1;
+	c->lock_timeout = 60;
+	c->progress = -1;
+}
+
+static int
+parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return (-1);
+	*out = v;
+	return (0);
+}
+
+/**
+ * cmd_options_common(sub, c, opt, arg):
+ * Handle a shared option; 1 handled, 0 not ours, -1 usage error printed.
+ */
+int
+cmd_options_common(const char *sub, struct cmd_options *c, int opt,
+    const char *arg)
+{
+	long v;
+
+	switch (opt) {
+	case OPT_PASSPHRASE_FILE:
+		c->passphrase_file = arg;
+		return (1);
+	case OPT_PASSPHRASE_FD:
+		if (parse_int(arg, 0, 1 << 20, &v) != 0) {
+			cmd_output_usage(sub,
+			    "--passphrase-fd needs a descriptor "
+			    "number, not \"%s\"", arg);
+			return (-1);
+		}
+		c->passphrase_fd = (int)v;
+		return (1);
+	case OPT_LOCK_TIMEOUT:
+		if (parse_int(arg, 0, 86400, &v) != 0) {
+			cmd_output_usage(sub,
+			    "--lock-timeout needs seconds (0 to "
+			    "86400), not \"%s\"", arg);
+			return (-1);
+		}
+		c->lock_timeout = (int)v;
+		return (1);
+	case OPT_PROGRESS:
+		c->progress = 1;
+		return (1);
+	case OPT_NO_PROGRESS:
+		c->progress = 0;
+		return (1);
+	case OPT_JSON:
+		c->json = 1;
+		return (1);
+	case OPT_THREADS:
+		if (parse_int(arg, 1, 16, &v) != 0) {
+			cmd_output_usage(sub,
+			    "--threads needs 1 to 16, not \"%s\"",
+			    arg);
+			return (-1);
+		}
+		c->threads = (int)v;
+		return (1);
+	default:
+		return (0);
+	}
+}
+
+/**
+ * cmd_options_only(sub, argc, argv, c):
+ * Parse a command line of only the shared options; -1 to go on, else the
+ * exit code.
+ */
+int
+cmd_options_only(const char *sub, int argc, char **argv,
+    struct cmd_options *c)
+{
+	static const struct option opts[] = {
+		CMD_OPTIONS_COMMON,
+		{ NULL, 0, NULL, 0 }
+	};
+	int opt, r;
+
+	cmd_options_init(c);
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == OPT_HELP)
+			return (cmd_help_print(sub));
+		r = cmd_options_common(sub, c, opt, optarg);
+		if (r < 0)
+			return (EXIT_USAGE);
+		if (r == 0)
+			return (cmd_output_usage(sub, "unknown option"));
+	}
+	return (-1);
+}
+
+/**
+ * cmd_options_key_mode(sub, arg, mode):
+ * "internal" or "static" into ${mode}; 0, or a printed usage error
+ * (EXIT_USAGE).
+ */
+int
+cmd_options_key_mode(const char *sub, const char *arg, int *mode)
+{
+	static const struct {
+		const char *name;
+		int mode;
+	} modes[] = {
+		{ "internal", KEYSTORE_MODE_INTERNAL },
+		{ "static", KEYSTORE_MODE_STATIC }
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(arg, modes[i].name) == 0) {
+			*mode = modes[i].mode;
+			return (0);
+		}
+	}
+	return (cmd_output_usage(sub, "--mode must be internal or static, "
+	    "not \"%s\"", arg));
+}
+
+/**
+ * cmd_options_rotation_days(sub, arg, secs):
+ * A rotation period in days (7 to 70 years) into ${secs} seconds; 0, or a
+ * printed usage error (EXIT_USAGE).
+ */
+int
+cmd_options_rotation_days(const char *sub, const char *arg, uint64_t *secs)
+{
+	char *end;
+	long days = strtol(arg, &end, 10);
+
+	if (*end != '\0' || end == arg || days < 7 || days > 70 * 365)
+		return (cmd_output_usage(sub,
+		    "--rotation-days must be 7 to %d (70 "
+		    "years), not \"%s\"", 70 * 365, arg));
+	*secs = (uint64_t)days * 86400;
+	return (0);
+}
+
+/**
+ * cmd_options_kdf_time(sub, arg, t) / cmd_options_kdf_memory(sub, arg, kib):
+ * --kdf-time (1 to 100 passes) and --kdf-memory (8M to 4G, into KiB);
+ * 0, or a printed usage error (EXIT_USAGE).
+ */
+int
+cmd_options_kdf_time(const char *sub, const char *arg, uint32_t *t)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (end == arg || *end != '\0' || v < 1 || v > 100)
+		return (cmd_output_usage(sub,
+		    "--kdf-time must be 1 to 100, not "
+		    "\"%s\"", arg));
+	*t = (uint32_t)v;
+	return (0);
+}
+
+int
+cmd_options_kdf_memory(const char *sub, const char *arg, uint32_t *kib)
+{
+	uint64_t v;
+
+	if (cmd_options_size(arg, &v) != 0 || v < (8U << 20) ||
+	    v > (4ULL << 30))
+		return (cmd_output_usage(sub,
+		    "--kdf-memory must be 8M to 4G, not "
+		    "\"%s\"", arg));
+	*kib = (uint32_t)(v / 1024);
+	return (0);
+}
+
+/* The power of two a size suffix stands for ("K": 10); 0 if none. */
+static unsigned
+unit_shift(char c)
+{
+	static const char units[] = "kmg";
+	const char *u;
+
+	if (c == '\0' || (u = strchr(units, c | 0x20)) == NULL)
+		return (0);
+	return (10 * (unsigned)(u - units + 1));
+}
+
+/**
+ * cmd_options_size(s, out):
+ * Parse "123", "64K", "32M", "1G" (powers of 1024).
+ */
+int
+cmd_options_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+	unsigned shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || s[0] == '-')
+		return (-1);
+	if (*end != '\0') {
+		if ((shift = unit_shift(*end)) == 0)
+			return (-1);
+		end++;
+	}
+	if (*end == 'i' && shift != 0)
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || v > (UINT64_MAX >> shift))
+		return (-1);
+	*out = (uint64_t)v << shift;
+	return (0);
+}
+
+/**
+ * cmd_options_duration(s, out):
+ * "90" (seconds), "45s", "30m", "2h", "90d", "2w" into seconds.  Return 0
+ * or -1.
+ */
+int
+cmd_options_duration(const char *s, int64_t *out)
+{
+	static const struct {
+		char suffix;
+		int64_t seconds;
+	} units[] = {
+		{ '\0', 1 }, { 's', 1 }, { 'm', 60 }, { 'h', 3600 },
+		{ 'd', 86400 }, { 'w', 7 * 86400 }
+	};
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	int64_t mult;
+	size_t i;
+
+	if (end == s || v < 0)
+		return (-1);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (*end == units[i].suffix)
+			break;
+	if (i == sizeof(units) / sizeof(units[0]))
+		return (-1);
+	mult = units[i].seconds;
+	if (*end != '\0' && end[1] != '\0')
+		return (-1);
+	if (v > INT64_MAX / mult)
+		return (-1);
+	*out = (int64_t)v * mult;
+	return (0);
+}

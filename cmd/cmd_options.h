@@ -1,0 +1,110 @@
+#ifndef QS_CMD_OPTIONS_H
+#define QS_CMD_OPTIONS_H
+
+/*
+ * Command-line parsing shared by the subcommands: the options most store
+ * commands take, and the parsers of values several commands accept.  The
+ * value parsers print their own usage error and return EXIT_USAGE, so a
+ * caller just returns what they return.
+ */
+
+#include <stdint.h>
+
+/* Options most store commands share. */
+struct cmd_options {
+	const char *passphrase_file;
+	int passphrase_fd;
+	int lock_timeout;	/* seconds */
+	int progress;		/* -1 auto (a terminal), 0 off, 1 on */
+	int json;
+	int threads;
+};
+
+/*
+ * getopt_long codes of the shared options, and their table entries.
+ */
+enum {
+	OPT_PASSPHRASE_FILE = 1000,
+	OPT_PASSPHRASE_FD,
+	OPT_LOCK_TIMEOUT,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+	OPT_JSON,
+	OPT_THREADS,
+	OPT_HELP,
+	OPT_FIRST_LOCAL = 1100
+};
+#define CMD_OPTIONS_COMMON						\
+	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE }, \
+	{ "passphrase-fd", required_argument, NULL, OPT_PASSPHRASE_FD },  \
+	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },    \
+	{ "progress", no_argument, NULL, OPT_PROGRESS },		\
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },		\
+	{ "json", no_argument, NULL, OPT_JSON },			\
+	{ "threads", required_argument, NULL, OPT_THREADS },		\
+	{ "help", no_argument, NULL, OPT_HELP }
+
+/**
+ * cmd_options_init(c):
+ * Defaults: no passphrase source, 60 s lock timeout, automatic progress.
+ */
+void cmd_options_init(struct cmd_options *);
+
+/**
+ * cmd_options_common(sub, c, opt, arg):
+ * Handle a shared option by its getopt code (see CMD_OPTIONS_COMMON);
+ * return 1 if handled, 0 if not ours, or -1 after printing a usage error.
+ */
+int cmd_options_common(const char *, struct cmd_options *, int,
+    const char *);
+
+/**
+ * cmd_options_only(sub, argc, argv, c):
+ * Parse the options of ${sub}, a command that takes only the shared ones,
+ * into ${c} (initialised first); optind is then at the first operand.
+ * Return -1 to go on, or the exit code after --help or a usage error.
+ */
+int cmd_options_only(const char *, int, char **, struct cmd_options *);
+
+/**
+ * cmd_options_key_mode(sub, arg, mode):
+ * "internal" or "static" into ${mode}; 0, or a printed usage error
+ * (EXIT_USAGE).
+ */
+int cmd_options_key_mode(const char *, const char *, int *);
+
+/**
+ * cmd_options_rotation_days(sub, arg, secs):
+ * A rotation period in days (7 to 70 years) into ${secs} seconds; 0, or a
+ * printed usage error (EXIT_USAGE).
+ */
+int cmd_options_rotation_days(const char *, const char *, uint64_t *);
+
+/**
+ * cmd_options_kdf_time(sub, arg, t):
+ * --kdf-time (1 to 100 passes); 0, or a printed usage error (EXIT_USAGE).
+ */
+int cmd_options_kdf_time(const char *, const char *, uint32_t *);
+
+/**
+ * cmd_options_kdf_memory(sub, arg, kib):
+ * --kdf-memory (8M to 4G, into KiB); 0, or a printed usage error
+ * (EXIT_USAGE).
+ */
+int cmd_options_kdf_memory(const char *, const char *, uint32_t *);
+
+/**
+ * cmd_options_size(s, out):
+ * Parse "123", "64K", "32M", "1G" (powers of 1024; "KiB", "kb" and the
+ * like too).  Return 0 or -1 (nothing printed).
+ */
+int cmd_options_size(const char *, uint64_t *);
+
+/**
+ * cmd_options_duration(s, out):
+ * "90" (seconds), "45s", "30m", "2h", "90d", "2w" into seconds.  Return 0
+ * or -1 (nothing printed).
+ */
+int cmd_options_duration(const char *, int64_t *);
+
+#endif /* !QS_CMD_OPTIONS_H */

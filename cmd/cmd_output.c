@@ -1,0 +1,179 @@
+/*
+ * Error lines, exit codes and the shared renderings of results.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/cmd_output.h"
+#include "format/qs_err.h"
+
+/**
+ * cmd_output_exit_code(rc):
+ * Map a QS_E* code to an exit code.
+ */
+int
+cmd_output_exit_code(int rc)
+{
+
+	switch (rc) {
+	case QS_OK:		return (EXIT_OK);
+	case QS_ENOENT:		return (EXIT_NOTFOUND);
+	case QS_EBUSY:		return (EXIT_BUSY);
+	case QS_EPASS:		return (EXIT_PASSPHRASE);
+	case QS_ECORRUPT:
+	case QS_EAUTH:		return (EXIT_DAMAGE);
+	default:		return (EXIT_ERROR);
+	}
+}
+
+/**
+ * cmd_output_fail(sub, rc):
+ * Print this thread's error detail as "qsarc: ${sub}: ..." and return the
+ * exit code for ${rc}.
+ */
+int
+cmd_output_fail(const char *sub, int rc)
+{
+	const char *msg = qs_error_message();
+
+	if (msg[0] != '\0')
+		fprintf(stderr, "qsarc: %s: %s\n", sub, msg);
+	else
+		fprintf(stderr, "qsarc: %s: %s\n", sub, qs_err_string(rc));
+	return (cmd_output_exit_code(rc));
+}
+
+/**
+ * cmd_output_usage(sub, fmt, ...):
+ * Print a usage error and a hint to --help; return EXIT_USAGE.
+ */
+int
+cmd_output_usage(const char *sub, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "qsarc: %s: ", sub);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'qsarc %s --help')\n", sub);
+	return (EXIT_USAGE);
+}
+
+/**
+ * cmd_output_utc(t, buf, len):
+ * "2026-11-28T10:00:00Z" for the unix time ${t} (the number if it does
+ * not convert).
+ */
+void
+cmd_output_utc(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+}
+
+/**
+ * cmd_output_bytes(n, buf, buflen):
+ * "1.5 GiB"-style rendering of ${n}.
+ */
+const char *
+cmd_output_bytes(uint64_t n, char *buf, size_t buflen)
+{
+	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB",
+	    "PiB" };
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, buflen, "%llu B", (unsigned long long)n);
+	else
+		snprintf(buf, buflen, "%.1f %s", v, units[u]);
+	return (buf);
+}
+
+/**
+ * cmd_output_utf8_char(p, len, cp):
+ * The length of the valid UTF-8 sequence at ${p} (at most ${len} bytes),
+ * its code point in ${cp}; 0 if the bytes there are not valid UTF-8
+ * (overlong forms and surrogates included).
+ */
+size_t
+cmd_output_utf8_char(const unsigned char *p, size_t len, uint32_t *cpp)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (len == 0)
+		return (0);
+	if (p[0] < 0x80) {
+		*cpp = p[0];
+		return (1);
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return (0);
+	if (len < n)
+		return (0);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return (0);
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return (0);
+	*cpp = cp;
+	return (n);
+}
+
+/**
+ * cmd_output_json_string(f, s):
+ * Print ${s} as a JSON string literal.  Bytes that are not valid UTF-8
+ * (file names from old tar archives) are written as the code points
+ * U+0080..U+00FF of the same value, so the output is always valid JSON.
+ */
+void
+cmd_output_json_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, left = strlen(s);
+	uint32_t cp;
+
+	fputc('"', f);
+	while (*p != '\0') {
+		if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p);
+		} else if (*p >= 0x80) {
+			if ((n = cmd_output_utf8_char(p, left, &cp)) > 0) {
+				fwrite(p, 1, n, f);
+				p += n;
+				left -= n;
+				continue;
+			}
+			fprintf(f, "\\u%04x", *p);
+		} else {
+			fputc(*p, f);
+		}
+		p++;
+		left--;
+	}
+	fputc('"', f);
+}

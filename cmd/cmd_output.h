@@ -1,0 +1,76 @@
+#ifndef QS_CMD_OUTPUT_H
+#define QS_CMD_OUTPUT_H
+
+/*
+ * What the subcommands print: error lines "qsarc: SUBCOMMAND: detail" on
+ * stderr with their exit codes, and the shared renderings of results
+ * (JSON strings, UTC times, byte counts).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes: the same table is in README.md and qsarc.1. */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,		/* any other error */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_NOTFOUND = 3,	/* no such store or stream */
+	EXIT_BUSY = 4,		/* store locked by another command */
+	EXIT_PASSPHRASE = 5,	/* wrong or missing passphrase */
+	EXIT_DAMAGE = 6,	/* damage found (corruption, authentication) */
+	EXIT_STOPPED = 7,	/* stopped early by --max-duration */
+	EXIT_NOTHING = 8	/* nothing to do */
+};
+
+/**
+ * cmd_output_fail(sub, rc):
+ * Print this thread's error detail (or the generic text of ${rc}) as
+ * "qsarc: ${sub}: ..." and return the exit code for ${rc}.
+ */
+int cmd_output_fail(const char *, int);
+
+/**
+ * cmd_output_usage(sub, fmt, ...):
+ * Print a usage error and a hint to --help; return EXIT_USAGE.
+ */
+int cmd_output_usage(const char *, const char *, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/**
+ * cmd_output_exit_code(rc):
+ * Map a QS_E* code to an exit code.
+ */
+int cmd_output_exit_code(int);
+
+/**
+ * cmd_output_utf8_char(p, len, cp):
+ * The length of the valid UTF-8 sequence at ${p} (at most ${len} bytes)
+ * and its code point in ${cp}; 0 if the bytes are not valid UTF-8.
+ */
+size_t cmd_output_utf8_char(const unsigned char *, size_t, uint32_t *);
+
+/**
+ * cmd_output_json_string(f, s):
+ * Print ${s} as a JSON string literal; bytes that are not valid UTF-8 are
+ * written as the code points U+0080..U+00FF of the same value.
+ */
+void cmd_output_json_string(FILE *, const char *);
+
+/**
+ * cmd_output_utc(t, buf, len):
+ * "2026-11-28T10:00:00Z" for the unix time ${t}.
+ */
+void cmd_output_utc(int64_t, char *, size_t);
+
+/**
+ * cmd_output_bytes(n, buf, buflen):
+ * "1.5 GiB"-style rendering of ${n}; returns ${buf}.
+ */
+const char *cmd_output_bytes(uint64_t, char *, size_t);
+
+#endif /* !QS_CMD_OUTPUT_H */

@@ -1,0 +1,238 @@
+/*
+ * Reading passphrases, and opening a store with one.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cmd/cmd_options.h"
+#include "cmd/cmd_passphrase.h"
+#include "crypto/secmem.h"
+#include "format/qs_err.h"
+#include "index/store/store.h"
+
+#define PASS_MAX	255
+
+/* Read at most PASS_MAX + 1 bytes of a passphrase from ${fd}. */
+static int
+read_pass_fd(int fd, const char *what, uint8_t *buf, size_t *len)
+{
+	ssize_t n;
+	size_t got = 0;
+
+	while (got < PASS_MAX + 2) {
+		n = read(fd, buf + got, PASS_MAX + 2 - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return (qs_error_errno(what, "read passphrase"));
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	/* One trailing newline (as echo and editors leave) is not part. */
+	if (got > 0 && buf[got - 1] == '\n')
+		got--;
+	if (got > 0 && buf[got - 1] == '\r')
+		got--;
+	*len = got;
+	return (QS_OK);
+}
+
+static int
+read_pass_tty(const char *prompt, uint8_t *buf, size_t *len)
+{
+	struct termios old, quiet;
+	size_t got = 0;
+	char c;
+	int fd;
+	ssize_t n;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
+		return (qs_error_set(QS_EPASS, "the store is encrypted and "
+		    "no passphrase was given: use --passphrase-file, "
+		    "--passphrase-fd or QSARC_PASSPHRASE (no terminal to "
+		    "ask on)"));
+	if (tcgetattr(fd, &old) != 0) {
+		close(fd);
+		return (qs_error_set(QS_EINVAL, "cannot turn off echo on the "
+		    "terminal"));
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	(void)!write(fd, prompt, strlen(prompt));
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	while ((n = read(fd, &c, 1)) == 1 && c != '\n') {
+		if (got < PASS_MAX + 1)
+			buf[got++] = (uint8_t)c;
+	}
+	tcsetattr(fd, TCSAFLUSH, &old);
+	(void)!write(fd, "\n", 1);
+	close(fd);
+	c = 0;
+	*len = got;
+	return (QS_OK);
+}
+
+/**
+ * cmd_passphrase_free(pass, len):
+ * Wipe and free a passphrase.
+ */
+void
+cmd_passphrase_free(uint8_t *pass, size_t len)
+{
+
+	(void)len;
+	secmem_free(pass, PASS_MAX + 2);
+}
+
+/**
+ * cmd_passphrase_read(file, fd, prompt, confirm, pass, passlen):
+ * Read a passphrase from ${file}, ${fd}, QSARC_PASSPHRASE or the terminal.
+ */
+int
+cmd_passphrase_read(const char *file, int fd,
+    const char *prompt, int confirm, uint8_t **passp, size_t *lenp)
+{
+	uint8_t *pass, *again = NULL;
+	const char *env;
+	const char *source;
+	size_t len = 0, len2 = 0;
+	int pfd, rc;
+
+	if (secmem_init() != QS_OK)
+		return (qs_error_set(QS_ENOMEM, "cannot initialise libsodium"));
+	if ((pass = secmem_alloc(PASS_MAX + 2)) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	if (file != NULL) {
+		source = file;
+		if ((pfd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
+			/* No passphrase to be had: exit 5, not "not found". */
+			qs_error_errno(file, "open passphrase file");
+			rc = qs_error_set(QS_EPASS, "%s", qs_error_message());
+			goto err;
+		}
+		rc = read_pass_fd(pfd, file, pass, &len);
+		close(pfd);
+	} else if (fd >= 0) {
+		source = "--passphrase-fd";
+		rc = read_pass_fd(fd, "--passphrase-fd", pass, &len);
+	} else if ((env = getenv("QSARC_PASSPHRASE")) != NULL) {
+		source = "QSARC_PASSPHRASE";
+		len = strlen(env);
+		if (len > PASS_MAX + 1)
+			len = PASS_MAX + 1;
+		memcpy(pass, env, len);
+		rc = QS_OK;
+	} else {
+		source = "the terminal";
+		rc = read_pass_tty(prompt, pass, &len);
+		if (rc == QS_OK && confirm) {
+			if ((again = secmem_alloc(PASS_MAX + 2)) == NULL) {
+				rc = qs_error_set(QS_ENOMEM, "out of memory");
+				goto err;
+			}
+			rc = read_pass_tty("Repeat the passphrase: ", again,
+			    &len2);
+			if (rc == QS_OK && (len2 != len ||
+			    secmem_equal(again, pass, len) == 0))
+				rc = qs_error_set(QS_EINVAL, "the two "
+				    "passphrases differ");
+			secmem_free(again, PASS_MAX + 2);
+		}
+	}
+	if (rc != QS_OK)
+		goto err;
+	if (len == 0 || len > PASS_MAX) {
+		rc = qs_error_set(QS_EINVAL, "the passphrase from %s is %s%zu "
+		    "bytes; it must be 1 to %d bytes", source,
+		    len > PASS_MAX ? "more than " : "", len > PASS_MAX ?
+		    (size_t)PASS_MAX : len, PASS_MAX);
+		goto err;
+	}
+	*passp = pass;
+	*lenp = len;
+	return (QS_OK);
+
+err:
+	secmem_free(pass, PASS_MAX + 2);
+	return (rc);
+}
+
+/**
+ * cmd_passphrase_hint(c):
+ * Add to the recorded error where the passphrase was read from.
+ */
+void
+cmd_passphrase_hint(const struct cmd_options *c)
+{
+	const char *from = c->passphrase_file ? c->passphrase_file :
+	    c->passphrase_fd >= 0 ? "--passphrase-fd" :
+	    getenv("QSARC_PASSPHRASE") ? "QSARC_PASSPHRASE" : "the terminal";
+	char msg[QS_ERROR_MSG_MAX];
+
+	snprintf(msg, sizeof(msg), "%s", qs_error_message());
+	qs_error_set(QS_EPASS, "%s (passphrase read from %s)", msg, from);
+}
+
+/**
+ * cmd_passphrase_open(root, lockmode, c, side, s):
+ * Open the store: refuse a passphrase given for a plain store, read it for
+ * an encrypted one.
+ */
+int
+cmd_passphrase_open(const char *root, int lockmode,
+    const struct cmd_options *c, const struct cmd_passphrase_side *side,
+    struct store **s)
+{
+	const char *file = side != NULL ? side->file : c->passphrase_file;
+	int fd = side != NULL ? side->fd : c->passphrase_fd;
+	uint8_t *pass = NULL;
+	size_t passlen = 0;
+	char prompt[64];
+	int encrypted, given, rc;
+
+	if ((rc = store_peek_encrypted(root, &encrypted)) != QS_OK)
+		return (rc);
+	/*
+	 * Someone who can write the store but lacks the passphrase could
+	 * replace the config with a plain one; a job that brings a
+	 * passphrase expects encryption and must not write in the clear.
+	 * For one side of two, only a passphrase given for that very side
+	 * says it is encrypted.
+	 */
+	given = side != NULL ? side->given : (file != NULL || fd >= 0 ||
+	    getenv("QSARC_PASSPHRASE") != NULL);
+	if (!encrypted && given && side != NULL)
+		return (qs_error_set(QS_EAUTH, "%s: a %s passphrase was given "
+		    "but the store is not encrypted; refusing, in case its "
+		    "config was replaced", root, side->name));
+	if (!encrypted && given)
+		return (qs_error_set(QS_EAUTH, "%s: a passphrase was given "
+		    "but the store is not encrypted; refusing, in case its "
+		    "config was replaced (drop the passphrase option for a "
+		    "plain store)", root));
+	if (encrypted) {
+		if (side != NULL)
+			snprintf(prompt, sizeof(prompt), "Passphrase of the "
+			    "%s: ", side->name);
+		else
+			snprintf(prompt, sizeof(prompt), "Passphrase: ");
+		if ((rc = cmd_passphrase_read(file, fd, prompt, 0, &pass,
+		    &passlen)) != QS_OK)
+			return (rc);
+	}
+	rc = store_open(root, lockmode, side != NULL ? side->timeout_ms :
+	    c->lock_timeout * 1000, pass, passlen, s);
+	/* (the sides of replicate are named in its messages instead) */
+	if (rc == QS_EPASS && side == NULL)
+		cmd_passphrase_hint(c);
+	cmd_passphrase_free(pass, passlen);
+	return (rc);
+}
