@@ -5,7 +5,7 @@
  * Stream manifests: one file per stream, "STORE/streams/NAME.qsm".
  * Byte layouts are in spec/FORMAT.md ("Manifests").  This module encodes
  * and decodes the header and the plaintext of frames; sealing and file I/O
- * are done by index/stream.c.
+ * are done by index/store/manifest.c.
  *
  * File:  header (64 bytes) | frame | frame | ... | summary frame
  * Frame: body_len u32 | body

@@ -9,7 +9,7 @@
  *
  * All integers are little-endian.  The trailer is the BLAKE2b-256 of every
  * byte before it.  This module only encodes and decodes these pieces and
- * checks their bounds; index/chunkindex.c builds and searches segments.
+ * checks their bounds; index/chunk/chunkindex.c builds and searches segments.
  */
 
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * Tests for crypto/gear.c and index/chunker.c.  The known-answer vectors in
+ * Tests for crypto/gear.c and index/chunk/chunker.c.  The known-answer vectors in
  * spec/vectors/{gear,chunker}.hex were computed by an independent Python
  * implementation of spec/chunker.md (spec/vectors/gen_chunker_vectors.py).
  */

@@ -1,5 +1,5 @@
 /*
- * Tests for format/segment.c and index/chunkindex.c (spec/index.md).  The
+ * Tests for format/segment.c and index/chunk/chunkindex.c (spec/index.md).  The
  * known-answer segment files in spec/vectors/index_segment.hex come from an
  * independent Python implementation of the spec
  * (spec/vectors/gen_index_vectors.py); the Bloom false-positive test checks

@@ -792,7 +792,7 @@ test_bitflips(void **state)
 /*
  * The config MAC (tag 0x8009, spec/FORMAT.md 3.2): required iff 0x8008 is
  * present, 32 bytes, the last field; the decoder records it and where its
- * field starts, without checking it (index/store.c does, with the key).
+ * field starts, without checking it (index/store/store*.c does, with the key).
  */
 static void
 test_mac_decode(void **state)

@@ -1,5 +1,5 @@
 /*
- * Tests for index/container.c: container_writer, chunk_reader_read and
+ * Tests for index/store/container.c and index/store/chunk_reader.c: container_writer, chunk_reader_read and
  * chunk_compressor_run, on real stores (plain and encrypted) created in temporary
  * directories, including damage to the container files: every change must
  * be caught (QS_ECORRUPT for plain records, QS_EAUTH for sealed ones) and a

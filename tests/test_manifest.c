@@ -1,5 +1,5 @@
 /*
- * Tests for format/manifest.c: manifest header, frame AD, refs frames,
+ * Tests for format/manifest_fmt.c and format/catalogue_fmt.c: manifest header, frame AD, refs frames,
  * summary frames and manifest_fmt_name_check.  test_vectors rebuilds the two
  * manifests of spec/vectors/records.hex (written by the independent Python
  * implementation spec/vectors/gen_records.py), including the sealed and the
@@ -669,7 +669,7 @@ test_stream_name_check(void **state)
 
 /* ---- spec/vectors/records.hex --------------------------------------- */
 
-/* Seal or check-sum one frame like index/stream.c, into ${out}. */
+/* Seal or check-sum one frame like index/store/manifest.c, into ${out}. */
 static size_t
 build_frame(const uint8_t *key, const uint8_t *nonce, const uint8_t *ad,
     const uint8_t *pt, size_t len, uint8_t *out)

@@ -1,5 +1,5 @@
 /*
- * Tests for format/record.c: container header and trailer, record header,
+ * Tests for format/container_fmt.c: container header and trailer, record header,
  * record associated data and container paths.  test_vectors rebuilds the
  * records of spec/vectors/records.hex (written by the independent Python
  * implementation spec/vectors/gen_records.py) byte for byte.

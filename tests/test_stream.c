@@ -1,5 +1,5 @@
 /*
- * Tests for index/stream.c: manifest writer and reader on real stores
+ * Tests for index/store/manifest.c: manifest writer and reader on real stores
  * (plain: check-summed frames; encrypted: sealed frames), with large
  * manifests spanning several frames, and damaged, truncated, renamed and
  * reordered manifest files.
@@ -626,7 +626,7 @@ test_header_offsets(void **state)
 }
 
 /*
- * Bug: index/stream.c reader_frame checks "off + 4 > file_size" and
+ * Bug: index/store/manifest.c reader_frame checks "off + 4 > file_size" and
  * "off + 4 + body_len > file_size" in 64-bit arithmetic that wraps, so a
  * damaged summary_offset within 4 of 2^64 passes the check and reaches
  * pread with a negative offset: QS_EIO ("read: Invalid argument") instead

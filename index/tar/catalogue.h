@@ -4,7 +4,7 @@
 /*
  * Tar catalogues: the members of a tar stream with the byte range of each
  * in the stream, in a frame file "STORE/catalogs/HEX.qct" (format in
- * format/manifest_fmt.h and spec/FORMAT.md, "Catalogues").  The manifest's
+ * format/catalogue_fmt.h and spec/CATALOGUE.md).  The manifest's
  * summary names the file and holds a hash of it, so a catalogue cannot be
  * swapped for another; the file is committed before the manifest, and one
  * that no manifest names is a leftover that clean removes.

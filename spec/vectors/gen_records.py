@@ -2,7 +2,7 @@
 """Independent generator and checker for spec/vectors/records.hex.
 
 Written from the byte layouts described in format/container_fmt.h and
-format/manifest_fmt.h (and the layout comments of index/stream.c); it shares no
+format/manifest_fmt.h (and the layout comments of index/store/manifest.c); it shares no
 code with the C implementation.
 
   gen_records.py gen [FILE]     write the vectors (default: records.hex

@@ -3,12 +3,11 @@
 # end).  Covers: configure/enable/show/test, envelope and headers (To, Cc,
 # Bcc only in the envelope, From with the sender name), header injection
 # refused, auth file mode check and AUTH, a refusing relay, the unsent
-# alert log and its later delivery; and, once cmd_alert_after is wired
-# into the batch commands, a failing clean raising exactly one alert and a
-# stopped relay leaving the job's exit code alone.
+# alert log and its later delivery; a failing clean raising exactly one
+# alert (alerts_raise_after, called by the batch commands) and a stopped
+# relay leaving the job's exit code alone.
 . "$CLI_DIR/lib.sh"
 
-SRC=$(cd "$CLI_DIR/../.." && pwd)
 SINKPY=/usr/bin/python3
 "$SINKPY" -c 'import aiosmtpd' 2>/dev/null ||
 	fail "python3-aiosmtpd is missing (make deps installs it)"

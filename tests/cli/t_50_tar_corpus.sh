@@ -91,7 +91,7 @@ EOF
 		fi
 		case $chk in
 		0) ;;
-		1) fail "ls s $name --json ($b): member ranges must satisfy offset < end <= stream size ($size) and scan_end <= size: $(head -c 300 range.msg) (at 19807f6: after ARCHIVE_FATAL, archive_read_header_position() returns ARCHIVE_FATAL = -30, which cmd/tarscan.c stores as scan_end and as the last member's end)" ;;
+		1) fail "ls s $name --json ($b): member ranges must satisfy offset < end <= stream size ($size) and scan_end <= size: $(head -c 300 range.msg) (at 19807f6: after ARCHIVE_FATAL, archive_read_header_position() returns ARCHIVE_FATAL = -30, which index/tar/tarscan.c stores as scan_end and as the last member's end)" ;;
 		*) fail "ls s $name --json ($b): $(cat range.msg)" ;;
 		esac
 		if grep -q '"complete": false' "$OUT"; then
