@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -489,6 +490,73 @@ fileio_write_atomic(const char *path, const void *buf, size_t len,
 	return (fileio_tmp_commit(t, noreplace));
 }
 
+/* What a file of mode ${m} is, for messages. */
+static const char *
+kind_of(mode_t m)
+{
+
+	if (S_ISLNK(m))
+		return ("a symbolic link");
+	if (S_ISDIR(m))
+		return ("a directory");
+	if (S_ISFIFO(m))
+		return ("a FIFO");
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return ("a device");
+	if (S_ISSOCK(m))
+		return ("a socket");
+	return ("not a regular file");
+}
+
+/**
+ * fileio_open_regular(path, flags, fd):
+ * Open a regular file (with one name if for writing), following no
+ * symbolic link and blocking on nothing.
+ */
+int
+fileio_open_regular(const char *path, int flags, int *fdp)
+{
+	struct stat st;
+	int fd, rc;
+
+	flags = (flags & O_RDWR) ? O_RDWR : O_RDONLY;
+	if ((fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) < 0) {
+		/* O_NOFOLLOW on a link: ELOOP; say what it is. */
+		if (errno == ELOOP || errno == EMLINK || errno == ENXIO ||
+		    errno == EISDIR) {
+			if (lstat(path, &st) == 0)
+				return (qs_error_set(QS_ECORRUPT, "%s: is %s, "
+				    "not a file qsarc wrote; refusing to use it",
+				    path, kind_of(st.st_mode)));
+		}
+		return (qs_error_errno(path, "open"));
+	}
+	if (fstat(fd, &st) != 0) {
+		rc = qs_error_errno(path, "stat");
+		goto err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = qs_error_set(QS_ECORRUPT, "%s: is %s, not a file qsarc "
+		    "wrote; refusing to use it", path, kind_of(st.st_mode));
+		goto err;
+	}
+	if ((flags & O_RDWR) && st.st_nlink > 1) {
+		rc = qs_error_set(QS_ECORRUPT, "%s: has %ju names (hard "
+		    "links), not a file qsarc wrote; refusing to use it", path,
+		    (uintmax_t)st.st_nlink);
+		goto err;
+	}
+	/* Regular files ignore O_NONBLOCK; clear it all the same. */
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	*fdp = fd;
+	return (QS_OK);
+
+err:
+	close(fd);
+	return (rc);
+}
+
 /**
  * fileio_read_all(path, buf, len, maxlen):
  * Read the whole of ${path} into a new malloc'd buffer (caller frees).
@@ -501,8 +569,8 @@ fileio_read_all(const char *path, uint8_t **buf, size_t *len, size_t maxlen)
 	int fd;
 	int rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return (qs_error_errno(path, "open"));
+	if ((rc = fileio_open_regular(path, 0, &fd)) != QS_OK)
+		return (rc);
 	if (fstat(fd, &st) != 0) {
 		rc = qs_error_errno(path, "stat");
 		goto err0;

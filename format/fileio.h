@@ -82,6 +82,21 @@ void fileio_tmp_abort(struct fileio_tmp *);
 int fileio_write_atomic(const char *, const void *, size_t, mode_t, int);
 
 /**
+ * fileio_open_regular(path, flags, fd):
+ * Open ${path} for reading (${flags} 0) or, with O_RDWR, reading and
+ * writing, never following a symbolic link in its last component and never
+ * blocking on a FIFO or device, and require a regular file; one opened
+ * for writing must also have one name (a hard link would let a store file
+ * stand for any file of its owner; readers allow two, as a commit by
+ * link(2) then unlink(2) has for a moment).  Every file of a store is opened this way: a store may be
+ * hostile, and qsarc often runs as root.  Return QS_OK and the descriptor
+ * in ${fd}; QS_ENOENT ("PATH: open: No such file or directory") if there
+ * is no such file; QS_ECORRUPT naming the path and what it is instead
+ * ("a symbolic link", "a FIFO", ...); QS_EIO.
+ */
+int fileio_open_regular(const char *, int, int *);
+
+/**
  * fileio_read_all(path, buf, len, maxlen):
  * Read the whole of ${path} into a new malloc'd buffer (caller frees).
  * Files longer than ${maxlen} are QS_ECORRUPT.  A missing file is QS_ENOENT.

@@ -199,10 +199,8 @@ chunkindex_seg_map(char *path, const uint64_t *name_seq,
 	slash = strrchr(path, '/');
 	s->name = (slash == NULL) ? path : slash + 1;
 	/* Map the whole file read-only. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		rc = qs_error_errno(path, "open");
+	if ((rc = fileio_open_regular(path, 0, &fd)) != QS_OK)
 		goto err0;
-	}
 	if (fstat(fd, &st) != 0) {
 		rc = qs_error_errno(path, "stat");
 		goto err1;

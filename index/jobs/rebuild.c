@@ -55,8 +55,8 @@ lock_exclusive(const char *root, int timeout_ms, int *fdp)
 
 	if ((rc = store_path_lock(root, path, sizeof(path))) != QS_OK)
 		return (rc);
-	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
-		return (qs_error_errno(path, "open"));
+	if ((rc = fileio_open_regular(path, O_RDWR, &fd)) != QS_OK)
+		return (rc);
 	if ((rc = fileio_flock_wait(fd, 1, timeout_ms, path)) != QS_OK) {
 		close(fd);
 		if (rc != QS_EBUSY)

@@ -81,8 +81,8 @@ container_scan(struct store *s, uint64_t container_id,
 	if ((rc = store_container_path(store_root(s), container_id, path,
 	    sizeof(path))) != QS_OK)
 		return (rc);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return (qs_error_errno(path, "open"));
+	if ((rc = fileio_open_regular(path, 0, &fd)) != QS_OK)
+		return (rc);
 	if (fstat(fd, &sb) != 0) {
 		rc = qs_error_errno(path, "stat");
 		goto done;

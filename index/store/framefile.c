@@ -145,10 +145,10 @@ framefile_hash(const char *path, uint8_t *hash)
 	struct checksum_state st;
 	uint8_t buf[65536];
 	ssize_t n;
-	int fd;
+	int fd, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return (qs_error_errno(path, "open"));
+	if ((rc = fileio_open_regular(path, 0, &fd)) != QS_OK)
+		return (rc);
 	checksum_init(&st);
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		checksum_update(&st, buf, (size_t)n);
@@ -319,8 +319,8 @@ framefile_reader_open(struct store *s, const char *path,
 		rc = qs_error_set(QS_ENOMEM, "out of memory");
 		goto err;
 	}
-	if ((fr->fd = open(fr->path, O_RDONLY | O_CLOEXEC)) < 0) {
-		rc = qs_error_errno(fr->path, "open");
+	if ((rc = fileio_open_regular(fr->path, 0, &fr->fd)) != QS_OK) {
+		fr->fd = -1;
 		goto err;
 	}
 	if ((size = lseek(fr->fd, 0, SEEK_END)) < 0) {

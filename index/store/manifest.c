@@ -319,8 +319,8 @@ manifest_key_id(struct store *s, const char *name, int expired,
 	if ((rc = store_stream_path(s, name, expired, path, sizeof(path))) !=
 	    QS_OK)
 		return (rc);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return (qs_error_errno(path, "open"));
+	if ((rc = fileio_open_regular(path, 0, &fd)) != QS_OK)
+		return (rc);
 	rc = fileio_pread_full(fd, hdr, sizeof(hdr), 0, path);
 	close(fd);
 	if (rc != QS_OK)

@@ -307,12 +307,10 @@ store_container_fd(struct store *s, uint64_t container_id, int *fdp)
 	if ((rc = store_container_path(s->root, container_id, path,
 	    sizeof(path))) != QS_OK)
 		goto done;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
+	if ((rc = fileio_open_regular(path, 0, &fd)) != QS_OK) {
+		if (rc == QS_ENOENT)
 			rc = qs_error_set(QS_ECORRUPT, "%s: container is "
 			    "missing", path);
-		else
-			rc = qs_error_errno(path, "open");
 		goto done;
 	}
 	/*
@@ -367,8 +365,10 @@ store_container_stats(struct store *s, struct store_container_stats *st)
 				continue;
 			snprintf(fpath, sizeof(fpath), "%s/%s/%s", dpath,
 			    de->d_name, fe->d_name);
-			if ((fd = open(fpath, O_RDONLY | O_CLOEXEC)) < 0)
+			if (fileio_open_regular(fpath, 0, &fd) != QS_OK) {
+				qs_error_clear();
 				continue;
+			}
 			if (fstat(fd, &sb) == 0 && sb.st_size >=
 			    CONTAINER_HEADER_SIZE + CONTAINER_TRAILER_SIZE &&
 			    fileio_pread_full(fd, tbuf, sizeof(tbuf),

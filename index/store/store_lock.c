@@ -43,12 +43,18 @@ store_lock_take(struct store *s, int lockmode, int timeout_ms)
 
 	if ((rc = store_path_lock(s->root, path, sizeof(path))) != QS_OK)
 		return (rc);
+	/*
+	 * The lock is the one store file written in place, so it must be
+	 * the regular file init made: a link put there would have us write
+	 * the holder text into whatever it names.
+	 */
 	if (s->lock_fd < 0 &&
-	    (s->lock_fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
+	    (rc = fileio_open_regular(path, O_RDWR, &s->lock_fd)) != QS_OK) {
+		s->lock_fd = -1;
+		if (rc == QS_ENOENT)
 			return (qs_error_set(QS_ENOENT,
 			    "%s: no qsarc store here (no lock file)", s->root));
-		return (qs_error_errno(path, "open"));
+		return (rc);
 	}
 	rc = fileio_flock_wait(s->lock_fd, exclusive, timeout_ms, path);
 	if (rc == QS_EBUSY) {
@@ -84,8 +90,10 @@ store_lock_holder(const char *root, char *buf, size_t buflen)
 	buf[0] = '\0';
 	if (store_path_lock(root, path, sizeof(path)) != QS_OK)
 		return;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (fileio_open_regular(path, 0, &fd) != QS_OK) {
+		qs_error_clear();
 		return;
+	}
 	n = read(fd, buf, buflen - 1);
 	close(fd);
 	if (n <= 0) {
