@@ -269,6 +269,29 @@ fileio_mkdir(const char *path, mode_t mode)
 	return (qs_error_errno(path, "mkdir"));
 }
 
+/*
+ * 64 bits from the system's random source for a temporary name.  random()
+ * is never seeded, so its names repeat from run to run and someone who can
+ * write the directory could plant them all and block every commit there
+ * (the 16 tries below would all hit EEXIST).
+ */
+static unsigned long long
+tmp_suffix(void)
+{
+	unsigned long long r;
+
+	if (getentropy(&r, sizeof(r)) != 0) {
+		struct timespec ts;
+
+		/* Not expected on Linux >= 3.17; still never the same twice. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r = ((unsigned long long)ts.tv_sec << 30) ^
+		    (unsigned long long)ts.tv_nsec ^
+		    ((unsigned long long)getpid() << 40);
+	}
+	return (r);
+}
+
 /**
  * fileio_tmp_open(final_path, mode, tmp):
  * Create a new temporary file beside ${final_path} with permissions ${mode}.
@@ -298,8 +321,8 @@ fileio_tmp_open(const char *final_path, mode_t mode, struct fileio_tmp **tmp)
 		goto enomem;
 	}
 	for (int tries = 0; tries < 16; tries++) {
-		snprintf(t->tmp_path, len, "%s/.tmp-%s-%ld-%08lx", dir, base,
-		    (long)getpid(), (unsigned long)random());
+		snprintf(t->tmp_path, len, "%s/.tmp-%s-%ld-%016llx", dir, base,
+		    (long)getpid(), tmp_suffix());
 		t->fd = open(t->tmp_path,
 		    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (t->fd >= 0 || errno != EEXIST)
