@@ -88,12 +88,15 @@ fail_msg(const char *fmt, ...)
 static int
 fail_msg(const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fprintf(stderr, "qsarc: alerts: ");
+	/* Details may quote alerts.conf or the relay: escaped. */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "qsarc: alerts: ");
+	cmd_output_text_str(stderr, msg);
 	fprintf(stderr, "\n");
 	return (EXIT_ERROR);
 }
@@ -202,7 +205,10 @@ show_text(const char *root, const struct alerts_conf *c,
 	printf("%-15s%zu\n", "unsent alerts:", npend);
 	for (size_t i = 0; i < npend; i++) {
 		alerts_message_time(pend[i].time, when, sizeof(when));
-		printf("  %s  %s\n", when, pend[i].subject);
+		/* The log is a store file: its text is escaped. */
+		printf("  %s  ", when);
+		cmd_output_text_str(stdout, pend[i].subject);
+		putchar('\n');
 	}
 	if (bad > 0)
 		printf("  (%zu damaged line%s in the alert log skipped)\n", bad,
@@ -217,7 +223,9 @@ act_show(const struct args *a, struct alerts_conf *c, int configured)
 
 	(void)configured;	/* the defaults show what is missing */
 	if (alerts_log_read(a->root, &pend, &npend, &bad) != QS_OK) {
-		fprintf(stderr, "qsarc: alerts: %s\n", qs_error_message());
+		fprintf(stderr, "qsarc: alerts: ");
+		cmd_output_text_str(stderr, qs_error_message());
+		fputc('\n', stderr);
 		npend = 0;
 		pend = NULL;
 	}

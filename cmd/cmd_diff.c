@@ -134,10 +134,13 @@ report(int json, int *first, char tag, const char *path, const char *why)
 		if (why != NULL)
 			printf(", \"what\": \"%s\"", why);
 		printf("}");
-	} else if (why != NULL) {
-		printf("%c %s (%s)\n", tag, path, why);
 	} else {
-		printf("%c %s\n", tag, path);
+		/* Member names come from the tar: escaped, as ls shows them. */
+		printf("%c ", tag);
+		cmd_output_text_str(stdout, path);
+		if (why != NULL)
+			printf(" (%s)", why);
+		putchar('\n');
 	}
 	*first = 0;
 }

@@ -142,7 +142,9 @@ check_copies(const struct keystore_args *a, struct store *s,
 		qs_error_set(QS_EPASS, "%s: neither keystore copy unlocks with "
 		    "this passphrase", root);
 		cmd_passphrase_hint(&a->c);
-		fprintf(stderr, "qsarc: keystore: %s\n", qs_error_message());
+		fprintf(stderr, "qsarc: keystore: ");
+		cmd_output_text_str(stderr, qs_error_message());
+		fputc('\n', stderr);
 	}
 	return (QS_OK);
 }

@@ -36,50 +36,6 @@ mode_string(const struct catalogue_member *m, char *buf)
 	buf[10] = '\0';
 }
 
-/* Length of a valid UTF-8 sequence of a printable character at ${p}. */
-static size_t
-utf8_printable(const unsigned char *p, size_t len)
-{
-	uint32_t cp;
-	size_t n = cmd_output_utf8_char(p, len, &cp);
-
-	/* C1 controls and the no-break space are escaped, as bsdtar does. */
-	return (n > 1 && cp >= 0xa0 ? n : 0);
-}
-
-/*
- * A member name as bsdtar -t shows it: printable characters as they are
- * (ASCII, and valid UTF-8), a backslash doubled, control bytes and bytes
- * that are not valid UTF-8 escaped ("\n", "\303"), so that a name from
- * the archive cannot drive the terminal.
- */
-static void
-print_name(const char *p, size_t len)
-{
-	static const char esc[] = "\a\b\t\n\v\f\r";
-	static const char letters[] = "abtnvfr";
-	const char *e;
-
-	size_t u;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)p[i];
-
-		if (ch >= 0x80 && (u = utf8_printable((const unsigned char *)p +
-		    i, len - i)) > 0) {
-			fwrite(p + i, 1, u, stdout);
-			i += u - 1;
-		} else if (ch == '\\')
-			fputs("\\\\", stdout);
-		else if (ch >= 0x20 && ch < 0x7f)
-			putchar(ch);
-		else if (ch != 0 && (e = strchr(esc, ch)) != NULL)
-			printf("\\%c", letters[e - esc]);
-		else
-			printf("\\%03o", ch);
-	}
-}
-
 static void
 json_bytes(const char *p, size_t len)
 {
@@ -144,24 +100,24 @@ list_members(struct store *s, const char *name, int expired, int lng,
 			/* Names if the archive has them, else numbers. */
 			printf("%s ", mode);
 			if (m.uname_len > 0)
-				print_name(m.uname, m.uname_len);
+				cmd_output_text(stdout, m.uname, m.uname_len);
 			else
 				printf("%u", m.uid);
 			putchar('/');
 			if (m.gname_len > 0)
-				print_name(m.gname, m.gname_len);
+				cmd_output_text(stdout, m.gname, m.gname_len);
 			else
 				printf("%u", m.gid);
 			printf(" %12llu %s ", (unsigned long long)m.size, when);
-			print_name(m.path, m.path_len);
+			cmd_output_text(stdout, m.path, m.path_len);
 			if (m.link_len > 0) {
 				printf(" %s ", m.type == MEMBER_HARDLINK ?
 				    "link to" : "->");
-				print_name(m.link, m.link_len);
+				cmd_output_text(stdout, m.link, m.link_len);
 			}
 			printf("\n");
 		} else {
-			print_name(m.path, m.path_len);
+			cmd_output_text(stdout, m.path, m.path_len);
 			putchar('\n');
 		}
 	}
@@ -177,10 +133,15 @@ list_members(struct store *s, const char *name, int expired, int lng,
 		cmd_output_json_string(stdout, end->message);
 		printf("}\n");
 	}
-	if (end->status == CATALOGUE_STOPPED)
-		fprintf(stderr, "qsarc: ls: stream \"%s\": the catalogue stops "
-		    "at byte %llu: %s (the stream itself is stored whole)\n",
-		    name, (unsigned long long)end->scan_end, end->message);
+	if (end->status == CATALOGUE_STOPPED) {
+		/* The message is libarchive's about the tar: escaped. */
+		fprintf(stderr, "qsarc: ls: stream \"");
+		cmd_output_text_str(stderr, name);
+		fprintf(stderr, "\": the catalogue stops at byte %llu: ",
+		    (unsigned long long)end->scan_end);
+		cmd_output_text_str(stderr, end->message);
+		fprintf(stderr, " (the stream itself is stored whole)\n");
+	}
 done:
 	catalogue_reader_free(cr);
 	free(sum);
@@ -227,7 +188,11 @@ list_streams(struct store *s, const struct cmd_options *c, int expired)
 			    (unsigned long long)sum->new_raw_bytes,
 			    (unsigned long long)sum->new_stored_bytes);
 		} else {
-			printf("%-32s %-20s %12s %12s\n", sum->name, when,
+			/* The name is the store's: escaped, then padded. */
+			cmd_output_text_str(stdout, sum->name);
+			for (size_t k = strlen(sum->name); k < 32; k++)
+				putchar(' ');
+			printf(" %-20s %12s %12s\n", when,
 			    cmd_output_bytes(sum->length, a, sizeof(a)),
 			    cmd_output_bytes(sum->new_stored_bytes, b,
 			    sizeof(b)));

@@ -39,9 +39,12 @@ cmd_output_fail(const char *sub, int rc)
 {
 	const char *msg = qs_error_message();
 
-	if (msg[0] != '\0')
-		fprintf(stderr, "qsarc: %s: %s\n", sub, msg);
-	else
+	/* The detail may name streams, members or the lock text: escaped. */
+	if (msg[0] != '\0') {
+		fprintf(stderr, "qsarc: %s: ", sub);
+		cmd_output_text_str(stderr, msg);
+		fputc('\n', stderr);
+	} else
 		fprintf(stderr, "qsarc: %s: %s\n", sub, qs_err_string(rc));
 	return (cmd_output_exit_code(rc));
 }
@@ -53,12 +56,14 @@ cmd_output_fail(const char *sub, int rc)
 int
 cmd_output_usage(const char *sub, const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fprintf(stderr, "qsarc: %s: ", sub);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "qsarc: %s: ", sub);
+	cmd_output_text_str(stderr, msg);
 	fprintf(stderr, " (see 'qsarc %s --help')\n", sub);
 	return (EXIT_USAGE);
 }
@@ -140,6 +145,58 @@ cmd_output_utf8_char(const unsigned char *p, size_t len, uint32_t *cpp)
 		return (0);
 	*cpp = cp;
 	return (n);
+}
+
+/* Length of a valid UTF-8 sequence of a printable character at ${p}. */
+static size_t
+utf8_printable(const unsigned char *p, size_t len)
+{
+	uint32_t cp;
+	size_t n = cmd_output_utf8_char(p, len, &cp);
+
+	/* C1 controls and the no-break space are escaped, as bsdtar does. */
+	return (n > 1 && cp >= 0xa0 ? n : 0);
+}
+
+/**
+ * cmd_output_text(f, p, len):
+ * Write untrusted text escaped as bsdtar -t does.
+ */
+void
+cmd_output_text(FILE *f, const char *p, size_t len)
+{
+	static const char esc[] = "\a\b\t\n\v\f\r";
+	static const char letters[] = "abtnvfr";
+	const char *e;
+	size_t u;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch >= 0x80 && (u = utf8_printable((const unsigned char *)p +
+		    i, len - i)) > 0) {
+			fwrite(p + i, 1, u, f);
+			i += u - 1;
+		} else if (ch == '\\')
+			fputs("\\\\", f);
+		else if (ch >= 0x20 && ch < 0x7f)
+			fputc(ch, f);
+		else if (ch != 0 && (e = strchr(esc, ch)) != NULL)
+			fprintf(f, "\\%c", letters[e - esc]);
+		else
+			fprintf(f, "\\%03o", ch);
+	}
+}
+
+/**
+ * cmd_output_text_str(f, s):
+ * cmd_output_text of the NUL-terminated ${s}.
+ */
+void
+cmd_output_text_str(FILE *f, const char *s)
+{
+
+	cmd_output_text(f, s, strlen(s));
 }
 
 /**

@@ -55,6 +55,19 @@ int cmd_output_exit_code(int);
 size_t cmd_output_utf8_char(const unsigned char *, size_t, uint32_t *);
 
 /**
+ * cmd_output_text(f, p, len) / cmd_output_text_str(f, s):
+ * Write ${len} bytes at ${p} (or the string ${s}) to ${f} as bsdtar -t shows
+ * a name: printable ASCII and valid printable UTF-8 as they are, a
+ * backslash doubled, control bytes and bytes that are not valid UTF-8
+ * escaped ("\n", "\303").  Every string that comes from a store, a tar or
+ * another user (member and stream names, error details, the lock text, the
+ * alert log) reaches the terminal through this, so it cannot forge a line
+ * or drive the terminal.
+ */
+void cmd_output_text(FILE *, const char *, size_t);
+void cmd_output_text_str(FILE *, const char *);
+
+/**
  * cmd_output_json_string(f, s):
  * Print ${s} as a JSON string literal; bytes that are not valid UTF-8 are
  * written as the code points U+0080..U+00FF of the same value.

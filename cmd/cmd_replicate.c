@@ -134,10 +134,15 @@ on_stream(void *ctx, const char *name, uint64_t length)
 
 	cmd_output_bytes(length, len, sizeof(len));
 	if (a->ro.dry_run) {
-		if (!a->c.json)
-			printf("would copy %s (%s)\n", name, len);
+		if (!a->c.json) {
+			printf("would copy ");
+			cmd_output_text_str(stdout, name);
+			printf(" (%s)\n", len);
+		}
 	} else if (cmd_progress_wanted(&a->c)) {
-		fprintf(stderr, "replicate: %s (%s)...\n", name, len);
+		fprintf(stderr, "replicate: ");
+		cmd_output_text_str(stderr, name);
+		fprintf(stderr, " (%s)...\n", len);
 	}
 }
 

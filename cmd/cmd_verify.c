@@ -60,11 +60,16 @@ on_finding(void *ctx, const struct verify_finding *f)
 		printf(", \"message\": ");
 		cmd_output_json_string(stdout, f->message);
 		printf("}");
-	} else if (f->stream != NULL) {
-		printf("DAMAGE %s stream %s: %s\n", f->kind, f->stream,
-		    f->message);
 	} else {
-		printf("DAMAGE %s: %s\n", f->kind, f->message);
+		/* Names and details come from the store: escaped. */
+		printf("DAMAGE %s", f->kind);
+		if (f->stream != NULL) {
+			printf(" stream ");
+			cmd_output_text_str(stdout, f->stream);
+		}
+		printf(": ");
+		cmd_output_text_str(stdout, f->message);
+		putchar('\n');
 	}
 	o->nfindings++;
 }
@@ -76,12 +81,14 @@ on_stream(void *ctx, const struct verify_stream *vs)
 	struct vstream *ns;
 
 	if (!o->json) {
+		printf("%s", vs->intact ? "intact  " : "DAMAGED ");
+		cmd_output_text_str(stdout, vs->name);
 		if (vs->intact)
-			printf("intact  %s%s (%llu chunk references)\n",
-			    vs->name, vs->expired ? " (expired)" : "",
+			printf("%s (%llu chunk references)\n",
+			    vs->expired ? " (expired)" : "",
 			    (unsigned long long)vs->references);
 		else
-			printf("DAMAGED %s%s (%llu problems)\n", vs->name,
+			printf("%s (%llu problems)\n",
 			    vs->expired ? " (expired)" : "",
 			    (unsigned long long)vs->damaged);
 		return;
@@ -474,8 +481,11 @@ cmd_verify(int argc, char **argv)
 	if (o.json)
 		json_end(&o, &vc, mode, a.read_data ? a.pct : 0, status,
 		    error[0] ? error : NULL);
-	if (error[0] != '\0')
-		fprintf(stderr, "qsarc: verify: %s\n", error);
+	if (error[0] != '\0') {
+		fprintf(stderr, "qsarc: verify: ");
+		cmd_output_text_str(stderr, error);
+		fputc('\n', stderr);
+	}
 	if (!o.json && o.ran)
 		print_summary(&vc, status);
 	for (size_t i = 0; i < o.nstreams; i++)
