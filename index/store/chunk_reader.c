@@ -55,6 +55,9 @@ chunk_reader_free(struct chunk_reader *r)
 	if (r == NULL)
 		return;
 	chunk_compressor_free(r->cc);
+	/* Stored bytes: compressed plaintext in a plain store. */
+	if (r->buf != NULL)
+		secmem_wipe(r->buf, RECORD_HEADER_SIZE + RECORD_MAX_STORED);
 	free(r->buf);
 	if (r->plain != NULL)
 		secmem_wipe(r->plain, RECORD_MAX_STORED);

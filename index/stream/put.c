@@ -526,9 +526,16 @@ ctx_free(struct put_ctx *p)
 	manifest_writer_free(p->mw);
 	if (p->slots != NULL) {
 		for (size_t i = 0; i < p->nslots; i++) {
-			/* Plaintext of an encrypted store: wipe it. */
+			/*
+			 * Plaintext of an encrypted store, raw and
+			 * compressed: wipe both before they go back to the
+			 * allocator.
+			 */
 			if (p->slots[i].data != NULL)
 				secmem_wipe(p->slots[i].data, p->chunk_max);
+			if (p->slots[i].cbuf != NULL)
+				secmem_wipe(p->slots[i].cbuf,
+				    chunk_compressor_bound(p->chunk_max));
 			free(p->slots[i].data);
 			free(p->slots[i].cbuf);
 		}
