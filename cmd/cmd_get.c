@@ -200,7 +200,7 @@ cmd_get(int argc, char **argv)
 		goto fail;
 	if (a.output != NULL) {
 		/* The file appears only once the whole stream checked out. */
-		if ((rc = fileio_tmp_open(a.output, 0644, &tmp)) != QS_OK)
+		if ((rc = fileio_tmp_open(a.output, 0600, &tmp)) != QS_OK)
 			goto fail;
 		fd = fileio_tmp_fd(tmp);
 	}

@@ -5,6 +5,7 @@
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -38,6 +39,13 @@ main(int argc, char **argv)
 #endif
 	/* A reader that goes away is an error on write, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Everything qsarc creates is private to its owner: a store holds
+	 * the data of what it backs up, and so do get --output and the
+	 * directories --extract-to makes on the way (members themselves get
+	 * the mode the tar gives them).
+	 */
+	(void)umask(077);
 	/*
 	 * A closed stdin, stdout or stderr would be reused by the first file
 	 * we open (the lock file...), and a stream would go into it.  Point

@@ -441,7 +441,7 @@ alerts_conf_save(const char *root, const struct alerts_conf *c)
 		return (rc);
 	if ((rc = alerts_conf_encode(c, &buf, &len)) != QS_OK)
 		return (rc);
-	rc = fileio_write_atomic(path, buf, len, 0644, 0);
+	rc = fileio_write_atomic(path, buf, len, STORE_MODE_FILE, 0);
 	free(buf);
 	return (rc);
 }

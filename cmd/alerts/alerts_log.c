@@ -282,7 +282,7 @@ alerts_log_write(const char *root, const struct alerts_log_entry *entries,
 		alerts_text_free(&b);
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	}
-	rc = fileio_write_atomic(path, b.p, b.len, 0644, 0);
+	rc = fileio_write_atomic(path, b.p, b.len, STORE_MODE_FILE, 0);
 	alerts_text_free(&b);
 	return (rc);
 }

@@ -169,7 +169,7 @@ rebuild_open(const char *root, int timeout_ms, struct store **sp,
 		return (rc2);
 	if ((rc2 = store_path_index(root, path, sizeof(path))) == QS_OK) {
 		if (rc == QS_ENOENT)
-			rc2 = fileio_mkdir(path, 0755);
+			rc2 = fileio_mkdir(path, STORE_MODE_DIR);
 		else
 			rc2 = quarantine_segments(root,
 			    &res->segments_quarantined);

@@ -110,7 +110,7 @@ pending_write(struct store *s, uint16_t key_id)
 	    sizeof(path))) != QS_OK)
 		return (rc);
 	n = snprintf(buf, sizeof(buf), "%u\n", key_id);
-	return (fileio_write_atomic(path, buf, (size_t)n, 0644, 0));
+	return (fileio_write_atomic(path, buf, (size_t)n, STORE_MODE_FILE, 0));
 }
 
 struct reseal_ctx {

@@ -82,9 +82,9 @@ writer_open_container(struct container_writer *cw)
 	    (rc = store_path_container_dir(store_root(cw->store),
 	    cw->container_id, dir, sizeof(dir))) != QS_OK)
 		return (rc);
-	if ((rc = fileio_mkdir(dir, 0755)) != QS_OK)
+	if ((rc = fileio_mkdir(dir, STORE_MODE_DIR)) != QS_OK)
 		return (rc);
-	if ((rc = fileio_tmp_open(path, 0444, &cw->tmp)) != QS_OK)
+	if ((rc = fileio_tmp_open(path, STORE_MODE_CONTAINER, &cw->tmp)) != QS_OK)
 		return (rc);
 	memcpy(h.store_id, store_config(cw->store)->store_id, 16);
 	h.container_id = cw->container_id;

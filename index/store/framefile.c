@@ -84,7 +84,7 @@ framefile_writer_new(struct store *s, const char *path, const uint8_t *magic,
 		goto err;
 	}
 	store_write_keys(s, &fw->key_id, &fw->key, &idkey);
-	if ((rc = fileio_tmp_open(fw->path, 0644, &fw->tmp)) != QS_OK)
+	if ((rc = fileio_tmp_open(fw->path, STORE_MODE_FILE, &fw->tmp)) != QS_OK)
 		goto err;
 	/* final_offset and frame_count are filled in at commit. */
 	memset(&h, 0, sizeof(h));

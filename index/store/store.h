@@ -29,6 +29,16 @@ struct keystore;
 struct store;
 
 /* Lock modes: readers and put share; clean, rekey and encrypt exclude. */
+/*
+ * Modes of what qsarc creates in a store: private to the owner, as a store
+ * holds the data of everything backed up (a plain store in the clear).
+ * Containers are also read-only: nothing rewrites them in place.  The
+ * program also runs under umask 077 (cmd/main.c).
+ */
+#define STORE_MODE_DIR		0700
+#define STORE_MODE_FILE		0600
+#define STORE_MODE_CONTAINER	0400
+
 #define STORE_LOCK_SHARED	1
 #define STORE_LOCK_EXCLUSIVE	2
 /* Or'd into the lock mode: do not unlock the keystore (keystore repair). */

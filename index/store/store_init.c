@@ -118,7 +118,7 @@ config_write(const char *root, const struct store_config *cfg,
 	}
 	checksum_blake2b256(buf, len, buf + len);
 	return (fileio_write_atomic(path, buf, len + CONFIG_TRAILER_SIZE,
-	    0644, 0));
+	    STORE_MODE_FILE, 0));
 }
 
 /**
@@ -301,20 +301,20 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	/* The layout: the directories, then the (empty) lock file. */
-	if ((rc = fileio_mkdir(root, 0755)) != QS_OK)
+	if ((rc = fileio_mkdir(root, STORE_MODE_DIR)) != QS_OK)
 		goto done;
 	if ((rc = store_path_data(root, path, sizeof(path))) != QS_OK ||
-	    (rc = fileio_mkdir(path, 0755)) != QS_OK ||
+	    (rc = fileio_mkdir(path, STORE_MODE_DIR)) != QS_OK ||
 	    (rc = store_path_index(root, path, sizeof(path))) != QS_OK ||
-	    (rc = fileio_mkdir(path, 0755)) != QS_OK ||
+	    (rc = fileio_mkdir(path, STORE_MODE_DIR)) != QS_OK ||
 	    (rc = store_path_streams(root, 0, path, sizeof(path))) != QS_OK ||
-	    (rc = fileio_mkdir(path, 0755)) != QS_OK ||
+	    (rc = fileio_mkdir(path, STORE_MODE_DIR)) != QS_OK ||
 	    (rc = store_path_streams(root, 1, path, sizeof(path))) != QS_OK ||
-	    (rc = fileio_mkdir(path, 0755)) != QS_OK ||
+	    (rc = fileio_mkdir(path, STORE_MODE_DIR)) != QS_OK ||
 	    (rc = store_path_catalogues(root, path, sizeof(path))) != QS_OK ||
-	    (rc = fileio_mkdir(path, 0755)) != QS_OK ||
+	    (rc = fileio_mkdir(path, STORE_MODE_DIR)) != QS_OK ||
 	    (rc = store_path_lock(root, path, sizeof(path))) != QS_OK ||
-	    (rc = fileio_write_atomic(path, "", 0, 0644, 0)) != QS_OK)
+	    (rc = fileio_write_atomic(path, "", 0, STORE_MODE_FILE, 0)) != QS_OK)
 		goto done;
 
 	/* The config: a fresh store id, the parameters, then the keys. */

@@ -67,7 +67,7 @@ catalogue_writer_new(struct store *s, struct catalogue_writer **cwp)
 	cw->store = s;
 	random_bytes(cw->id, sizeof(cw->id));
 	if ((rc = store_path_catalogues(store_root(s), path, sizeof(path))) !=
-	    QS_OK || (rc = fileio_mkdir(path, 0755)) != QS_OK ||
+	    QS_OK || (rc = fileio_mkdir(path, STORE_MODE_DIR)) != QS_OK ||
 	    (rc = store_path_catalogue(store_root(s), cw->id, path,
 	    sizeof(path))) != QS_OK ||
 	    (rc = framefile_writer_new(s, path, catalogue_fmt_magic(), 0,
