@@ -82,9 +82,12 @@ fresh() {
 }
 len=$((80 + storeda))
 
-# Which container holds A?  Damage the first one's payload and see.
+# Which container holds A?  Damage the first one's payload and see (the
+# byte is inverted: writing a fixed value left it unchanged one run in 256,
+# and A was then taken to live in the other container).
 fresh
-patch "$cA" $((64 + 80 + 5)) "00"
+b=$(bytes_of "$cA" $((64 + 80 + 5)) 1)
+patch "$cA" $((64 + 80 + 5)) "$(printf '%02x' $((0x$b ^ 0xff)))"
 run_q get t A $P
 if [ $LAST_RC -eq 0 ]; then
 	tmp=$fa; fa=$fb; fb=$tmp	# A lives in the other container
