@@ -18,6 +18,12 @@ struct chunk_reader {
 	uint8_t *buf;			/* header + payload */
 	uint8_t *plain;			/* decrypted payload */
 	uint64_t bytes_read;
+	/*
+	 * How far each buffer was ever written: only that much is wiped at
+	 * the end, since wiping all of a buffer (~8 MiB) faults in pages a
+	 * small restore never touched, which cost ~15 % of a get's CPU.
+	 */
+	size_t buf_used, plain_used;
 };
 
 /**
@@ -57,10 +63,10 @@ chunk_reader_free(struct chunk_reader *r)
 	chunk_compressor_free(r->cc);
 	/* Stored bytes: compressed plaintext in a plain store. */
 	if (r->buf != NULL)
-		secmem_wipe(r->buf, RECORD_HEADER_SIZE + RECORD_MAX_STORED);
+		secmem_wipe(r->buf, r->buf_used);
 	free(r->buf);
 	if (r->plain != NULL)
-		secmem_wipe(r->plain, RECORD_MAX_STORED);
+		secmem_wipe(r->plain, r->plain_used);
 	free(r->plain);
 	free(r);
 }
@@ -124,6 +130,8 @@ chunk_reader_payload(struct chunk_reader *r, const uint8_t id[32],
 	if ((rc = store_container_path(store_root(r->store), loc->container_id,
 	    path, sizeof(path))) != QS_OK)
 		return (rc);
+	if (loc->length > r->buf_used)
+		r->buf_used = (size_t)loc->length;
 	if ((rc = fileio_pread_full(fd, r->buf, loc->length, loc->offset,
 	    path)) != QS_OK)
 		return (rc);
@@ -151,6 +159,8 @@ chunk_reader_payload(struct chunk_reader *r, const uint8_t id[32],
 		/* Authenticate before anything else touches the payload. */
 		container_fmt_record_ad(store_config(r->store)->store_id,
 		    loc->container_id, loc->offset, r->buf, ad);
+		if (plen > r->plain_used)
+			r->plain_used = plen;
 		if (aead_open(key, h.nonce, ad, sizeof(ad), payload, plen,
 		    r->plain) != QS_OK)
 			return (record_error(r->store, loc, QS_EAUTH,

@@ -90,6 +90,11 @@ struct slot {
 	uint8_t *cbuf;		/* payload: compressed, or raw if not smaller */
 	size_t clen;
 	uint8_t flags;		/* RECORD_FLAG_ZSTD or 0, from the compressor */
+	/*
+	 * How far data and cbuf were ever written, for the wipe at the end:
+	 * wiping the whole buffers faulted in pages a small put never used.
+	 */
+	size_t data_used, cbuf_used;
 };
 
 struct put_ctx {
@@ -189,6 +194,10 @@ worker_main(void *arg)
 		} else {
 			pick->state = SLOT_COMPRESSING;
 			pthread_mutex_unlock(&p->mu);
+			/* The compressor may write up to the bound. */
+			if (chunk_compressor_bound(pick->len) > pick->cbuf_used)
+				pick->cbuf_used =
+				    chunk_compressor_bound(pick->len);
 			rc = chunk_compressor_run(cc, pick->data, pick->len,
 			    pick->cbuf, chunk_compressor_bound(pick->len),
 			    &pick->clen, &pick->flags);
@@ -342,6 +351,8 @@ submit_chunk(struct put_ctx *p, const uint8_t *data, size_t len)
 	/* The slot is ours until it is marked FILLED. */
 	memcpy(sl->data, data, len);
 	sl->len = len;
+	if (len > sl->data_used)
+		sl->data_used = len;
 	pthread_mutex_lock(&p->mu);
 	sl->state = SLOT_FILLED;
 	p->next_fill++;
@@ -532,10 +543,11 @@ ctx_free(struct put_ctx *p)
 			 * allocator.
 			 */
 			if (p->slots[i].data != NULL)
-				secmem_wipe(p->slots[i].data, p->chunk_max);
+				secmem_wipe(p->slots[i].data,
+				    p->slots[i].data_used);
 			if (p->slots[i].cbuf != NULL)
 				secmem_wipe(p->slots[i].cbuf,
-				    chunk_compressor_bound(p->chunk_max));
+				    p->slots[i].cbuf_used);
 			free(p->slots[i].data);
 			free(p->slots[i].cbuf);
 		}
