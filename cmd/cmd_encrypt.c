@@ -118,8 +118,8 @@ cmd_encrypt(int argc, char **argv)
 	if ((rc = cmd_passphrase_read(a.c.passphrase_file, a.c.passphrase_fd,
 	    "New passphrase: ", 1, &pass, &passlen)) != QS_OK)
 		return (cmd_output_fail("encrypt", rc));
-	rc = store_open(argv[optind], STORE_LOCK_EXCLUSIVE,
-	    a.c.lock_timeout * 1000, pass, passlen, &s);
+	rc = store_open(argv[optind], STORE_LOCK_EXCLUSIVE |
+	    STORE_OPEN_TO_ENCRYPT, a.c.lock_timeout * 1000, pass, passlen, &s);
 	cmd_passphrase_free(pass, passlen);
 	if (rc == QS_OK)
 		rc = store_enable_encryption(s, a.mode, a.rotation, a.backup,

@@ -73,6 +73,19 @@ store_open(const char *root, int lockmode, int timeout_ms,
 	/* Re-read under the lock: an exclusive holder may have changed it. */
 	if ((rc = store_config_read(root, &s->cfg, &raw)) != QS_OK)
 		goto err;
+	/*
+	 * A passphrase means the caller found the store encrypted.  Decide
+	 * it here, on the config read under the lock: one swapped for a
+	 * plain config between the caller's look and the lock must not make
+	 * a job that brought a passphrase write in the clear.
+	 */
+	if (pass != NULL && !s->cfg.encrypted &&
+	    !(lockmode & STORE_OPEN_TO_ENCRYPT)) {
+		rc = qs_error_set(QS_EAUTH, "%s: a passphrase was given but "
+		    "the store is not encrypted; refusing, in case its config "
+		    "was replaced", root);
+		goto err;
+	}
 	/* Parameters out of range mean a damaged (or hand-edited) config. */
 	cp.min_size = s->cfg.chunk_min;
 	cp.avg_size = s->cfg.chunk_avg;

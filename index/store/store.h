@@ -45,6 +45,12 @@ struct store;
 #define STORE_OPEN_NOKEYS	0x100
 /* Internal (store_open_reader): the caller already holds the lock. */
 #define STORE_OPEN_NOLOCK	0x200
+/*
+ * The passphrase given is the new one of `qsarc encrypt`: the store may be
+ * plain.  Without it, a passphrase for a store whose config (read under
+ * the lock) is plain is refused with QS_EAUTH.
+ */
+#define STORE_OPEN_TO_ENCRYPT	0x400
 
 #define STORE_DEFAULT_ZSTD_LEVEL	3
 #define STORE_DEFAULT_CONTAINER_SIZE	(32U << 20)
