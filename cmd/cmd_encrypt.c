@@ -12,14 +12,6 @@
 #include "format/qs_err.h"
 #include "index/store/store.h"
 
-enum {
-	OPT_MODE = OPT_FIRST_LOCAL,
-	OPT_ROTATION_DAYS,
-	OPT_KEYSTORE_BACKUP,
-	OPT_KDF_TIME,
-	OPT_KDF_MEMORY
-};
-
 /* The parsed command line. */
 struct encrypt_args {
 	struct cmd_options c;
@@ -34,58 +26,36 @@ static int
 parse_args(int argc, char **argv, struct encrypt_args *a)
 {
 	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "rotation-days", required_argument, NULL,
-		    OPT_ROTATION_DAYS },
-		{ "keystore-backup", required_argument, NULL,
-		    OPT_KEYSTORE_BACKUP },
-		{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },
-		{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY },
+		CMD_OPTIONS_ENCRYPTION,
 		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
+	struct cmd_options_encryption e;
 	int opt, r;
 
 	memset(a, 0, sizeof(*a));
 	cmd_options_init(&a->c);
 	kdf_params_default(&a->kdf);
-	a->mode = KEYSTORE_MODE_INTERNAL;
+	memset(&e, 0, sizeof(e));
+	e.mode = KEYSTORE_MODE_INTERNAL;
+	e.kdf_t_cost = a->kdf.t_cost;
+	e.kdf_m_cost_kib = a->kdf.m_cost_kib;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_HELP:
+		if (opt == OPT_HELP)
 			return (cmd_help_print("encrypt"));
-		case OPT_MODE:
-			if (cmd_options_key_mode("encrypt", optarg,
-			    &a->mode) != 0)
-				return (EXIT_USAGE);
-			break;
-		case OPT_ROTATION_DAYS:
-			if (cmd_options_rotation_days("encrypt", optarg,
-			    &a->rotation) != 0)
-				return (EXIT_USAGE);
-			break;
-		case OPT_KEYSTORE_BACKUP:
-			a->backup = optarg;
-			break;
-		case OPT_KDF_TIME:
-			if (cmd_options_kdf_time("encrypt", optarg,
-			    &a->kdf.t_cost) != 0)
-				return (EXIT_USAGE);
-			break;
-		case OPT_KDF_MEMORY:
-			if (cmd_options_kdf_memory("encrypt", optarg,
-			    &a->kdf.m_cost_kib) != 0)
-				return (EXIT_USAGE);
-			break;
-		default:
+		if ((r = cmd_options_encryption("encrypt", &e, opt,
+		    optarg)) == 0)
 			r = cmd_options_common("encrypt", &a->c, opt, optarg);
-			if (r < 0)
-				return (EXIT_USAGE);
-			if (r == 0)
-				return (cmd_output_usage("encrypt",
-				    "unknown option"));
-		}
+		if (r < 0)
+			return (EXIT_USAGE);
+		if (r == 0)
+			return (cmd_output_usage("encrypt", "unknown option"));
 	}
+	a->mode = e.mode;
+	a->rotation = e.rotation_secs;
+	a->backup = e.keystore_backup;
+	a->kdf.t_cost = e.kdf_t_cost;
+	a->kdf.m_cost_kib = e.kdf_m_cost_kib;
 	if (argc - optind != 1)
 		return (cmd_output_usage("encrypt", "expected one STORE"));
 	return (-1);

@@ -12,19 +12,14 @@ enum {
 	OPT_LEVEL = OPT_FIRST_LOCAL,
 	OPT_AVG_CHUNK,
 	OPT_CONTAINER_SIZE,
-	OPT_ENCRYPT,
-	OPT_MODE,
-	OPT_ROTATION_DAYS,
-	OPT_KEYSTORE_BACKUP,
-	OPT_KDF_TIME,
-	OPT_KDF_MEMORY
+	OPT_ENCRYPT
 };
 
 /* The parsed command line. */
 struct init_args {
 	struct cmd_options c;
 	struct store_init_opts o;
-	int mode_given, rotation_given;
+	struct cmd_options_encryption e;	/* --mode ... --kdf-memory */
 };
 
 /* Parse into ${a}; -1 to go on, else the exit code (help, usage). */
@@ -37,13 +32,7 @@ parse_args(int argc, char **argv, struct init_args *a)
 		{ "container-size", required_argument, NULL,
 		    OPT_CONTAINER_SIZE },
 		{ "encrypt", no_argument, NULL, OPT_ENCRYPT },
-		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "rotation-days", required_argument, NULL,
-		    OPT_ROTATION_DAYS },
-		{ "keystore-backup", required_argument, NULL,
-		    OPT_KEYSTORE_BACKUP },
-		{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },
-		{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY },
+		CMD_OPTIONS_ENCRYPTION,
 		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -56,6 +45,11 @@ parse_args(int argc, char **argv, struct init_args *a)
 	memset(a, 0, sizeof(*a));
 	store_init_opts_default(o);
 	cmd_options_init(c);
+	a->e.mode = o->key_mode;
+	a->e.rotation_secs = o->rotation_secs;
+	a->e.keystore_backup = o->keystore_backup;
+	a->e.kdf_t_cost = o->kdf_t_cost;
+	a->e.kdf_m_cost_kib = o->kdf_m_cost_kib;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
@@ -90,33 +84,10 @@ parse_args(int argc, char **argv, struct init_args *a)
 		case OPT_ENCRYPT:
 			o->encrypt = 1;
 			break;
-		case OPT_MODE:
-			if (cmd_options_key_mode("init", optarg,
-			    &o->key_mode) != 0)
-				return (EXIT_USAGE);
-			a->mode_given = 1;
-			break;
-		case OPT_ROTATION_DAYS:
-			if (cmd_options_rotation_days("init", optarg,
-			    &o->rotation_secs) != 0)
-				return (EXIT_USAGE);
-			a->rotation_given = 1;
-			break;
-		case OPT_KEYSTORE_BACKUP:
-			o->keystore_backup = optarg;
-			break;
-		case OPT_KDF_TIME:
-			if (cmd_options_kdf_time("init", optarg,
-			    &o->kdf_t_cost) != 0)
-				return (EXIT_USAGE);
-			break;
-		case OPT_KDF_MEMORY:
-			if (cmd_options_kdf_memory("init", optarg,
-			    &o->kdf_m_cost_kib) != 0)
-				return (EXIT_USAGE);
-			break;
 		default:
-			r = cmd_options_common("init", c, opt, optarg);
+			if ((r = cmd_options_encryption("init", &a->e, opt,
+			    optarg)) == 0)
+				r = cmd_options_common("init", c, opt, optarg);
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
@@ -127,7 +98,12 @@ parse_args(int argc, char **argv, struct init_args *a)
 	if (argc - optind != 1)
 		return (cmd_output_usage("init",
 		    "expected one STORE directory"));
-	if (!o->encrypt && (a->mode_given || a->rotation_given ||
+	o->key_mode = a->e.mode;
+	o->rotation_secs = a->e.rotation_secs;
+	o->keystore_backup = a->e.keystore_backup;
+	o->kdf_t_cost = a->e.kdf_t_cost;
+	o->kdf_m_cost_kib = a->e.kdf_m_cost_kib;
+	if (!o->encrypt && (a->e.mode_given || a->e.rotation_given ||
 	    o->keystore_backup != NULL))
 		return (cmd_output_usage("init", "--mode, --rotation-days and "
 		    "--keystore-backup need --encrypt"));

@@ -124,6 +124,41 @@ cmd_options_only(const char *sub, int argc, char **argv,
 }
 
 /**
+ * cmd_options_encryption(sub, e, opt, arg):
+ * Handle one of the encryption options shared by init and encrypt.
+ */
+int
+cmd_options_encryption(const char *sub, struct cmd_options_encryption *e,
+    int opt, const char *arg)
+{
+
+	switch (opt) {
+	case OPT_MODE:
+		if (cmd_options_key_mode(sub, arg, &e->mode) != 0)
+			return (-1);
+		e->mode_given = 1;
+		return (1);
+	case OPT_ROTATION_DAYS:
+		if (cmd_options_rotation_days(sub, arg, &e->rotation_secs) !=
+		    0)
+			return (-1);
+		e->rotation_given = 1;
+		return (1);
+	case OPT_KEYSTORE_BACKUP:
+		e->keystore_backup = arg;
+		return (1);
+	case OPT_KDF_TIME:
+		return (cmd_options_kdf_time(sub, arg, &e->kdf_t_cost) != 0 ?
+		    -1 : 1);
+	case OPT_KDF_MEMORY:
+		return (cmd_options_kdf_memory(sub, arg, &e->kdf_m_cost_kib) !=
+		    0 ? -1 : 1);
+	default:
+		return (0);
+	}
+}
+
+/**
  * cmd_options_key_mode(sub, arg, mode):
  * "internal" or "static" into ${mode}; 0, or a printed usage error
  * (EXIT_USAGE).

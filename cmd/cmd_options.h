@@ -66,6 +66,44 @@ int cmd_options_common(const char *, struct cmd_options *, int,
  */
 int cmd_options_only(const char *, int, char **, struct cmd_options *);
 
+/*
+ * The encryption settings that init --encrypt and encrypt share: their
+ * getopt codes, the option table entries, and where they go.  The parser
+ * writes only the fields of options given, so each caller starts from its
+ * own defaults.
+ */
+enum {
+	OPT_MODE = 1050,
+	OPT_ROTATION_DAYS,
+	OPT_KEYSTORE_BACKUP,
+	OPT_KDF_TIME,
+	OPT_KDF_MEMORY
+};
+#define CMD_OPTIONS_ENCRYPTION						\
+	{ "mode", required_argument, NULL, OPT_MODE },			\
+	{ "rotation-days", required_argument, NULL, OPT_ROTATION_DAYS }, \
+	{ "keystore-backup", required_argument, NULL, OPT_KEYSTORE_BACKUP }, \
+	{ "kdf-time", required_argument, NULL, OPT_KDF_TIME },		\
+	{ "kdf-memory", required_argument, NULL, OPT_KDF_MEMORY }
+
+struct cmd_options_encryption {
+	int mode;			/* --mode */
+	uint64_t rotation_secs;		/* --rotation-days, in seconds */
+	const char *keystore_backup;	/* --keystore-backup */
+	uint32_t kdf_t_cost;		/* --kdf-time */
+	uint32_t kdf_m_cost_kib;	/* --kdf-memory */
+	int mode_given, rotation_given;
+};
+
+/**
+ * cmd_options_encryption(sub, e, opt, arg):
+ * Handle an encryption option by its getopt code (CMD_OPTIONS_ENCRYPTION)
+ * into ${e}; return 1 if handled, 0 if not ours, or -1 after printing a
+ * usage error.
+ */
+int cmd_options_encryption(const char *, struct cmd_options_encryption *,
+    int, const char *);
+
 /**
  * cmd_options_key_mode(sub, arg, mode):
  * "internal" or "static" into ${mode}; 0, or a printed usage error

@@ -16,10 +16,9 @@
 #include "index/jobs/rekey.h"
 #include "index/store/store.h"
 
+/* (--mode and --rotation-days have the shared codes of cmd_options.h.) */
 enum {
-	OPT_MODE = OPT_FIRST_LOCAL,
-	OPT_ROTATION_DAYS,
-	OPT_CHANGE_PASSPHRASE,
+	OPT_CHANGE_PASSPHRASE = OPT_FIRST_LOCAL,
 	OPT_NEW_PASSPHRASE_FILE,
 	OPT_NEW_PASSPHRASE_FD
 };
