@@ -2,6 +2,8 @@
  * Reading passphrases, and opening a store with one.
  */
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd_options.h"
+#include "cmd/cmd_output.h"
 #include "cmd/cmd_passphrase.h"
 #include "crypto/secmem.h"
 #include "format/qs_err.h"
@@ -92,6 +95,25 @@ cmd_passphrase_free(uint8_t *pass, size_t len)
 	secmem_free(pass, PASS_MAX + 2);
 }
 
+/*
+ * A passphrase file that group or others can read gives the store away to
+ * them: say so (once per command, on stderr), as ssh does for a key file.
+ * Only a regular file: a pipe or /dev/fd/N says nothing about who reads.
+ */
+static void
+warn_if_readable(int fd, const char *file)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077) == 0)
+		return;
+	fprintf(stderr, "qsarc: warning: the passphrase file ");
+	cmd_output_text_str(stderr, file);
+	fprintf(stderr, " can be read by group or others (mode %04o); "
+	    "chmod 600 it\n", (unsigned int)(st.st_mode & 07777));
+}
+
 /**
  * cmd_passphrase_read(file, fd, prompt, confirm, pass, passlen):
  * Read a passphrase from ${file}, ${fd}, QSARC_PASSPHRASE or the terminal.
@@ -118,6 +140,7 @@ cmd_passphrase_read(const char *file, int fd,
 			rc = qs_error_set(QS_EPASS, "%s", qs_error_message());
 			goto err;
 		}
+		warn_if_readable(pfd, file);
 		rc = read_pass_fd(pfd, file, pass, &len);
 		close(pfd);
 	} else if (fd >= 0) {
