@@ -11,19 +11,26 @@ expect_ok q init s
 expect_ok q put s a --input data.bin
 mkdir shared
 
-# Plant the names an unseeded random() gives, for the next 500 PIDs.
-last=$(cat /proc/sys/kernel/ns_last_pid)
-"$PY" - "$last" shared out.bin <<'EOF' || fail "planting the names failed"
+# plant DIR BASE VALUES PIDS: create the names ".tmp-BASE-PID-%08x" that
+# the first VALUES results of an unseeded random() give, for the next PIDS
+# process ids (a fresh python process draws the sequence qsarc got).
+plant() {
+	"$PY" - "$(cat /proc/sys/kernel/ns_last_pid)" "$@" <<'EOF' ||
 import ctypes, os, sys
 last, d, base = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+nvalues, npids = int(sys.argv[4]), int(sys.argv[5])
 libc = ctypes.CDLL(None)
 libc.random.restype = ctypes.c_long
-# A fresh process: random() unseeded, the sequence qsarc gets.
-seq = [libc.random() for _ in range(16)]
-for pid in range(last + 1, last + 501):
+seq = [libc.random() for _ in range(nvalues)]
+for pid in range(last + 1, last + 1 + npids):
     for r in seq:
         open(os.path.join(d, ".tmp-%s-%d-%08x" % (base, pid, r)), "w").close()
 EOF
+		fail "planting the names failed"
+}
+
+# The 16 names get --output tries, for the next 500 PIDs.
+plant shared out.bin 16 500
 planted=$(ls -A shared | wc -l)
 [ "$planted" -eq 8000 ] || fail "expected 8000 planted names, have $planted"
 
@@ -37,17 +44,7 @@ cmp -s shared/out.bin data.bin || fail "get --output did not restore the stream"
 # committed through a temporary name in STORE/streams, after the container
 # and the index segment have drawn from the same sequence, so plant its
 # first 48 values.
-last=$(cat /proc/sys/kernel/ns_last_pid)
-"$PY" - "$last" s/streams b.qsm <<'EOF' || fail "planting the names failed"
-import ctypes, os, sys
-last, d, base = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-libc = ctypes.CDLL(None)
-libc.random.restype = ctypes.c_long
-seq = [libc.random() for _ in range(48)]
-for pid in range(last + 1, last + 301):
-    for r in seq:
-        open(os.path.join(d, ".tmp-%s-%d-%08x" % (base, pid, r)), "w").close()
-EOF
+plant s/streams b.qsm 48 300
 expect_ok q put s b --input data.bin
 expect_ok q get s b --output b.out
 cmp -s b.out data.bin || fail "stream b does not restore"
