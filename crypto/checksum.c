@@ -79,3 +79,12 @@ checksum_final(struct checksum_state *st, uint8_t out[CHECKSUM_BYTES])
 	(void)crypto_generichash_blake2b_final(state_of(st), out,
 	    CHECKSUM_BYTES);
 }
+
+void
+checksum_sha256_hex(const void *buf, size_t len, char out[CHECKSUM_SHA256_HEX])
+{
+	uint8_t h[crypto_hash_sha256_BYTES];
+
+	(void)crypto_hash_sha256(h, buf, len);
+	(void)sodium_bin2hex(out, CHECKSUM_SHA256_HEX, h, sizeof(h));
+}

@@ -43,4 +43,15 @@ void checksum_update(struct checksum_state *, const void *, size_t);
  */
 void checksum_final(struct checksum_state *, uint8_t[CHECKSUM_BYTES]);
 
+#define CHECKSUM_SHA256_HEX	65	/* 64 hex digits and a NUL */
+
+/**
+ * checksum_sha256_hex(buf, len, out):
+ * Store the SHA-256 digest of the ${len} bytes at ${buf} in ${out} as 64
+ * lower-case hex digits and a NUL.  For protocols that name SHA-256 (the
+ * x-amz-content-sha256 header of S3 requests), not for the store's own
+ * checksums.
+ */
+void checksum_sha256_hex(const void *, size_t, char[CHECKSUM_SHA256_HEX]);
+
 #endif /* !QS_CHECKSUM_H */
