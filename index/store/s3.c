@@ -37,6 +37,7 @@ struct s3 {
 	struct s3_conf conf;
 	CURL *curl;
 	struct s3_stats st;
+	int64_t date;		/* Date of the last reply, or -1 */
 };
 
 /* One response being received. */
@@ -50,6 +51,7 @@ struct reply {
 	long status;		/* of the last status line seen */
 	char err[ERRBODY_MAX];	/* the body of a reply that is not 2xx */
 	size_t errlen;
+	int64_t date;		/* the Date header, or -1 */
 };
 
 /* One request to make. */
@@ -309,6 +311,7 @@ s3_open(const struct s3_conf *conf, struct s3 **sp)
 	    &s->conf.session_token, conf->session_token,
 	    strlen(conf->session_token), "the session token")) != QS_OK)
 		goto fail;
+	s->date = -1;
 	if ((s->curl = curl_easy_init()) == NULL) {
 		rc = qs_error_set(QS_ENOMEM, "out of memory (libcurl)");
 		goto fail;
@@ -321,6 +324,20 @@ fail:
 	return (rc);
 }
 
+int
+s3_dup(const struct s3 *s, struct s3 **s2)
+{
+
+	return (s3_open(&s->conf, s2));
+}
+
+void
+s3_set_retry_ms(struct s3 *s, unsigned ms)
+{
+
+	s->conf.retry_ms = ms;
+}
+
 void
 s3_close(struct s3 *s)
 {
@@ -331,6 +348,13 @@ s3_close(struct s3 *s)
 		curl_easy_cleanup(s->curl);
 	s3_conf_free(&s->conf);
 	free(s);
+}
+
+int64_t
+s3_server_time(const struct s3 *s)
+{
+
+	return (s->date);
 }
 
 void
@@ -439,6 +463,16 @@ on_header(char *data, size_t size, size_t nmemb, void *ctx)
 	    sscanf(data, "HTTP/%*s %ld", &st) == 1)
 		r->status = st;
 
+	if (n > 6 && strncasecmp(data, "Date:", 5) == 0) {
+		char d[64];
+		size_t dl = n - 5 < sizeof(d) - 1 ? n - 5 : sizeof(d) - 1;
+		time_t t;
+
+		memcpy(d, data + 5, dl);
+		d[dl] = '\0';
+		if ((t = curl_getdate(d, NULL)) != -1)
+			r->date = (int64_t)t;
+	}
 	if (n > hl + 2 + 64 && strncasecmp(data, META_SHA ":", hl + 1) == 0) {
 		const char *v = data + hl + 1;
 
@@ -669,6 +703,7 @@ request(struct s3 *s, const struct request *rq, struct reply *r)
 		r->overflow = 0;
 		r->sha[0] = '\0';
 		r->status = 0;
+		r->date = -1;
 		r->errlen = 0;
 		r->err[0] = '\0';
 		s->st.requests++;
@@ -678,6 +713,8 @@ request(struct s3 *s, const struct request *rq, struct reply *r)
 		if (cc == CURLE_OK)
 			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		s->st.bytes_down += r->len - base_len;
+		if (r->date != -1)
+			s->date = r->date;
 		code[0] = msg[0] = '\0';
 		if (cc == CURLE_OK && status >= 200 && status < 300) {
 			rc = QS_OK;
@@ -860,11 +897,33 @@ xml_text(const char *in, size_t len, char *out, size_t cap)
 	return (0);
 }
 
+/* "2026-12-02T12:14:59.179Z" as unix seconds, or -1. */
+static int64_t
+iso8601(const char *v)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec;
+	char z;
+
+	if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) !=
+	    6 || (z = v[strlen(v) - 1]) != 'Z')
+		return (-1);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	return ((int64_t)timegm(&tm));
+}
+
 int
 s3_list(struct s3 *s, const char *prefix,
-    int (*fn)(void *, const char *, uint64_t), void *ctx)
+    int (*fn)(void *, const struct s3_object *), void *ctx)
 {
 	char full[KEY_MAX], token[1024], key[KEY_MAX], trunc[8], num[32];
+	char when[64];
 	char query[3 * KEY_MAX + 3 * 1024 + 64];
 	size_t plen = strlen(s->conf.prefix);
 	struct reply r = { .limit = LIST_MAX, .grow = 1 };
@@ -909,10 +968,13 @@ s3_list(struct s3 *s, const char *prefix,
 			    "</Contents>", 11), *k1, *k2;
 			char *e;
 			uint64_t size;
+			struct s3_object obj;
 
 			if (q == NULL)
 				break;
 			xml_field(p, (size_t)(q - p), "Size", num, sizeof(num));
+			xml_field(p, (size_t)(q - p), "LastModified", when,
+			    sizeof(when));
 			k1 = memmem(p, (size_t)(q - p), "<Key>", 5);
 			k2 = k1 ? memmem(k1, (size_t)(q - k1), "</Key>", 6) :
 			    NULL;
@@ -928,7 +990,10 @@ s3_list(struct s3 *s, const char *prefix,
 				    s->conf.bucket, full);
 				break;
 			}
-			if ((rc = fn(ctx, key + plen, size)) != 0)
+			obj.key = key + plen;
+			obj.size = size;
+			obj.mtime = iso8601(when);
+			if ((rc = fn(ctx, &obj)) != 0)
 				break;
 			p = q + 11;
 		}

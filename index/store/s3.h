@@ -81,6 +81,19 @@ void s3_conf_free(struct s3_conf *);
 int s3_open(const struct s3_conf *, struct s3 **);
 
 /**
+ * s3_dup(s, s2):
+ * A second client in ${s2} for the same bucket and credentials as ${s},
+ * with its own connection, for another thread.
+ */
+int s3_dup(const struct s3 *, struct s3 **);
+
+/**
+ * s3_set_retry_ms(s, ms):
+ * Let retries of requests on ${s} take at most ${ms} in all.
+ */
+void s3_set_retry_ms(struct s3 *, unsigned);
+
+/**
  * s3_close(s):
  * Close the connection and free ${s} (NULL is allowed).
  */
@@ -124,15 +137,29 @@ int s3_head(struct s3 *, const char *, uint64_t *);
  */
 int s3_delete(struct s3 *, const char *);
 
+struct s3_object {
+	const char *key;	/* relative to the store prefix */
+	uint64_t size;
+	int64_t mtime;		/* LastModified, unix seconds (server clock) */
+};
+
 /**
  * s3_list(s, prefix, fn, ctx):
- * Call ${fn}(ctx, key, size) for every object whose key (relative to the
- * store prefix) starts with ${prefix}, in S3's (byte) order, following
+ * Call ${fn}(ctx, obj) for every object whose key (relative to the store
+ * prefix) starts with ${prefix}, in S3's (byte) order, following
  * continuation tokens.  A non-zero return from ${fn} stops the walk and is
  * returned.
  */
 int s3_list(struct s3 *, const char *,
-    int (*)(void *, const char *, uint64_t), void *);
+    int (*)(void *, const struct s3_object *), void *);
+
+/**
+ * s3_server_time(s):
+ * The server's clock (unix seconds) from the Date header of the last reply
+ * on ${s}, or -1 if there was none.  Leases are measured on this clock, so
+ * that a client's own clock does not matter.
+ */
+int64_t s3_server_time(const struct s3 *);
 
 struct s3_stats {
 	uint64_t requests;	/* HTTP requests sent, retries included */

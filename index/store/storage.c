@@ -104,3 +104,35 @@ storage_remove(struct storage *st, const char *rel)
 		return (bad_name(st, rel));
 	return (st->ops->remove(st, rel));
 }
+
+int
+storage_lock_take(struct storage *st, int mode, const char *holder,
+    int timeout_ms, int lease_ms, char *busy, size_t busylen,
+    struct storage_lock **lk)
+{
+
+	*lk = NULL;
+	if (busylen > 0)
+		busy[0] = '\0';
+	if (mode != STORAGE_LOCK_SHARED && mode != STORAGE_LOCK_EXCLUSIVE)
+		return (qs_error_set(QS_EINVAL, "storage_lock_take: mode %d",
+		    mode));
+	return (st->ops->lock_take(st, mode, holder, timeout_ms,
+	    lease_ms > 0 ? lease_ms : STORAGE_LEASE_MS_DEFAULT, busy, busylen,
+	    lk));
+}
+
+int
+storage_lock_check(struct storage_lock *lk)
+{
+
+	return (lk->check(lk));
+}
+
+void
+storage_lock_release(struct storage_lock *lk)
+{
+
+	if (lk != NULL)
+		lk->release(lk);
+}

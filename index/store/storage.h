@@ -97,4 +97,65 @@ int storage_list(struct storage *, const char *,
  */
 int storage_remove(struct storage *, const char *);
 
+/*
+ * The store lock.  Shared holders (readers, put) run together; an
+ * exclusive holder (clean, rekey, encrypt) runs alone.
+ *
+ * Local: flock(2) on ROOT/lock, released by the kernel when the process
+ * dies.  S3 has no such thing, so the lock there is a lease: each holder
+ * creates its own object locks/{S|X}-RANDOM (If-None-Match: *), then lists
+ * locks/; it holds the lock if no other live entry conflicts with its mode,
+ * else it deletes its entry and tries again after a random pause until the
+ * timeout.  Because every holder writes before it reads and the bucket is
+ * strongly consistent, two conflicting holders cannot both see themselves
+ * alone (at worst both back off).  An entry is live while its LastModified
+ * is less than the lease old by the server's clock; a thread re-writes it
+ * every lease/3.  A holder that could not renew for a whole lease has lost
+ * the lock (others may delete its entry as stale): storage_lock_check says
+ * so, and callers check it before every step that commits (a manifest
+ * written, a container deleted), so a process that was stopped or cut off
+ * never commits after its lease ran out.
+ *
+ *      holder state        entry in locks/      others see
+ *      ------------------  -------------------  ------------------------
+ *      trying              written, then listed  a live entry (may back off)
+ *      holding             renewed every L/3     live: conflicting modes wait
+ *      renewal failing     older than L/3..L     still live
+ *      lost (> L unrenewed) stale, may be deleted free; check() fails
+ *      released            deleted               free
+ *      crashed             stale after L         free after L (no break-lock)
+ */
+
+#define STORAGE_LOCK_SHARED	1
+#define STORAGE_LOCK_EXCLUSIVE	2
+#define STORAGE_LEASE_MS_DEFAULT	60000
+
+struct storage_lock;
+
+/**
+ * storage_lock_take(st, mode, holder, timeout_ms, lease_ms, busy, busylen,
+ *     lk):
+ * Take the store lock in ${mode}, waiting at most ${timeout_ms}; ${holder}
+ * is the text others are shown while it is held ("pid N on HOST, COMMAND,
+ * since TIME").  ${lease_ms} is the S3 lease (0: the default; ignored
+ * locally).  QS_OK and the lock in ${lk}; QS_EBUSY with the holder text of
+ * who is in the way in ${busy}; QS_ENOENT if a local store has no lock
+ * file; QS_EIO.
+ */
+int storage_lock_take(struct storage *, int, const char *, int, int, char *,
+    size_t, struct storage_lock **);
+
+/**
+ * storage_lock_check(lk):
+ * QS_OK if ${lk} is surely still held; QS_EBUSY with a detail if its lease
+ * may have run out (S3: not renewed for a lease).
+ */
+int storage_lock_check(struct storage_lock *);
+
+/**
+ * storage_lock_release(lk):
+ * Release ${lk} (NULL is allowed).
+ */
+void storage_lock_release(struct storage_lock *);
+
 #endif /* !QS_STORAGE_H */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct storage;
+struct storage_lock;
 
 struct storage_ops {
 	int (*put)(struct storage *, const char *, const void *, size_t, int);
@@ -20,6 +21,14 @@ struct storage_ops {
 	    int (*)(void *, const char *, uint64_t), void *);
 	int (*remove)(struct storage *, const char *);
 	void (*close)(struct storage *);
+	int (*lock_take)(struct storage *, int, const char *, int, int, char *,
+	    size_t, struct storage_lock **);
+};
+
+/* A held lock: the back end's state after the common part. */
+struct storage_lock {
+	int (*check)(struct storage_lock *);
+	void (*release)(struct storage_lock *);
 };
 
 struct storage {

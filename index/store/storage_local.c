@@ -4,6 +4,7 @@
  * must be (fileio_open_regular: no symbolic links, no FIFOs).
  */
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -227,9 +228,84 @@ local_close(struct storage *st)
 	free(st);
 }
 
+/* ---- The lock: flock(2) on ROOT/lock. ---- */
+
+struct local_lock {
+	struct storage_lock base;
+	int fd;
+};
+
+static int
+local_lock_check(struct storage_lock *lk)
+{
+
+	(void)lk;		/* the kernel holds it for us */
+	return (QS_OK);
+}
+
+static void
+local_lock_release(struct storage_lock *lk)
+{
+	struct local_lock *ll = (struct local_lock *)lk;
+
+	close(ll->fd);		/* releases the flock */
+	free(ll);
+}
+
+static int
+local_lock_take(struct storage *st, int mode, const char *holder,
+    int timeout_ms, int lease_ms, char *busy, size_t busylen,
+    struct storage_lock **lkp)
+{
+	char path[4096 + 1024];
+	struct local_lock *ll;
+	ssize_t n;
+	int fd, rc;
+
+	(void)lease_ms;
+	if ((rc = path_of(st, "lock", path, sizeof(path))) != QS_OK)
+		return (rc);
+	/* The one file written in place: it must be the regular file init
+	 * made (a link there would have us write into what it names). */
+	if ((rc = fileio_open_regular(path, O_RDWR, &fd)) != QS_OK) {
+		if (rc == QS_ENOENT)
+			return (qs_error_set(QS_ENOENT, "%s: no qsarc store "
+			    "here (no lock file)", st->name));
+		return (rc);
+	}
+	rc = fileio_flock_wait(fd, mode == STORAGE_LOCK_EXCLUSIVE, timeout_ms,
+	    path);
+	if (rc == QS_EBUSY) {
+		if (busylen > 0 && (n = pread(fd, busy, busylen - 1, 0)) > 0) {
+			busy[n] = '\0';
+			busy[strcspn(busy, "\n")] = '\0';
+		}
+		close(fd);
+		return (qs_error_set(QS_EBUSY, "%s: store is busy%s%s",
+		    st->name, busylen > 0 && busy[0] ? ": " : "",
+		    busylen > 0 ? busy : ""));
+	}
+	if (rc != QS_OK) {
+		close(fd);
+		return (rc);
+	}
+	if ((ll = calloc(1, sizeof(*ll))) == NULL) {
+		close(fd);
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	}
+	/* Advisory text for the "busy" message of others. */
+	if (ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, holder, strlen(holder), 0);
+	ll->base.check = local_lock_check;
+	ll->base.release = local_lock_release;
+	ll->fd = fd;
+	*lkp = &ll->base;
+	return (QS_OK);
+}
+
 static const struct storage_ops local_ops = {
 	local_put, local_read, local_size, local_list, local_remove,
-	local_close,
+	local_close, local_lock_take,
 };
 
 int
