@@ -10,6 +10,8 @@
 #include "tests/testlib.h"
 
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <time.h>
 
@@ -295,6 +297,124 @@ test_errors(void **state)
 	s3_close(s);
 }
 
+/* Start tests/s3/faultproxy.py with ${plan}; its port in ${port}. */
+static pid_t
+proxy_start(const char *plan1, const char *plan2, int *port)
+{
+	char pf[] = "/tmp/qsarc-proxy-XXXXXX", up[128];
+	const char *ep = getenv("QSARC_S3_ENDPOINT");
+	FILE *f;
+	pid_t pid;
+	int i, fd;
+
+	assert_true((fd = mkstemp(pf)) >= 0);
+	close(fd);
+	unlink(pf);
+	snprintf(up, sizeof(up), "%s", ep + strlen("http://"));
+	if ((pid = fork()) == 0) {
+		execl("/usr/bin/python3", "python3", "tests/s3/faultproxy.py",
+		    "--upstream", up, "--port-file", pf, plan1, plan2,
+		    (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	for (i = 0; i < 100 && (f = fopen(pf, "r")) == NULL; i++)
+		usleep(50000);
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", port), 1);
+	fclose(f);
+	unlink(pf);
+	return (pid);
+}
+
+static void
+proxy_stop(pid_t pid)
+{
+
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+static struct s3 *
+client_via(int port)
+{
+	struct s3_conf conf;
+	struct s3 *s;
+	char ep[64];
+
+	snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", port);
+	setenv("QSARC_S3_ALLOW_HTTP", "1", 1);
+	assert_int_equal(s3_conf_load(bucket_url, ep, &conf), QS_OK);
+	assert_int_equal(s3_open(&conf, &s), QS_OK);
+	s3_conf_free(&conf);
+	return (s);
+}
+
+static void
+test_faults(void **state)
+{
+	struct s3 *s, *direct;
+	struct s3_stats st;
+	char buf[32];
+	size_t got;
+	pid_t pid;
+	int port;
+
+	(void)state;
+	NEED_GATEWAY();
+	direct = client("");
+
+	/* SlowDown three times, then through. */
+	pid = proxy_start("503:3", "reset:0", &port);
+	s = client_via(port);
+	assert_int_equal(s3_put(s, "faults/a", "alpha", 5, S3_PUT_IF_ABSENT),
+	    QS_OK);
+	s3_stats(s, &st);
+	assert_int_equal(st.retries, 3);
+	s3_close(s);
+	proxy_stop(pid);
+
+	/* Connections reset before the request reached the server. */
+	pid = proxy_start("reset:2", "503:0", &port);
+	s = client_via(port);
+	assert_int_equal(s3_get(s, "faults/a", 0, sizeof(buf), buf, &got),
+	    QS_OK);
+	assert_int_equal(got, 5);
+	s3_stats(s, &st);
+	assert_int_equal(st.retries, 2);
+	s3_close(s);
+	proxy_stop(pid);
+
+	/* A conditional PUT that landed but whose reply was lost: the retry
+	 * meets 412, finds its own bytes there, and reports success. */
+	pid = proxy_start("lost:1", "503:0", &port);
+	s = client_via(port);
+	assert_int_equal(s3_put(s, "faults/b", "bravo", 5, S3_PUT_IF_ABSENT),
+	    QS_OK);
+	s3_stats(s, &st);
+	assert_true(st.retries >= 1);
+	assert_int_equal(s3_get(direct, "faults/b", 0, sizeof(buf), buf, &got),
+	    QS_OK);
+	assert_int_equal(got, 5);
+	assert_memory_equal(buf, "bravo", 5);
+	s3_close(s);
+	proxy_stop(pid);
+
+	/* The same when the name was someone else's all along: still
+	 * QS_EEXIST, and their object is untouched. */
+	assert_int_equal(s3_put(direct, "faults/c", "theirs", 6, 0), QS_OK);
+	pid = proxy_start("lost:1", "503:0", &port);
+	s = client_via(port);
+	assert_int_equal(s3_put(s, "faults/c", "mine!!", 6, S3_PUT_IF_ABSENT),
+	    QS_EEXIST);
+	assert_int_equal(s3_get(direct, "faults/c", 0, sizeof(buf), buf, &got),
+	    QS_OK);
+	assert_memory_equal(buf, "theirs", 6);
+	s3_close(s);
+	proxy_stop(pid);
+	s3_close(direct);
+}
+
 static void
 test_conf(void **state)
 {
@@ -371,6 +491,7 @@ main(void)
 		cmocka_unit_test(test_put_if_absent),
 		cmocka_unit_test(test_list_delete),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_faults),
 	};
 
 	if (secmem_init() != QS_OK)
