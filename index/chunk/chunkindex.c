@@ -29,6 +29,9 @@
 /* --- small helpers ------------------------------------------------------ */
 
 /* The first 8 id bytes as a big-endian integer: ordered like memcmp. */
+/* Fresh listings chunkindex_open tries when segments vanish under it. */
+#define RELIST_MAX	50
+
 static uint64_t
 id_prefix(const uint8_t *id)
 {
@@ -425,7 +428,7 @@ chunkindex_open(const char *dir, struct chunkindex **idxp)
 	uint64_t seq, base = 0, maxseq = 0;
 	size_t i, j, len;
 	char *path;
-	int rc;
+	int rc, attempts;
 
 	if ((idx = calloc(1, sizeof(*idx))) == NULL)
 		return (chunkindex_enomem());
@@ -434,7 +437,17 @@ chunkindex_open(const char *dir, struct chunkindex **idxp)
 		rc = chunkindex_enomem();
 		goto err0;
 	}
-	/* Map every segment file of the directory. */
+	/*
+	 * Map every segment file of the directory.  A segment listed here
+	 * may be deleted before it is opened: a concurrent compaction (put)
+	 * publishes the merged segment first and only then deletes the ones
+	 * it replaces, so a vanished segment means the listing is out of
+	 * date, never that data is gone.  Start again with a fresh listing
+	 * (a segment deleted after it was mapped stays readable: the mapping
+	 * holds it).
+	 */
+	attempts = 0;
+relist:
 	if ((d = opendir(dir)) == NULL) {
 		rc = qs_error_errno(dir, "open index directory");
 		goto err0;
@@ -457,7 +470,17 @@ chunkindex_open(const char *dir, struct chunkindex **idxp)
 			goto err1;
 		}
 		snprintf(path, len, "%s/%s", dir, de->d_name);
-		if ((rc = chunkindex_seg_map(path, &seq, &s)) != QS_OK)
+		if ((rc = chunkindex_seg_map(path, &seq, &s)) == QS_ENOENT &&
+		    ++attempts < RELIST_MAX) {
+			closedir(d);
+			for (i = 0; i < idx->nsegs; i++)
+				chunkindex_seg_free(idx->segs[i]);
+			idx->nsegs = 0;
+			base = maxseq = 0;
+			qs_error_clear();
+			goto relist;
+		}
+		if (rc != QS_OK)
 			goto err1;
 		if ((rc = chunkindex_push_ptr((void ***)&idx->segs,
 		    &idx->nsegs, s)) != QS_OK) {
