@@ -35,6 +35,7 @@ struct store {
 	char *root;
 	struct store_config cfg;
 	int lock_fd;
+	int lock_readonly;	/* lock_fd is read-only: a store we may only read */
 	struct chunkindex *idx;
 	struct keystore *ks;
 	uint64_t gear[256];

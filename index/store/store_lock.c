@@ -48,6 +48,28 @@ store_lock_take(struct store *s, int lockmode, int timeout_ms)
 	 * the regular file init made: a link put there would have us write
 	 * the holder text into whatever it names.
 	 */
+	/*
+	 * A store on read-only media, or one this user may only read, can
+	 * still be read: a shared flock works on a read-only descriptor
+	 * (and on a read-only file system nobody can be writing anyway).
+	 * Then there is no holder text to write.
+	 */
+	if (s->lock_fd < 0 && !exclusive &&
+	    faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0 &&
+	    (errno == EROFS || errno == EACCES)) {
+		if ((rc = fileio_open_regular(path, 0, &s->lock_fd)) != QS_OK) {
+			s->lock_fd = -1;
+			return (rc);
+		}
+		s->lock_readonly = 1;
+	}
+	if (s->lock_fd < 0 && exclusive &&
+	    faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0 &&
+	    (errno == EROFS || errno == EACCES))
+		return (qs_error_set(QS_EIO, "%s: the store is read-only "
+		    "here (%s), and this command changes it", s->root,
+		    errno == EROFS ? "a read-only file system" :
+		    "no write permission"));
 	if (s->lock_fd < 0 &&
 	    (rc = fileio_open_regular(path, O_RDWR, &s->lock_fd)) != QS_OK) {
 		s->lock_fd = -1;
@@ -69,6 +91,13 @@ store_lock_take(struct store *s, int lockmode, int timeout_ms)
 	 * Say who holds the lock, for the "busy" message of others.  This
 	 * is advisory text only, so it bypasses fileio's fault injection.
 	 */
+	if (s->lock_readonly) {
+		if (exclusive)
+			return (qs_error_set(QS_EIO, "%s: the store is "
+			    "read-only here, and this command changes it",
+			    s->root));
+		return (QS_OK);
+	}
 	n = snprintf(info, sizeof(info), "pid %ld, %s, since %ld\n",
 	    (long)getpid(), command_name, (long)time(NULL));
 	if (n > 0 && ftruncate(s->lock_fd, 0) == 0)
