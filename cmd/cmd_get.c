@@ -22,7 +22,8 @@ enum {
 	OPT_EXPIRED,
 	OPT_MEMBER,
 	OPT_EXTRACT_TO,
-	OPT_DEVICES
+	OPT_DEVICES,
+	OPT_FORCE
 };
 
 #define MEMBERS_MAX	1024
@@ -32,6 +33,7 @@ struct get_args {
 	struct cmd_options c;
 	struct get_opts go;
 	const char *output;		/* --output, or NULL: stdout */
+	int force;			/* --force: --output may replace */
 	const char *extract_to;		/* --extract-to, or NULL */
 	char *members[MEMBERS_MAX];	/* --member patterns */
 	int nmembers;
@@ -105,6 +107,7 @@ parse_args(int argc, char **argv, struct get_args *a)
 		{ "member", required_argument, NULL, OPT_MEMBER },
 		{ "extract-to", required_argument, NULL, OPT_EXTRACT_TO },
 		{ "devices", no_argument, NULL, OPT_DEVICES },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -134,6 +137,9 @@ parse_args(int argc, char **argv, struct get_args *a)
 		case OPT_DEVICES:
 			a->devices = 1;
 			break;
+		case OPT_FORCE:
+			a->force = 1;
+			break;
 		default:
 			r = cmd_options_common("get", &a->c, opt, optarg);
 			if (r < 0)
@@ -148,6 +154,8 @@ parse_args(int argc, char **argv, struct get_args *a)
 	if (a->extract_to != NULL && a->nmembers == 0)
 		return (cmd_output_usage("get", "--extract-to needs --member "
 		    "(use '--member .' for everything)"));
+	if (a->force && a->output == NULL)
+		return (cmd_output_usage("get", "--force goes with --output"));
 	if (a->extract_to != NULL && a->output != NULL)
 		return (cmd_output_usage("get", "--extract-to and --output "
 		    "exclude each other"));
@@ -199,6 +207,18 @@ cmd_get(int argc, char **argv)
 	    NULL, &s)) != QS_OK)
 		goto fail;
 	if (a.output != NULL) {
+		struct stat sb;
+
+		/*
+		 * Never replace a file unless told to (it once replaced a
+		 * passphrase file).  Checked here to fail before reading the
+		 * stream, and again by the commit, which will not replace.
+		 */
+		if (!a.force && lstat(a.output, &sb) == 0) {
+			rc = qs_error_set(QS_EEXIST, "%s: exists; give --force "
+			    "to replace it", a.output);
+			goto fail;
+		}
 		/* The file appears only once the whole stream checked out. */
 		if ((rc = fileio_tmp_open(a.output, 0600, &tmp)) != QS_OK)
 			goto fail;
@@ -221,7 +241,11 @@ cmd_get(int argc, char **argv)
 	if (rc != QS_OK)
 		goto fail;
 	if (tmp != NULL) {
-		rc = fileio_tmp_commit(tmp, 0);
+		rc = fileio_tmp_commit(tmp, !a.force);
+		if (rc == QS_EEXIST)
+			rc = qs_error_set(QS_EEXIST, "%s: appeared while the "
+			    "stream was read; not replaced (give --force to "
+			    "replace it)", a.output);
 		tmp = NULL;
 		if (rc != QS_OK)
 			goto fail;

@@ -16,7 +16,8 @@
 enum {
 	OPT_INPUT = OPT_FIRST_LOCAL,
 	OPT_NO_CATALOGUE,
-	OPT_ALLOW_TRUNCATED
+	OPT_ALLOW_TRUNCATED,
+	OPT_ALLOW_EMPTY
 };
 
 struct put_progress_ctx {
@@ -37,6 +38,7 @@ struct put_args {
 	const char *input;		/* --input, or NULL: stdin */
 	int no_catalogue;		/* --no-catalog */
 	int allow_truncated;		/* --allow-truncated */
+	int allow_empty;		/* --allow-empty */
 };
 
 /* Parse into ${a}; -1 to go on, else the exit code (help, usage). */
@@ -47,6 +49,7 @@ parse_args(int argc, char **argv, struct put_args *a)
 		{ "input", required_argument, NULL, OPT_INPUT },
 		{ "no-catalog", no_argument, NULL, OPT_NO_CATALOGUE },
 		{ "allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED },
+		{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
 		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -66,6 +69,9 @@ parse_args(int argc, char **argv, struct put_args *a)
 			break;
 		case OPT_ALLOW_TRUNCATED:
 			a->allow_truncated = 1;
+			break;
+		case OPT_ALLOW_EMPTY:
+			a->allow_empty = 1;
 			break;
 		default:
 			r = cmd_options_common("put", &a->c, opt, optarg);
@@ -149,13 +155,16 @@ cmd_put(int argc, char **argv)
 	memset(&po, 0, sizeof(po));
 	po.threads = a.c.threads;
 	po.input_name = a.input;
+	po.refuse_empty = !a.allow_empty;
 	t0 = pc.start = cmd_clock_monotonic();
 	if (cmd_progress_wanted(&a.c)) {
 		po.progress = put_progress_cb;
 		po.progress_ctx = &pc;
 	}
 	if (!no_catalogue &&
-	    (rc = tarscan_attach(s, &po, allow_truncated, &scan)) != QS_OK)
+	    (rc = tarscan_attach(s, &po, (allow_truncated ?
+	    TARSCAN_ALLOW_TRUNCATED : 0) | (a.allow_empty ? 0 :
+	    TARSCAN_REFUSE_EMPTY), &scan)) != QS_OK)
 		goto fail;
 	rc = put_stream(s, argv[optind + 1], fd, &po, cmd_clock_now(), &res);
 	tarscan_detach(scan);

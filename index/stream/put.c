@@ -644,6 +644,13 @@ done:
 	if (rc != QS_OK)
 		goto out;
 
+	if (o != NULL && o->refuse_empty && p.res.length == 0) {
+		rc = qs_error_set(QS_EINPUT, "the input is empty (0 bytes): did "
+		    "the program writing it fail?  Nothing was stored under "
+		    "this name; --allow-empty stores it anyway");
+		goto out;
+	}
+
 	/* Step 6: the caller's last word (pump_copy: did the read succeed?). */
 	if (o != NULL && o->before_commit != NULL &&
 	    (rc = o->before_commit(o->before_commit_ctx)) != QS_OK)

@@ -70,6 +70,11 @@ struct put_opts {
 	 */
 	int (*before_commit)(void *);
 	void *before_commit_ctx;
+	/*
+	 * Refuse a stream of 0 bytes (QS_EINPUT): a backup whose producer
+	 * wrote nothing is a failed backup (qsarc put without --allow-empty).
+	 */
+	int refuse_empty;
 	/* NULL, or the stream's scanner (index/tar/tarscan.h attaches one). */
 	struct put_scanner *scanner;
 	/* Replicated streams: where from (both set, or both NULL). */

@@ -25,6 +25,14 @@
 #define BLOCK_BYTES	(1U << 20)	/* pooled: no mmap and page faults per read */
 #define SCAN_LOOKAHEAD	(1U << 20)
 #define CUTS_MAX	4096
+/*
+ * TARSCAN_REFUSE_EMPTY: a tar with no member is what tar writes when it
+ * found nothing to archive: zero blocks only (end-of-archive and padding),
+ * 10 KiB with GNU tar's blocking factor of 20, at most 64 KiB with any
+ * factor up to 128.  A longer stream, or one with any non-zero byte (an odd
+ * header libarchive skipped), is not tar's "nothing" and is stored.
+ */
+#define EMPTY_TAR_MAX	(64U << 10)
 
 struct block {
 	uint8_t *data;
@@ -49,6 +57,10 @@ struct tarscan {
 	int starved;			/* the scan waits for input */
 	int truncated;			/* the input ended inside a member */
 	int allow_truncated;
+	int refuse_empty;
+	uint64_t members;		/* members catalogued */
+	uint64_t fed_zero_check;	/* bytes checked for non-zero */
+	int nonzero;			/* a non-zero byte among them */
 	uint64_t cuts[CUTS_MAX];	/* member starts not yet consumed */
 	size_t ncuts_head, ncuts_tail;
 	struct catalogue_end end;
@@ -196,6 +208,7 @@ emit(struct tarscan *ts, struct catalogue_member *m, uint64_t end)
 {
 
 	m->end_offset = end;
+	ts->members++;
 	return (catalogue_writer_add(ts->cw, m));
 }
 
@@ -377,7 +390,7 @@ drain:
  * catalogue file of ${s}.
  */
 static int
-scan_start(struct store *s, int allow_truncated, struct tarscan **tsp)
+scan_start(struct store *s, int flags, struct tarscan **tsp)
 {
 	struct tarscan *ts;
 	int rc;
@@ -385,7 +398,8 @@ scan_start(struct store *s, int allow_truncated, struct tarscan **tsp)
 	if ((ts = calloc(1, sizeof(*ts))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	ts->store = s;
-	ts->allow_truncated = allow_truncated;
+	ts->allow_truncated = (flags & TARSCAN_ALLOW_TRUNCATED) != 0;
+	ts->refuse_empty = (flags & TARSCAN_REFUSE_EMPTY) != 0;
 	pthread_mutex_init(&ts->mu, NULL);
 	pthread_cond_init(&ts->cv, NULL);
 	if ((rc = catalogue_writer_new(s, &ts->cw)) != QS_OK)
@@ -413,8 +427,13 @@ scan_feed(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct tarscan *ts = ctx;
 	uint8_t *copy;
-	size_t n;
+	size_t n, i;
 
+	/* Only the put thread writes these; read after the scan ended. */
+	for (i = 0; !ts->nonzero && i < len && ts->fed_zero_check + i <
+	    EMPTY_TAR_MAX + 1; i++)
+		ts->nonzero = buf[i] != 0;
+	ts->fed_zero_check += i;
 	while (len > 0) {
 		n = len < BLOCK_BYTES ? len : BLOCK_BYTES;
 		pthread_mutex_lock(&ts->mu);
@@ -508,6 +527,13 @@ scan_finish(void *ctx, int ok, struct manifest_summary *sum)
 		    "of a member (%s): was its producer killed, or the pipe "
 		    "closed early?  Nothing was stored under this name; "
 		    "--allow-truncated stores it anyway", ts->end.message);
+	} else if (ok && ts->refuse_empty && ts->members == 0 &&
+	    ts->end.status == CATALOGUE_COMPLETE &&
+	    ts->fed <= EMPTY_TAR_MAX && !ts->nonzero) {
+		rc = qs_error_set(QS_EINPUT, "the tar stream holds no member: "
+		    "did tar find nothing to archive (a wrong path, or an "
+		    "error it reported)?  Nothing was stored under this name; "
+		    "--allow-empty stores it anyway");
 	} else if (ok && ts->end.status != CATALOGUE_NOT_TAR) {
 		rc = catalogue_writer_commit(ts->cw, &ts->end,
 		    sum->catalogue_id, sum->catalogue_hash);
@@ -529,17 +555,17 @@ static const struct put_scanner_ops scan_ops = {
 };
 
 /**
- * tarscan_attach(s, po, allow_truncated, ts):
+ * tarscan_attach(s, po, flags, ts):
  * Start a scan for a put into ${s} and point ${po}->scanner at it.
  */
 int
-tarscan_attach(struct store *s, struct put_opts *po, int allow_truncated,
+tarscan_attach(struct store *s, struct put_opts *po, int flags,
     struct tarscan **tsp)
 {
 	struct tarscan *ts = NULL;
 	int rc;
 
-	if ((rc = scan_start(s, allow_truncated, &ts)) != QS_OK)
+	if ((rc = scan_start(s, flags, &ts)) != QS_OK)
 		return (rc);
 	ts->scanner.ops = &scan_ops;
 	ts->scanner.ctx = ts;

@@ -15,15 +15,21 @@ struct store;
 struct tarscan;
 struct put_opts;
 
+/* tarscan_attach flags. */
+#define TARSCAN_ALLOW_TRUNCATED	1	/* store a tar cut inside a member */
+#define TARSCAN_REFUSE_EMPTY	2	/* refuse a tar with no member */
+
 /**
- * tarscan_attach(s, po, allow_truncated, ts):
+ * tarscan_attach(s, po, flags, ts):
  * Start a scan for a put into ${s} and point ${po}->scanner at it, so that
  * put_stream feeds it, cuts chunks at member starts and has it commit the
  * stream's catalogue (none if the stream is not tar) before the manifest.
  * The scan goes into ${ts}.  After put_stream, call tarscan_detach (it
- * cleans up if the put failed before finishing the scan).  Unless
- * ${allow_truncated}, a tar stream that ends inside a member makes the put
- * fail (QS_EINPUT): its producer was probably killed.
+ * cleans up if the put failed before finishing the scan).  Unless ${flags}
+ * has TARSCAN_ALLOW_TRUNCATED, a tar stream that ends inside a member makes
+ * the put fail (QS_EINPUT): its producer was probably killed.  With
+ * TARSCAN_REFUSE_EMPTY a stream of at most 64 KiB of zero bytes (a tar
+ * with no member: tar found nothing to archive) fails the same way.
  */
 int tarscan_attach(struct store *, struct put_opts *, int, struct tarscan **);
 

@@ -6,7 +6,9 @@ expect_ok q init s
 
 # Edge sizes.
 : >empty
-roundtrip s empty empty
+# An empty input needs --allow-empty (t_37 has the refusal).
+expect_ok q put s empty --input empty --allow-empty
+restores s empty empty
 expect_ok q ls s --json
 printf 'x' >one
 roundtrip s one one
@@ -74,13 +76,23 @@ assert d["zeros"]["length"] == 1048576
 EOF
 
 # get --output FILE: the file is created with the stream; an existing file
-# is replaced; nothing is written to stdout.
+# is refused (issue 16, item 4: it once replaced a passphrase file) unless
+# --force; nothing is written to stdout.
 expect_ok q get s rand20 --output out20
 [ ! -s "$OUT" ] || fail "get --output also wrote to stdout"
 cmp -s rand20 out20 || fail "get --output differs"
 echo "old content" >out1
-expect_ok q get s one --output out1
-cmp -s one out1 || fail "get --output did not replace an existing file"
+chmod 600 out1
+expect_exit 1 q get s one --output out1
+grep -q "out1: exists; give --force" "$ERR" || fail "get --output over a file: $(cat "$ERR")"
+[ "$(cat out1)" = "old content" ] || fail "get --output replaced an existing file without --force"
+ln -s out1 link1
+expect_exit 1 q get s one --output link1
+[ "$(cat out1)" = "old content" ] || fail "get --output wrote through a symlink"
+expect_ok q get s one --output out1 --force
+cmp -s one out1 || fail "get --output --force did not replace an existing file"
+[ "$(stat -c %a out1)" = 600 ] || fail "get --output --force: mode $(stat -c %a out1)"
+expect_exit 2 q get s one --force
 expect_ok q get s empty --output outempty
 [ -f outempty ] && [ ! -s outempty ] || fail "get --output of the empty stream"
 # No temporary files left beside the output.

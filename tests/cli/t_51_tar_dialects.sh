@@ -86,7 +86,7 @@ for dialect in gnu gnu-sparse posix posix-sparse bsd-pax bsd-gnutar bsd-ustar; d
 	esac
 	for m in $members; do
 		rm -rf xg xb && mkdir xg xb
-		expect_ok q get s "$dialect" --member "$m" --output one.tar
+		expect_ok q get s "$dialect" --member "$m" --output one.tar --force
 		tar -xf one.tar -C xg 2>"$ERR" || fail "$dialect: GNU tar cannot extract get --member $m: $(head -n 2 "$ERR")"
 		bsdtar -xf one.tar -C xb 2>"$ERR" || fail "$dialect: bsdtar cannot extract get --member $m: $(head -n 2 "$ERR")"
 		cmp -s "$m" "xg/$m" || fail "$dialect: member $m extracted by GNU tar differs from the original"
@@ -102,7 +102,7 @@ for dialect in gnu gnu-sparse posix posix-sparse bsd-pax bsd-gnutar bsd-ustar; d
 	[ ! -e xd/src/plain.bin ] || fail "$dialect: --extract-to src/sub also extracted src/plain.bin"
 	# The hard link and its target (either may come first), the symlink.
 	rm -rf xh && mkdir xh
-	expect_ok q get s "$dialect" --member src/linked.bin --member src/hardlink.bin --member src/symlink --output hl.tar
+	expect_ok q get s "$dialect" --member src/linked.bin --member src/hardlink.bin --member src/symlink --output hl.tar --force
 	tar -xf hl.tar -C xh 2>"$ERR" || fail "$dialect: GNU tar cannot extract the hard link pair: $(head -n 2 "$ERR")"
 	cmp -s src/linked.bin xh/src/hardlink.bin || fail "$dialect: the hard link extracts to other bytes"
 	cmp -s src/linked.bin xh/src/linked.bin || fail "$dialect: the hard link target extracts to other bytes"
@@ -121,7 +121,7 @@ EOF
 # only when the file system had them to begin with).
 if [ $xattr = 1 ] && tar -tvf posix.tar --xattrs >/dev/null 2>&1; then
 	rm -rf xx && mkdir xx
-	expect_ok q get s posix --member src/plain.bin --output x.tar
+	expect_ok q get s posix --member src/plain.bin --output x.tar --force
 	tar -xf x.tar -C xx --xattrs --xattrs-include='user.*' 2>/dev/null || true
 	v=$("$PY" -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.qsarc").decode())' xx/src/plain.bin 2>/dev/null) || v=
 	[ "$v" = value ] || fail "posix: the xattr of src/plain.bin is lost through get --member (got '$v')"

@@ -69,7 +69,7 @@ cmp -s want.under got.under || fail "--member 'dir3/**' chose $(wc -l <got.under
 [ "$(json_get members "$ERR")" = "$(wc -l <want.under)" ] || fail "--member 'dir3/**': --json members count"
 { echo ./dir3/; cat want.under; } >want.dir
 for pat in dir3 ./dir3 dir3/; do
-	expect_ok q get s big --member "$pat" --output d3b.tar
+	expect_ok q get s big --member "$pat" --output d3b.tar --force
 	tar -tf d3b.tar | cmp -s want.dir - || fail "--member '$pat' does not choose the directory and what is under it"
 done
 # A pattern with '*' across directories, and two --member options.

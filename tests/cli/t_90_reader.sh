@@ -167,7 +167,7 @@ PLAIN_LIST="rand rand.dat zeros zeros.dat mixed mixed.dat empty empty.dat
 hello hello.dat hello2 hello.dat real.tar real.tar $VLIST"
 set -- $PLAIN_LIST
 while [ $# -ge 2 ]; do
-	expect_ok q put plain "$1" --input "$2"
+	expect_ok q put plain "$1" --input "$2" --allow-empty
 	shift 2
 done
 expect_ok q put plain gone --input hello.dat
@@ -202,7 +202,7 @@ at_ok $((T0 + 31 * DAY)) put enc hardlink.tar --input "$TV/test_compat_tar_hardl
 at_ok $((T0 + 62 * DAY)) rekey enc $P
 grep -q '^rotated' "$OUT" || fail "second rekey did not rotate: $(cat "$OUT")"
 at_ok $((T0 + 62 * DAY)) put enc zeros --input zeros.dat $P
-at_ok $((T0 + 62 * DAY)) put enc empty --input empty.dat $P
+at_ok $((T0 + 62 * DAY)) put enc empty --input empty.dat --allow-empty $P
 at_ok $((T0 + 62 * DAY)) put enc gone --input hello.dat $P
 at_ok $((T0 + 62 * DAY)) rm enc gone $P
 ENC_LIST="rand rand.dat real.tar real.tar
