@@ -101,4 +101,20 @@ assert pt[112:144] == hashlib.blake2b(c, digest_size=32).digest(), "catalogue_ha
 assert pt[144:192] == bytes(48), "origin fields"
 assert pt[192:] == b"tiny", pt[192:]
 PYEOF
+
+# (4) CRYPTO.md 4.1: from a file, one trailing \n then one trailing \r are
+# dropped, nothing else; QSARC_PASSPHRASE is taken as it is.
+printf 'secret\n' >pw
+chmod 600 pw
+expect_ok q init e --encrypt --passphrase-file pw --kdf-time 1 --kdf-memory 8M
+for v in 'secret' 'secret\n' 'secret\r\n' 'secret\r'; do
+	printf "$v" >pwv && chmod 600 pwv
+	expect_ok q ls e --passphrase-file pwv
+done
+for v in 'secret\n\n' ' secret' 'secret ' 'secret\n\r'; do
+	printf "$v" >pwv && chmod 600 pwv
+	expect_exit 5 q ls e --passphrase-file pwv
+done
+expect_exit 5 env QSARC_PASSPHRASE="$(printf 'secret\r')" "$QSARC" ls e
+expect_ok env QSARC_PASSPHRASE=secret "$QSARC" ls e
 exit 0
