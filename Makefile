@@ -30,6 +30,20 @@ BENCHBIN = $(BENCHSRC:bench/%.c=$(BUILD)/bench/%)
 LIB      = $(BUILD)/libqsarc.a
 ALERTLIB = $(BUILD)/libqsarc_alerts.a
 BIN      = $(BUILD)/qsarc
+# The test build: the same program with the fault-injection and clock hooks
+# (QSARC_CRASH_AT, QSARC_ENOSPC_AT, QSARC_COUNT_FILE, QSARC_TEST_NOW)
+# compiled in.  Only the files in HOOKSRC differ; they are compiled a second
+# time with -DQSARC_TEST_HOOKS under $(BUILD)/hooks/.  The unit and CLI
+# tests use it; install, demo and bench use the hook-free $(BIN).
+HOOKSRC  = format/fileio.c cmd/cmd_clock.c
+HOOKREL  = $(HOOKSRC:%.c=$(BUILD)/%.o)
+HOOKOBJ  = $(HOOKSRC:%.c=$(BUILD)/hooks/%.o)
+LIBOBJ_T = $(filter-out $(HOOKREL),$(LIBOBJ)) \
+           $(patsubst $(BUILD)/%,$(BUILD)/hooks/%,$(filter $(HOOKREL),$(LIBOBJ)))
+CMDOBJ_T = $(filter-out $(HOOKREL),$(CMDOBJ)) \
+           $(patsubst $(BUILD)/%,$(BUILD)/hooks/%,$(filter $(HOOKREL),$(CMDOBJ)))
+LIB_T    = $(BUILD)/libqsarc-test.a
+BIN_T    = $(BUILD)/qsarc-test
 MAN      = $(BUILD)/qsarc.1
 DOCDIR   = $(PREFIX)/share/doc/qsarc
 
@@ -42,7 +56,7 @@ demo: $(BIN)
 .PHONY: all demo check unit cli test asan bench stress fuzz install uninstall \
         deps clean check-headers check-layers ci
 
-all: $(BIN) $(MAN)
+all: $(BIN) $(BIN_T) $(MAN)
 
 # The man page: cmd/qsarc.1.in plus the help texts of the binary.
 $(MAN): $(BIN) cmd/gen_manpage.py cmd/qsarc.1.in
@@ -53,7 +67,15 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/hooks/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DQSARC_TEST_HOOKS -MMD -MP -c $< -o $@
+
 $(LIB): $(LIBOBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_T): $(LIBOBJ_T)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
@@ -66,21 +88,26 @@ $(ALERTLIB): $(ALERTOBJ)
 $(BIN): $(CMDOBJ) $(ALERTLIB) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(CMDOBJ) $(ALERTLIB) $(LIB) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(ALERTLIB) $(LIB)
+$(BIN_T): $(CMDOBJ_T) $(ALERTLIB) $(LIB_T)
+	$(CC) $(CFLAGS) -o $@ $(CMDOBJ_T) $(ALERTLIB) $(LIB_T) $(LDLIBS)
+
+# Unit tests link the test library (test_fileio drives the fault hooks).
+$(BUILD)/tests/%: tests/%.c $(ALERTLIB) $(LIB_T)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(ALERTLIB) $(LIB) $(LDLIBS) $(TESTLIBS)
+	$(CC) $(CFLAGS) -DQSARC_TEST_HOOKS -MMD -MP -o $@ $< $(ALERTLIB) $(LIB_T) $(LDLIBS) $(TESTLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
 
 # Unit tests (cmocka), then the CLI scenarios, then the same under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# AddressSanitizer + UndefinedBehaviorSanitizer.  The CLI scenarios run the
+# test build $(BIN_T); QSARC_RELEASE names $(BIN) for t_10_test_hooks_off.
 unit: $(TESTBIN)
 	@set -e; for t in $(TESTBIN); do echo "== $$t"; QSARC_TEST_DATA=tests/data $$t; done
 
-cli: $(BIN)
-	@QSARC=$(abspath $(BIN)) tests/cli/run.sh
+cli: $(BIN) $(BIN_T)
+	@QSARC=$(abspath $(BIN_T)) QSARC_RELEASE=$(abspath $(BIN)) tests/cli/run.sh
 
 test: unit cli
 
@@ -97,8 +124,8 @@ asan:
 ci:
 	$(MAKE) --no-print-directory EXTRA_CFLAGS=-Werror check
 
-stress: $(BIN)
-	@QSARC=$(abspath $(BIN)) QSARC_STRESS=1 tests/cli/run.sh
+stress: $(BIN) $(BIN_T)
+	@QSARC=$(abspath $(BIN_T)) QSARC_RELEASE=$(abspath $(BIN)) QSARC_STRESS=1 tests/cli/run.sh
 
 # The peers' comparison, then the synthetic index test (50 million entries
 # by default: BENCH_INDEX_ENTRIES; it needs about 2.5 GB of /var/tmp).
@@ -135,7 +162,7 @@ bench-deps:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	      apt-get install -y -qq restic borgbackup zbackup; break; }; done
 
-install: $(BIN) $(MAN)
+install: $(BIN) $(BIN_T) $(MAN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/qsarc
@@ -153,7 +180,7 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIBOBJ:.o=.d) $(CMDOBJ:.o=.d) $(ALERTOBJ:.o=.d) $(TESTBIN:=.d) $(BENCHBIN:=.d)
+-include $(LIBOBJ:.o=.d) $(CMDOBJ:.o=.d) $(HOOKOBJ:.o=.d) $(ALERTOBJ:.o=.d) $(TESTBIN:=.d) $(BENCHBIN:=.d)
 
 # libFuzzer harnesses tests/fuzz/fuzz_*.c, built with clang against the
 # library compiled with -fsanitize=fuzzer-no-link,address,undefined into

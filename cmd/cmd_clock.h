@@ -12,7 +12,8 @@
  * cmd_clock_now():
  * The current time in unix seconds.  QSARC_TEST_NOW overrides the clock
  * (documented as test-only: it lets tests move time for key rotation and
- * expiry).
+ * expiry) in a build with -DQSARC_TEST_HOOKS (build/qsarc-test); the
+ * release build ignores it.
  */
 int64_t cmd_clock_now(void);
 

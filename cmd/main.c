@@ -17,6 +17,7 @@
 #include "format/config.h"
 #include "format/manifest_fmt.h"
 #include "format/container_fmt.h"
+#include "format/fileio.h"
 
 #define QSARC_VERSION	"0.1.0"
 
@@ -72,6 +73,9 @@ main(int argc, char **argv)
 		    QSARC_VERSION, CONFIG_VERSION, CONTAINER_VERSION,
 		    MANIFEST_VERSION, CONFIG_VERSION, CONTAINER_VERSION,
 		    MANIFEST_VERSION);
+		if (fileio_test_hooks())
+			printf("test build: QSARC_TEST_NOW, QSARC_CRASH_AT, "
+			    "QSARC_ENOSPC_AT, QSARC_COUNT_FILE are live\n");
 		return (EXIT_OK);
 	}
 	if ((c = cmd_help_find(argv[1])) == NULL) {

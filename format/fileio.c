@@ -22,7 +22,12 @@ struct fileio_tmp {
 	char *tmp_path;
 };
 
-/* Test-only fault injection state; see fileio.h. */
+/*
+ * Test-only fault injection; see fileio.h.  Compiled in only when
+ * QSARC_TEST_HOOKS is defined (the test build, build/qsarc-test, and the
+ * unit tests); the installed binary never reads these variables.
+ */
+#ifdef QSARC_TEST_HOOKS
 static long fault_counter;
 static long fault_crash_at = -1;
 static long fault_enospc_at = -1;
@@ -57,15 +62,18 @@ fault_init(void)
 		atexit(fault_write_count);
 	}
 }
+#endif /* QSARC_TEST_HOOKS */
 
 /**
  * fileio_fault_point(what, path):
  * Count one mutation point and apply the test-only fault injection.
  * Return QS_OK, or QS_ENOSPC when an ENOSPC is injected for a write.
+ * Without QSARC_TEST_HOOKS this does nothing and returns QS_OK.
  */
 int
 fileio_fault_point(int what, const char *path)
 {
+#ifdef QSARC_TEST_HOOKS
 	long n;
 
 	/* The counter is shared by threads; a put writes from one thread. */
@@ -80,7 +88,25 @@ fileio_fault_point(int what, const char *path)
 		errno = ENOSPC;
 		return (qs_error_errno(path, "write"));
 	}
+#else
+	(void)what;
+	(void)path;
+#endif
 	return (QS_OK);
+}
+
+/**
+ * fileio_test_hooks():
+ * Return non-zero if this build has the fault-injection hooks compiled in.
+ */
+int
+fileio_test_hooks(void)
+{
+#ifdef QSARC_TEST_HOOKS
+	return (1);
+#else
+	return (0);
+#endif
 }
 
 static char *

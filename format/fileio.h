@@ -12,7 +12,9 @@
  * of the final name; anything matching ".tmp-*" is a leftover of a process
  * that died and may be removed by clean.
  *
- * Fault injection (test only; documented in tests/README.md):
+ * Fault injection (test only; documented in tests/README.md), compiled in
+ * only with -DQSARC_TEST_HOOKS (build/qsarc-test and the unit tests; the
+ * installed build/qsarc ignores these variables):
  *   QSARC_CRASH_AT=N   the N-th write/fsync/rename/unlink calls _exit(99)
  *                      before doing it (as if killed by SIGKILL).
  *   QSARC_ENOSPC_AT=N  the N-th write fails with ENOSPC.
@@ -176,6 +178,14 @@ int fileio_flock_wait(int, int, int, const char *);
  * Return QS_OK, or QS_ENOSPC when an ENOSPC is injected for a write.
  */
 int fileio_fault_point(int, const char *);
+
+/**
+ * fileio_test_hooks():
+ * Return non-zero if this build was compiled with QSARC_TEST_HOOKS, i.e.
+ * the fault-injection variables above (and QSARC_TEST_NOW in cmd/) are
+ * live.  The release binary returns 0.
+ */
+int fileio_test_hooks(void);
 
 #define FILEIO_OP_WRITE		1
 #define FILEIO_OP_OTHER		2

@@ -2,7 +2,10 @@
 #
 # The runner (tests/cli/run.sh) starts each scenario with bash in a fresh
 # empty temporary directory as the current directory, and exports:
-#   QSARC       absolute path of the binary under test
+#   QSARC       absolute path of the binary under test: the test build
+#               (build/qsarc-test, with the QSARC_CRASH_AT/QSARC_TEST_NOW
+#               hooks compiled in)
+#   QSARC_RELEASE  absolute path of the release build (build/qsarc), or empty
 #   CLI_DIR     absolute path of tests/cli
 #   DATA_DIR    absolute path of tests/data
 #   QSARC_STRESS=1     run the long variants

@@ -4,7 +4,13 @@
 # QSARC_KEEP=1), and prints "ok"/"FAIL" with the time of each, then exactly
 # one line "N passed, N failed".  Exits 1 if any scenario failed.
 #
-#   QSARC=/abs/path/to/qsarc tests/cli/run.sh [PATTERN...]
+#   QSARC=/abs/path/to/qsarc-test tests/cli/run.sh [PATTERN...]
+#
+# QSARC is the test build (build/qsarc-test: the fault-injection and clock
+# hooks QSARC_CRASH_AT, QSARC_ENOSPC_AT, QSARC_COUNT_FILE, QSARC_TEST_NOW
+# compiled in); many scenarios need those hooks.  QSARC_RELEASE names the
+# hook-free release binary (build/qsarc) that t_10_test_hooks_off checks;
+# it defaults to "qsarc" beside a QSARC named "qsarc-test".
 #
 # PATTERNs (substrings of the file names) select scenarios.  Environment:
 #   QSARC_STRESS=1     long variants
@@ -22,6 +28,16 @@ case $QSARC in
 /*) ;;
 *) QSARC=$(cd "$(dirname "$QSARC")" && pwd)/$(basename "$QSARC") ;;
 esac
+
+if [ -z "${QSARC_RELEASE:-}" ] && [ "$(basename "$QSARC")" = qsarc-test ] &&
+    [ -x "$(dirname "$QSARC")/qsarc" ]; then
+	QSARC_RELEASE=$(dirname "$QSARC")/qsarc
+fi
+export QSARC_RELEASE=${QSARC_RELEASE:-}
+if ! "$QSARC" --version 2>/dev/null | grep -q '^test build:'; then
+	echo "run.sh: $QSARC is not a test build (use build/qsarc-test):" \
+	    "the fault-injection and clock scenarios will fail" >&2
+fi
 
 CLI_DIR=$(cd "$(dirname "$0")" && pwd)
 DATA_DIR=$(cd "$CLI_DIR/.." && pwd)/data
