@@ -7,8 +7,10 @@
  * MANIFEST_FRAME_MAX plaintext bytes, each sealed under the store's
  * current content key (encrypted stores) or followed by a BLAKE2b check
  * (plain stores), with associated data binding the header's first 32
- * bytes, the frame's index and whether it is the last.  The last frame's
- * offset is in the header.  Layout: spec/FORMAT.md, "Manifests".
+ * bytes, the file's random id (version 2; version 1 files have none and
+ * are still read), the frame's index and whether it is the last, so a
+ * frame authenticates only at its own place in its own file.  The last
+ * frame's offset is in the header.  Layout: spec/FORMAT.md, "Manifests".
  */
 
 #include <stddef.h>
@@ -75,6 +77,13 @@ void framefile_reader_final(const struct framefile_reader *,
  */
 int framefile_reader_next(struct framefile_reader *, const uint8_t **,
     size_t *);
+
+/**
+ * framefile_reader_rewind(fr):
+ * Make the next framefile_reader_next return the first frame again (the
+ * same open file; for a second pass over an unbound version 1 file).
+ */
+void framefile_reader_rewind(struct framefile_reader *);
 
 /**
  * framefile_reader_path(fr):
