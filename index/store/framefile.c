@@ -148,29 +148,6 @@ framefile_writer_frame(struct framefile_writer *fw, const uint8_t *pt,
 	return (fileio_tmp_write(fw->tmp, fw->body, 4 + body_len));
 }
 
-/**
- * framefile_hash(path, hash):
- * BLAKE2b-256 of the whole file ${path}.
- */
-int
-framefile_hash(const char *path, uint8_t *hash)
-{
-	struct checksum_state st;
-	uint8_t buf[65536];
-	ssize_t n;
-	int fd, rc;
-
-	if ((rc = fileio_open_regular(path, 0, &fd)) != QS_OK)
-		return (rc);
-	checksum_init(&st);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		checksum_update(&st, buf, (size_t)n);
-	close(fd);
-	if (n < 0)
-		return (qs_error_errno(path, "read"));
-	checksum_final(&st, hash);
-	return (QS_OK);
-}
 
 /**
  * framefile_writer_commit(fw, file_hash):
@@ -423,6 +400,32 @@ framefile_reader_next(struct framefile_reader *fr, const uint8_t **pt,
 	fr->frame_index++;
 	fr->pos = next;
 	*pt = fr->pt;
+	return (QS_OK);
+}
+
+/**
+ * framefile_reader_hash(fr, hash):
+ * BLAKE2b-256 of the whole file ${fr} has open.
+ */
+int
+framefile_reader_hash(const struct framefile_reader *fr, uint8_t *hash)
+{
+	struct checksum_state st;
+	uint8_t buf[65536];
+	uint64_t off;
+	size_t n;
+	int rc;
+
+	checksum_init(&st);
+	for (off = 0; off < fr->file_size; off += n) {
+		n = fr->file_size - off < sizeof(buf) ?
+		    (size_t)(fr->file_size - off) : sizeof(buf);
+		if ((rc = fileio_pread_full(fr->fd, buf, n, off, fr->path)) !=
+		    QS_OK)
+			return (rc);
+		checksum_update(&st, buf, n);
+	}
+	checksum_final(&st, hash);
 	return (QS_OK);
 }
 

@@ -105,9 +105,11 @@ const struct manifest_header *framefile_reader_header(
 void framefile_reader_free(struct framefile_reader *);
 
 /**
- * framefile_hash(path, hash):
- * BLAKE2b-256 of the whole file ${path}.
+ * framefile_reader_hash(fr, hash):
+ * BLAKE2b-256 of the whole file ${fr} has open (the same open file its
+ * frames are read from, so a file renamed into its place afterwards is
+ * not the one checked).
  */
-int framefile_hash(const char *, uint8_t *);
+int framefile_reader_hash(const struct framefile_reader *, uint8_t *);
 
 #endif /* !QS_FRAMEFILE_H */
