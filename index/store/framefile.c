@@ -89,7 +89,6 @@ framefile_writer_new(struct store *s, const char *path, const uint8_t *magic,
 	store_write_keys(s, &fw->key_id, &fw->key, &idkey);
 	if ((rc = fileio_tmp_open(fw->path, STORE_MODE_FILE, &fw->tmp)) != QS_OK)
 		goto err;
-	/* final_offset and frame_count are filled in at commit. */
 	/*
 	 * A fresh random id for this file, in every frame's AD: a frame
 	 * copied from any other file does not authenticate here.  All zero
@@ -103,6 +102,7 @@ framefile_writer_new(struct store *s, const char *path, const uint8_t *magic,
 	h.key_id = fw->key_id;
 	memcpy(h.store_id, store_config(s)->store_id, 16);
 	memcpy(h.file_id, fw->file_id, sizeof(h.file_id));
+	/* summary_offset and frame_count are filled in at commit. */
 	h.summary_offset = MANIFEST_HEADER_SIZE;
 	h.frame_count = 1;
 	manifest_fmt_header_encode_magic(&h, magic, fw->hdr);
@@ -147,7 +147,6 @@ framefile_writer_frame(struct framefile_writer *fw, const uint8_t *pt,
 	fw->frame_index++;
 	return (fileio_tmp_write(fw->tmp, fw->body, 4 + body_len));
 }
-
 
 /**
  * framefile_writer_commit(fw, file_hash):
