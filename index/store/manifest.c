@@ -34,6 +34,7 @@ struct manifest_reader {
 	uint64_t stream_offset;
 	struct checksum_state stream_hash;
 	int done;
+	int prepass_done;		/* version 1: list checked whole */
 };
 
 static int
@@ -188,7 +189,9 @@ manifest_writer_free(struct manifest_writer *mw)
  * length and stream hash after the last reference.  Read the whole list
  * once and check them before the caller gets a single reference, so that
  * no restore (a member, or a stream to a pipe) uses a spliced list; then
- * start again from the first frame.  Version 2 frames need no second
+ * start again from the first frame.  Done on the first
+ * manifest_reader_next, so that a caller that needs only the summary
+ * (ls, stats) does not pay for it.  Version 2 frames need no second
  * pass: each one is authenticated as frame i of this very file.
  */
 static int
@@ -253,9 +256,9 @@ manifest_reader_open(struct store *s, const char *name, int expired,
 		goto err;
 	}
 	checksum_init(&mr->stream_hash);
-	if (framefile_reader_header(mr->fr)->version ==
-	    MANIFEST_VERSION_UNBOUND && (rc = reader_prepass(mr)) != QS_OK)
-		goto err;
+	/* Version 2 needs no second pass; see reader_prepass. */
+	mr->prepass_done = framefile_reader_header(mr->fr)->version !=
+	    MANIFEST_VERSION_UNBOUND;
 	*mrp = mr;
 	return (QS_OK);
 
@@ -288,6 +291,11 @@ manifest_reader_next(struct manifest_reader *mr, const uint8_t **id,
 	size_t len;
 	int rc;
 
+	if (!mr->prepass_done) {
+		mr->prepass_done = 1;
+		if ((rc = reader_prepass(mr)) != QS_OK)
+			return (rc);
+	}
 	if (mr->done)
 		return (1);
 	while (mr->next_ref == mr->refs) {

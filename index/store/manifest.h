@@ -66,9 +66,10 @@ void manifest_writer_free(struct manifest_writer *);
  * and check its summary.  QS_ENOENT if there is no such stream.  A
  * version 2 manifest's frames are bound to the file and are checked one
  * by one as manifest_reader_next reaches them; a version 1 manifest
- * (written by 0.1.0, frames not bound) is read through once here and its
- * count, length and stream hash checked before the first reference is
- * returned (QS_ECORRUPT if they do not match).
+ * (written by 0.1.0, frames not bound) is read through once by the first
+ * manifest_reader_next, and its count, length and stream hash checked,
+ * before the first reference is returned (QS_ECORRUPT if they do not
+ * match).
  */
 int manifest_reader_open(struct store *, const char *, int,
     struct manifest_reader **);
