@@ -115,6 +115,7 @@ print_result(const struct clean_args *a, const struct clean_result *res)
 		    "\"catalogues_removed\": %llu, "
 		    "\"plain_bytes\": %llu, \"bytes_encrypted\": %llu, "
 		    "\"manifests_rewritten\": %llu, "
+		    "\"manifests_upgraded\": %llu, "
 		    "\"encryption_waiting\": %s, \"keys_retired\": [",
 		    o->dry_run ? "true" : "false",
 		    (unsigned long long)res->bytes_reclaimed,
@@ -128,6 +129,7 @@ print_result(const struct clean_args *a, const struct clean_result *res)
 		    (unsigned long long)res->plain_bytes,
 		    (unsigned long long)res->bytes_encrypted,
 		    (unsigned long long)res->manifests_rewritten,
+		    (unsigned long long)res->manifests_upgraded,
 		    res->encryption_waiting ? "true" : "false");
 		for (uint64_t i = 0; i < res->keys_retired; i++)
 			printf("%s%u", i ? ", " : "", res->retired[i]);
@@ -152,6 +154,10 @@ print_result(const struct clean_args *a, const struct clean_result *res)
 			    would, cmd_output_bytes(o->dry_run ?
 			    res->plain_bytes : res->bytes_encrypted, b2,
 			    sizeof(b2)));
+		if (res->manifests_upgraded > 0)
+			printf("manifests %supgraded to version 2 (frames "
+			    "bound to their file): %llu\n", would,
+			    (unsigned long long)res->manifests_upgraded);
 		if (res->keys_retired > 0) {
 			printf("keys %sretired (crypto-shredded: data under "
 			    "them is gone for good):", o->dry_run ?

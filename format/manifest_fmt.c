@@ -15,7 +15,7 @@ struct manifest_header_disk {
 	uint8_t store_id[16];
 	uint8_t summary_offset[8];
 	uint8_t frame_count[8];
-	uint8_t reserved1[16];
+	uint8_t file_id[16];		/* version 1: reserved, zero */
 };
 _Static_assert(sizeof(struct manifest_header_disk) == MANIFEST_HEADER_SIZE,
     "manifest header size");
@@ -78,11 +78,13 @@ manifest_fmt_header_encode_magic(const struct manifest_header *h,
 
 	memset(&d, 0, sizeof(d));
 	memcpy(d.magic, magic, 8);
-	le16enc(d.version, MANIFEST_VERSION);
+	le16enc(d.version, h->version);
 	le16enc(d.key_id, h->key_id);
 	memcpy(d.store_id, h->store_id, 16);
 	le64enc(d.summary_offset, h->summary_offset);
 	le64enc(d.frame_count, h->frame_count);
+	if (h->version != MANIFEST_VERSION_UNBOUND)
+		memcpy(d.file_id, h->file_id, sizeof(d.file_id));
 	memcpy(buf, &d, sizeof(d));
 }
 
@@ -95,22 +97,30 @@ manifest_fmt_header_decode_magic(const uint8_t *buf, size_t len,
     const uint8_t *magic, struct manifest_header *h)
 {
 	struct manifest_header_disk d;
+	uint16_t version;
 
 	if (len < sizeof(d))
 		return (QS_ECORRUPT);
 	memcpy(&d, buf, sizeof(d));
 	if (memcmp(d.magic, magic, 8) != 0)
 		return (QS_ECORRUPT);
-	if (le16dec(d.version) != MANIFEST_VERSION || le16dec(d.flags) != 0)
+	version = le16dec(d.version);
+	if ((version != MANIFEST_VERSION &&
+	    version != MANIFEST_VERSION_UNBOUND) || le16dec(d.flags) != 0)
 		return (QS_EVERSION);
-	if (!bytes_zero(d.reserved0, sizeof(d.reserved0)) ||
-	    !bytes_zero(d.reserved1, sizeof(d.reserved1)))
+	if (!bytes_zero(d.reserved0, sizeof(d.reserved0)))
+		return (QS_ECORRUPT);
+	/* Version 1: reserved, zero.  Version 2: random, never all zero. */
+	if (bytes_zero(d.file_id, sizeof(d.file_id)) !=
+	    (version == MANIFEST_VERSION_UNBOUND))
 		return (QS_ECORRUPT);
 	if (le64dec(d.frame_count) == 0 ||
 	    le64dec(d.summary_offset) < MANIFEST_HEADER_SIZE)
 		return (QS_ECORRUPT);
+	h->version = version;
 	h->key_id = le16dec(d.key_id);
 	memcpy(h->store_id, d.store_id, 16);
+	memcpy(h->file_id, d.file_id, sizeof(h->file_id));
 	h->summary_offset = le64dec(d.summary_offset);
 	h->frame_count = le64dec(d.frame_count);
 	return (QS_OK);
@@ -118,16 +128,23 @@ manifest_fmt_header_decode_magic(const uint8_t *buf, size_t len,
 
 /**
  * manifest_fmt_frame_ad(hdrbuf, index, final, ad):
- * Build the associated data of frame number ${index}.
+ * Build the associated data of frame number ${index}; return its length.
  */
-void
+size_t
 manifest_fmt_frame_ad(const uint8_t *hdrbuf, uint64_t index, int final,
     uint8_t *ad)
 {
+	size_t off = 32;
 
 	memcpy(ad, hdrbuf, 32);
-	le64enc(ad + 32, index);
-	ad[40] = final ? 1 : 0;
+	/* The version is in bytes 8..9, i.e. in the AD itself. */
+	if (le16dec(hdrbuf + 8) != MANIFEST_VERSION_UNBOUND) {
+		memcpy(ad + off, hdrbuf + 48, MANIFEST_FILE_ID_SIZE);
+		off += MANIFEST_FILE_ID_SIZE;
+	}
+	le64enc(ad + off, index);
+	ad[off + 8] = final ? 1 : 0;
+	return (off + 9);
 }
 
 /**

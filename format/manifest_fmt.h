@@ -18,8 +18,11 @@
 #include <stdint.h>
 
 #define MANIFEST_HEADER_SIZE	64
-#define MANIFEST_VERSION	1
-#define MANIFEST_FRAME_AD_SIZE	41
+#define MANIFEST_VERSION	2	/* written: frames bound to file_id */
+#define MANIFEST_VERSION_UNBOUND 1	/* read only: no file_id (0.1.0) */
+#define MANIFEST_FILE_ID_SIZE	16
+#define MANIFEST_FRAME_AD_SIZE	57	/* version 2; the largest */
+#define MANIFEST_FRAME_AD_SIZE_V1 41	/* version 1 */
 #define MANIFEST_FRAME_MAX	(1U << 20)	/* largest frame plaintext */
 #define MANIFEST_REF_SIZE	36
 #define MANIFEST_REFS_HEADER	8
@@ -40,10 +43,12 @@
 	(MANIFEST_FEATURE_CATALOGUE | MANIFEST_FEATURE_ORIGIN)
 
 struct manifest_header {
+	uint16_t version;		/* MANIFEST_VERSION or _UNBOUND */
 	uint16_t key_id;
 	uint8_t store_id[16];
 	uint64_t summary_offset;
 	uint64_t frame_count;
+	uint8_t file_id[MANIFEST_FILE_ID_SIZE];	/* version 2: random, != 0 */
 };
 
 struct manifest_summary {
@@ -64,23 +69,32 @@ struct manifest_summary {
 
 /**
  * manifest_fmt_header_encode(h, buf):
- * Write ${h} as MANIFEST_HEADER_SIZE bytes into ${buf}.
+ * Write ${h} as MANIFEST_HEADER_SIZE bytes into ${buf}, in the format
+ * version ${h}->version (MANIFEST_VERSION, or MANIFEST_VERSION_UNBOUND
+ * for tests and vectors; its file_id is not written).
  */
 void manifest_fmt_header_encode(const struct manifest_header *, uint8_t *);
 
 /**
  * manifest_fmt_header_decode(buf, len, h):
- * Parse a manifest header; QS_OK, QS_ECORRUPT or QS_EVERSION.  ${h} is
- * untouched on failure.
+ * Parse a manifest header of version 1 or 2; QS_OK, QS_ECORRUPT or
+ * QS_EVERSION.  A version 1 header must have zero bytes where version 2
+ * keeps the file id (its file_id is returned as zeros); a version 2 file
+ * id must not be all zero.  ${h} is untouched on failure.
  */
 int manifest_fmt_header_decode(const uint8_t *, size_t, struct manifest_header *);
 
 /**
  * manifest_fmt_frame_ad(hdrbuf, index, final, ad):
- * Build the associated data of frame number ${index}: the first 32 bytes of
- * the encoded header, the index, and 1 if it is the summary frame else 0.
+ * Build the associated data of frame number ${index} of the file whose
+ * (already decoded or encoded) header is ${hdrbuf} into ${ad}, which has
+ * room for MANIFEST_FRAME_AD_SIZE bytes, and return its length.  Version
+ * 2: the first 32 bytes of the header, its file id (bytes 48..63), the
+ * index, and 1 if it is the summary frame else 0 (57 bytes).  Version 1:
+ * the same without the file id (41 bytes), so a frame is not bound to its
+ * file (spec/FORMAT.md 6.3).
  */
-void manifest_fmt_frame_ad(const uint8_t *, uint64_t, int, uint8_t *);
+size_t manifest_fmt_frame_ad(const uint8_t *, uint64_t, int, uint8_t *);
 
 /**
  * manifest_fmt_refs_decode(pt, len, count):

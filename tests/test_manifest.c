@@ -33,8 +33,10 @@ sample_header(struct manifest_header *h)
 {
 
 	memset(h, 0, sizeof(*h));
+	h->version = MANIFEST_VERSION;
 	h->key_id = 0xbeef;
 	fill_pattern(h->store_id, 16, 0x21);
+	fill_pattern(h->file_id, 16, 0x61);
 	h->summary_offset = 0x1122334455667788ULL;
 	h->frame_count = 0x0f0e0d0c0b0a0903ULL;
 }
@@ -93,11 +95,12 @@ test_header_roundtrip(void **state)
 	assert_memory_equal(buf + 16, h.store_id, 16);
 	assert_true(le64dec(buf + 32) == h.summary_offset);
 	assert_true(le64dec(buf + 40) == h.frame_count);
-	for (size_t i = 48; i < 64; i++)
-		assert_int_equal(buf[i], 0);
+	assert_memory_equal(buf + 48, h.file_id, 16);
 	memset(&d, 0, sizeof(d));
 	assert_int_equal(manifest_fmt_header_decode(buf, MANIFEST_HEADER_SIZE, &d),
 	    QS_OK);
+	assert_int_equal(d.version, MANIFEST_VERSION);
+	assert_memory_equal(d.file_id, h.file_id, 16);
 	assert_int_equal(d.key_id, h.key_id);
 	assert_memory_equal(d.store_id, h.store_id, 16);
 	assert_true(d.summary_offset == h.summary_offset);
@@ -130,7 +133,7 @@ test_header_reject(void **state)
 {
 	struct manifest_header h;
 	uint8_t good[MANIFEST_HEADER_SIZE], buf[MANIFEST_HEADER_SIZE];
-	static const uint16_t versions[] = { 0, 2, 0x0100, 0xffff };
+	static const uint16_t versions[] = { 0, 3, 0x0100, 0x0200, 0xffff };
 
 	(void)state;
 	sample_header(&h);
@@ -152,13 +155,46 @@ test_header_reject(void **state)
 		le16enc(buf + 10, (uint16_t)(1U << bit));
 		expect_header(buf, sizeof(buf), QS_EVERSION);
 	}
-	for (size_t i = 0; i < MANIFEST_HEADER_SIZE; i++) {
-		if (!(i == 14 || i == 15 || i >= 48))
-			continue;
+	for (size_t i = 14; i < 16; i++) {
 		memcpy(buf, good, sizeof(buf));
 		buf[i] = 0x10;
 		expect_header(buf, sizeof(buf), QS_ECORRUPT);
 	}
+	/* Version 2: an all-zero file id is never written. */
+	memcpy(buf, good, sizeof(buf));
+	memset(buf + 48, 0, 16);
+	expect_header(buf, sizeof(buf), QS_ECORRUPT);
+	/* Version 1: bytes 48..63 are reserved. */
+	for (size_t i = 48; i < MANIFEST_HEADER_SIZE; i++) {
+		memcpy(buf, good, sizeof(buf));
+		le16enc(buf + 8, MANIFEST_VERSION_UNBOUND);
+		memset(buf + 48, 0, 16);
+		buf[i] = 0x10;
+		expect_header(buf, sizeof(buf), QS_ECORRUPT);
+	}
+}
+
+/* A version 1 header (0.1.0) still decodes, with a zero file id. */
+static void
+test_header_version1(void **state)
+{
+	struct manifest_header h, d;
+	uint8_t buf[MANIFEST_HEADER_SIZE];
+
+	(void)state;
+	sample_header(&h);
+	h.version = MANIFEST_VERSION_UNBOUND;
+	manifest_fmt_header_encode(&h, buf);
+	assert_int_equal(le16dec(buf + 8), 1);
+	for (size_t i = 48; i < 64; i++)
+		assert_int_equal(buf[i], 0);
+	memset(&d, 0xa5, sizeof(d));
+	assert_int_equal(manifest_fmt_header_decode(buf, sizeof(buf), &d),
+	    QS_OK);
+	assert_int_equal(d.version, MANIFEST_VERSION_UNBOUND);
+	for (size_t i = 0; i < 16; i++)
+		assert_int_equal(d.file_id[i], 0);
+	assert_int_equal(d.key_id, h.key_id);
 }
 
 /* frame_count 0 and summary_offset < 64 are refused (value checks). */
@@ -221,10 +257,11 @@ test_header_bitflips(void **state)
 		memcpy(buf, good, sizeof(buf));
 		buf[byte] ^= (uint8_t)(1U << (bit % 8));
 		rc = manifest_fmt_header_decode(buf, sizeof(buf), &d);
-		if ((byte >= 12 && byte < 14) || (byte >= 16 && byte < 48)) {
+		if ((byte >= 12 && byte < 14) || byte >= 16) {
 			assert_int_equal(rc, QS_OK);
 			assert_true(d.key_id != h.key_id ||
 			    memcmp(d.store_id, h.store_id, 16) != 0 ||
+			    memcmp(d.file_id, h.file_id, 16) != 0 ||
 			    d.summary_offset != h.summary_offset ||
 			    d.frame_count != h.frame_count);
 		} else {
@@ -246,21 +283,23 @@ test_frame_ad(void **state)
 	sample_header(&h);
 	manifest_fmt_header_encode(&h, hdr);
 	memset(ad, 0xee, sizeof(ad));
-	manifest_fmt_frame_ad(hdr, 0x0102030405060708ULL, 0, ad);
+	assert_int_equal(manifest_fmt_frame_ad(hdr, 0x0102030405060708ULL, 0,
+	    ad), MANIFEST_FRAME_AD_SIZE);
 	for (size_t i = MANIFEST_FRAME_AD_SIZE; i < sizeof(ad); i++)
 		assert_int_equal(ad[i], 0xee);
 	assert_memory_equal(ad, hdr, 32);
-	assert_true(le64dec(ad + 32) == 0x0102030405060708ULL);
-	assert_int_equal(ad[40], 0);
+	assert_memory_equal(ad + 32, h.file_id, 16);
+	assert_true(le64dec(ad + 48) == 0x0102030405060708ULL);
+	assert_int_equal(ad[56], 0);
 	manifest_fmt_frame_ad(hdr, 0x0102030405060708ULL, 7, ad2);
-	assert_int_equal(ad2[40], 1);
-	assert_memory_equal(ad, ad2, 40);
-	/* Header bytes 32..63 (rewritten at commit) are not in the AD ... */
+	assert_int_equal(ad2[56], 1);
+	assert_memory_equal(ad, ad2, 56);
+	/* Header bytes 32..47 (rewritten at commit) are not in the AD ... */
 	hdr[32] ^= 0xff;
 	hdr[47] ^= 0xff;
 	manifest_fmt_frame_ad(hdr, 0x0102030405060708ULL, 0, ad2);
 	assert_memory_equal(ad, ad2, MANIFEST_FRAME_AD_SIZE);
-	/* ... but the key id and the store id are. */
+	/* ... but the key id, the store id and the file id are. */
 	hdr[12] ^= 1;
 	manifest_fmt_frame_ad(hdr, 0x0102030405060708ULL, 0, ad2);
 	assert_memory_not_equal(ad, ad2, MANIFEST_FRAME_AD_SIZE);
@@ -269,8 +308,50 @@ test_frame_ad(void **state)
 	manifest_fmt_frame_ad(hdr, 0x0102030405060708ULL, 0, ad2);
 	assert_memory_not_equal(ad, ad2, MANIFEST_FRAME_AD_SIZE);
 	hdr[31] ^= 1;
+	for (size_t i = 48; i < 64; i++) {
+		hdr[i] ^= 1;
+		manifest_fmt_frame_ad(hdr, 0x0102030405060708ULL, 0, ad2);
+		assert_memory_not_equal(ad, ad2, MANIFEST_FRAME_AD_SIZE);
+		hdr[i] ^= 1;
+	}
 	manifest_fmt_frame_ad(hdr, 0x0102030405060709ULL, 0, ad2);
 	assert_memory_not_equal(ad, ad2, MANIFEST_FRAME_AD_SIZE);
+}
+
+/*
+ * Regression (issue 14 item 1): two version 2 files differing only in
+ * their file id give frame 0 different ADs, so a frame copied from one
+ * file into the other does not authenticate; version 1 files (0.1.0) had
+ * the same 41-byte AD for every manifest of a store under one key.
+ */
+static void
+test_regression_frame_ad_binds_file(void **state)
+{
+	struct manifest_header h;
+	uint8_t hdr1[MANIFEST_HEADER_SIZE], hdr2[MANIFEST_HEADER_SIZE];
+	uint8_t ad1[MANIFEST_FRAME_AD_SIZE], ad2[MANIFEST_FRAME_AD_SIZE];
+
+	(void)state;
+	sample_header(&h);
+	manifest_fmt_header_encode(&h, hdr1);
+	h.file_id[5] ^= 0x80;
+	h.summary_offset = 999;
+	h.frame_count = 7;
+	manifest_fmt_header_encode(&h, hdr2);
+	manifest_fmt_frame_ad(hdr1, 0, 0, ad1);
+	manifest_fmt_frame_ad(hdr2, 0, 0, ad2);
+	assert_memory_not_equal(ad1, ad2, MANIFEST_FRAME_AD_SIZE);
+	/* Version 1: the same AD, whatever else differs (the old hole). */
+	h.version = MANIFEST_VERSION_UNBOUND;
+	manifest_fmt_header_encode(&h, hdr1);
+	h.summary_offset = 64;
+	manifest_fmt_header_encode(&h, hdr2);
+	assert_int_equal(manifest_fmt_frame_ad(hdr1, 0, 0, ad1),
+	    MANIFEST_FRAME_AD_SIZE_V1);
+	assert_int_equal(manifest_fmt_frame_ad(hdr2, 0, 0, ad2),
+	    MANIFEST_FRAME_AD_SIZE_V1);
+	assert_memory_equal(ad1, ad2, MANIFEST_FRAME_AD_SIZE_V1);
+	assert_true(le64dec(ad1 + 32) == 0);
 }
 
 /* ---- refs frames --------------------------------------------------- */
@@ -672,7 +753,7 @@ test_stream_name_check(void **state)
 /* Seal or check-sum one frame like index/store/manifest.c, into ${out}. */
 static size_t
 build_frame(const uint8_t *key, const uint8_t *nonce, const uint8_t *ad,
-    const uint8_t *pt, size_t len, uint8_t *out)
+    size_t adlen, const uint8_t *pt, size_t len, uint8_t *out)
 {
 	struct checksum_state st;
 	uint8_t sum[CHECKSUM_BYTES];
@@ -680,13 +761,13 @@ build_frame(const uint8_t *key, const uint8_t *nonce, const uint8_t *ad,
 
 	if (key != NULL) {
 		memcpy(out + 4, nonce, AEAD_NONCEBYTES);
-		aead_seal(key, nonce, ad, MANIFEST_FRAME_AD_SIZE, pt, len,
+		aead_seal(key, nonce, ad, adlen, pt, len,
 		    out + 4 + AEAD_NONCEBYTES);
 		body = AEAD_NONCEBYTES + len + AEAD_TAGBYTES;
 	} else {
 		memcpy(out + 4, pt, len);
 		checksum_init(&st);
-		checksum_update(&st, ad, MANIFEST_FRAME_AD_SIZE);
+		checksum_update(&st, ad, adlen);
 		checksum_update(&st, pt, len);
 		checksum_final(&st, sum);
 		memcpy(out + 4 + len, sum, 16);
@@ -708,7 +789,7 @@ check_manifest_vector(const struct vec *v)
 	uint8_t rpt[MANIFEST_REFS_HEADER + 16 * MANIFEST_REF_SIZE];
 	uint8_t spt[MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX];
 	uint8_t file[4096], *want, *tmp;
-	size_t wantlen, len, slen, f0len, f1len, keylen, namelen;
+	size_t wantlen, len, slen, f0len, f1len, keylen, namelen, adlen, fidlen;
 	uint32_t nrefs = 0, count;
 	int sealed;
 
@@ -778,22 +859,35 @@ check_manifest_vector(const struct vec *v)
 	check_summary_equal(&s, &sd);
 
 	/* Header and frames. */
+	/* Version 1 vectors (0.1.0, still read) and version 2 ones. */
 	memset(&h, 0, sizeof(h));
+	h.version = (uint16_t)vec_int(v, "version");
+	assert_true(h.version == MANIFEST_VERSION ||
+	    h.version == MANIFEST_VERSION_UNBOUND);
+	tmp = vec_hex(v, "file_id", &fidlen);
+	if (h.version == MANIFEST_VERSION) {
+		assert_int_equal(fidlen, 16);
+		memcpy(h.file_id, tmp, 16);
+	} else
+		assert_int_equal(fidlen, 0);
+	free(tmp);
 	h.key_id = (uint16_t)vec_int(v, "key_id");
 	assert_int_equal(h.key_id != 0, sealed);
 	vec_fixed(v, "store_id", h.store_id, 16);
 	h.summary_offset = MANIFEST_HEADER_SIZE;	/* fixed up below */
 	h.frame_count = 2;
 	manifest_fmt_header_encode(&h, hdr);
-	manifest_fmt_frame_ad(hdr, 0, 0, ad0);
-	manifest_fmt_frame_ad(hdr, 1, 1, ad1);
-	vec_fixed(v, "frame0_ad", want_ad, sizeof(want_ad));
-	assert_memory_equal(ad0, want_ad, sizeof(ad0));
-	vec_fixed(v, "frame1_ad", want_ad, sizeof(want_ad));
-	assert_memory_equal(ad1, want_ad, sizeof(ad1));
-	f0len = build_frame(sealed ? key : NULL, n0, ad0, rpt, len,
+	adlen = manifest_fmt_frame_ad(hdr, 0, 0, ad0);
+	assert_int_equal(manifest_fmt_frame_ad(hdr, 1, 1, ad1), adlen);
+	assert_int_equal(adlen, h.version == MANIFEST_VERSION ?
+	    MANIFEST_FRAME_AD_SIZE : MANIFEST_FRAME_AD_SIZE_V1);
+	vec_fixed(v, "frame0_ad", want_ad, adlen);
+	assert_memory_equal(ad0, want_ad, adlen);
+	vec_fixed(v, "frame1_ad", want_ad, adlen);
+	assert_memory_equal(ad1, want_ad, adlen);
+	f0len = build_frame(sealed ? key : NULL, n0, ad0, adlen, rpt, len,
 	    file + MANIFEST_HEADER_SIZE);
-	f1len = build_frame(sealed ? key : NULL, n1, ad1, spt, slen,
+	f1len = build_frame(sealed ? key : NULL, n1, ad1, adlen, spt, slen,
 	    file + MANIFEST_HEADER_SIZE + f0len);
 	want = vec_hex(v, "frame0", &wantlen);
 	assert_int_equal(wantlen, f0len);
@@ -821,13 +915,23 @@ check_manifest_vector(const struct vec *v)
 		uint8_t out[sizeof(rpt)];
 
 		assert_int_equal(aead_open(key, want + MANIFEST_HEADER_SIZE + 4,
-		    ad0, sizeof(ad0), want + MANIFEST_HEADER_SIZE + 4 + 24,
+		    ad0, adlen, want + MANIFEST_HEADER_SIZE + 4 + 24,
 		    f0len - 4 - 24, out), QS_OK);
 		assert_memory_equal(out, rpt, len);
 		/* As frame 1 (swapped order) it does not. */
 		assert_int_equal(aead_open(key, want + MANIFEST_HEADER_SIZE + 4,
-		    ad1, sizeof(ad1), want + MANIFEST_HEADER_SIZE + 4 + 24,
+		    ad1, adlen, want + MANIFEST_HEADER_SIZE + 4 + 24,
 		    f0len - 4 - 24, out), QS_EAUTH);
+		/* Version 2: nor in a file with another file id (a splice). */
+		if (h.version == MANIFEST_VERSION) {
+			hdr[48] ^= 1;
+			manifest_fmt_frame_ad(hdr, 0, 0, ad1);
+			hdr[48] ^= 1;
+			assert_int_equal(aead_open(key,
+			    want + MANIFEST_HEADER_SIZE + 4, ad1, adlen,
+			    want + MANIFEST_HEADER_SIZE + 4 + 24,
+			    f0len - 4 - 24, out), QS_EAUTH);
+		}
 	}
 	free(want);
 }
@@ -837,7 +941,7 @@ test_vectors(void **state)
 {
 	FILE *f = open_vector("records.hex");
 	struct vec *v;
-	int sealed = 0, plain = 0;
+	int sealed = 0, plain = 0, v2 = 0;
 
 	(void)state;
 	assert_non_null(v = calloc(1, sizeof(*v)));
@@ -845,6 +949,8 @@ test_vectors(void **state)
 		if (strcmp(v->kind, "manifest") != 0)
 			continue;
 		check_manifest_vector(v);
+		if (vec_int(v, "version") == MANIFEST_VERSION)
+			v2++;
 		if (vec_int(v, "key_id") != 0)
 			sealed++;
 		else
@@ -853,7 +959,7 @@ test_vectors(void **state)
 	vec_clear(v);
 	free(v);
 	fclose(f);
-	assert_true(sealed >= 1 && plain >= 1);
+	assert_true(sealed >= 2 && plain >= 2 && v2 >= 2);
 }
 
 int
@@ -866,6 +972,8 @@ main(void)
 		cmocka_unit_test(test_regression_header_untouched),
 		cmocka_unit_test(test_header_bitflips),
 		cmocka_unit_test(test_frame_ad),
+		cmocka_unit_test(test_regression_frame_ad_binds_file),
+		cmocka_unit_test(test_header_version1),
 		cmocka_unit_test(test_refs_roundtrip),
 		cmocka_unit_test(test_refs_reject),
 		cmocka_unit_test(test_summary_roundtrip),

@@ -494,20 +494,27 @@ class Store:
 
     def read_frames(self, path, magic):
         """FORMAT.md 6.1-6.3, for manifests (QSARCMAN) and catalogues
-        (QSARCCAT): returns (list of frame plaintexts, final plaintext)."""
+        (QSARCCAT), versions 1 and 2: returns (list of frame plaintexts,
+        final plaintext).  Every frame is read and authenticated before
+        anything is returned, so a caller never uses a frame of a file
+        whose other frames do not check."""
         try:
             buf = read_file(path)
         except FileNotFoundError:
             raise NotFound("%s: no such file" % path)
         if len(buf) < 64 or buf[:8] != magic:
             raise Corrupt("%s: damaged header" % path)
-        if u16(buf, 8) != 1 or u16(buf, 10) != 0:
+        version = u16(buf, 8)
+        if version not in (1, 2) or u16(buf, 10) != 0:
             raise NewerVersion("%s: written by a newer qsarc" % path)
         key_id = u16(buf, 12)
         summary_offset, frame_count = u64(buf, 32), u64(buf, 40)
-        if (not zero(buf[14:16]) or not zero(buf[48:64])
+        # Version 2: bytes 48..63 are the file id (random, never all
+        # zero), in every frame's AD; version 1: reserved, zero.
+        if (not zero(buf[14:16]) or zero(buf[48:64]) != (version == 1)
                 or frame_count == 0 or summary_offset < 64):
             raise Corrupt("%s: damaged header" % path)
+        file_id = buf[48:64] if version == 2 else b"" 
         if buf[16:32] != self.store_id:
             raise Corrupt("%s: belongs to another store" % path)
         if key_id == 0 and self.cfg["plain_idkey"] is None:
@@ -523,7 +530,7 @@ class Store:
             if body_len > 1048616 or off + 4 + body_len > len(buf):
                 raise Corrupt("%s: frame %d: bad length" % (path, index))
             body = buf[off + 4:off + 4 + body_len]
-            ad = buf[:32] + struct.pack("<QB", index, final)
+            ad = buf[:32] + file_id + struct.pack("<QB", index, final)
             if key_id == 0:
                 if body_len < 16:
                     raise Corrupt("%s: frame %d too short" % (path, index))

@@ -25,6 +25,7 @@
 #include "index/stream/pump.h"
 #include "index/stream/put.h"
 #include "index/jobs/key_usage.h"
+#include "index/jobs/reseal.h"
 #include "index/jobs/rewrite.h"
 #include "index/store/container_scan.h"
 #include "index/store/store.h"
@@ -745,6 +746,48 @@ stored_bytes(struct store *s)
 	return (cs.stored_bytes);
 }
 
+/*
+ * store_foreach_stream callback: rewrite a version 1 manifest (0.1.0:
+ * frames not bound to their file, spec/FORMAT.md 6.1) as version 2, with
+ * its catalogue, if it is under the key a new one would be written with,
+ * so that nothing else about it changes (which key protects it, which id
+ * key names its chunks).  Others are left for a mode change or, plain
+ * streams of an encrypted store, the conversion of step 2.
+ */
+static int
+upgrade_one(void *ctx, const char *name, int expired)
+{
+	struct clean_ctx *c = ctx;
+	struct manifest_header h;
+	const uint8_t *key, *idkey;
+	uint16_t key_id;
+	int rc;
+
+	if ((rc = manifest_header_get(c->s, name, expired, &h)) != QS_OK)
+		return (rc);
+	store_write_keys(c->s, &key_id, &key, &idkey);
+	if (h.version != MANIFEST_VERSION_UNBOUND || h.key_id != key_id)
+		return (QS_OK);
+	if (out_of_time(c)) {
+		c->res->stopped_early = 1;
+		return (1);
+	}
+	if (!c->o->dry_run && (rc = reseal_manifest(c->s, name, expired)) !=
+	    QS_OK)
+		return (rc);
+	c->res->manifests_upgraded++;
+	return (QS_OK);
+}
+
+static int
+upgrade_manifests(struct clean_ctx *c)
+{
+	int rc;
+
+	rc = store_foreach_stream(c->s, STORE_STREAMS_ALL, upgrade_one, c);
+	return (rc == 1 ? QS_OK : rc);
+}
+
 /**
  * clean_store(s, opts, res):
  * Run clean on store ${s} (opened exclusively).
@@ -778,6 +821,18 @@ clean_store(struct store *s, const struct clean_opts *o,
 	    &res->catalogues_removed)) != QS_OK ||
 	    (rc = reclaim(&c)) != QS_OK)
 		goto done;
+	/* Step 1b: manifests written by 0.1.0 become version 2. */
+	if (!res->stopped_early) {
+		if ((rc = upgrade_manifests(&c)) != QS_OK)
+			goto done;
+		/* Their old catalogues are no longer named. */
+		if (res->manifests_upgraded > 0 && !o->dry_run &&
+		    (rc = catalogue_remove_unreferenced(s, 0, &removed)) !=
+		    QS_OK)
+			goto done;
+		res->catalogues_removed += removed;
+		removed = 0;
+	}
 	/* Step 2 (phase 2): encrypt data written before encryption. */
 	if (store_keystore(s) != NULL && !res->stopped_early) {
 		if ((rc = encrypt_old_data(&c, &converted)) != QS_OK)

@@ -57,6 +57,7 @@ struct clean_result {
 	uint64_t plain_bytes;		/* plain record bytes found */
 	uint64_t bytes_encrypted;	/* plain record bytes encrypted */
 	uint64_t manifests_rewritten;
+	uint64_t manifests_upgraded;	/* version 1 -> 2 (frames bound) */
 	int encryption_waiting;		/* stopped for lack of space */
 	uint16_t retired[1024];
 	uint64_t keys_retired;

@@ -6,6 +6,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/checksum.h"
+#include "crypto/random.h"
 #include "format/endian.h"
 #include "format/fileio.h"
 #include "format/manifest_fmt.h"
@@ -23,6 +24,7 @@ struct framefile_writer {
 	const uint8_t *magic;
 	struct fileio_tmp *tmp;
 	uint8_t hdr[MANIFEST_HEADER_SIZE];
+	uint8_t file_id[MANIFEST_FILE_ID_SIZE];
 	uint16_t key_id;
 	const uint8_t *key;
 	uint64_t frame_index;
@@ -48,13 +50,14 @@ struct framefile_reader {
 
 /* A plain frame's check: BLAKE2b-256(AD || plaintext), first 16 bytes. */
 static void
-frame_check(const uint8_t *ad, const uint8_t *pt, size_t len, uint8_t *out)
+frame_check(const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t len,
+    uint8_t *out)
 {
 	struct checksum_state st;
 	uint8_t sum[CHECKSUM_BYTES];
 
 	checksum_init(&st);
-	checksum_update(&st, ad, MANIFEST_FRAME_AD_SIZE);
+	checksum_update(&st, ad, adlen);
 	checksum_update(&st, pt, len);
 	checksum_final(&st, sum);
 	memcpy(out, sum, FRAME_CHECK_BYTES);
@@ -86,10 +89,20 @@ framefile_writer_new(struct store *s, const char *path, const uint8_t *magic,
 	store_write_keys(s, &fw->key_id, &fw->key, &idkey);
 	if ((rc = fileio_tmp_open(fw->path, STORE_MODE_FILE, &fw->tmp)) != QS_OK)
 		goto err;
-	/* final_offset and frame_count are filled in at commit. */
+	/*
+	 * A fresh random id for this file, in every frame's AD: a frame
+	 * copied from any other file does not authenticate here.  All zero
+	 * is how version 1 is told apart; 2^-128, but cheap to exclude.
+	 */
+	do
+		random_bytes(fw->file_id, sizeof(fw->file_id));
+	while (bytes_zero(fw->file_id, sizeof(fw->file_id)));
 	memset(&h, 0, sizeof(h));
+	h.version = MANIFEST_VERSION;
 	h.key_id = fw->key_id;
 	memcpy(h.store_id, store_config(s)->store_id, 16);
+	memcpy(h.file_id, fw->file_id, sizeof(h.file_id));
+	/* summary_offset and frame_count are filled in at commit. */
 	h.summary_offset = MANIFEST_HEADER_SIZE;
 	h.frame_count = 1;
 	manifest_fmt_header_encode_magic(&h, magic, fw->hdr);
@@ -113,50 +126,26 @@ framefile_writer_frame(struct framefile_writer *fw, const uint8_t *pt,
     size_t len, int final)
 {
 	uint8_t ad[MANIFEST_FRAME_AD_SIZE];
-	size_t body_len;
+	size_t adlen, body_len;
 
 	if (len > MANIFEST_FRAME_MAX)
 		return (qs_error_set(QS_EINVAL, "frame too large"));
 	if (final)
 		fw->final_offset = fileio_tmp_offset(fw->tmp);
-	manifest_fmt_frame_ad(fw->hdr, fw->frame_index, final, ad);
+	adlen = manifest_fmt_frame_ad(fw->hdr, fw->frame_index, final, ad);
 	if (fw->key != NULL) {
 		aead_random_nonce(fw->body + 4);
-		aead_seal(fw->key, fw->body + 4, ad, sizeof(ad), pt, len,
+		aead_seal(fw->key, fw->body + 4, ad, adlen, pt, len,
 		    fw->body + 4 + AEAD_NONCEBYTES);
 		body_len = AEAD_NONCEBYTES + len + AEAD_TAGBYTES;
 	} else {
 		memcpy(fw->body + 4, pt, len);
-		frame_check(ad, pt, len, fw->body + 4 + len);
+		frame_check(ad, adlen, pt, len, fw->body + 4 + len);
 		body_len = len + FRAME_CHECK_BYTES;
 	}
 	le32enc(fw->body, (uint32_t)body_len);
 	fw->frame_index++;
 	return (fileio_tmp_write(fw->tmp, fw->body, 4 + body_len));
-}
-
-/**
- * framefile_hash(path, hash):
- * BLAKE2b-256 of the whole file ${path}.
- */
-int
-framefile_hash(const char *path, uint8_t *hash)
-{
-	struct checksum_state st;
-	uint8_t buf[65536];
-	ssize_t n;
-	int fd, rc;
-
-	if ((rc = fileio_open_regular(path, 0, &fd)) != QS_OK)
-		return (rc);
-	checksum_init(&st);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		checksum_update(&st, buf, (size_t)n);
-	close(fd);
-	if (n < 0)
-		return (qs_error_errno(path, "read"));
-	checksum_final(&st, hash);
-	return (QS_OK);
 }
 
 /**
@@ -175,11 +164,16 @@ framefile_writer_commit(struct framefile_writer *fw, uint8_t *file_hash)
 	int rc;
 
 	memset(&h, 0, sizeof(h));
+	h.version = MANIFEST_VERSION;
 	h.key_id = fw->key_id;
 	memcpy(h.store_id, store_config(fw->store)->store_id, 16);
+	memcpy(h.file_id, fw->file_id, sizeof(h.file_id));
 	h.summary_offset = fw->final_offset;
 	h.frame_count = fw->frame_index;
-	/* Only bytes 32..47 change; the first 32 are in every frame's AD. */
+	/*
+	 * Only bytes 32..47 change; bytes 0..31 and the file id (48..63)
+	 * are in every frame's AD.
+	 */
 	manifest_fmt_header_encode_magic(&h, fw->magic, fw->hdr);
 	if ((rc = fileio_tmp_pwrite(fw->tmp, fw->hdr, sizeof(fw->hdr), 0)) !=
 	    QS_OK)
@@ -236,6 +230,7 @@ reader_frame(struct framefile_reader *fr, uint64_t off, uint64_t index,
 	uint8_t lenbuf[4], check[FRAME_CHECK_BYTES];
 	const uint8_t *key, *idkey;
 	uint32_t body_len;
+	size_t adlen;
 	int rc;
 
 	if (off > fr->file_size || fr->file_size - off < 4)
@@ -254,7 +249,7 @@ reader_frame(struct framefile_reader *fr, uint64_t off, uint64_t index,
 	if ((rc = fileio_pread_full(fr->fd, fr->body, body_len, off + 4,
 	    fr->path)) != QS_OK)
 		return (rc);
-	manifest_fmt_frame_ad(fr->hdr, index, final, ad);
+	adlen = manifest_fmt_frame_ad(fr->hdr, index, final, ad);
 	if (fr->h.key_id != 0) {
 		if (store_read_keys(fr->store, fr->h.key_id, &key, &idkey) !=
 		    QS_OK || key == NULL)
@@ -264,11 +259,12 @@ reader_frame(struct framefile_reader *fr, uint64_t off, uint64_t index,
 		if (body_len < AEAD_NONCEBYTES + AEAD_TAGBYTES ||
 		    body_len - AEAD_NONCEBYTES - AEAD_TAGBYTES >
 		    MANIFEST_FRAME_MAX ||
-		    aead_open(key, fr->body, ad, sizeof(ad),
+		    aead_open(key, fr->body, ad, adlen,
 		    fr->body + AEAD_NONCEBYTES, body_len - AEAD_NONCEBYTES,
 		    out) != QS_OK)
 			return (qs_error_set(QS_EAUTH, "%s: frame %llu at "
-			    "offset %llu: authentication failed", fr->path,
+			    "offset %llu: authentication failed (damaged, or "
+			    "copied from another file)", fr->path,
 			    (unsigned long long)index,
 			    (unsigned long long)off));
 		*ptlen = body_len - AEAD_NONCEBYTES - AEAD_TAGBYTES;
@@ -283,10 +279,11 @@ reader_frame(struct framefile_reader *fr, uint64_t off, uint64_t index,
 			    "has an impossible length", fr->path,
 			    (unsigned long long)index));
 		*ptlen = body_len - FRAME_CHECK_BYTES;
-		frame_check(ad, fr->body, *ptlen, check);
+		frame_check(ad, adlen, fr->body, *ptlen, check);
 		if (memcmp(check, fr->body + *ptlen, FRAME_CHECK_BYTES) != 0)
 			return (qs_error_set(QS_ECORRUPT, "%s: frame %llu at "
-			    "offset %llu: checksum mismatch", fr->path,
+			    "offset %llu: checksum mismatch (damaged, or "
+			    "copied from another file)", fr->path,
 			    (unsigned long long)index,
 			    (unsigned long long)off));
 		memcpy(out, fr->body, *ptlen);
@@ -403,6 +400,44 @@ framefile_reader_next(struct framefile_reader *fr, const uint8_t **pt,
 	fr->pos = next;
 	*pt = fr->pt;
 	return (QS_OK);
+}
+
+/**
+ * framefile_reader_hash(fr, hash):
+ * BLAKE2b-256 of the whole file ${fr} has open.
+ */
+int
+framefile_reader_hash(const struct framefile_reader *fr, uint8_t *hash)
+{
+	struct checksum_state st;
+	uint8_t buf[65536];
+	uint64_t off;
+	size_t n;
+	int rc;
+
+	checksum_init(&st);
+	for (off = 0; off < fr->file_size; off += n) {
+		n = fr->file_size - off < sizeof(buf) ?
+		    (size_t)(fr->file_size - off) : sizeof(buf);
+		if ((rc = fileio_pread_full(fr->fd, buf, n, off, fr->path)) !=
+		    QS_OK)
+			return (rc);
+		checksum_update(&st, buf, n);
+	}
+	checksum_final(&st, hash);
+	return (QS_OK);
+}
+
+/**
+ * framefile_reader_rewind(fr):
+ * Make the next framefile_reader_next return the first frame again.
+ */
+void
+framefile_reader_rewind(struct framefile_reader *fr)
+{
+
+	fr->pos = MANIFEST_HEADER_SIZE;
+	fr->frame_index = 0;
 }
 
 /**

@@ -7,8 +7,10 @@
  * MANIFEST_FRAME_MAX plaintext bytes, each sealed under the store's
  * current content key (encrypted stores) or followed by a BLAKE2b check
  * (plain stores), with associated data binding the header's first 32
- * bytes, the frame's index and whether it is the last.  The last frame's
- * offset is in the header.  Layout: spec/FORMAT.md, "Manifests".
+ * bytes, the file's random id (version 2; version 1 files have none and
+ * are still read), the frame's index and whether it is the last, so a
+ * frame authenticates only at its own place in its own file.  The last
+ * frame's offset is in the header.  Layout: spec/FORMAT.md, "Manifests".
  */
 
 #include <stddef.h>
@@ -77,6 +79,13 @@ int framefile_reader_next(struct framefile_reader *, const uint8_t **,
     size_t *);
 
 /**
+ * framefile_reader_rewind(fr):
+ * Make the next framefile_reader_next return the first frame again (the
+ * same open file; for a second pass over an unbound version 1 file).
+ */
+void framefile_reader_rewind(struct framefile_reader *);
+
+/**
  * framefile_reader_path(fr):
  * The file's path, for messages.
  */
@@ -96,9 +105,11 @@ const struct manifest_header *framefile_reader_header(
 void framefile_reader_free(struct framefile_reader *);
 
 /**
- * framefile_hash(path, hash):
- * BLAKE2b-256 of the whole file ${path}.
+ * framefile_reader_hash(fr, hash):
+ * BLAKE2b-256 of the whole file ${fr} has open (the same open file its
+ * frames are read from, so a file renamed into its place afterwards is
+ * not the one checked).
  */
-int framefile_hash(const char *, uint8_t *);
+int framefile_reader_hash(const struct framefile_reader *, uint8_t *);
 
 #endif /* !QS_FRAMEFILE_H */

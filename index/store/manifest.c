@@ -34,6 +34,7 @@ struct manifest_reader {
 	uint64_t stream_offset;
 	struct checksum_state stream_hash;
 	int done;
+	int prepass_done;		/* version 1: list checked whole */
 };
 
 static int
@@ -181,6 +182,39 @@ manifest_writer_free(struct manifest_writer *mw)
 	free(mw);
 }
 
+/*
+ * A version 1 manifest's frames are not bound to their file (a refs frame
+ * of another manifest under the same key authenticates at the same
+ * index), so the only check of the whole list is the summary's count,
+ * length and stream hash after the last reference.  Read the whole list
+ * once and check them before the caller gets a single reference, so that
+ * no restore (a member, or a stream to a pipe) uses a spliced list; then
+ * start again from the first frame.  Done on the first
+ * manifest_reader_next, so that a caller that needs only the summary
+ * (ls, stats) does not pay for it.  Version 2 frames need no second
+ * pass: each one is authenticated as frame i of this very file.
+ */
+static int
+reader_prepass(struct manifest_reader *mr)
+{
+	const uint8_t *id;
+	uint32_t raw_len;
+	uint64_t off;
+	int rc;
+
+	while ((rc = manifest_reader_next(mr, &id, &raw_len, &off)) == QS_OK)
+		;
+	if (rc != 1)
+		return (rc);
+	framefile_reader_rewind(mr->fr);
+	mr->pt = NULL;
+	mr->refs = mr->next_ref = 0;
+	mr->chunks_seen = mr->stream_offset = 0;
+	mr->done = 0;
+	checksum_init(&mr->stream_hash);
+	return (QS_OK);
+}
+
 /**
  * manifest_reader_open(s, name, expired, mr):
  * Open the manifest of stream ${name} and read and check its summary.
@@ -222,6 +256,9 @@ manifest_reader_open(struct store *s, const char *name, int expired,
 		goto err;
 	}
 	checksum_init(&mr->stream_hash);
+	/* Version 2 needs no second pass; see reader_prepass. */
+	mr->prepass_done = framefile_reader_header(mr->fr)->version !=
+	    MANIFEST_VERSION_UNBOUND;
 	*mrp = mr;
 	return (QS_OK);
 
@@ -254,6 +291,11 @@ manifest_reader_next(struct manifest_reader *mr, const uint8_t **id,
 	size_t len;
 	int rc;
 
+	if (!mr->prepass_done) {
+		mr->prepass_done = 1;
+		if ((rc = reader_prepass(mr)) != QS_OK)
+			return (rc);
+	}
 	if (mr->done)
 		return (1);
 	while (mr->next_ref == mr->refs) {
@@ -312,6 +354,23 @@ manifest_key_id(struct store *s, const char *name, int expired,
     uint16_t *key_id)
 {
 	struct manifest_header h;
+	int rc;
+
+	if ((rc = manifest_header_get(s, name, expired, &h)) != QS_OK)
+		return (rc);
+	*key_id = h.key_id;
+	return (QS_OK);
+}
+
+/**
+ * manifest_header_get(s, name, expired, h):
+ * Read only the header of a manifest.
+ */
+int
+manifest_header_get(struct store *s, const char *name, int expired,
+    struct manifest_header *hp)
+{
+	struct manifest_header h;
 	uint8_t hdr[MANIFEST_HEADER_SIZE];
 	char path[4096];
 	int fd, rc;
@@ -327,6 +386,6 @@ manifest_key_id(struct store *s, const char *name, int expired,
 		return (rc);
 	if ((rc = manifest_fmt_header_decode(hdr, sizeof(hdr), &h)) != QS_OK)
 		return (qs_error_set(rc, "%s: damaged manifest header", path));
-	*key_id = h.key_id;
+	*hp = h;
 	return (QS_OK);
 }

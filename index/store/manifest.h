@@ -63,7 +63,13 @@ void manifest_writer_free(struct manifest_writer *);
 /**
  * manifest_reader_open(s, name, expired, mr):
  * Open the manifest of stream ${name} (in expired/ if ${expired}) and read
- * and check its summary.  QS_ENOENT if there is no such stream.
+ * and check its summary.  QS_ENOENT if there is no such stream.  A
+ * version 2 manifest's frames are bound to the file and are checked one
+ * by one as manifest_reader_next reaches them; a version 1 manifest
+ * (written by 0.1.0, frames not bound) is read through once by the first
+ * manifest_reader_next, and its count, length and stream hash checked,
+ * before the first reference is returned (QS_ECORRUPT if they do not
+ * match).
  */
 int manifest_reader_open(struct store *, const char *, int,
     struct manifest_reader **);
@@ -90,6 +96,14 @@ int manifest_reader_next(struct manifest_reader *, const uint8_t **,
  * Free ${mr}; NULL is allowed.
  */
 void manifest_reader_free(struct manifest_reader *);
+
+/**
+ * manifest_header_get(s, name, expired, h):
+ * Read only the header of a manifest (format/manifest_fmt.h; nothing in
+ * it is authenticated yet) into ${h}.
+ */
+int manifest_header_get(struct store *, const char *, int,
+    struct manifest_header *);
 
 /**
  * manifest_key_id(s, name, expired, key_id):

@@ -232,21 +232,27 @@ catalogue_reader_open(struct store *s, const struct manifest_summary *sum,
 	    sum->catalogue_id, path, sizeof(path))) !=
 	    QS_OK)
 		return (rc);
-	if ((rc = framefile_hash(path, hash)) != QS_OK) {
-		if (rc == QS_ENOENT)
-			rc = qs_error_set(QS_ECORRUPT, "%s: the catalogue of "
-			    "stream \"%s\" is missing", path, sum->name);
-		return (rc);
-	}
-	if (!chunkid_equal(hash, sum->catalogue_hash))
-		return (qs_error_set(QS_ECORRUPT, "%s: does not match the "
-		    "hash in the manifest of \"%s\" (damaged or replaced)",
-		    path, sum->name));
 	if ((cr = calloc(1, sizeof(*cr))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	if ((rc = framefile_reader_open(s, path, catalogue_fmt_magic(),
-	    &cr->fr)) != QS_OK)
+	    &cr->fr)) != QS_OK) {
+		if (rc == QS_ENOENT)
+			rc = qs_error_set(QS_ECORRUPT, "%s: the catalogue of "
+			    "stream \"%s\" is missing", path, sum->name);
 		goto err;
+	}
+	/*
+	 * The whole file against the sealed summary, through the descriptor
+	 * its frames will be read from, before any member is used.
+	 */
+	if ((rc = framefile_reader_hash(cr->fr, hash)) != QS_OK)
+		goto err;
+	if (!chunkid_equal(hash, sum->catalogue_hash)) {
+		rc = qs_error_set(QS_ECORRUPT, "%s: does not match the "
+		    "hash in the manifest of \"%s\" (damaged or replaced)",
+		    path, sum->name);
+		goto err;
+	}
 	framefile_reader_final(cr->fr, &pt, &len);
 	if ((rc = catalogue_fmt_end_decode(pt, len, &cr->end)) != QS_OK) {
 		qs_error_set(rc, "%s: damaged final record", path);

@@ -358,7 +358,13 @@ done:
 			rc = qs_error_errno(cwd, "chdir");
 		free(cwd);
 	}
-	if (rc == QS_OK && job.rc != QS_OK) {
+	/*
+	 * Damage found by the writer (a manifest frame that does not
+	 * authenticate, a bad chunk) is the cause of whatever the tar reader
+	 * then saw (a short or an empty archive): report it, not that.
+	 */
+	if (job.rc != QS_OK && (rc == QS_OK || job.rc == QS_ECORRUPT ||
+	    job.rc == QS_EAUTH)) {
 		qs_error_restore(&job.error);
 		rc = job.rc;
 	}

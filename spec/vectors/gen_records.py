@@ -81,18 +81,24 @@ def unseal(key, nonce, ad, ct):
     return nb.crypto_aead_xchacha20poly1305_ietf_decrypt(ct, ad, nonce, key)
 
 
-def manifest_header(key_id, store_id, summary_offset, frame_count):
+def manifest_header(key_id, store_id, summary_offset, frame_count,
+                    version=1, file_id=bytes(16)):
     # magic[8] version u16 flags u16 key_id u16 reserved u16 store_id[16]
-    # summary_offset u64 frame_count u64 reserved[16]
-    b = (b"QSARCMAN" + struct.pack("<HHHH", 1, 0, key_id, 0) + store_id +
-         struct.pack("<QQ", summary_offset, frame_count) + bytes(16))
+    # summary_offset u64 frame_count u64 file_id[16] (version 1: zero)
+    assert (version == 1) == (file_id == bytes(16))
+    b = (b"QSARCMAN" + struct.pack("<HHHH", version, 0, key_id, 0) +
+         store_id + struct.pack("<QQ", summary_offset, frame_count) +
+         file_id)
     assert len(b) == MANIFEST_HEADER
     return b
 
 
 def frame_ad(hdr, index, final):
-    # header[0:32] index u64 final u8
-    return hdr[:32] + struct.pack("<QB", index, 1 if final else 0)
+    # version 2: header[0:32] file_id[16] index u64 final u8 (57 bytes);
+    # version 1: header[0:32] index u64 final u8 (41 bytes)
+    (version,) = struct.unpack_from("<H", hdr, 8)
+    fid = hdr[48:64] if version == 2 else b""
+    return hdr[:32] + fid + struct.pack("<QB", index, 1 if final else 0)
 
 
 def refs_plaintext(refs):
@@ -132,6 +138,7 @@ def frame(key, nonce, ad, pt):
 CONTENT_KEY = bytes(range(0x40, 0x60))
 ID_KEY = bytes(range(0x80, 0xa0))
 STORE_ID = b"qsarc vector sid"
+FILE_ID = b"qsarc file id v2"
 CONTAINER_ID = 0x0123456789abcdef
 CREATED = 1700000123
 
@@ -201,20 +208,26 @@ def manifest_vectors():
     length = sum(n for _, n in refs)
     name = b"host-1.example:etc@2024-01-02"
     out = []
-    for vname, key_id, key in (("manifest_sealed", 0x0302, CONTENT_KEY),
-                               ("manifest_plain", 0, None)):
+    for vname, key_id, key, version, fid in (
+            ("manifest_sealed", 0x0302, CONTENT_KEY, 1, bytes(16)),
+            ("manifest_plain", 0, None, 1, bytes(16)),
+            ("manifest_sealed_v2", 0x0302, CONTENT_KEY, 2, FILE_ID),
+            ("manifest_plain_v2", 0, None, 2, FILE_ID)):
         rpt = refs_plaintext(refs)
         spt = summary_plaintext(CREATED, length, len(refs), 2, 70000, 12345,
                                 stream_hash, 0, name)
         n0 = bytes(range(0x10, 0x10 + NONCE))
         n1 = bytes(range(0x30, 0x30 + NONCE))
-        # The frame AD uses header bytes 0..31 only, which do not depend on
-        # summary_offset / frame_count.
-        hdr0 = manifest_header(key_id, STORE_ID, 0, 0)
+        # The frame AD uses header bytes 0..31 and 48..63 only, which do
+        # not depend on summary_offset / frame_count.
+        hdr0 = manifest_header(key_id, STORE_ID, 0, 0, version, fid)
         f0 = frame(key, n0, frame_ad(hdr0, 0, False), rpt)
         f1 = frame(key, n1, frame_ad(hdr0, 1, True), spt)
-        hdr = manifest_header(key_id, STORE_ID, MANIFEST_HEADER + len(f0), 2)
-        out.append(dict(name=vname, kind="manifest", content_key=key or b"",
+        hdr = manifest_header(key_id, STORE_ID, MANIFEST_HEADER + len(f0), 2,
+                              version, fid)
+        out.append(dict(name=vname, kind="manifest", version=version,
+                        file_id=fid if version == 2 else b"",
+                        content_key=key or b"",
                         key_id=key_id, store_id=STORE_ID, refs=refs,
                         created=CREATED, length=length,
                         chunk_count=len(refs), new_chunks=2,
@@ -236,7 +249,7 @@ ORDER = {
     "container_header": ["store_id", "container_id", "created", "bytes"],
     "container_trailer": ["record_count", "records_end", "raw_bytes",
                           "headers_hash", "bytes"],
-    "manifest": ["content_key", "key_id", "store_id", "refs", "created",
+    "manifest": ["version", "file_id", "content_key", "key_id", "store_id", "refs", "created",
                  "length", "chunk_count", "new_chunks", "new_raw_bytes",
                  "new_stored_bytes", "stream_name", "nonce0", "nonce1",
                  "stream_hash", "header", "refs_plaintext",
@@ -262,9 +275,10 @@ def emit(vecs):
         "#   header[0:48]; XChaCha20-Poly1305 IETF, content_key, nonce.",
         "#   chunk_id = BLAKE2b-256(key = id_key, chunk).",
         "# manifest: header(64) || frame0 (refs) || frame1 (summary);",
-        "#   frame = body_len u32 || body; AD = header[0:32] || index u64 ||",
-        "#   final u8; sealed body = nonce || ct || tag; plain body =",
-        "#   plaintext || BLAKE2b-256(AD || plaintext)[0:16].",
+        "#   frame = body_len u32 || body; AD = header[0:32] || file_id ||",
+        "#   index u64 || final u8 (version 2; version 1: no file_id, the",
+        "#   header's bytes 48..63 are zero); sealed body = nonce || ct ||",
+        "#   tag; plain body = plaintext || BLAKE2b-256(AD || plaintext)[0:16].",
         "#   stream_hash = BLAKE2b-256 over the 36-byte references.",
         "",
     ]
@@ -319,7 +333,7 @@ def parse(text):
         elif k in ("container_id", "offset", "key_id", "flags", "created",
                    "record_count", "records_end", "raw_bytes", "length",
                    "chunk_count", "new_chunks", "new_raw_bytes",
-                   "new_stored_bytes"):
+                   "new_stored_bytes", "version"):
             cur[k] = int(v)
         else:
             cur[k] = cur.get(k, b"") + bytes.fromhex(v)
@@ -379,11 +393,13 @@ def check_manifest(v):
     spt = summary_plaintext(v["created"], v["length"], v["chunk_count"],
                             v["new_chunks"], v["new_raw_bytes"],
                             v["new_stored_bytes"], sh, 0, v["stream_name"])
-    h0 = manifest_header(v["key_id"], v["store_id"], 0, 0)
+    ver = v["version"]
+    fid = v["file_id"] if ver == 2 else bytes(16)
+    h0 = manifest_header(v["key_id"], v["store_id"], 0, 0, ver, fid)
     f0 = frame(key, v.get("nonce0", b""), frame_ad(h0, 0, False), rpt)
     f1 = frame(key, v.get("nonce1", b""), frame_ad(h0, 1, True), spt)
     h = manifest_header(v["key_id"], v["store_id"], MANIFEST_HEADER + len(f0),
-                        2)
+                        2, ver, fid)
     assert h + f0 + f1 == f, "rebuilt manifest differs"
     assert f0 == v["frame0"] and f1 == v["frame1"], "rebuilt frame differs"
     assert sh == v["stream_hash"], "stream hash"
@@ -391,10 +407,14 @@ def check_manifest(v):
     assert hdr == v["header"]
     assert hdr[:8] == b"QSARCMAN"
     ver, fl, key_id, res0 = struct.unpack_from("<HHHH", hdr, 8)
-    assert (ver, fl, res0) == (1, 0, 0) and key_id == v["key_id"]
+    assert (ver, fl, res0) == (v["version"], 0, 0) and key_id == v["key_id"]
     assert hdr[16:32] == v["store_id"]
     soff, nframes = struct.unpack_from("<QQ", hdr, 32)
-    assert hdr[48:] == bytes(16)
+    assert hdr[48:] == fid
+    if ver == 2:
+        # A frame of another file (another file id) must not check.
+        other = hdr[:48] + bytes(15) + b"\x01"
+        assert frame_ad(other, 0, False) != frame_ad(hdr, 0, False)
     pos = MANIFEST_HEADER
     pts = []
     for idx in range(nframes):
