@@ -64,7 +64,7 @@ t.addfile(ti, io.BytesIO(b"hello\n"))
 t.close()
 open("tiny.tar", "wb").write(b.getvalue())
 PYEOF
-expect_ok q put s empty --input empty.tar
+expect_ok q put s empty --input empty.tar --allow-empty
 expect_ok q ls s empty --json
 grep -qF '"members": [], "complete": true, "scan_end": 0' "$OUT" ||
 	fail "empty archive: not a complete catalogue with no member and scan_end 0: $(cat "$OUT")"
