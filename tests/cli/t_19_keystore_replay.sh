@@ -7,6 +7,7 @@
 #    and their generations; no record under the revoked key;
 #  - clean (an exclusive job): exit 6;
 #  - get (read-only) goes on, with a warning;
+#  - "keystore restore --from primary" (old over new) is refused;
 #  - "keystore restore --from backup" repairs it and put works again.
 . "$CLI_DIR/lib.sh"
 export QSARC_STATE_DIR=$PWD/state
@@ -54,6 +55,13 @@ grep -q "older than the backup" "$ERR" || fail "put (new passphrase): no 'older 
 at $T0 clean s --passphrase-file "$PWD/old"
 [ $LAST_RC -eq 6 ] || fail "clean with a replayed primary: exit $LAST_RC, expected 6"
 grep -q "older than the backup" "$ERR" || fail "clean: no 'older than the backup' in: $(cat "$ERR")"
+
+# Copying the replayed primary over the newer backup is refused.
+cp "$backup" backup.before
+at $T0 keystore s restore --from primary --passphrase-file "$PWD/old"
+[ $LAST_RC -eq 6 ] || fail "restore --from primary with an older primary: exit $LAST_RC, expected 6"
+grep -q "older than the backup" "$ERR" || fail "restore --from primary: no 'older than the backup' in: $(cat "$ERR")"
+cmp -s "$backup" backup.before || fail "restore --from primary overwrote the newer backup"
 
 # The repair, then writing works again under key 2 only.
 at_ok $T0 keystore s restore --from backup --passphrase-file "$PWD/new"
