@@ -30,7 +30,8 @@ static const struct cmd_def commands[] = {
 "  --keystore-backup PATH  where the backup keystore copy goes (default\n"
 "                      $QSARC_STATE_DIR/keys/STOREID.qsk, QSARC_STATE_DIR\n"
 "                      defaulting to /var/lib/qsarc)\n"
-"  --kdf-time N, --kdf-memory SIZE  Argon2id cost (default 3 and 64M)\n"
+"  --kdf-time N, --kdf-memory SIZE  Argon2id cost (default 3 and 64M; at most\n"
+"                                   10 and 1G, time x memory at most 4G)\n"
 "  --passphrase-file F, --passphrase-fd N  where the passphrase comes from\n"
 "                      (else QSARC_PASSPHRASE, else the terminal)\n"
 "  --help              show this help\n" },
@@ -250,7 +251,8 @@ static const struct cmd_def commands[] = {
 "  --rotation-days N   rotation period, 7 to 25550 days (default 30)\n"
 "  --keystore-backup PATH  backup keystore copy (default\n"
 "                      $QSARC_STATE_DIR/keys/STOREID.qsk)\n"
-"  --kdf-time N, --kdf-memory SIZE  Argon2id cost (default 3 and 64M)\n"
+"  --kdf-time N, --kdf-memory SIZE  Argon2id cost (default 3 and 64M; at most\n"
+"                                   10 and 1G, time x memory at most 4G)\n"
 "  --passphrase-file F, --passphrase-fd N  the new passphrase\n"
 "  --lock-timeout S    wait at most S seconds for the store lock (60)\n"
 "  --help              show this help\n" },

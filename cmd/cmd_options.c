@@ -205,7 +205,9 @@ cmd_options_rotation_days(const char *sub, const char *arg, uint64_t *secs)
 
 /**
  * cmd_options_kdf_time(sub, arg, t) / cmd_options_kdf_memory(sub, arg, kib):
- * --kdf-time (1 to 100 passes) and --kdf-memory (8M to 4G, into KiB);
+ * --kdf-time (1 to 10 passes) and --kdf-memory (8M to 1G, into KiB;
+ * crypto/kdf.h's KDF_T_MAX, KDF_M_MAX_KIB; the product is checked when the
+ * keystore is saved);
  * 0, or a printed usage error (EXIT_USAGE).
  */
 int
@@ -214,9 +216,9 @@ cmd_options_kdf_time(const char *sub, const char *arg, uint32_t *t)
 	char *end;
 	unsigned long v = strtoul(arg, &end, 10);
 
-	if (end == arg || *end != '\0' || v < 1 || v > 100)
+	if (end == arg || *end != '\0' || v < 1 || v > 10)
 		return (cmd_output_usage(sub,
-		    "--kdf-time must be 1 to 100, not "
+		    "--kdf-time must be 1 to 10, not "
 		    "\"%s\"", arg));
 	*t = (uint32_t)v;
 	return (0);
@@ -228,9 +230,9 @@ cmd_options_kdf_memory(const char *sub, const char *arg, uint32_t *kib)
 	uint64_t v;
 
 	if (cmd_options_size(arg, &v) != 0 || v < (8U << 20) ||
-	    v > (4ULL << 30))
+	    v > (1ULL << 30))
 		return (cmd_output_usage(sub,
-		    "--kdf-memory must be 8M to 4G, not "
+		    "--kdf-memory must be 8M to 1G, not "
 		    "\"%s\"", arg));
 	*kib = (uint32_t)(v / 1024);
 	return (0);

@@ -256,6 +256,9 @@ cmd_passphrase_open(const char *root, int lockmode,
 	/* (the sides of replicate are named in its messages instead) */
 	if (rc == QS_EPASS && side == NULL)
 		cmd_passphrase_hint(c);
+	/* A reader may go on with a stale primary keystore; say so. */
+	if (rc == QS_OK && store_warning(*s) != NULL)
+		fprintf(stderr, "qsarc: warning: %s\n", store_warning(*s));
 	cmd_passphrase_free(pass, passlen);
 	return (rc);
 }

@@ -30,20 +30,19 @@ int
 kdf_params_check(const struct kdf_params *params)
 {
 
-	if (params->t_cost < KDF_T_MIN || params->t_cost > KDF_T_MAX)
-		return (qs_error_set(QS_EINVAL,
-		    "Argon2 time cost %u outside %u..%u", params->t_cost,
-		    KDF_T_MIN, KDF_T_MAX));
-	if (params->m_cost_kib < KDF_M_MIN_KIB ||
-	    params->m_cost_kib > KDF_M_MAX_KIB)
-		return (qs_error_set(QS_EINVAL,
-		    "Argon2 memory %u KiB outside %u..%u KiB",
-		    params->m_cost_kib, KDF_M_MIN_KIB, KDF_M_MAX_KIB));
-	if (params->parallelism < KDF_P_MIN ||
+	if (params->t_cost < KDF_T_MIN || params->t_cost > KDF_T_MAX ||
+	    params->m_cost_kib < KDF_M_MIN_KIB ||
+	    params->m_cost_kib > KDF_M_MAX_KIB ||
+	    (uint64_t)params->t_cost * params->m_cost_kib > KDF_TM_MAX_KIB ||
+	    params->parallelism < KDF_P_MIN ||
 	    params->parallelism > KDF_P_MAX)
 		return (qs_error_set(QS_EINVAL,
-		    "Argon2 parallelism %u outside %u..%u",
-		    params->parallelism, KDF_P_MIN, KDF_P_MAX));
+		    "KDF parameters out of range: Argon2id t=%u, m=%u KiB, "
+		    "p=%u (allowed: t %u..%u, m %u KiB..%u KiB, t x m at most "
+		    "%llu KiB, p %u..%u)", params->t_cost, params->m_cost_kib,
+		    params->parallelism, KDF_T_MIN, KDF_T_MAX, KDF_M_MIN_KIB,
+		    KDF_M_MAX_KIB, (unsigned long long)KDF_TM_MAX_KIB,
+		    KDF_P_MIN, KDF_P_MAX));
 	return (QS_OK);
 }
 

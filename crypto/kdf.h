@@ -16,11 +16,18 @@
 #define KDF_PASS_MIN	1
 #define KDF_PASS_MAX	255
 
-/* Bounds accepted by kdf_params_check (and hence by keystore readers). */
+/*
+ * Bounds accepted by kdf_params_check (and hence by init, encrypt and every
+ * keystore reader; spec/keystore.md 3.1).  The parameters are read from a
+ * header before anything authenticates them, so they cap what a planted
+ * file can cost: at most 1 GiB of memory and 4 GiB-passes of work (a few
+ * seconds here), not 4 GiB and minutes.
+ */
 #define KDF_T_MIN	1
-#define KDF_T_MAX	100
+#define KDF_T_MAX	10
 #define KDF_M_MIN_KIB	8192U			/* 8 MiB */
-#define KDF_M_MAX_KIB	(4U * 1024 * 1024)	/* 4 GiB */
+#define KDF_M_MAX_KIB	(1024U * 1024)		/* 1 GiB */
+#define KDF_TM_MAX_KIB	(4ULL * 1024 * 1024)	/* t x m <= 4 GiB-passes */
 #define KDF_P_MIN	1
 #define KDF_P_MAX	16
 
@@ -39,8 +46,9 @@ void kdf_params_default(struct kdf_params *);
 
 /**
  * kdf_params_check(params):
- * Return QS_OK if t is 1..100, m is 8192 KiB..4 GiB and p is 1..16, else
- * QS_EINVAL (detail recorded).
+ * Return QS_OK if t is 1..10, m is 8192 KiB..1 GiB, t x m is at most
+ * 4 GiB-passes (KDF_TM_MAX_KIB) and p is 1..16, else QS_EINVAL (detail
+ * recorded: "KDF parameters out of range: ...").
  */
 int kdf_params_check(const struct kdf_params *);
 

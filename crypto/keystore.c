@@ -44,6 +44,8 @@ struct keystore {
 	uint64_t generation;
 	uint8_t store_id[KEYSTORE_STOREIDBYTES];
 	uint16_t current;			/* id of the active key */
+	uint16_t pending;			/* mode change target; 0 none */
+	struct kdf_params kdf;			/* as authenticated / saved */
 	size_t nkeys;
 	uint8_t state[KEYSTORE_MAX_KEYS + 1];	/* by id; 0 = no such key */
 	int64_t created[KEYSTORE_MAX_KEYS + 1];	/* by id */
@@ -223,6 +225,7 @@ parse_header(const uint8_t *buf, size_t len, const char *path,
 	kdf->t_cost = hdr->t_cost;
 	kdf->m_cost_kib = hdr->m_cost_kib;
 	kdf->parallelism = hdr->parallelism;
+	/* Unauthenticated yet: refuse a hostile cost before paying it. */
 	if (kdf_params_check(kdf) != QS_OK)
 		return (qs_error_prefix(QS_ECORRUPT, path));
 	if (store_id != NULL &&
@@ -294,6 +297,18 @@ body_to_keystore(const struct keystore_fmt_body *body,
 		rc = qs_error_set(QS_ECORRUPT, "no active key");
 		goto bad;
 	}
+	/* A pending mode change always targets the active key. */
+	if (body->pending_key != 0 && body->pending_key != ks->current) {
+		rc = qs_error_set(QS_ECORRUPT, "a mode change to key %u is "
+		    "pending but key %u is active", body->pending_key,
+		    ks->current);
+		goto bad;
+	}
+	ks->pending = body->pending_key;
+	/* The header is the AEAD's associated data: these are genuine. */
+	ks->kdf.t_cost = hdr->t_cost;
+	ks->kdf.m_cost_kib = hdr->m_cost_kib;
+	ks->kdf.parallelism = hdr->parallelism;
 	*ksp = ks;
 	return (QS_OK);
 
@@ -419,6 +434,10 @@ ks_same(const struct keystore *a, const struct keystore *b)
 	return (a->mode == b->mode && a->rotation == b->rotation &&
 	    a->last_rotation == b->last_rotation &&
 	    a->generation == b->generation && a->current == b->current &&
+	    a->pending == b->pending &&
+	    a->kdf.t_cost == b->kdf.t_cost &&
+	    a->kdf.m_cost_kib == b->kdf.m_cost_kib &&
+	    a->kdf.parallelism == b->kdf.parallelism &&
 	    a->nkeys == b->nkeys &&
 	    memcmp(a->store_id, b->store_id, KEYSTORE_STOREIDBYTES) == 0 &&
 	    memcmp(a->state, b->state, sizeof(a->state)) == 0 &&
@@ -475,6 +494,7 @@ seal(const struct keystore *ks, const uint8_t kek[KDF_KEKBYTES],
 	body.idkey = ks->sec + SEC_IDKEY;
 	body.gearkey = ks->sec + SEC_GEARKEY;
 	body.nkeys = (uint16_t)ks->nkeys;
+	body.pending_key = ks->pending;
 	if ((rc = keystore_fmt_body_encode(&body, plain, blen)) != QS_OK)
 		goto err2;
 	for (i = 0, id = 1; id <= KEYSTORE_MAX_KEYS; id++) {
@@ -574,7 +594,9 @@ keystore_save(struct keystore *ks, const char *primary, const char *backup,
 	size_t len = 0;
 	int rc;
 
-	if (kdfp == NULL)
+	if (kdfp == NULL && ks->kdf.t_cost != 0)
+		kdf = ks->kdf;
+	else if (kdfp == NULL)
 		kdf_params_default(&kdf);
 	else
 		kdf = *kdfp;
@@ -587,6 +609,7 @@ keystore_save(struct keystore *ks, const char *primary, const char *backup,
 		return (qs_error_set(QS_ELIMIT, "keystore generation limit"));
 
 	ks->generation++;
+	ks->kdf = kdf;
 	randombytes_buf(salt, sizeof(salt));
 	if ((rc = kdf_derive(pass, passlen, salt, &kdf, kek)) != QS_OK)
 		goto done;
@@ -806,4 +829,40 @@ keystore_retire(struct keystore *ks, uint16_t id)
 	ks->created[id] = 0;
 	ks->nkeys--;
 	return (QS_OK);
+}
+
+/**
+ * keystore_kdf(ks, kdf):
+ * The KDF parameters of the copy ${ks} was loaded from or last saved to.
+ */
+void
+keystore_kdf(const struct keystore *ks, struct kdf_params *kdf)
+{
+
+	if (ks->kdf.t_cost == 0)
+		kdf_params_default(kdf);
+	else
+		*kdf = ks->kdf;
+}
+
+/**
+ * keystore_pending(ks):
+ * The target key id of an unfinished mode change, 0 if none.
+ */
+uint16_t
+keystore_pending(const struct keystore *ks)
+{
+
+	return (ks->pending);
+}
+
+/**
+ * keystore_set_pending(ks, on):
+ * Mark (or clear) a mode change to the active key as pending.
+ */
+void
+keystore_set_pending(struct keystore *ks, int on)
+{
+
+	ks->pending = on ? ks->current : 0;
 }

@@ -81,8 +81,9 @@ int keystore_create(const uint8_t[KEYSTORE_STOREIDBYTES], int, uint64_t,
  * an unknown format version, flags or KDF; QS_EPASS if the passphrase
  * check value does not match (wrong passphrase, or a damaged salt, KDF
  * parameter or check value: the two cannot be told apart); QS_ECORRUPT
- * for anything else (bad magic or lengths, KDF parameters out of bounds,
- * wrong store id, AEAD failure with a matching check value, invalid
+ * for anything else (bad magic or lengths, KDF parameters out of bounds
+ * (checked before any derivation: "KDF parameters out of range"), wrong
+ * store id, AEAD failure with a matching check value, invalid
  * body); QS_ENOMEM, QS_EIO.
  */
 int keystore_load(const char *, const uint8_t[KEYSTORE_STOREIDBYTES],
@@ -100,7 +101,7 @@ int keystore_peek(const char *, struct keystore_header_info *);
 /**
  * keystore_save(ks, primary, backup, pass, passlen, kdf):
  * Increment the generation of ${ks}, seal it under a KEK derived from
- * ${pass} with the parameters ${kdf} (NULL: kdf_params_default) and a
+ * ${pass} with the parameters ${kdf} (NULL: keystore_kdf(ks)) and a
  * fresh salt and nonce, and write it to ${primary} (temporary file with
  * mode 0600, fsync, rename, directory fsync).  Then read ${primary} back
  * and decrypt it to check it holds exactly ${ks}.  Only then write the
@@ -228,5 +229,29 @@ int keystore_set_mode(struct keystore *, int, uint64_t);
  * QS_EINVAL for the active key, QS_ENOENT if there is no such key.
  */
 int keystore_retire(struct keystore *, uint16_t);
+
+/**
+ * keystore_kdf(ks, kdf):
+ * Set ${kdf} to the KDF parameters of the copy ${ks} was loaded from
+ * (taken from its header, which the AEAD authenticated) or last saved to;
+ * the defaults for a keystore never saved.  A save with a NULL ${kdf}
+ * uses these.
+ */
+void keystore_kdf(const struct keystore *, struct kdf_params *);
+
+/**
+ * keystore_pending(ks):
+ * Return the id of the target key of an unfinished key mode change (kept
+ * in the sealed body, so only a passphrase holder can set it), or 0 if
+ * none.  A pending target is always the active key.
+ */
+uint16_t keystore_pending(const struct keystore *);
+
+/**
+ * keystore_set_pending(ks, on):
+ * If ${on}, mark a key mode change to the active key as pending; else
+ * clear it.  Takes effect on disk with the next keystore_save.
+ */
+void keystore_set_pending(struct keystore *, int);
 
 #endif /* !QS_KEYSTORE_H */

@@ -38,7 +38,7 @@ struct keystore_fmt_body_disk {
 	uint8_t idkey[32];
 	uint8_t gearkey[32];
 	uint8_t nkeys[2];
-	uint8_t reserved1[2];
+	uint8_t pending_key[2];	/* body version 1: reserved, zero */
 };
 _Static_assert(sizeof(struct keystore_fmt_body_disk) ==
     KEYSTORE_FMT_BODY_FIXED, "keystore body size");
@@ -199,7 +199,7 @@ keystore_fmt_body_encode(const struct keystore_fmt_body *body, uint8_t *out,
 	memcpy(d->idkey, body->idkey, sizeof(d->idkey));
 	memcpy(d->gearkey, body->gearkey, sizeof(d->gearkey));
 	le16enc(d->nkeys, body->nkeys);
-	memset(d->reserved1, 0, sizeof(d->reserved1));
+	le16enc(d->pending_key, body->pending_key);
 	return (QS_OK);
 }
 
@@ -238,7 +238,8 @@ keystore_fmt_body_decode(const uint8_t *buf, size_t len,
 	if (len < 2)
 		return (qs_error_set(QS_ECORRUPT,
 		    "keystore: body is %zu bytes", len));
-	if ((version = le16dec(buf)) != KEYSTORE_FMT_BODY_VERSION)
+	if ((version = le16dec(buf)) != KEYSTORE_FMT_BODY_VERSION &&
+	    version != KEYSTORE_FMT_BODY_VERSION_OLD)
 		return (qs_error_set(QS_EVERSION,
 		    "keystore: body version %u is not supported", version));
 	if (len < KEYSTORE_FMT_BODY_FIXED)
@@ -246,8 +247,9 @@ keystore_fmt_body_decode(const uint8_t *buf, size_t len,
 		    "keystore: body is %zu bytes, need at least %d", len,
 		    KEYSTORE_FMT_BODY_FIXED));
 	d = (const struct keystore_fmt_body_disk *)buf;
-	if (d->reserved0[0] != 0 ||
-	    !bytes_zero(d->reserved1, sizeof(d->reserved1)))
+	/* Version 1 has reserved bytes where version 2 has pending_key. */
+	if (d->reserved0[0] != 0 || (version == KEYSTORE_FMT_BODY_VERSION_OLD &&
+	    !bytes_zero(d->pending_key, sizeof(d->pending_key))))
 		return (qs_error_set(QS_ECORRUPT,
 		    "keystore: reserved body bytes are not zero"));
 	b.mode = d->mode[0];
@@ -258,6 +260,7 @@ keystore_fmt_body_decode(const uint8_t *buf, size_t len,
 	b.idkey = d->idkey;
 	b.gearkey = d->gearkey;
 	b.nkeys = le16dec(d->nkeys);
+	b.pending_key = le16dec(d->pending_key);
 	b.keys = buf + KEYSTORE_FMT_BODY_FIXED;
 	if (b.nkeys < 1 || b.nkeys > KEYSTORE_FMT_MAX_KEYS)
 		return (qs_error_set(QS_ECORRUPT,

@@ -20,7 +20,8 @@
 #define KEYSTORE_FMT_KDF_ARGON2ID13	1
 #define KEYSTORE_FMT_HEADER_SIZE	112
 #define KEYSTORE_FMT_TAGBYTES		16
-#define KEYSTORE_FMT_BODY_VERSION	1
+#define KEYSTORE_FMT_BODY_VERSION	2	/* written; 1 is still read */
+#define KEYSTORE_FMT_BODY_VERSION_OLD	1	/* no pending_key field */
 #define KEYSTORE_FMT_BODY_FIXED		112
 #define KEYSTORE_FMT_KEY_SIZE		44
 #define KEYSTORE_FMT_MAX_KEYS		1023
@@ -59,6 +60,7 @@ struct keystore_fmt_body {
 	const uint8_t *idkey;	/* 32 bytes */
 	const uint8_t *gearkey;	/* 32 bytes */
 	uint16_t nkeys;
+	uint16_t pending_key;	/* target of an unfinished mode change; 0 none */
 	const uint8_t *keys;	/* nkeys entries of KEYSTORE_FMT_KEY_SIZE */
 };
 

@@ -117,16 +117,33 @@ test_params_bounds(void **state)
 	assert_int_equal(kdf_params_check(&p), QS_OK);
 	p.t_cost = 0;
 	assert_int_equal(kdf_params_check(&p), QS_EINVAL);
-	p.t_cost = 100;
+	p.t_cost = 10;
 	assert_int_equal(kdf_params_check(&p), QS_OK);
-	p.t_cost = 101;
+	p.t_cost = 11;
 	assert_int_equal(kdf_params_check(&p), QS_EINVAL);
+	p.t_cost = 100;		/* allowed before issue 14 item 11 */
+	assert_int_equal(kdf_params_check(&p), QS_EINVAL);
+	assert_non_null(strstr(qs_error_message(),
+	    "KDF parameters out of range"));
 	p = fast;
 	p.m_cost_kib = 8191;
 	assert_int_equal(kdf_params_check(&p), QS_EINVAL);
-	p.m_cost_kib = 4U * 1024 * 1024;
+	p.m_cost_kib = 1024U * 1024;
 	assert_int_equal(kdf_params_check(&p), QS_OK);
-	p.m_cost_kib = 4U * 1024 * 1024 + 1;
+	p.m_cost_kib = 1024U * 1024 + 1;
+	assert_int_equal(kdf_params_check(&p), QS_EINVAL);
+	p.m_cost_kib = 4U * 1024 * 1024;	/* the 24.6 s of item 11 */
+	assert_int_equal(kdf_params_check(&p), QS_EINVAL);
+	/* t x m: 4 passes of 1 GiB is the most; 5 is too much. */
+	p.m_cost_kib = 1024U * 1024;
+	p.t_cost = 4;
+	assert_int_equal(kdf_params_check(&p), QS_OK);
+	p.t_cost = 5;
+	assert_int_equal(kdf_params_check(&p), QS_EINVAL);
+	p.t_cost = 10;
+	p.m_cost_kib = 400U * 1024;
+	assert_int_equal(kdf_params_check(&p), QS_OK);
+	p.m_cost_kib = 420U * 1024;
 	assert_int_equal(kdf_params_check(&p), QS_EINVAL);
 	p.m_cost_kib = UINT32_MAX;
 	assert_int_equal(kdf_params_check(&p), QS_EINVAL);

@@ -195,6 +195,7 @@ test_roundtrip(void **state)
 	assert_same(ks, b);
 	assert_int_equal(keystore_rotation(a), 9 * 86400);
 	assert_int_equal(keystore_last_rotation(a), T0 + 20);
+	assert_int_equal(keystore_pending(a), 0);
 	assert_int_equal(keystore_key_count(a), 3);
 	assert_int_equal(keystore_current_id(a), 3);
 
@@ -671,6 +672,40 @@ test_primary_failure_keeps_backup(void **state)
 	keystore_free(ks);
 }
 
+/* The pending mark and the KDF parameters survive a save and a load. */
+static void
+test_pending_kdf(void **state)
+{
+	struct env *e = *state;
+	struct keystore *ks, *a = NULL;
+	struct kdf_params k;
+
+	ks = make_ks();
+	keystore_set_pending(ks, 1);
+	assert_int_equal(keystore_pending(ks), keystore_current_id(ks));
+	assert_int_equal(keystore_save(ks, e->primary, NULL, PASS, PASSLEN,
+	    &fast), QS_OK);
+	assert_int_equal(keystore_load(e->primary, sid, PASS, PASSLEN, &a),
+	    QS_OK);
+	assert_int_equal(keystore_pending(a), keystore_current_id(ks));
+	keystore_kdf(a, &k);
+	assert_int_equal(k.t_cost, fast.t_cost);
+	assert_int_equal(k.m_cost_kib, fast.m_cost_kib);
+	/* A NULL kdf saves with the parameters loaded, not the defaults. */
+	keystore_set_pending(a, 0);
+	assert_int_equal(keystore_save(a, e->primary, NULL, PASS, PASSLEN,
+	    NULL), QS_OK);
+	keystore_free(a);
+	a = NULL;
+	assert_int_equal(keystore_load(e->primary, sid, PASS, PASSLEN, &a),
+	    QS_OK);
+	assert_int_equal(keystore_pending(a), 0);
+	keystore_kdf(a, &k);
+	assert_int_equal(k.m_cost_kib, fast.m_cost_kib);
+	keystore_free(a);
+	keystore_free(ks);
+}
+
 static void
 test_set_mode(void **state)
 {
@@ -839,12 +874,41 @@ test_forged_body(void **state)
 	forge(e->scratch, plain, blen, 7);
 	assert_int_equal(keystore_load(e->scratch, sid, PASS, PASSLEN, &a),
 	    QS_ECORRUPT);
-	/* Unknown body version. */
+	/* Unknown body version (2 is current, 1 still read). */
 	BUILD(1, 2, 2, 1);
-	plain[0] = 2;
+	plain[0] = 3;
 	forge(e->scratch, plain, blen, 7);
 	assert_int_equal(keystore_load(e->scratch, sid, PASS, PASSLEN, &a),
 	    QS_EVERSION);
+	assert_null(a);
+	/* Version 2: pending_key (body offset 110) names the active key. */
+	BUILD(1, 2, 2, 1);
+	plain[110] = 2;
+	forge(e->scratch, plain, blen, 7);
+	assert_int_equal(keystore_load(e->scratch, sid, PASS, PASSLEN, &a),
+	    QS_OK);
+	assert_int_equal(keystore_pending(a), 2);
+	keystore_free(a);
+	a = NULL;
+	/* ... never another one (issue 14 item 8). */
+	plain[110] = 1;
+	forge(e->scratch, plain, blen, 7);
+	assert_int_equal(keystore_load(e->scratch, sid, PASS, PASSLEN, &a),
+	    QS_ECORRUPT);
+	assert_null(a);
+	/* Version 1 (0.1.0): the same bytes are reserved, must be zero. */
+	plain[0] = 1;
+	plain[110] = 0;
+	forge(e->scratch, plain, blen, 7);
+	assert_int_equal(keystore_load(e->scratch, sid, PASS, PASSLEN, &a),
+	    QS_OK);
+	assert_int_equal(keystore_pending(a), 0);
+	keystore_free(a);
+	a = NULL;
+	plain[110] = 2;
+	forge(e->scratch, plain, blen, 7);
+	assert_int_equal(keystore_load(e->scratch, sid, PASS, PASSLEN, &a),
+	    QS_ECORRUPT);
 	assert_null(a);
 #undef BUILD
 }
@@ -939,9 +1003,8 @@ test_default_params(void **state)
 /* spec/vectors/keystore.hex */
 
 static void
-test_vector(void **state)
+check_vector(struct env *e, const char *name_of_file)
 {
-	struct env *e = *state;
 	struct keystore_header_info hi;
 	struct keystore_key_info ki;
 	struct keystore *a = NULL;
@@ -950,7 +1013,7 @@ test_vector(void **state)
 	uint8_t key[32], *file;
 	size_t passlen = 0, wronglen = 0, flen = 0, nkeys = 0;
 	long long t = -1, m = -1, par = -1, gen = -1, mode = -1, rot = -1;
-	long long last = -1, cur = -1;
+	long long last = -1, cur = -1, pending = 0;
 	struct {
 		unsigned id, state;
 		long long created;
@@ -958,7 +1021,7 @@ test_vector(void **state)
 	} keys[8];
 	FILE *f;
 
-	f = open_vector("keystore.hex");
+	f = open_vector(name_of_file);
 	assert_non_null(file = malloc(KEYSTORE_FMT_MAX_FILE));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if ((p = strchr(line, '#')) != NULL)
@@ -1003,6 +1066,7 @@ test_vector(void **state)
 			else if (strcmp(name, "rotation") == 0) rot = v;
 			else if (strcmp(name, "last_rotation") == 0) last = v;
 			else if (strcmp(name, "current") == 0) cur = v;
+			else if (strcmp(name, "pending") == 0) pending = v;
 			else fail_msg("unknown field %s", name);
 		}
 	}
@@ -1025,6 +1089,7 @@ test_vector(void **state)
 	assert_int_equal(keystore_rotation(a), rot);
 	assert_int_equal(keystore_last_rotation(a), last);
 	assert_int_equal(keystore_current_id(a), cur);
+	assert_int_equal(keystore_pending(a), pending);
 	assert_memory_equal(keystore_idkey(a), idkey, 32);
 	assert_memory_equal(keystore_gearkey(a), gearkey, 32);
 	assert_int_equal(keystore_key_count(a), nkeys);
@@ -1038,6 +1103,18 @@ test_vector(void **state)
 	}
 	keystore_free(a);
 	free(file);
+}
+
+/*
+ * keystore.hex: body version 2 (a mode change to key 3 pending);
+ * keystore_v1.hex: the 0.1.0 format, still read.
+ */
+static void
+test_vector(void **state)
+{
+
+	check_vector(*state, "keystore.hex");
+	check_vector(*state, "keystore_v1.hex");
 }
 
 /*
@@ -1076,8 +1153,10 @@ gen_vector(const char *out)
 	    keystore_new_key(ks, T0 + 2 * 86400) != QS_OK ||
 	    keystore_retire(ks, 2) != QS_OK ||
 	    keystore_save(ks, path, NULL, vwrong, sizeof(vwrong) - 1, &fast) !=
-	    QS_OK ||
-	    keystore_save(ks, path, NULL, vpass, sizeof(vpass) - 1, &fast) !=
+	    QS_OK)
+		return (1);
+	keystore_set_pending(ks, 1);
+	if (keystore_save(ks, path, NULL, vpass, sizeof(vpass) - 1, &fast) !=
 	    QS_OK)
 		return (1);
 	if ((in = fopen(path, "rb")) == NULL)
@@ -1102,7 +1181,8 @@ gen_vector(const char *out)
 	    "# unlocks it from the spec alone.  Byte strings are hex,\n"
 	    "# integers decimal.  \"file\" lines concatenate to the whole\n"
 	    "# keystore file; \"key\" lines are: id created state key.\n"
-	    "# The key with id 2 was retired before saving.\n\n");
+	    "# The key with id 2 was retired before saving; a mode change\n"
+	    "# to key 3 is pending (body version 2, offset 110).\n\n");
 	hexline(f, "passphrase", vpass, sizeof(vpass) - 1);
 	hexline(f, "wrong_passphrase", vwrong, sizeof(vwrong) - 1);
 	fprintf(f, "\n# Header fields\n");
@@ -1120,6 +1200,7 @@ gen_vector(const char *out)
 	hexline(f, "idkey", keystore_idkey(ks), 32);
 	hexline(f, "gearkey", keystore_gearkey(ks), 32);
 	fprintf(f, "current = %u\n", keystore_current_id(ks));
+	fprintf(f, "pending = %u\n", keystore_pending(ks));
 	for (size_t i = 0; i < keystore_key_count(ks); i++) {
 		if (keystore_key_info(ks, i, &ki) != QS_OK)
 			return (1);
@@ -1165,6 +1246,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_primary_failure_keeps_backup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_kdf, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_set_mode, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_forged_body, setup,

@@ -240,8 +240,10 @@ def unlock_keystore(path, passphrase, store_id):
     salt, ks_store, check, nonce = buf[28:44], buf[44:60], buf[68:84], \
         buf[84:108]
     body_len = u32(buf, 108)
-    if (not zero(buf[13:16]) or not 1 <= t <= 100
-            or not 8192 <= m <= 4194304 or not 1 <= p <= 16
+    # keystore.md 3.1: the cost is capped before anything is derived.
+    if (not zero(buf[13:16]) or not 1 <= t <= 10
+            or not 8192 <= m <= 1048576 or t * m > 4194304
+            or not 1 <= p <= 16
             or not 156 <= body_len <= 45124
             or len(buf) != 112 + body_len + 16):
         raise Corrupt("%s: damaged header" % path)
@@ -257,13 +259,17 @@ def unlock_keystore(path, passphrase, store_id):
     if body is None:
         raise Corrupt("%s: damaged (the passphrase is right but the "
                       "body does not authenticate)" % path)
-    if u16(body, 0) != 1:
+    bversion = u16(body, 0)
+    if bversion not in (1, 2):
         raise NewerVersion("%s: unknown body version" % path)
     nkeys = u16(body, 108)
+    # Version 2: pending_key at 110 (a mode change in progress; a reader
+    # need not care); version 1: reserved, zero.
     if (body[2] not in (1, 2) or body[3] != 0
             or not 604800 <= u64(body, 4) <= 2207520000
             or body[20:28] != buf[60:68] or body[28:44] != store_id
-            or not 1 <= nkeys <= 1023 or not zero(body[110:112])
+            or not 1 <= nkeys <= 1023
+            or (bversion == 1 and not zero(body[110:112]))
             or len(body) != 112 + 44 * nkeys):
         raise Corrupt("%s: damaged body" % path)
     keys, last, active = {}, 0, 0

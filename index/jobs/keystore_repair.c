@@ -66,6 +66,7 @@ int
 keystore_repair_restore(struct store *s, int from_backup, const uint8_t *pass,
     size_t passlen)
 {
+	struct keystore_header_info sinfo, dinfo;
 	struct keystore *ks = NULL;
 	char ppath[4096], bpath[4096];
 	const char *src, *dst;
@@ -91,6 +92,21 @@ keystore_repair_restore(struct store *s, int from_backup, const uint8_t *pass,
 	if (rc != QS_OK)
 		return (qs_error_set(rc, "%s: cannot use this copy: %s", src,
 		    qs_err_string(rc)));
+	/*
+	 * An older primary over a newer backup would throw away the keys
+	 * only the backup has, and is what a replayed primary asks for.
+	 */
+	if (!from_backup && keystore_peek(src, &sinfo) == QS_OK &&
+	    keystore_peek(dst, &dinfo) == QS_OK &&
+	    dinfo.generation > sinfo.generation)
+		return (qs_error_set(QS_ECORRUPT, "%s: the primary keystore "
+		    "(generation %llu) is older than the backup copy %s "
+		    "(generation %llu); refusing to overwrite the backup with "
+		    "it (restore --from backup instead, or move the backup "
+		    "away first if you know the primary is the genuine one)",
+		    src, (unsigned long long)sinfo.generation, dst,
+		    (unsigned long long)dinfo.generation));
+	qs_error_clear();
 	if ((rc = fileio_read_all(src, &buf, &len, 1 << 20)) != QS_OK)
 		return (rc);
 	if (!from_backup && (rc = store_backup_dir_prepare(dst)) != QS_OK) {

@@ -35,6 +35,8 @@ int keystore_repair_check(struct store *, const uint8_t *, size_t,
  * keystore_repair_restore(s, from_backup, pass, passlen):
  * Rebuild one keystore copy from the other: the source must unlock with
  * ${pass}; its bytes are written atomically (mode 0600) over the other.
+ * A primary older than the backup is not written over it (QS_ECORRUPT:
+ * it is what a replayed primary would ask for; spec/keystore.md 6.2).
  */
 int keystore_repair_restore(struct store *, int, const uint8_t *, size_t);
 

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include "crypto/keystore.h"
-#include "format/fileio.h"
 #include "format/qs_err.h"
 #include "index/tar/catalogue.h"
 #include "index/store/container.h"
@@ -78,39 +77,29 @@ todo_container(void *ctx, uint64_t container_id)
 	return (QS_OK);
 }
 
+/*
+ * A STORE/rekey-pending file is never written by this version: the pending
+ * state lives in the sealed keystore (keystore_pending).  The file is
+ * either a marker left by 0.1.0 in the middle of a mode change or planted
+ * by someone without the passphrase to make `rekey --mode` "resume"
+ * instead of making a fresh key; neither can be told apart or trusted.
+ */
 static int
-pending_read(struct store *s, uint16_t *key_id)
+pending_legacy_check(struct store *s)
 {
 	char path[4096];
-	uint8_t *buf;
-	size_t len;
 	int rc;
 
 	if ((rc = store_path_rekey_pending(store_root(s), path,
 	    sizeof(path))) != QS_OK)
 		return (rc);
-	if ((rc = fileio_read_all(path, &buf, &len, 64)) != QS_OK)
-		return (rc);
-	buf[len] = '\0';
-	*key_id = (uint16_t)strtoul((char *)buf, NULL, 10);
-	free(buf);
-	if (*key_id == 0 || keystore_key(store_keystore(s), *key_id) == NULL)
-		return (qs_error_set(QS_ECORRUPT, "%s: names no usable key",
-		    path));
-	return (QS_OK);
-}
-
-static int
-pending_write(struct store *s, uint16_t key_id)
-{
-	char path[4096], buf[32];
-	int n, rc;
-
-	if ((rc = store_path_rekey_pending(store_root(s), path,
-	    sizeof(path))) != QS_OK)
-		return (rc);
-	n = snprintf(buf, sizeof(buf), "%u\n", key_id);
-	return (fileio_write_atomic(path, buf, (size_t)n, STORE_MODE_FILE, 0));
+	if (access(path, F_OK) != 0)
+		return (QS_OK);
+	return (qs_error_set(QS_ECORRUPT, "%s: unauthenticated rekey marker "
+	    "(planted, or left by qsarc 0.1.0 in an unfinished mode change); "
+	    "refusing to resume from it: remove it and run 'qsarc rekey %s "
+	    "--mode MODE' again, which starts a fresh change with a new key",
+	    path, store_root(s)));
 }
 
 struct reseal_ctx {
@@ -168,7 +157,6 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 	struct keystore_key_info ki;
 	uint16_t target;
 	uint64_t dropped;
-	char path[4096];
 	size_t i;
 	int rc;
 
@@ -178,14 +166,16 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 		    "encrypted", store_root(s)));
 	/*
 	 * Step 1: resume a pending change, or start one: the new key is
-	 * saved as current before the pending file names it, so a pending
-	 * file never names a key the keystore lacks.
+	 * saved as current in the same keystore save that marks the change
+	 * pending (in the sealed body), so only a passphrase holder can make
+	 * a run resume, and a pending mark never names a key the keystore
+	 * lacks.
 	 */
-	rc = pending_read(s, &target);
-	if (rc == QS_OK) {
+	if ((rc = pending_legacy_check(s)) != QS_OK)
+		return (rc);
+	if ((target = keystore_pending(ks)) != 0) {
 		res->resumed = 1;
-	} else if (rc == QS_ENOENT) {
-		qs_error_clear();
+	} else {
 		if (rotation_secs == 0)
 			rotation_secs = keystore_rotation(ks);
 		if ((rc = keystore_set_mode(ks, mode, rotation_secs)) != QS_OK)
@@ -196,13 +186,11 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 			    "store holds the most keys it may (%d); run "
 			    "'qsarc clean' first", store_root(s),
 			    KEYSTORE_MAX_KEYS));
+		/* The key and the pending mark reach the disk together. */
+		keystore_set_pending(ks, 1);
 		if ((rc = store_keystore_save(s, NULL, 0)) != QS_OK)
 			return (rc);
 		target = keystore_current_id(ks);
-		if ((rc = pending_write(s, target)) != QS_OK)
-			return (rc);
-	} else {
-		return (rc);
 	}
 	res->new_key_id = target;
 	if (keystore_current_id(ks) != target)
@@ -255,14 +243,14 @@ rekey_change_mode(struct store *s, int mode, uint64_t rotation_secs,
 			goto done;
 		res->keys_retired++;
 	}
-	/* Saved even with nothing retired: a resumed run may follow a crash
-	 * between the primary and the backup write of the last save. */
-	if ((rc = store_keystore_save(s, NULL, 0)) != QS_OK)
-		goto done;
-	/* Step 5: done; only now may a new change start afresh. */
-	if ((rc = store_path_rekey_pending(store_root(s), path,
-	    sizeof(path))) == QS_OK)
-		rc = fileio_unlink(path);
+	/*
+	 * Step 5: done.  The same save retires the keys and clears the
+	 * pending mark; saved even with nothing retired, as a resumed run may
+	 * follow a crash between the primary and the backup write of the
+	 * last save.
+	 */
+	keystore_set_pending(ks, 0);
+	rc = store_keystore_save(s, NULL, 0);
 done:
 	free(todo.ids);
 	container_writer_free(cw);

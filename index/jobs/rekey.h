@@ -6,12 +6,14 @@
  * change that re-encrypts every record and manifest under a fresh key.
  *
  * A mode change is resumable: it first saves the keystore with the new
- * key as current and writes "STORE/rekey-pending" (the target key id);
+ * key as current and marked pending (inside the sealed keystore body, so
+ * nobody without the passphrase can make a run resume; a legacy or
+ * planted "STORE/rekey-pending" file is refused as damage);
  * then it rewrites, one container at a time and under the exclusive lock
  * taken afresh for each (so readers get in between), every container that
  * holds a record under another key, then every manifest; finally it
- * removes the now unused keys from both keystore copies and the pending
- * file.  Run again after a crash, it continues where it stopped.
+ * removes the now unused keys from both keystore copies and clears the
+ * pending mark in the same save.  Run again after a crash, it continues where it stopped.
  */
 
 #include <stddef.h>

@@ -45,7 +45,10 @@ container_writer_new(struct store *s, uint16_t key_id, const uint8_t *key,
     struct container_writer **cwp)
 {
 	struct container_writer *cw;
+	int rc;
 
+	if ((rc = store_write_check(s)) != QS_OK)
+		return (rc);
 	if ((cw = calloc(1, sizeof(*cw))) == NULL)
 		goto enomem;
 	cw->store = s;

@@ -76,6 +76,8 @@ framefile_writer_new(struct store *s, const char *path, const uint8_t *magic,
 	const uint8_t *idkey;
 	int rc;
 
+	if ((rc = store_write_check(s)) != QS_OK)
+		return (rc);
 	if ((fw = calloc(1, sizeof(*fw))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	fw->store = s;

@@ -28,6 +28,94 @@
 #include "index/store/store.h"
 #include "index/store/store_internal.h"
 
+/* "PRIMARY: DETAIL; the backup copy is ..." keeping the loader's detail. */
+static int
+keystore_error(int rc, const char *path, const char *backup,
+    const char *root)
+{
+	char msg[4 * 4096];
+
+	if (qs_error_message()[0] != '\0')
+		snprintf(msg, sizeof(msg), "%s", qs_error_message());
+	else
+		snprintf(msg, sizeof(msg), "%s: %s", path, qs_err_string(rc));
+	return (qs_error_set(rc, "%s; the backup copy is %s (restore it with "
+	    "'qsarc keystore %s restore --from backup')", msg, backup, root));
+}
+
+/*
+ * Compare the generation of the unlocked primary with the backup copy's
+ * header.  The backup lives outside the store, where someone who can only
+ * write the store cannot roll it back together with the primary (the
+ * config and its MAC are in the store and roll back with it).  A backup
+ * ahead of the primary means the primary was replaced by an old copy:
+ * refuse an exclusive (writing) job, and mark the handle so that no writer
+ * seals under its keys; readers go on with a warning.  A backup behind is
+ * the crash between the two writes of a save, repaired by the next save.
+ */
+static int
+generation_check(struct store *s, int lockmode, const char *path,
+    const char *backup)
+{
+	struct keystore_header_info binfo;
+	char msg[4 * 4096];
+	uint64_t gen = keystore_generation(s->ks);
+
+	if (keystore_peek(backup, &binfo) != QS_OK) {
+		qs_error_clear();
+		return (QS_OK);
+	}
+	if (binfo.generation <= gen ||
+	    memcmp(binfo.store_id, s->cfg.store_id, 16) != 0)
+		return (QS_OK);
+	snprintf(msg, sizeof(msg), "%s: the primary keystore (generation "
+	    "%llu) is older than the backup copy %s (generation %llu): it was "
+	    "replaced by an old copy, whose keys may have been revoked; "
+	    "refusing to write under them (if the backup is genuine, run "
+	    "'qsarc keystore %s restore --from backup')", path,
+	    (unsigned long long)gen, backup,
+	    (unsigned long long)binfo.generation, s->root);
+	if ((s->ks_stale_msg = strdup(msg)) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	s->ks_stale = 1;
+	if ((lockmode & 0xff) == STORE_LOCK_EXCLUSIVE)
+		return (qs_error_set(QS_ECORRUPT, "%s", msg));
+	return (QS_OK);
+}
+
+/*
+ * The primary does not unlock with ${pass}.  If the backup is newer and
+ * does, the primary is an old copy (saved before a passphrase change):
+ * say so (QS_ECORRUPT) rather than "wrong passphrase".  Else QS_EPASS.
+ */
+static int
+stale_when_locked_out(struct store *s, const char *path, const char *backup,
+    const uint8_t *pass, size_t passlen)
+{
+	struct keystore_header_info pinfo, binfo;
+	struct keystore *bks = NULL;
+	int rc;
+
+	if (keystore_peek(path, &pinfo) != QS_OK ||
+	    keystore_peek(backup, &binfo) != QS_OK ||
+	    binfo.generation <= pinfo.generation) {
+		qs_error_clear();
+		return (qs_error_set(QS_EPASS, "%s: wrong passphrase", path));
+	}
+	rc = keystore_load(backup, s->cfg.store_id, pass, passlen, &bks);
+	keystore_free(bks);
+	if (rc != QS_OK) {
+		qs_error_clear();
+		return (qs_error_set(QS_EPASS, "%s: wrong passphrase", path));
+	}
+	return (qs_error_set(QS_ECORRUPT, "%s: the primary keystore "
+	    "(generation %llu) is older than the backup copy %s (generation "
+	    "%llu), which this passphrase unlocks: it was replaced by an old "
+	    "copy; if the backup is genuine, run 'qsarc keystore %s restore "
+	    "--from backup'", path, (unsigned long long)pinfo.generation,
+	    backup, (unsigned long long)binfo.generation, s->root));
+}
+
 /**
  * store_open(root, lockmode, timeout_ms, pass, passlen, s):
  * Open the store at ${root}.
@@ -124,11 +212,14 @@ store_open(const char *root, int lockmode, int timeout_ms,
 			    "(restore it with 'qsarc keystore %s restore "
 			    "--from backup')", path, backup, root);
 		else if (rc != QS_OK)
-			rc = qs_error_set(rc, "%s: %s; the backup copy is %s "
-			    "(restore it with 'qsarc keystore %s restore "
-			    "--from backup')", path, qs_err_string(rc), backup,
-			    root);
+			rc = keystore_error(rc, path, backup, root);
+		if (rc == QS_EPASS)
+			rc = stale_when_locked_out(s, path, backup, pass,
+			    passlen);
 		if (rc != QS_OK)
+			goto err;
+		if ((rc = generation_check(s, lockmode, path, backup)) !=
+		    QS_OK)
 			goto err;
 		/* Only the passphrase holder can have written this config. */
 		store_config_mac(keystore_idkey(s->ks),
@@ -181,6 +272,7 @@ store_close(struct store *s)
 		return;
 	chunkindex_close(s->idx);
 	keystore_free(s->ks);
+	free(s->ks_stale_msg);
 	if (s->pass != NULL)
 		secmem_free(s->pass, s->passlen + 1);
 	for (size_t i = 0; i < STORE_FD_CACHE_SIZE; i++)
@@ -238,6 +330,30 @@ store_keystore(struct store *s)
 {
 
 	return (s->ks);
+}
+
+/**
+ * store_write_check(s):
+ * QS_OK, or QS_ECORRUPT if the primary keystore is older than the backup.
+ */
+int
+store_write_check(const struct store *s)
+{
+
+	if (s->ks_stale)
+		return (qs_error_set(QS_ECORRUPT, "%s", s->ks_stale_msg));
+	return (QS_OK);
+}
+
+/**
+ * store_warning(s):
+ * A warning for the user, or NULL.
+ */
+const char *
+store_warning(const struct store *s)
+{
+
+	return (s->ks_stale ? s->ks_stale_msg : NULL);
 }
 
 /**

@@ -102,6 +102,10 @@ int store_peek_encrypted(const char *, int *);
 
 /**
  * store_open(root, lockmode, timeout_ms, pass, passlen, s):
+ * (Encrypted stores: the primary keystore's generation is compared with
+ * the backup copy's; a primary older than the backup is refused with
+ * QS_ECORRUPT under STORE_LOCK_EXCLUSIVE, and under a shared lock makes
+ * store_write_check fail, so a reader may go on with store_warning.)
  * Open the store at ${root}: take its lock in ${lockmode}, waiting at most
  * ${timeout_ms} (then QS_EBUSY), read and check its config, unlock its
  * keystore with ${pass} if it is encrypted (QS_EPASS if wrong; QS_EINVAL if
@@ -175,6 +179,23 @@ const char *store_root(const struct store *);
 const struct store_config *store_config(const struct store *);
 struct chunkindex *store_index(struct store *);
 struct keystore *store_keystore(struct store *);
+
+/**
+ * store_write_check(s):
+ * Return QS_OK if new data may be sealed under the keys of ${s}, or
+ * QS_ECORRUPT (detail set, naming both keystore copies and their
+ * generations) if the primary keystore is older than the backup copy:
+ * the primary was replaced by an old copy, whose keys may have been
+ * revoked since.  Every writer of containers and manifests calls it.
+ */
+int store_write_check(const struct store *);
+
+/**
+ * store_warning(s):
+ * A warning about ${s} for the user (today: the stale primary keystore
+ * of store_write_check, which a read-only command may ignore), or NULL.
+ */
+const char *store_warning(const struct store *);
 
 /**
  * store_write_keys(s, key_id, key, idkey):

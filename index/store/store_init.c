@@ -379,7 +379,8 @@ done:
 int
 store_keystore_save(struct store *s, const uint8_t *newpass, size_t newlen)
 {
-	struct keystore_header_info info, binfo;
+	struct keystore_header_info binfo;
+	struct kdf_params kdf;
 	char primary[4096], backup[4096];
 	uint8_t *copy;
 	int rc;
@@ -389,8 +390,12 @@ store_keystore_save(struct store *s, const uint8_t *newpass, size_t newlen)
 		    "encrypted", s->root));
 	store_keystore_paths(s, primary, sizeof(primary), backup,
 	    sizeof(backup));
-	if (keystore_peek(primary, &info) != QS_OK)
-		kdf_params_default(&info.kdf);
+	/*
+	 * The KDF parameters authenticated when the keystore was unlocked
+	 * (or last saved), not a re-read of the header someone may have
+	 * edited since.
+	 */
+	keystore_kdf(s->ks, &kdf);
 	if (newpass == NULL) {
 		newpass = s->pass;
 		newlen = s->passlen;
@@ -411,7 +416,7 @@ store_keystore_save(struct store *s, const uint8_t *newpass, size_t newlen)
 	qs_error_clear();
 	if ((rc = store_backup_dir_prepare(backup)) != QS_OK)
 		return (rc);
-	rc = keystore_save(s->ks, primary, backup, newpass, newlen, &info.kdf);
+	rc = keystore_save(s->ks, primary, backup, newpass, newlen, &kdf);
 	if (rc != QS_OK) {
 		if (qs_error_message()[0] == '\0')
 			qs_error_set(rc, "%s: saving the keystore failed: %s",

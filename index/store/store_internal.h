@@ -44,6 +44,13 @@ struct store {
 	pthread_mutex_t fd_mutex;
 	struct store_fd_slot fds[STORE_FD_CACHE_SIZE];
 	uint64_t fd_clock;
+	/*
+	 * Set when the primary keystore is older than the backup copy (a
+	 * replayed or rolled-back primary): nothing may be sealed under its
+	 * keys.  The message names both files and generations.
+	 */
+	int ks_stale;
+	char *ks_stale_msg;
 };
 
 /**

@@ -5,7 +5,8 @@ Written from the spec alone; it shares no code with the C implementation.
 
   keystore_check.py gen-argon2        print spec/vectors/argon2id.hex
   keystore_check.py [check] [DIR]     check DIR/argon2id.hex and
-                                      DIR/keystore.hex (DIR defaults to
+                                      DIR/keystore.hex, keystore_v1.hex
+                                      (body versions 2 and 1; DIR defaults to
                                       this script's directory)
 
 Argon2id comes from argon2-cffi (argon2.low_level.hash_secret_raw) and,
@@ -132,7 +133,8 @@ def unlock(data, passphrase):
     check = data[68:84]
     nonce = data[84:108]
     (body_len,) = struct.unpack_from("<I", data, 108)
-    if not (1 <= t <= 100 and 8192 <= m <= 4 * 1024 * 1024 and 1 <= p <= 16):
+    if not (1 <= t <= 10 and 8192 <= m <= 1024 * 1024 and t * m <= 4 * 1024 * 1024
+            and 1 <= p <= 16):
         raise Fail("ECORRUPT", "kdf params")
     if not (BODY_FIXED + KEY_ENTRY <= body_len <= BODY_FIXED + MAX_KEYS * KEY_ENTRY):
         raise Fail("ECORRUPT", "body length")
@@ -152,15 +154,16 @@ def unlock(data, passphrase):
     assert len(body) == body_len
 
     (bversion,) = struct.unpack_from("<H", body, 0)
-    if bversion != 1:
+    if bversion not in (1, 2):
         raise Fail("EVERSION", "body version")
     mode, res0 = body[2], body[3]
     rotation, last_rotation, bgen = struct.unpack_from("<QqQ", body, 4)
     bstore = body[28:44]
     idkey = body[44:76]
     gearkey = body[76:108]
-    nkeys, res1 = struct.unpack_from("<HH", body, 108)
-    if res0 or res1:
+    nkeys, pending = struct.unpack_from("<HH", body, 108)
+    # Body version 1: offset 110 is reserved; version 2: pending_key.
+    if res0 or (bversion == 1 and pending):
         raise Fail("ECORRUPT", "body reserved")
     if not 1 <= nkeys <= MAX_KEYS or body_len != BODY_FIXED + nkeys * KEY_ENTRY:
         raise Fail("ECORRUPT", "key count")
@@ -183,11 +186,14 @@ def unlock(data, passphrase):
         prev = kid
     if len(active) != 1:
         raise Fail("ECORRUPT", "active keys %r" % active)
+    if pending not in (0, active[0]):
+        raise Fail("ECORRUPT", "pending key %d is not the active key" % pending)
     return {
         "t": t, "m": m, "p": p, "store_id": store_id.hex(),
         "generation": generation, "mode": mode, "rotation": rotation,
         "last_rotation": last_rotation, "idkey": idkey.hex(),
         "gearkey": gearkey.hex(), "current": active[0], "keys": keys,
+        "pending": pending if bversion >= 2 else 0,
     }
 
 
@@ -206,6 +212,7 @@ def check_keystore(path):
         else:
             exp[name] = int(value)
     data = bytes.fromhex("".join(filehex))
+    exp.setdefault("pending", 0)  # keystore_v1.hex (body version 1)
     passphrase = bytes.fromhex(exp.pop("passphrase"))
     wrong = bytes.fromhex(exp.pop("wrong_passphrase"))
     got = unlock(data, passphrase)
@@ -215,14 +222,14 @@ def check_keystore(path):
             for e in got[k]:
                 print("    id %d created %d state %d key %s" % e)
         if got[k] != exp.get(k):
-            raise SystemExit("keystore.hex: %s: decoded %r, file says %r"
+            raise SystemExit(os.path.basename(path) + ": " + "%s: decoded %r, file says %r"
                              % (k, got[k], exp.get(k)))
     if set(exp) != set(got):
-        raise SystemExit("keystore.hex: fields %r not decoded"
+        raise SystemExit(os.path.basename(path) + ": " + "fields %r not decoded"
                          % (set(exp) - set(got)))
     try:
         unlock(data, wrong)
-        raise SystemExit("keystore.hex: wrong passphrase accepted")
+        raise SystemExit(os.path.basename(path) + ": " + "wrong passphrase accepted")
     except Fail as e:
         if e.args[0] != "EPASS":
             raise SystemExit("wrong passphrase gave %r" % (e.args,))
@@ -232,11 +239,11 @@ def check_keystore(path):
     bad[HEADER_SIZE + 5] ^= 1
     try:
         unlock(bytes(bad), passphrase)
-        raise SystemExit("keystore.hex: damaged body accepted")
+        raise SystemExit(os.path.basename(path) + ": " + "damaged body accepted")
     except Fail as e:
         if e.args[0] != "ECORRUPT":
             raise SystemExit("damaged body gave %r" % (e.args,))
-    print("keystore.hex: unlocked, all %d fields match; wrong passphrase "
+    print(os.path.basename(path) + ": unlocked, all %d fields match; wrong passphrase "
           "-> EPASS; damaged body -> ECORRUPT" % len(got))
 
 
@@ -248,6 +255,7 @@ def main(argv):
     d = args[0] if args else os.path.dirname(os.path.abspath(__file__))
     check_argon2(os.path.join(d, "argon2id.hex"))
     check_keystore(os.path.join(d, "keystore.hex"))
+    check_keystore(os.path.join(d, "keystore_v1.hex"))
 
 
 if __name__ == "__main__":

@@ -497,7 +497,9 @@ config_tags() {
 #   info    the unlocked keystore as JSON: t, m, p, generation, mode, nkeys
 #           and secrets (id key, gear key, then each content key; hex);
 #   state   "GENERATION T M P KEYID,KEYID... SHA256-OF-ALL-SECRETS";
-#   keys    "KEYID:KEY-HEX" per content key.
+#   keys    "KEYID:KEY-HEX" per content key;
+#   pending the target key id of an unfinished mode change (body version
+#           2, offset 110), 0 if none.
 # Exit status 5 for a wrong passphrase, 6 for a damaged keystore.
 ks_read() {
 	"$PY" - "$@" <<'EOF'
@@ -540,6 +542,8 @@ elif what == "state":
 elif what == "keys":
     for i, e in zip(ids, ents):
         print("%d:%s" % (i, e[12:44].hex()))
+elif what == "pending":
+    print(struct.unpack_from("<H", body, 110)[0] if body[0] >= 2 else 0)
 else:
     sys.exit("ks_read: unknown WHAT " + what)
 EOF

@@ -71,12 +71,17 @@ read -r fa offa kida storeda ida <<<"$(sed -n 1p recs)"
 read -r fb offb kidb storedb idb <<<"$(sed -n 2p recs)"
 [ "$fa" != "$fb" ] && [ "$storeda" = "$storedb" ] && [ "$offa" = 64 ] && [ "$offb" = 64 ] ||
 	fail "setup: expected one record of equal size at offset 64 in each of two containers: $(cat recs)"
-rm -rf pristine
+rm -rf pristine pristine-state
 cp -a s pristine
+cp -a "$QSARC_STATE_DIR" pristine-state
+# A fresh copy of the store comes with its backup keystore as it was: a
+# store copy alone behind a newer backup is a rolled-back primary, which
+# is refused for writing (issue 14 item 7; t_19).
 fresh() {
 	chmod -R u+w t 2>/dev/null
-	rm -rf t
+	rm -rf t "$QSARC_STATE_DIR"
 	cp -a pristine t
+	cp -a pristine-state "$QSARC_STATE_DIR"
 	cA=t/${fa#s/}
 	cB=t/${fb#s/}
 }
