@@ -78,7 +78,7 @@ at_ok $T0 put r a --input a.dat $P
 cp r/keystore r-replayed.ks
 at_ok $((T0 + 40 * DAY)) rekey r $P
 cp r-replayed.ks r/keystore
-at $((T0 + 40 * DAY)) get r a --output got.dat $P
+at $((T0 + 40 * DAY)) get r a --output got.dat --force $P
 [ $LAST_RC -eq 0 ] || fail "get with a replayed primary: exit $LAST_RC (stderr: $(cat "$ERR"))"
 cmp -s got.dat a.dat || fail "get with a replayed primary: bytes differ"
 grep -q "warning: .*older than the backup" "$ERR" || fail "get: no warning about the replayed primary: $(cat "$ERR")"
