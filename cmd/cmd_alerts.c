@@ -485,8 +485,8 @@ act_migrate(const struct args *a, struct alerts_conf *c, int configured)
 /* ---- The subcommand. ---- */
 
 /*
- * The actions, with the settings they start from (STORE/alerts.conf, or
- * the defaults if ${configured} is 0).  Those that change alerts.conf run
+ * The actions, with the settings they start from (the operator's settings
+ * file, or the defaults if ${configured} is 0).  Those that change it run
  * under the alerts lock; test takes it itself (to send), show needs none.
  */
 static const struct action {
@@ -604,8 +604,13 @@ cmd_alerts(int argc, char **argv)
 		    "migrate' to move them to %s\n", a.p.legacy, a.root,
 		    a.p.conf);
 
-	/* The settings as they are, read under the alerts lock. */
-	if ((rc = alerts_log_lock(&a.p, LOCK_WAIT_MS, &lockfd)) != QS_OK)
+	/*
+	 * The settings as they are, read under the alerts lock by the actions
+	 * that change them; show and test only read (the file is replaced
+	 * atomically), so a held lock does not hide them.
+	 */
+	if (act->locked &&
+	    (rc = alerts_log_lock(&a.p, LOCK_WAIT_MS, &lockfd)) != QS_OK)
 		return (cmd_output_fail("alerts", rc));
 	rc = alerts_conf_load(&a.p, &c);
 	if (rc == QS_ENOENT) {
@@ -621,10 +626,6 @@ cmd_alerts(int argc, char **argv)
 	}
 
 	/* The action. */
-	if (!act->locked) {
-		alerts_log_unlock(lockfd);
-		lockfd = -1;
-	}
 	status = act->run(&a, &c, configured);
 	alerts_log_unlock(lockfd);
 	return (status);
