@@ -702,6 +702,22 @@ test_queue(void **state)
 	assert_string_equal(r[2].subject, "queued later");
 	alerts_log_entries_free(r, n);
 	assert_int_equal(alerts_log_absorb(&p), QS_OK);	/* none: no-op */
+
+	/* A damaged queued file does not hold up the others; it goes. */
+	assert_int_equal(alerts_log_queue(&p, &e, q1, sizeof(q1)), QS_OK);
+	snprintf(q2, sizeof(q2), "%.900s/%s.unsent-damaged", p.dir, p.id);
+	{
+		FILE *f = fopen(q2, "w");
+
+		assert_non_null(f);
+		fputs("not a log\n", f);
+		fclose(f);
+	}
+	assert_int_equal(alerts_log_absorb(&p), QS_OK);
+	assert_int_equal(access(q2, F_OK), -1);
+	assert_int_equal(alerts_log_read(&p, 0, &r, &n, &bad), QS_OK);
+	assert_int_equal(n, 4);
+	alerts_log_entries_free(r, n);
 	assert_int_equal(alerts_log_write(&p, &e, 0), QS_OK);
 }
 

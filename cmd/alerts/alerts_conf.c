@@ -401,6 +401,51 @@ bad:
 	    "valid", lineno));
 }
 
+/* Set the paths of ${p} from p->state and p->id. */
+static int
+paths_fill(const char *root, struct alerts_conf_paths *p)
+{
+	int n[5];
+
+	n[0] = snprintf(p->dir, sizeof(p->dir), "%s/alerts", p->state);
+	n[1] = snprintf(p->conf, sizeof(p->conf), "%s/%s.conf", p->dir, p->id);
+	n[2] = snprintf(p->log, sizeof(p->log), "%s/%s.log", p->dir, p->id);
+	n[3] = snprintf(p->lock, sizeof(p->lock), "%s/%s.lock", p->dir, p->id);
+	n[4] = snprintf(p->legacy, sizeof(p->legacy), "%s/alerts.conf", root);
+	for (size_t i = 0; i < 5; i++)
+		if (n[i] < 0 || (size_t)n[i] >= ALERTS_CONF_PATH_MAX - 64)
+			return (qs_error_set(QS_EINVAL, "%s: path too long for "
+			    "the alert files", i < 4 ? p->state : root));
+	return (QS_OK);
+}
+
+static int check_owner_mode(const char *, const struct stat *,
+    const char *);
+
+/* The store id recorded for the real path of the store (p->byroot). */
+static int
+id_by_root(struct alerts_conf_paths *p)
+{
+	struct stat st;
+	char buf[40];
+	ssize_t r;
+	int fd, rc = QS_ENOENT;
+
+	if (p->byroot[0] == '\0' || (fd = open(p->byroot, O_RDONLY |
+	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return (QS_ENOENT);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    check_owner_mode(p->byroot, &st, "path record") == QS_OK &&
+	    (r = read(fd, buf, sizeof(buf))) == 33 && buf[32] == '\n' &&
+	    strspn(buf, "0123456789abcdef") == 32) {
+		memcpy(p->id, buf, 32);
+		p->id[32] = '\0';
+		rc = QS_OK;
+	}
+	close(fd);
+	return (rc);
+}
+
 /**
  * alerts_conf_paths(root, p):
  * Fill ${p} with the paths of the alert files of the store at ${root}.
@@ -410,29 +455,46 @@ alerts_conf_paths(const char *root, struct alerts_conf_paths *p)
 {
 	static const char hx[] = "0123456789abcdef";
 	const char *state = getenv("QSARC_STATE_DIR");
-	uint8_t id[16];
-	int rc, n[6];
+	uint8_t id[16], d[CHECKSUM_BYTES];
+	char *real, hex[2 * CHECKSUM_BYTES + 1];
+	struct qs_error saved;
+	int rc, n;
 
-	if ((rc = store_peek_id(root, id)) != QS_OK)
-		return (rc);
+	memset(p, 0, sizeof(*p));
 	if (state == NULL || state[0] == '\0')
 		state = "/var/lib/qsarc";
-	for (size_t i = 0; i < 16; i++) {
-		p->id[2 * i] = hx[id[i] >> 4];
-		p->id[2 * i + 1] = hx[id[i] & 15];
+	n = snprintf(p->state, sizeof(p->state), "%s", state);
+	if (n < 0 || (size_t)n >= ALERTS_CONF_PATH_MAX - 64)
+		return (qs_error_set(QS_EINVAL, "%s: path too long for the "
+		    "alert files", state));
+
+	/* The record of the store's real path, if it has one. */
+	if ((real = realpath(root, NULL)) != NULL) {
+		checksum_blake2b256(real, strlen(real), d);
+		hex32(d, hex);
+		n = snprintf(p->byroot, sizeof(p->byroot),
+		    "%s/alerts/path-%s.id", p->state, hex);
+		if (n < 0 || (size_t)n >= sizeof(p->byroot))
+			p->byroot[0] = '\0';
+		free(real);
 	}
-	p->id[32] = '\0';
-	n[0] = snprintf(p->state, sizeof(p->state), "%s", state);
-	n[1] = snprintf(p->dir, sizeof(p->dir), "%s/alerts", state);
-	n[2] = snprintf(p->conf, sizeof(p->conf), "%s/%s.conf", p->dir, p->id);
-	n[3] = snprintf(p->log, sizeof(p->log), "%s/%s.log", p->dir, p->id);
-	n[4] = snprintf(p->lock, sizeof(p->lock), "%s/%s.lock", p->dir, p->id);
-	n[5] = snprintf(p->legacy, sizeof(p->legacy), "%s/alerts.conf", root);
-	for (size_t i = 0; i < 6; i++)
-		if (n[i] < 0 || (size_t)n[i] >= ALERTS_CONF_PATH_MAX - 64)
-			return (qs_error_set(QS_EINVAL, "%s: path too long for "
-			    "the alert files", i < 5 ? state : root));
-	return (QS_OK);
+
+	/* The store id from the config; else from that record. */
+	if ((rc = store_peek_id(root, id)) == QS_OK) {
+		for (size_t i = 0; i < 16; i++) {
+			p->id[2 * i] = hx[id[i] >> 4];
+			p->id[2 * i + 1] = hx[id[i] & 15];
+		}
+		p->id[32] = '\0';
+	} else {
+		qs_error_save(&saved);
+		if (id_by_root(p) != QS_OK) {
+			qs_error_restore(&saved);
+			return (rc);
+		}
+		qs_error_restore(&saved);
+	}
+	return (paths_fill(root, p));
 }
 
 /* The owner and mode rule for the directory and the settings file. */
@@ -607,5 +669,12 @@ alerts_conf_save(const struct alerts_conf_paths *p,
 	if ((rc = alerts_conf_dir_make(p)) == QS_OK)
 		rc = fileio_write_atomic(p->conf, buf, len, 0600, 0);
 	free(buf);
+	/* Which store is at this path, for when its config is damaged. */
+	if (rc == QS_OK && p->byroot[0] != '\0') {
+		char line[34];
+
+		snprintf(line, sizeof(line), "%s\n", p->id);
+		rc = fileio_write_atomic(p->byroot, line, 33, 0600, 0);
+	}
 	return (rc);
 }

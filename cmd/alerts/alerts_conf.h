@@ -11,6 +11,11 @@
  *   $QSARC_STATE_DIR/alerts/STOREID.lock    the alerts lock
  *   $QSARC_STATE_DIR/alerts/STOREID.unsent-*  alerts queued while the lock
  *                                           was held (alerts_log.h)
+ *   $QSARC_STATE_DIR/alerts/path-HASH.id    STOREID and a newline: the
+ *                                           store last configured at the
+ *                                           real path whose BLAKE2b-256 is
+ *                                           HASH, for when its config
+ *                                           cannot be read (damage)
  *
  * ($QSARC_STATE_DIR defaults to /var/lib/qsarc; STOREID is the 32 hex
  * digits of the store id.)  The directory and the settings file must be
@@ -65,6 +70,7 @@ struct alerts_conf_paths {
 	char log[ALERTS_CONF_PATH_MAX];		/* DIR/ID.log */
 	char lock[ALERTS_CONF_PATH_MAX];	/* DIR/ID.lock */
 	char legacy[ALERTS_CONF_PATH_MAX];	/* STORE/alerts.conf */
+	char byroot[ALERTS_CONF_PATH_MAX];	/* DIR/path-HASH.id, or "" */
 };
 
 struct alerts_conf {
@@ -111,9 +117,11 @@ int alerts_conf_encode(const struct alerts_conf *, char **, size_t *);
 /**
  * alerts_conf_paths(root, p):
  * Fill ${p} with the paths of the alert files of the store at ${root}
- * (see above), reading its store id from its config.  Return QS_OK, what
- * reading the config returns (QS_ENOENT: not a store), or QS_EINVAL if a
- * path is too long.
+ * (see above), reading its store id from its config, or, if that cannot
+ * be read, from the path-HASH.id file of its real path (so that damage to
+ * the config still raises an alert).  Return QS_OK, what reading the
+ * config returns (QS_ENOENT: not a store), or QS_EINVAL if a path is too
+ * long.
  */
 int alerts_conf_paths(const char *, struct alerts_conf_paths *);
 
@@ -152,7 +160,8 @@ int alerts_conf_dir_make(const struct alerts_conf_paths *);
 /**
  * alerts_conf_save(p, c):
  * Validate ${c} and write it atomically as p->conf (mode 0600), creating
- * the directory (alerts_conf_dir_make).  The caller holds alerts_log_lock.
+ * the directory (alerts_conf_dir_make), and record the store id for its
+ * real path (p->byroot).  The caller holds alerts_log_lock.
  * Return QS_OK, QS_EINVAL or an I/O error.
  */
 int alerts_conf_save(const struct alerts_conf_paths *,

@@ -307,7 +307,13 @@ gather(const struct alerts_conf_paths *p, char (*names)[256], size_t nnames,
 	for (size_t i = 0; i < nnames && rc == QS_OK; i++) {
 		snprintf(path, sizeof(path), "%s/%s", p->dir, names[i]);
 		rc = read_file(path, &v, &nbad);
-		if (rc == QS_ENOENT) {	/* absorbed meanwhile */
+		/*
+		 * Absorbed meanwhile, or not a log: skip it (a damaged queued
+		 * file must not hold up the others; absorb removes it).
+		 */
+		if (rc == QS_ENOENT || rc == QS_ECORRUPT || rc == QS_EVERSION) {
+			if (rc != QS_ENOENT)
+				nbad++;
 			qs_error_clear();
 			rc = QS_OK;
 		}

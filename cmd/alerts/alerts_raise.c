@@ -372,8 +372,8 @@ done:
  */
 static int
 log_unsent(const struct alerts_raise_env *env,
-    const struct alerts_conf_paths *p, const struct alerts_log_entry *pend, size_t npend, const char *event,
-    const char *subject, const char *body)
+    const struct alerts_conf_paths *p, const struct alerts_log_entry *pend,
+    size_t npend, const char *event, const char *subject, const char *body)
 {
 	struct alerts_log_entry *all;
 	int rc;
@@ -424,9 +424,10 @@ queue_unsent(const struct alerts_raise_env *env, const char *sub,
 
 /*
  * Deliver ${subject}/${body} (NULL: only older unsent alerts) for the
- * store at ${root} (alert files ${p}), with the older unsent alerts; keep what could not be
- * sent in the log.  ${sub} names the command for the warning.  With
- * ${log_failure} 0 (alerts test) a failed new message is not logged.
+ * store at ${root} (alert files ${p}), with the older unsent alerts;
+ * keep what could not be sent in the log (or, without the lock, queued).
+ * ${sub} names the command for the warning.  With ${log_failure} 0
+ * (alerts test) a failed new message is not logged.
  * Return QS_OK if sent (or nothing to send), else the error.
  */
 static int

@@ -14,7 +14,7 @@
 #    the relay is a loopback address named literally.
 # 4. Item 9: with the alerts lock held by someone else (and the store
 #    directory, the old lock), an alert is still kept (queued), and the
-#    next job delivers it.
+#    next job delivers it.  A damaged config still raises its alert.
 . "$CLI_DIR/lib.sh"
 "$SINKPY" -c 'import aiosmtpd' 2>/dev/null ||
 	fail "python3-aiosmtpd is missing (make deps installs it)"
@@ -167,4 +167,14 @@ grep -q 'unsent alerts: 0' "$OUT" || fail "the delivered alert is still listed"
 [ -z "$(find "$QSARC_STATE_DIR/alerts" -name '*.unsent-*')" ] || fail "a queued file was left behind"
 expect_ok q put l B --input a.dat
 [ "$(nmsgs)" -eq $((n0 + 1)) ] || fail "the queued alert was sent twice"
+
+# The settings are found by the store id; with the config damaged, by the
+# store id recorded for the store's path at configure time.
+cp l/config config.bak
+flip_byte l/config 20
+n0=$(nmsgs)
+expect_exit 6 q put l C --input a.dat
+[ "$(nmsgs)" -eq $((n0 + 1)) ] || fail "no alert for a damaged config ($(($(nmsgs) - n0)) messages)"
+grep -q 'found damage' "$(last_msg)" || fail "the alert for a damaged config does not say damage"
+cp config.bak l/config
 exit 0
