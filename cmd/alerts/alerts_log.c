@@ -323,6 +323,10 @@ gather(const struct alerts_conf_paths *p, char (*names)[256], size_t nnames,
 		return (rc);
 	}
 	vec_sort(&v);
+	if (v.n == 0) {		/* nothing: no array (as before) */
+		free(v.a);
+		v.a = NULL;
+	}
 	*entries = v.a;
 	*n = v.n;
 	*bad = nbad;
