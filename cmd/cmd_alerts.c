@@ -1,6 +1,6 @@
 /*
  * The alerts subcommand: qsarc alerts STORE configure|enable|disable|show|
- * test.  Each action parses, makes one call into the alert engine
+ * test|migrate.  Each action parses, makes one call into the alert engine
  * (cmd/alerts/) and prints; the engine decides nothing about output.
  */
 
@@ -14,6 +14,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_alerts.h"
+#include "format/fileio.h"
 #include "format/qs_err.h"
 #include "cmd/alerts/alerts_addr.h"
 #include "cmd/alerts/alerts_conf.h"
@@ -50,6 +51,7 @@ cmd_alerts_env(void)
 	env.now = cmd_clock_now();
 	env.err = stderr;
 	env.format_bytes = cmd_output_bytes;
+	env.lock_timeout_ms = cmd_options_lock_timeout() * 1000;
 	return (&env);
 }
 
@@ -76,6 +78,7 @@ struct args {
 	int starttls;		/* -1: not given */
 	int noauth, json;
 	int nopts;		/* settings given (--json is not one) */
+	struct alerts_conf_paths p;	/* where the alert files are */
 };
 
 static int
@@ -129,12 +132,16 @@ json_list(const char *key, const char (*l)[ALERTS_ADDR_MAX + 1], size_t n)
 }
 
 static void
-show_json(const struct alerts_conf *c, const struct alerts_log_entry *pend,
-    size_t npend)
+show_json(const struct args *a, const struct alerts_conf *c,
+    const struct alerts_log_entry *pend, size_t npend)
 {
 	const char *missing = alerts_conf_missing(c);
 
-	printf("{\"enabled\": %s, \"relay\": ", c->enabled ? "true" :
+	printf("{\"settings_file\": ");
+	cmd_output_json_string(stdout, a->p.conf);
+	printf(", \"log_file\": ");
+	cmd_output_json_string(stdout, a->p.log);
+	printf(", \"enabled\": %s, \"relay\": ", c->enabled ? "true" :
 	    "false");
 	cmd_output_json_string(stdout, c->relay);
 	printf(", \"port\": %u, \"starttls\": %s, \"sender_name\": ",
@@ -165,16 +172,20 @@ show_json(const struct alerts_conf *c, const struct alerts_log_entry *pend,
 }
 
 static void
-show_text(const char *root, const struct alerts_conf *c,
+show_text(const struct args *args, const struct alerts_conf *c,
     const struct alerts_log_entry *pend, size_t npend, size_t bad)
 {
 	const char *missing = alerts_conf_missing(c);
+	const char *root = args->root;
 	char when[64], a[32];
 	uint64_t avail = 0;
 	double pct = -1;
 
 	/* The settings. */
 	printf("%-15s%s\n", "alerts:", c->enabled ? "enabled" : "disabled");
+	printf("%-15s", "settings:");
+	cmd_output_text_str(stdout, args->p.conf);
+	printf("\n");
 	if (missing != NULL)
 		printf("%-15s%s\n", "incomplete:", missing);
 	printf("%-15s%s%s%s:%u%s\n", "relay:", c->relay[0] ? "" : "(none)",
@@ -222,7 +233,7 @@ act_show(const struct args *a, struct alerts_conf *c, int configured)
 	size_t npend = 0, bad = 0;
 
 	(void)configured;	/* the defaults show what is missing */
-	if (alerts_log_read(a->root, &pend, &npend, &bad) != QS_OK) {
+	if (alerts_log_read(&a->p, 1, &pend, &npend, &bad) != QS_OK) {
 		fprintf(stderr, "qsarc: alerts: ");
 		cmd_output_text_str(stderr, qs_error_message());
 		fputc('\n', stderr);
@@ -230,9 +241,9 @@ act_show(const struct args *a, struct alerts_conf *c, int configured)
 		pend = NULL;
 	}
 	if (a->json)
-		show_json(c, pend, npend);
+		show_json(a, c, pend, npend);
 	else
-		show_text(a->root, c, pend, npend, bad);
+		show_text(a, c, pend, npend, bad);
 	alerts_log_entries_free(pend, npend);
 	return (EXIT_OK);
 }
@@ -251,7 +262,8 @@ act_test(const struct args *a, struct alerts_conf *c, int configured)
 	if (missing != NULL)
 		return (fail_msg("test: alerts are not configured yet: %s",
 		    missing));
-	if (alerts_raise_test(cmd_alerts_env(), a->root, c, &npend_sent) !=
+	if (alerts_raise_test(cmd_alerts_env(), a->root, &a->p, c,
+	    &npend_sent) !=
 	    QS_OK)
 		return (fail_msg("test: not sent: %s", qs_error_message()));
 	printf("sent: the relay %s:%u accepted the test message for %zu "
@@ -279,7 +291,7 @@ act_enable(const struct args *a, struct alerts_conf *c, int configured)
 	if ((missing = alerts_conf_missing(c)) != NULL)
 		return (fail_msg("enable: refused: %s", missing));
 	c->enabled = 1;
-	if ((rc = alerts_conf_save(a->root, c)) != QS_OK)
+	if ((rc = alerts_conf_save(&a->p, c)) != QS_OK)
 		return (cmd_output_fail("alerts", rc));
 	printf("alerts: enabled\n");
 	return (EXIT_OK);
@@ -295,7 +307,7 @@ act_disable(const struct args *a, struct alerts_conf *c, int configured)
 		return (EXIT_OK);
 	}
 	c->enabled = 0;
-	if ((rc = alerts_conf_save(a->root, c)) != QS_OK)
+	if ((rc = alerts_conf_save(&a->p, c)) != QS_OK)
 		return (cmd_output_fail("alerts", rc));
 	printf("alerts: disabled\n");
 	return (EXIT_OK);
@@ -417,7 +429,7 @@ act_configure(const struct args *a, struct alerts_conf *c, int configured)
 		    "this would leave %s; disable them first", missing));
 
 	/* Saved: say what is still missing. */
-	if ((rc = alerts_conf_save(a->root, &nc)) != QS_OK)
+	if ((rc = alerts_conf_save(&a->p, &nc)) != QS_OK)
 		return (cmd_output_fail("alerts", rc));
 	missing = alerts_conf_missing(&nc);
 	printf("alerts: configured%s%s%s\n", missing != NULL ?
@@ -427,11 +439,54 @@ act_configure(const struct args *a, struct alerts_conf *c, int configured)
 	return (EXIT_OK);
 }
 
+/* ---- migrate. ---- */
+
+/*
+ * Move the settings of an old STORE/alerts.conf to the operator's file.
+ * The old file is the store's, so anyone who could write the store may
+ * have written it: the auth file it names is not carried over (the store
+ * must not choose which file's contents are sent) and alerts come out
+ * disabled, to be reviewed with 'show' and turned on with 'enable'.
+ */
+static int
+act_migrate(const struct args *a, struct alerts_conf *c, int configured)
+{
+	struct alerts_conf old;
+	int rc;
+
+	(void)c;
+	if (configured)
+		return (fail_msg("migrate: refused: %s already holds the alert "
+		    "settings; remove %s by hand if it is stale", a->p.conf,
+		    a->p.legacy));
+	if ((rc = alerts_conf_load_legacy(&a->p, &old)) != QS_OK) {
+		if (rc == QS_ENOENT)
+			return (fail_msg("migrate: %s: nothing to migrate",
+			    a->p.legacy));
+		return (cmd_output_fail("alerts", rc));
+	}
+	if (old.auth_file[0] != '\0')
+		fprintf(stderr, "qsarc: alerts: migrate: the auth file %s named "
+		    "by the store is not carried over; add it with 'qsarc "
+		    "alerts %s configure --auth-file F'\n", old.auth_file,
+		    a->root);
+	old.auth_file[0] = '\0';
+	old.enabled = 0;
+	if ((rc = alerts_conf_save(&a->p, &old)) != QS_OK)
+		return (cmd_output_fail("alerts", rc));
+	if ((rc = fileio_unlink(a->p.legacy)) != QS_OK)
+		return (cmd_output_fail("alerts", rc));
+	printf("alerts: settings moved from %s to %s (disabled: check them "
+	    "with 'qsarc alerts %s show', then 'enable')\n", a->p.legacy,
+	    a->p.conf, a->root);
+	return (EXIT_OK);
+}
+
 /* ---- The subcommand. ---- */
 
 /*
- * The actions, with the settings they start from (STORE/alerts.conf, or
- * the defaults if ${configured} is 0).  Those that change alerts.conf run
+ * The actions, with the settings they start from (the operator's settings
+ * file, or the defaults if ${configured} is 0).  Those that change it run
  * under the alerts lock; test takes it itself (to send), show needs none.
  */
 static const struct action {
@@ -443,7 +498,8 @@ static const struct action {
 	{ "enable", 1, act_enable },
 	{ "disable", 1, act_disable },
 	{ "show", 0, act_show },
-	{ "test", 0, act_test }
+	{ "test", 0, act_test },
+	{ "migrate", 1, act_migrate }
 };
 
 static const struct action *
@@ -504,7 +560,7 @@ parse_args(int argc, char **argv, struct args *a)
 	}
 	if (argc - optind != 2)
 		return (cmd_output_usage("alerts", "expected STORE and one of "
-		    "configure, enable, disable, show, test"));
+		    "configure, enable, disable, show, test, migrate"));
 	a->root = argv[optind];
 	a->action = argv[optind + 1];
 	if (strcmp(a->action, "configure") != 0 && a->nopts > 0)
@@ -514,7 +570,7 @@ parse_args(int argc, char **argv, struct args *a)
 		return (cmd_output_usage("alerts", "--json goes with 'show'"));
 	if (action_find(a->action) == NULL)
 		return (cmd_output_usage("alerts", "unknown action \"%s\" (configure, "
-		    "enable, disable, show, test)", a->action));
+		    "enable, disable, show, test, migrate)", a->action));
 	if (a->auth != NULL && a->noauth)
 		return (cmd_output_usage("alerts", "--auth-file and --no-auth-file "
 		    "exclude each other"));
@@ -540,28 +596,36 @@ cmd_alerts(int argc, char **argv)
 	/* It must be a store (no passphrase needed: only its config). */
 	if ((rc = store_peek_encrypted(a.root, &enc)) != QS_OK)
 		return (cmd_output_fail("alerts", rc));
-
-	/* The settings as they are, read under the alerts lock. */
-	if ((rc = alerts_log_lock(a.root, LOCK_WAIT_MS, &lockfd)) != QS_OK)
+	if ((rc = alerts_conf_paths(a.root, &a.p)) != QS_OK)
 		return (cmd_output_fail("alerts", rc));
-	rc = alerts_conf_load(a.root, &c);
+	if (act->run != act_migrate && alerts_conf_has_legacy(&a.p))
+		fprintf(stderr, "qsarc: alerts: %s is ignored: alert settings "
+		    "are no longer read from the store; run 'qsarc alerts %s "
+		    "migrate' to move them to %s\n", a.p.legacy, a.root,
+		    a.p.conf);
+
+	/*
+	 * The settings as they are, read under the alerts lock by the actions
+	 * that change them; show and test only read (the file is replaced
+	 * atomically), so a held lock does not hide them.
+	 */
+	if (act->locked &&
+	    (rc = alerts_log_lock(&a.p, LOCK_WAIT_MS, &lockfd)) != QS_OK)
+		return (cmd_output_fail("alerts", rc));
+	rc = alerts_conf_load(&a.p, &c);
 	if (rc == QS_ENOENT) {
 		qs_error_clear();
 		alerts_conf_init(&c);
 		configured = 0;
 	} else if (rc != QS_OK) {
 		alerts_log_unlock(lockfd);
-		if (act->run == act_configure)
-			fprintf(stderr, "qsarc: alerts: (remove %s/alerts.conf "
-			    "to start over)\n", a.root);
+		if (act->run == act_configure && rc != QS_EINVAL)
+			fprintf(stderr, "qsarc: alerts: (remove %s to start "
+			    "over)\n", a.p.conf);
 		return (cmd_output_fail("alerts", rc));
 	}
 
 	/* The action. */
-	if (!act->locked) {
-		alerts_log_unlock(lockfd);
-		lockfd = -1;
-	}
 	status = act->run(&a, &c, configured);
 	alerts_log_unlock(lockfd);
 	return (status);

@@ -26,11 +26,13 @@
  *
  *   Do not call it for usage errors (exit 2 before the store is named)
  *   or --help.  It never prints on stdout, never exits, never changes
- *   the exit code, and returns at once (one failed stat) when the store
- *   has no alerts.conf or alerts are disabled.  When the relay is down it
- *   may take up to 10 s (connect timeout; 30 s in all) and prints one
- *   line on stderr:
- *     qsarc: SUB: alert not sent: REASON; kept in STORE/alerts.log
+ *   the exit code, and returns at once (a config read and a failed open)
+ *   when the store has no alert settings (STATE/alerts/STOREID.conf) or
+ *   alerts are disabled.  When the relay is down it may take up to 10 s
+ *   (connect timeout; 30 s in all) and prints one line on stderr:
+ *     qsarc: SUB: alert not sent: REASON; kept in STATE/alerts/STOREID.log
+ *   It waits for the alerts lock as long as --lock-timeout says
+ *   (cmd_options_lock_timeout), then queues the alert instead.
  */
 
 #include "cmd/alerts/alerts_raise.h"

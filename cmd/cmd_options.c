@@ -26,6 +26,20 @@ cmd_options_init(struct cmd_options *c)
 	c->progress = -1;
 }
 
+/* The last --lock-timeout parsed (cmd_options_lock_timeout). */
+static int last_lock_timeout = 60;
+
+/**
+ * cmd_options_lock_timeout():
+ * The seconds of the last --lock-timeout parsed, or the default 60.
+ */
+int
+cmd_options_lock_timeout(void)
+{
+
+	return (last_lock_timeout);
+}
+
 static int
 parse_int(const char *s, long min, long max, long *out)
 {
@@ -71,6 +85,7 @@ cmd_options_common(const char *sub, struct cmd_options *c, int opt,
 			return (-1);
 		}
 		c->lock_timeout = (int)v;
+		last_lock_timeout = (int)v;
 		return (1);
 	case OPT_PROGRESS:
 		c->progress = 1;

@@ -51,6 +51,14 @@ enum {
 void cmd_options_init(struct cmd_options *);
 
 /**
+ * cmd_options_lock_timeout():
+ * The seconds of the last --lock-timeout parsed by cmd_options_common in
+ * this process, or the default 60 (the alerts lock waits as long as the
+ * store lock: cmd_alerts_env).
+ */
+int cmd_options_lock_timeout(void);
+
+/**
  * cmd_options_common(sub, c, opt, arg):
  * Handle a shared option by its getopt code (see CMD_OPTIONS_COMMON);
  * return 1 if handled, 0 if not ours, or -1 after printing a usage error.

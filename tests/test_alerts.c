@@ -307,7 +307,8 @@ test_relay_parse(void **state)
 	assert_int_equal(port, 7);
 	assert_int_equal(alerts_addr_relay_is_loopback("127.0.0.1"), 1);
 	assert_int_equal(alerts_addr_relay_is_loopback("127.1.2.3"), 1);
-	assert_int_equal(alerts_addr_relay_is_loopback("localhost"), 1);
+	/* Only named explicitly: a name is resolved (SECURITY.md 5.5). */
+	assert_int_equal(alerts_addr_relay_is_loopback("localhost"), 0);
 	assert_int_equal(alerts_addr_relay_is_loopback("[::1]"), 1);
 	assert_int_equal(alerts_addr_relay_is_loopback("128.0.0.1"), 0);
 	assert_int_equal(alerts_addr_relay_is_loopback("127.0.0.1.evil.com"),
@@ -515,40 +516,89 @@ rm_tmpdir(void **state)
 	return (rm_tree(tmpdir));
 }
 
+/* The alert files of a made-up store id under ${tmpdir}. */
+static void
+test_paths(struct alerts_conf_paths *p)
+{
+	const char *id = "00112233445566778899aabbccddeeff";
+
+	memset(p, 0, sizeof(*p));
+	assert_true(snprintf(p->state, sizeof(p->state), "%s/state", tmpdir) <
+	    (int)sizeof(p->state));
+	assert_true(snprintf(p->dir, sizeof(p->dir), "%.64s/alerts", p->state) <
+	    (int)sizeof(p->dir));
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	assert_true(snprintf(p->conf, sizeof(p->conf), "%.80s/%s.conf", p->dir,
+	    id) < (int)sizeof(p->conf));
+	assert_true(snprintf(p->log, sizeof(p->log), "%.80s/%s.log", p->dir,
+	    id) < (int)sizeof(p->log));
+	assert_true(snprintf(p->lock, sizeof(p->lock), "%.80s/%s.lock", p->dir,
+	    id) < (int)sizeof(p->lock));
+	snprintf(p->legacy, sizeof(p->legacy), "%s/alerts.conf", tmpdir);
+}
+
 static void
 test_conf_file(void **state)
 {
+	struct alerts_conf_paths p;
 	struct alerts_conf c, d;
 	struct stat st;
-	char path[128];
 
 	(void)state;
-	assert_int_equal(alerts_conf_load(tmpdir, &c), QS_ENOENT);
+	test_paths(&p);
+	assert_int_equal(alerts_conf_load(&p, &c), QS_ENOENT);
 	good_conf(&c);
-	assert_int_equal(alerts_conf_save(tmpdir, &c), QS_OK);
-	assert_int_equal(alerts_conf_load(tmpdir, &d), QS_OK);
+	assert_int_equal(alerts_conf_save(&p, &c), QS_OK);
+	assert_int_equal(alerts_conf_load(&p, &d), QS_OK);
 	assert_memory_equal(&c, &d, sizeof(c));
-	snprintf(path, sizeof(path), "%s/alerts.conf", tmpdir);
-	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(stat(p.conf, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);	/* private: SECURITY.md 5.4 */
+	assert_int_equal(stat(p.dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
 	/* An enabled but incomplete configuration is never written. */
 	c.relay[0] = '\0';
-	assert_int_equal(alerts_conf_save(tmpdir, &c), QS_EINVAL);
-	assert_int_equal(alerts_conf_load(tmpdir, &d), QS_OK);
+	assert_int_equal(alerts_conf_save(&p, &c), QS_EINVAL);
+	assert_int_equal(alerts_conf_load(&p, &d), QS_OK);
 	assert_string_equal(d.relay, "smtp.example.com");
-	unlink(path);
+
+	/* Writable by others, or a link: refused (SECURITY.md 5.5). */
+	assert_int_equal(chmod(p.conf, 0620), 0);
+	assert_int_equal(alerts_conf_load(&p, &d), QS_EINVAL);
+	assert_non_null(strstr(qs_error_message(), "writable by group"));
+	assert_int_equal(chmod(p.conf, 0600), 0);
+	assert_int_equal(chmod(p.dir, 0777), 0);
+	assert_int_equal(alerts_conf_load(&p, &d), QS_EINVAL);
+	assert_int_equal(chmod(p.dir, 0700), 0);
+	assert_int_equal(rename(p.conf, p.log), 0);
+	assert_int_equal(symlink(p.log, p.conf), 0);
+	assert_int_equal(alerts_conf_load(&p, &d), QS_EINVAL);
+	assert_non_null(strstr(qs_error_message(), "symbolic link"));
+	unlink(p.conf);
+
+	/* The old store-side file is read only by the migration. */
+	assert_int_equal(alerts_conf_has_legacy(&p), 0);
+	assert_int_equal(rename(p.log, p.legacy), 0);
+	assert_int_equal(alerts_conf_has_legacy(&p), 1);
+	assert_int_equal(alerts_conf_load(&p, &d), QS_ENOENT);
+	assert_int_equal(alerts_conf_load_legacy(&p, &d), QS_OK);
+	assert_string_equal(d.relay, "smtp.example.com");
+	unlink(p.legacy);
 }
 
 static void
 test_log(void **state)
 {
 	struct alerts_log_entry e[ALERTS_LOG_KEEP + 50], *r;
-	char path[128];
+	struct alerts_conf_paths p;
+	const char *path;
 	size_t n, bad;
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(alerts_log_read(tmpdir, &r, &n, &bad), QS_OK);
+	test_paths(&p);
+	path = p.log;
+	assert_int_equal(alerts_conf_dir_make(&p), QS_OK);
+	assert_int_equal(alerts_log_read(&p, 1, &r, &n, &bad), QS_OK);
 	assert_int_equal(n, 0);
 	memset(e, 0, sizeof(e));
 	for (size_t i = 0; i < ALERTS_LOG_KEEP + 50; i++) {
@@ -558,9 +608,9 @@ test_log(void **state)
 		e[i].body = (char *)(uintptr_t)"a\tb\\n\nc\r\n";
 	}
 	/* Bounded: the newest ALERTS_LOG_KEEP are kept. */
-	assert_int_equal(alerts_log_write(tmpdir, e, ALERTS_LOG_KEEP + 50),
+	assert_int_equal(alerts_log_write(&p, e, ALERTS_LOG_KEEP + 50),
 	    QS_OK);
-	assert_int_equal(alerts_log_read(tmpdir, &r, &n, &bad), QS_OK);
+	assert_int_equal(alerts_log_read(&p, 0, &r, &n, &bad), QS_OK);
 	assert_int_equal(n, ALERTS_LOG_KEEP);
 	assert_int_equal(bad, 0);
 	assert_int_equal(r[0].time, 1700000050);
@@ -572,7 +622,6 @@ test_log(void **state)
 	alerts_log_entries_free(r, n);
 
 	/* A damaged line is skipped, the others kept. */
-	snprintf(path, sizeof(path), "%s/alerts.log", tmpdir);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("qsarc-alerts-log 1\n"
@@ -583,7 +632,7 @@ test_log(void **state)
 	    "4\tcorruption\tsecond\tbody\\n2\n"
 	    "5\tcorruption\ttorn", f);
 	fclose(f);
-	assert_int_equal(alerts_log_read(tmpdir, &r, &n, &bad), QS_OK);
+	assert_int_equal(alerts_log_read(&p, 0, &r, &n, &bad), QS_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(bad, 4);
 	assert_string_equal(r[0].subject, "first");
@@ -595,29 +644,99 @@ test_log(void **state)
 	assert_non_null(f);
 	fputs("qsarc-alerts-log 9\n", f);
 	fclose(f);
-	assert_int_equal(alerts_log_read(tmpdir, &r, &n, &bad), QS_EVERSION);
+	assert_int_equal(alerts_log_read(&p, 0, &r, &n, &bad), QS_EVERSION);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("hello\n", f);
 	fclose(f);
-	assert_int_equal(alerts_log_read(tmpdir, &r, &n, &bad), QS_ECORRUPT);
+	assert_int_equal(alerts_log_read(&p, 0, &r, &n, &bad), QS_ECORRUPT);
 
 	/* Writing nothing removes the log. */
-	assert_int_equal(alerts_log_write(tmpdir, e, 0), QS_OK);
+	assert_int_equal(alerts_log_write(&p, e, 0), QS_OK);
 	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* Queued while the lock was held: seen by show, moved into the log. */
+static void
+test_queue(void **state)
+{
+	struct alerts_log_entry e, *r;
+	struct alerts_conf_paths p;
+	char q1[ALERTS_CONF_PATH_MAX + 64], q2[ALERTS_CONF_PATH_MAX + 64];
+	size_t n, bad;
+
+	(void)state;
+	test_paths(&p);
+	memset(&e, 0, sizeof(e));
+	e.time = 20;
+	strcpy(e.event, "command-failed");
+	strcpy(e.subject, "logged");
+	e.body = (char *)(uintptr_t)"b";
+	assert_int_equal(alerts_log_write(&p, &e, 1), QS_OK);
+	e.time = 30;
+	strcpy(e.subject, "queued later");
+	assert_int_equal(alerts_log_queue(&p, &e, q1, sizeof(q1)), QS_OK);
+	e.time = 10;
+	strcpy(e.subject, "queued earlier");
+	assert_int_equal(alerts_log_queue(&p, &e, q2, sizeof(q2)), QS_OK);
+	assert_string_not_equal(q1, q2);
+	assert_int_equal(access(q1, F_OK), 0);
+
+	/* Not in the log yet, but listed with the queued ones, by time. */
+	assert_int_equal(alerts_log_read(&p, 0, &r, &n, &bad), QS_OK);
+	assert_int_equal(n, 1);
+	alerts_log_entries_free(r, n);
+	assert_int_equal(alerts_log_read(&p, 1, &r, &n, &bad), QS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(r[0].subject, "queued earlier");
+	assert_string_equal(r[1].subject, "logged");
+	assert_string_equal(r[2].subject, "queued later");
+	alerts_log_entries_free(r, n);
+
+	/* Absorbed: in the log, the queued files gone. */
+	assert_int_equal(alerts_log_absorb(&p), QS_OK);
+	assert_int_equal(access(q1, F_OK), -1);
+	assert_int_equal(access(q2, F_OK), -1);
+	assert_int_equal(alerts_log_read(&p, 0, &r, &n, &bad), QS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(r[2].subject, "queued later");
+	alerts_log_entries_free(r, n);
+	assert_int_equal(alerts_log_absorb(&p), QS_OK);	/* none: no-op */
+
+	/* A damaged queued file does not hold up the others; it goes. */
+	assert_int_equal(alerts_log_queue(&p, &e, q1, sizeof(q1)), QS_OK);
+	snprintf(q2, sizeof(q2), "%.900s/%s.unsent-damaged", p.dir, p.id);
+	{
+		FILE *f = fopen(q2, "w");
+
+		assert_non_null(f);
+		fputs("not a log\n", f);
+		fclose(f);
+	}
+	assert_int_equal(alerts_log_absorb(&p), QS_OK);
+	assert_int_equal(access(q2, F_OK), -1);
+	assert_int_equal(alerts_log_read(&p, 0, &r, &n, &bad), QS_OK);
+	assert_int_equal(n, 4);
+	alerts_log_entries_free(r, n);
+	assert_int_equal(alerts_log_write(&p, &e, 0), QS_OK);
 }
 
 static void
 test_lock(void **state)
 {
+	struct alerts_conf_paths p;
+	struct stat st;
 	int a = -1, b = -1;
 
 	(void)state;
-	assert_int_equal(alerts_log_lock(tmpdir, 0, &a), QS_OK);
+	test_paths(&p);
+	assert_int_equal(alerts_log_lock(&p, 0, &a), QS_OK);
+	assert_int_equal(stat(p.lock, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	/* A second open file description conflicts, even in-process. */
-	assert_int_equal(alerts_log_lock(tmpdir, 120, &b), QS_EBUSY);
+	assert_int_equal(alerts_log_lock(&p, 120, &b), QS_EBUSY);
 	alerts_log_unlock(a);
-	assert_int_equal(alerts_log_lock(tmpdir, 0, &b), QS_OK);
+	assert_int_equal(alerts_log_lock(&p, 0, &b), QS_OK);
 	alerts_log_unlock(b);
 	alerts_log_unlock(-1);
 }
@@ -652,6 +771,7 @@ main(void)
 		cmocka_unit_test(test_message_encoding),
 		cmocka_unit_test(test_conf_file),
 		cmocka_unit_test(test_log),
+		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_fs_usage),
 	};

@@ -168,7 +168,7 @@ bad:
 
 /**
  * alerts_addr_relay_is_loopback(host):
- * Return 1 if ${host} is "localhost", a 127.x.y.z address or "[::1]".
+ * Return 1 if ${host} names loopback explicitly: 127.x.y.z or "[::1]".
  */
 int
 alerts_addr_relay_is_loopback(const char *host)
@@ -176,7 +176,7 @@ alerts_addr_relay_is_loopback(const char *host)
 	unsigned int a, b, c, d;
 	char tail;
 
-	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+	if (strcmp(host, "[::1]") == 0)
 		return (1);
 	if (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 &&
 	    a == 127 && b < 256 && c < 256 && d < 256)

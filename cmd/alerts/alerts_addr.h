@@ -68,7 +68,9 @@ int alerts_addr_relay_parse(const char *, char *, size_t, uint16_t *);
 
 /**
  * alerts_addr_relay_is_loopback(host):
- * Return 1 if ${host} is "localhost", a 127.x.y.z address or "[::1]".
+ * Return 1 if ${host} names loopback explicitly: a 127.x.y.z address or
+ * "[::1]".  A name ("localhost", ...) is not enough: it is resolved, and
+ * the password may go without TLS only where no resolver is asked.
  */
 int alerts_addr_relay_is_loopback(const char *);
 

@@ -1,13 +1,18 @@
 /*
- * The alert settings file STORE/alerts.conf (see alerts_conf.h): one
- * table of keys drives both the parser and the encoder.
+ * The alert settings file STATE/alerts/STOREID.conf (see alerts_conf.h):
+ * where it is and who may have written it; one table of keys drives both
+ * the parser and the encoder.
  */
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto/checksum.h"
 #include "format/fileio.h"
@@ -396,52 +401,280 @@ bad:
 	    "valid", lineno));
 }
 
+/* Set the paths of ${p} from p->state and p->id. */
+static int
+paths_fill(const char *root, struct alerts_conf_paths *p)
+{
+	int n[5];
+
+	n[0] = snprintf(p->dir, sizeof(p->dir), "%s/alerts", p->state);
+	n[1] = snprintf(p->conf, sizeof(p->conf), "%s/%s.conf", p->dir, p->id);
+	n[2] = snprintf(p->log, sizeof(p->log), "%s/%s.log", p->dir, p->id);
+	n[3] = snprintf(p->lock, sizeof(p->lock), "%s/%s.lock", p->dir, p->id);
+	n[4] = snprintf(p->legacy, sizeof(p->legacy), "%s/alerts.conf", root);
+	for (size_t i = 0; i < 5; i++)
+		if (n[i] < 0 || (size_t)n[i] >= ALERTS_CONF_PATH_MAX - 64)
+			return (qs_error_set(QS_EINVAL, "%s: path too long for "
+			    "the alert files", i < 4 ? p->state : root));
+	return (QS_OK);
+}
+
+static int check_owner_mode(const char *, const struct stat *,
+    const char *);
+
+/* The store id recorded for the real path of the store (p->byroot). */
+static int
+id_by_root(struct alerts_conf_paths *p)
+{
+	struct stat st;
+	char buf[40];
+	ssize_t r;
+	int fd, rc = QS_ENOENT;
+
+	if (p->byroot[0] == '\0' || (fd = open(p->byroot, O_RDONLY |
+	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return (QS_ENOENT);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    check_owner_mode(p->byroot, &st, "path record") == QS_OK &&
+	    (r = read(fd, buf, sizeof(buf))) == 33 && buf[32] == '\n' &&
+	    strspn(buf, "0123456789abcdef") == 32) {
+		memcpy(p->id, buf, 32);
+		p->id[32] = '\0';
+		rc = QS_OK;
+	}
+	close(fd);
+	return (rc);
+}
+
 /**
- * alerts_conf_load(root, c):
- * Read STORE/alerts.conf of the store at ${root}.
+ * alerts_conf_paths(root, p):
+ * Fill ${p} with the paths of the alert files of the store at ${root}.
  */
 int
-alerts_conf_load(const char *root, struct alerts_conf *c)
+alerts_conf_paths(const char *root, struct alerts_conf_paths *p)
 {
-	char path[4096];
+	static const char hx[] = "0123456789abcdef";
+	const char *state = getenv("QSARC_STATE_DIR");
+	uint8_t id[16], d[CHECKSUM_BYTES];
+	char *real, hex[2 * CHECKSUM_BYTES + 1];
+	struct qs_error saved;
+	int rc, n;
+
+	memset(p, 0, sizeof(*p));
+	if (state == NULL || state[0] == '\0')
+		state = "/var/lib/qsarc";
+	n = snprintf(p->state, sizeof(p->state), "%s", state);
+	if (n < 0 || (size_t)n >= ALERTS_CONF_PATH_MAX - 64)
+		return (qs_error_set(QS_EINVAL, "%s: path too long for the "
+		    "alert files", state));
+
+	/* The record of the store's real path, if it has one. */
+	if ((real = realpath(root, NULL)) != NULL) {
+		checksum_blake2b256(real, strlen(real), d);
+		hex32(d, hex);
+		n = snprintf(p->byroot, sizeof(p->byroot),
+		    "%s/alerts/path-%s.id", p->state, hex);
+		if (n < 0 || (size_t)n >= sizeof(p->byroot))
+			p->byroot[0] = '\0';
+		free(real);
+	}
+
+	/* The store id from the config; else from that record. */
+	if ((rc = store_peek_id(root, id)) == QS_OK) {
+		for (size_t i = 0; i < 16; i++) {
+			p->id[2 * i] = hx[id[i] >> 4];
+			p->id[2 * i + 1] = hx[id[i] & 15];
+		}
+		p->id[32] = '\0';
+	} else {
+		qs_error_save(&saved);
+		if (id_by_root(p) != QS_OK) {
+			qs_error_restore(&saved);
+			return (rc);
+		}
+		qs_error_restore(&saved);
+	}
+	return (paths_fill(root, p));
+}
+
+/* The owner and mode rule for the directory and the settings file. */
+static int
+check_owner_mode(const char *path, const struct stat *st, const char *what)
+{
+
+	if (st->st_uid != geteuid())
+		return (qs_error_set(QS_EINVAL, "%s: refused: the alert %s is "
+		    "owned by uid %u, not by the user running qsarc (uid %u)",
+		    path, what, (unsigned int)st->st_uid,
+		    (unsigned int)geteuid()));
+	if ((st->st_mode & 022) != 0)
+		return (qs_error_set(QS_EINVAL, "%s: refused: the alert %s has "
+		    "mode %04o, writable by group or others, who could "
+		    "redirect alerts and credentials (chmod go-w)", path, what,
+		    (unsigned int)(st->st_mode & 07777)));
+	return (QS_OK);
+}
+
+/* p->dir: a real directory of ours, not writable by others; QS_ENOENT. */
+static int
+check_dir(const struct alerts_conf_paths *p)
+{
+	struct stat st;
+
+	if (lstat(p->dir, &st) != 0) {
+		if (errno == ENOENT)
+			return (qs_error_set(QS_ENOENT, "%s: no such directory",
+			    p->dir));
+		return (qs_error_errno(p->dir, "stat"));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return (qs_error_set(QS_EINVAL, "%s: refused: the alert "
+		    "directory is not a directory (a symbolic link?)", p->dir));
+	return (check_owner_mode(p->dir, &st, "directory"));
+}
+
+/* Read all of the open file ${fd} (${path}) after the checks of ${st}. */
+static int
+read_checked(int fd, const char *path, const struct stat *st,
+    struct alerts_conf *c, int trusted)
+{
 	uint8_t *buf;
 	size_t len;
 	int rc;
 
-	if ((rc = store_path_alerts_conf(root, path, sizeof(path))) != QS_OK)
-		return (rc);
-	if ((rc = fileio_read_all(path, &buf, &len, ALERTS_CONF_MAX)) !=
+	if (!S_ISREG(st->st_mode))
+		return (qs_error_set(QS_EINVAL, "%s: refused: the alert settings "
+		    "are not a regular file", path));
+	if (trusted && (rc = check_owner_mode(path, st, "settings file")) !=
 	    QS_OK)
 		return (rc);
-	rc = alerts_conf_parse(buf, len, c);
+	if (st->st_size > ALERTS_CONF_MAX)
+		return (qs_error_set(QS_ECORRUPT, "%s: longer than %d bytes",
+		    path, ALERTS_CONF_MAX));
+	len = (size_t)st->st_size;
+	if ((buf = malloc(len + 1)) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	if ((rc = fileio_pread_full(fd, buf, len, 0, path)) == QS_OK)
+		rc = alerts_conf_parse(buf, len, c);
 	free(buf);
-	if (rc != QS_OK && rc != QS_ENOMEM) {
+	if (rc != QS_OK && rc != QS_ENOMEM && rc != QS_EIO) {
 		char msg[QS_ERROR_MSG_MAX];
 
-		/* The detail names "alerts.conf"; say which store's. */
+		/* The detail names "alerts.conf"; say which file. */
 		snprintf(msg, sizeof(msg), "%s", qs_error_message());
-		rc = qs_error_set(rc, "%s/%s", root, msg);
+		if (strncmp(msg, "alerts.conf: ", 13) == 0)
+			rc = qs_error_set(rc, "%s: %s", path, msg + 13);
 	}
 	return (rc);
 }
 
 /**
- * alerts_conf_save(root, c):
- * Validate ${c} and write it atomically as STORE/alerts.conf.
+ * alerts_conf_load(p, c):
+ * Read the settings file p->conf into ${c}, after checking it and its
+ * directory.
  */
 int
-alerts_conf_save(const char *root, const struct alerts_conf *c)
+alerts_conf_load(const struct alerts_conf_paths *p, struct alerts_conf *c)
 {
-	char path[4096];
+	struct stat st;
+	int fd, rc;
+
+	if ((rc = check_dir(p)) != QS_OK)
+		return (rc);
+	if ((fd = open(p->conf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return (qs_error_set(QS_ENOENT, "%s: no alert settings",
+			    p->conf));
+		if (errno == ELOOP)
+			return (qs_error_set(QS_EINVAL, "%s: refused: the alert "
+			    "settings file is a symbolic link", p->conf));
+		return (qs_error_errno(p->conf, "open"));
+	}
+	if (fstat(fd, &st) != 0)
+		rc = qs_error_errno(p->conf, "stat");
+	else
+		rc = read_checked(fd, p->conf, &st, c, 1);
+	close(fd);
+	return (rc);
+}
+
+/**
+ * alerts_conf_load_legacy(p, c):
+ * Parse the old store-side settings p->legacy into ${c} (migrate only).
+ */
+int
+alerts_conf_load_legacy(const struct alerts_conf_paths *p,
+    struct alerts_conf *c)
+{
+	struct stat st;
+	int fd, rc;
+
+	/* A store file: opened as one (no link, no FIFO). */
+	if ((rc = fileio_open_regular(p->legacy, 0, &fd)) != QS_OK)
+		return (rc);
+	if (fstat(fd, &st) != 0)
+		rc = qs_error_errno(p->legacy, "stat");
+	else
+		rc = read_checked(fd, p->legacy, &st, c, 0);
+	close(fd);
+	return (rc);
+}
+
+/**
+ * alerts_conf_has_legacy(p):
+ * Return 1 if the store has an old STORE/alerts.conf, else 0.
+ */
+int
+alerts_conf_has_legacy(const struct alerts_conf_paths *p)
+{
+	struct stat st;
+
+	return (lstat(p->legacy, &st) == 0);
+}
+
+/**
+ * alerts_conf_dir_make(p):
+ * Create p->state and p->dir (mode 0700) if missing, and check p->dir.
+ */
+int
+alerts_conf_dir_make(const struct alerts_conf_paths *p)
+{
+	struct stat st;
+	int rc;
+
+	if (lstat(p->state, &st) != 0 &&
+	    (rc = fileio_mkdir(p->state, 0700)) != QS_OK)
+		return (rc);
+	if (lstat(p->dir, &st) != 0 &&
+	    (rc = fileio_mkdir(p->dir, 0700)) != QS_OK)
+		return (rc);
+	return (check_dir(p));
+}
+
+/**
+ * alerts_conf_save(p, c):
+ * Validate ${c} and write it atomically as p->conf (mode 0600).
+ */
+int
+alerts_conf_save(const struct alerts_conf_paths *p,
+    const struct alerts_conf *c)
+{
 	char *buf;
 	size_t len;
 	int rc;
 
-	if ((rc = store_path_alerts_conf(root, path, sizeof(path))) != QS_OK)
-		return (rc);
 	if ((rc = alerts_conf_encode(c, &buf, &len)) != QS_OK)
 		return (rc);
-	rc = fileio_write_atomic(path, buf, len, STORE_MODE_FILE, 0);
+	if ((rc = alerts_conf_dir_make(p)) == QS_OK)
+		rc = fileio_write_atomic(p->conf, buf, len, 0600, 0);
 	free(buf);
+	/* Which store is at this path, for when its config is damaged. */
+	if (rc == QS_OK && p->byroot[0] != '\0') {
+		char line[34];
+
+		snprintf(line, sizeof(line), "%s\n", p->id);
+		rc = fileio_write_atomic(p->byroot, line, 33, 0600, 0);
+	}
 	return (rc);
 }

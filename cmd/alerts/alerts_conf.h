@@ -2,8 +2,30 @@
 #define QS_ALERTS_CONF_H
 
 /*
- * The alert settings: STORE/alerts.conf (text, LF line endings, at most
- * 16 KiB):
+ * The alert settings are the operator's, not the store's (spec/SECURITY.md
+ * 5.5): they live outside the store, in the state directory, keyed by the
+ * store id:
+ *
+ *   $QSARC_STATE_DIR/alerts/STOREID.conf    the settings (below)
+ *   $QSARC_STATE_DIR/alerts/STOREID.log     unsent alerts (alerts_log.h)
+ *   $QSARC_STATE_DIR/alerts/STOREID.lock    the alerts lock
+ *   $QSARC_STATE_DIR/alerts/STOREID.unsent-*  alerts queued while the lock
+ *                                           was held (alerts_log.h)
+ *   $QSARC_STATE_DIR/alerts/path-HASH.id    STOREID and a newline: the
+ *                                           store last configured at the
+ *                                           real path whose BLAKE2b-256 is
+ *                                           HASH, for when its config
+ *                                           cannot be read (damage)
+ *
+ * ($QSARC_STATE_DIR defaults to /var/lib/qsarc; STOREID is the 32 hex
+ * digits of the store id.)  The directory and the settings file must be
+ * owned by the user running qsarc and not writable by group or others;
+ * the settings file must be a regular file (a symbolic link is refused).
+ * Anything else is refused with QS_EINVAL naming the file and the reason.
+ * STORE/alerts.conf, where settings were kept before, is never read for
+ * sending: it is only the input of 'qsarc alerts STORE migrate'.
+ *
+ * The settings file (text, LF line endings, at most 16 KiB):
  *
  *   qsarc-alerts 1                  magic and version, first line
  *   enabled 0|1
@@ -22,9 +44,10 @@
  *
  * Keys are matched exactly; an unknown key, a repeated single-valued key,
  * a bad value or a checksum mismatch makes the whole file QS_ECORRUPT; an
- * unknown version is QS_EVERSION.  The file is written atomically
- * (fileio_write_atomic, mode 0644: it holds no secret; credentials stay in
- * the auth file it names).  It is changed only under alerts_log_lock.
+ * unknown version is QS_EVERSION.  The checksum only catches damage and
+ * hand edits: the file is trusted because of who owns it.  It is written
+ * atomically (fileio_write_atomic, mode 0600) and changed only under
+ * alerts_log_lock.
  */
 
 #include <stddef.h>
@@ -36,6 +59,19 @@
 #define ALERTS_CONF_MAX		(16 * 1024)
 #define ALERTS_PATH_MAX		1024
 #define ALERTS_DEFAULT_DISK_PCT	95
+#define ALERTS_CONF_PATH_MAX	1200
+
+/* Where the alert files of one store are (alerts_conf_paths). */
+struct alerts_conf_paths {
+	char state[ALERTS_CONF_PATH_MAX];	/* $QSARC_STATE_DIR */
+	char dir[ALERTS_CONF_PATH_MAX];		/* STATE/alerts */
+	char id[33];				/* the store id, hex */
+	char conf[ALERTS_CONF_PATH_MAX];	/* DIR/ID.conf */
+	char log[ALERTS_CONF_PATH_MAX];		/* DIR/ID.log */
+	char lock[ALERTS_CONF_PATH_MAX];	/* DIR/ID.lock */
+	char legacy[ALERTS_CONF_PATH_MAX];	/* STORE/alerts.conf */
+	char byroot[ALERTS_CONF_PATH_MAX];	/* DIR/path-HASH.id, or "" */
+};
 
 struct alerts_conf {
 	int enabled;
@@ -79,18 +115,57 @@ int alerts_conf_parse(const uint8_t *, size_t, struct alerts_conf *);
 int alerts_conf_encode(const struct alerts_conf *, char **, size_t *);
 
 /**
- * alerts_conf_load(root, c):
- * Read STORE/alerts.conf of the store at ${root}.  Return QS_OK, QS_ENOENT
- * (alerts never configured), QS_ECORRUPT, QS_EVERSION or QS_EIO.
+ * alerts_conf_paths(root, p):
+ * Fill ${p} with the paths of the alert files of the store at ${root}
+ * (see above), reading its store id from its config, or, if that cannot
+ * be read, from the path-HASH.id file of its real path (so that damage to
+ * the config still raises an alert).  Return QS_OK, what reading the
+ * config returns (QS_ENOENT: not a store), or QS_EINVAL if a path is too
+ * long.
  */
-int alerts_conf_load(const char *, struct alerts_conf *);
+int alerts_conf_paths(const char *, struct alerts_conf_paths *);
 
 /**
- * alerts_conf_save(root, c):
- * Validate ${c} and write it atomically as STORE/alerts.conf.  The caller
- * holds alerts_log_lock.  Return QS_OK, QS_EINVAL or an I/O error.
+ * alerts_conf_load(p, c):
+ * Read the settings file p->conf into ${c}, after checking it and its
+ * directory (owner, mode, regular file: see above).  Return QS_OK,
+ * QS_ENOENT (alerts never configured), QS_EINVAL (refused for its owner,
+ * mode or type), QS_ECORRUPT, QS_EVERSION or QS_EIO; every detail names
+ * the file.
  */
-int alerts_conf_save(const char *, const struct alerts_conf *);
+int alerts_conf_load(const struct alerts_conf_paths *, struct alerts_conf *);
+
+/**
+ * alerts_conf_load_legacy(p, c):
+ * Parse the old store-side settings p->legacy (STORE/alerts.conf, opened
+ * as an untrusted store file) into ${c}, for 'qsarc alerts STORE
+ * migrate' only.  Return as alerts_conf_load (QS_ENOENT: none).
+ */
+int alerts_conf_load_legacy(const struct alerts_conf_paths *,
+    struct alerts_conf *);
+
+/**
+ * alerts_conf_has_legacy(p):
+ * Return 1 if the store has an old STORE/alerts.conf (of any type), else 0.
+ */
+int alerts_conf_has_legacy(const struct alerts_conf_paths *);
+
+/**
+ * alerts_conf_dir_make(p):
+ * Create p->state and p->dir (mode 0700) if missing, and check p->dir as
+ * alerts_conf_load does.  Return QS_OK, QS_EINVAL or an I/O error.
+ */
+int alerts_conf_dir_make(const struct alerts_conf_paths *);
+
+/**
+ * alerts_conf_save(p, c):
+ * Validate ${c} and write it atomically as p->conf (mode 0600), creating
+ * the directory (alerts_conf_dir_make), and record the store id for its
+ * real path (p->byroot).  The caller holds alerts_log_lock.
+ * Return QS_OK, QS_EINVAL or an I/O error.
+ */
+int alerts_conf_save(const struct alerts_conf_paths *,
+    const struct alerts_conf *);
 
 /**
  * alerts_conf_missing(c):

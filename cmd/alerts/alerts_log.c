@@ -3,7 +3,9 @@
  */
 
 #include <sys/file.h>
+#include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -12,32 +14,48 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto/random.h"
 #include "format/fileio.h"
 #include "format/qs_err.h"
-#include "index/store/store.h"
 #include "cmd/alerts/alerts_addr.h"
+#include "cmd/alerts/alerts_conf.h"
 #include "cmd/alerts/alerts_log.h"
 #include "cmd/alerts/alerts_text.h"
 
 #define LOG_MAGIC	"qsarc-alerts-log"
+#define QUEUED_TAG	".unsent-"
+#define QUEUED_MAX	ALERTS_LOG_KEEP	/* queued files absorbed at once */
 
 /**
- * alerts_log_lock(root, timeout_ms, fd):
- * Take the exclusive alerts lock of the store at ${root}.
+ * alerts_log_lock(p, timeout_ms, fd):
+ * Take the exclusive alerts lock (flock on p->lock).
  */
 int
-alerts_log_lock(const char *root, int timeout_ms, int *fd)
+alerts_log_lock(const struct alerts_conf_paths *p, int timeout_ms, int *fd)
 {
+	struct stat st;
 	int d, rc;
 
-	if ((d = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return (qs_error_errno(root, "open"));
-	if ((rc = fileio_flock_wait(d, 1, timeout_ms, root)) != QS_OK) {
+	if ((rc = alerts_conf_dir_make(p)) != QS_OK)
+		return (rc);
+	if ((d = open(p->lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0600)) < 0) {
+		if (errno == ELOOP)
+			return (qs_error_set(QS_ECORRUPT, "%s: refused: the "
+			    "alerts lock is a symbolic link", p->lock));
+		return (qs_error_errno(p->lock, "open"));
+	}
+	if (fstat(d, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(d);
+		return (qs_error_set(QS_ECORRUPT, "%s: refused: the alerts lock "
+		    "is not a regular file", p->lock));
+	}
+	if ((rc = fileio_flock_wait(d, 1, timeout_ms, p->lock)) != QS_OK) {
 		close(d);
 		if (rc != QS_EBUSY)
 			return (rc);
-		return (qs_error_set(QS_EBUSY, "%s: the alert log is "
-		    "busy (another qsarc is sending)", root));
+		return (qs_error_set(QS_EBUSY, "%s: the alerts lock is held "
+		    "by another process", p->lock));
 	}
 	*fd = d;
 	return (QS_OK);
@@ -152,33 +170,27 @@ log_line(const char *s, size_t n, struct alerts_log_entry *e)
 	return (0);
 }
 
-/**
- * alerts_log_read(root, entries, n, bad):
- * Read STORE/alerts.log into a new array of entries.
+/* The newest ALERTS_LOG_KEEP + 1 entries read so far. */
+struct vec {
+	struct alerts_log_entry *a;
+	size_t n;
+};
+
+/*
+ * Add the entries of the log file ${path} to ${v} (the oldest dropped
+ * beyond ALERTS_LOG_KEEP + 1), counting malformed lines in ${bad}.  A
+ * missing file is QS_ENOENT.
  */
-int
-alerts_log_read(const char *root, struct alerts_log_entry **entries,
-    size_t *n, size_t *bad)
+static int
+read_file(const char *path, struct vec *v, size_t *bad)
 {
-	struct alerts_log_entry *arr = NULL;
-	char path[4096], head[64];
+	char head[64];
 	uint8_t *buf;
-	size_t len, pos, k = 0, nbad = 0, ll;
+	size_t len, pos, ll;
 	const char *s;
 	int rc;
 
-	/* No log: nothing unsent. */
-	if ((rc = store_path_alerts_log(root, path, sizeof(path))) != QS_OK)
-		return (rc);
-	rc = fileio_read_all(path, &buf, &len, ALERTS_LOG_MAX);
-	if (rc == QS_ENOENT) {
-		qs_error_clear();
-		*entries = NULL;
-		*n = 0;
-		*bad = 0;
-		return (QS_OK);
-	}
-	if (rc != QS_OK)
+	if ((rc = fileio_read_all(path, &buf, &len, ALERTS_LOG_MAX)) != QS_OK)
 		return (rc);
 
 	/* The first line: magic and version. */
@@ -197,40 +209,186 @@ alerts_log_read(const char *root, struct alerts_log_entry **entries,
 	}
 
 	/* One entry per good line, the newest ALERTS_LOG_KEEP + 1 kept. */
-	if ((arr = calloc(ALERTS_LOG_KEEP + 1, sizeof(*arr))) == NULL) {
-		free(buf);
-		return (qs_error_set(QS_ENOMEM, "out of memory"));
-	}
 	for (pos = strlen(head); pos < len; pos += ll + 1) {
 		const char *nl = memchr(s + pos, '\n', len - pos);
 
 		ll = nl != NULL ? (size_t)(nl - (s + pos)) : len - pos;
 		if (nl == NULL) {
-			nbad++;		/* a torn last line */
+			(*bad)++;	/* a torn last line */
 			break;
 		}
-		if (k == ALERTS_LOG_KEEP + 1) {
+		if (v->n == ALERTS_LOG_KEEP + 1) {
 			/* Keep the newest: drop the oldest. */
-			free(arr[0].body);
-			memmove(arr, arr + 1, ALERTS_LOG_KEEP * sizeof(*arr));
-			k--;
+			free(v->a[0].body);
+			memmove(v->a, v->a + 1, ALERTS_LOG_KEEP *
+			    sizeof(*v->a));
+			v->n--;
 		}
-		rc = log_line(s + pos, ll, &arr[k]);
+		rc = log_line(s + pos, ll, &v->a[v->n]);
 		if (rc == -2) {
-			alerts_log_entries_free(arr, k);
 			free(buf);
 			return (qs_error_set(QS_ENOMEM, "out of memory"));
 		}
 		if (rc == 0)
-			k++;
+			v->n++;
 		else
-			nbad++;
+			(*bad)++;
 	}
 	free(buf);
-	*entries = arr;
-	*n = k;
+	return (QS_OK);
+}
+
+/*
+ * The names of the queued one-alert files of ${p} (at most QUEUED_MAX,
+ * each at most NAME_MAX bytes) into ${names}; their count in ${n}.
+ */
+static int
+queued_names(const struct alerts_conf_paths *p, char (*names)[256],
+    size_t *n)
+{
+	char prefix[64];
+	struct dirent *de;
+	DIR *d;
+
+	*n = 0;
+	snprintf(prefix, sizeof(prefix), "%s%s", p->id, QUEUED_TAG);
+	if ((d = opendir(p->dir)) == NULL) {
+		if (errno == ENOENT)
+			return (QS_OK);
+		return (qs_error_errno(p->dir, "open directory"));
+	}
+	while ((de = readdir(d)) != NULL && *n < QUEUED_MAX) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
+		    strlen(de->d_name) >= 256)
+			continue;
+		snprintf(names[*n], 256, "%s", de->d_name);
+		(*n)++;
+	}
+	closedir(d);
+	return (QS_OK);
+}
+
+/* Sort ${v} by time, oldest first, keeping the order of equal times. */
+static void
+vec_sort(struct vec *v)
+{
+
+	for (size_t i = 1; i < v->n; i++) {
+		struct alerts_log_entry e = v->a[i];
+		size_t j = i;
+
+		for (; j > 0 && v->a[j - 1].time > e.time; j--)
+			v->a[j] = v->a[j - 1];
+		v->a[j] = e;
+	}
+}
+
+/*
+ * The log, and the queued files named in ${names} (${nnames} of them),
+ * into a new array.
+ */
+static int
+gather(const struct alerts_conf_paths *p, char (*names)[256], size_t nnames,
+    struct alerts_log_entry **entries, size_t *n, size_t *bad)
+{
+	struct vec v;
+	char path[ALERTS_CONF_PATH_MAX + 256];
+	size_t nbad = 0;
+	int rc;
+
+	if ((v.a = calloc(ALERTS_LOG_KEEP + 1, sizeof(*v.a))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	v.n = 0;
+	rc = read_file(p->log, &v, &nbad);
+	if (rc == QS_ENOENT) {
+		qs_error_clear();
+		rc = QS_OK;
+	}
+	for (size_t i = 0; i < nnames && rc == QS_OK; i++) {
+		snprintf(path, sizeof(path), "%s/%s", p->dir, names[i]);
+		rc = read_file(path, &v, &nbad);
+		/*
+		 * Absorbed meanwhile, or not a log: skip it (a damaged queued
+		 * file must not hold up the others; absorb removes it).
+		 */
+		if (rc == QS_ENOENT || rc == QS_ECORRUPT || rc == QS_EVERSION) {
+			if (rc != QS_ENOENT)
+				nbad++;
+			qs_error_clear();
+			rc = QS_OK;
+		}
+	}
+	if (rc != QS_OK) {
+		alerts_log_entries_free(v.a, v.n);
+		return (rc);
+	}
+	vec_sort(&v);
+	if (v.n == 0) {		/* nothing: no array (as before) */
+		free(v.a);
+		v.a = NULL;
+	}
+	*entries = v.a;
+	*n = v.n;
 	*bad = nbad;
 	return (QS_OK);
+}
+
+/**
+ * alerts_log_read(p, with_queued, entries, n, bad):
+ * Read p->log (and, if ${with_queued}, the queued files) into a new array.
+ */
+int
+alerts_log_read(const struct alerts_conf_paths *p, int with_queued,
+    struct alerts_log_entry **entries, size_t *n, size_t *bad)
+{
+	char (*names)[256] = NULL;
+	size_t nnames = 0;
+	int rc;
+
+	if (with_queued) {
+		if ((names = calloc(QUEUED_MAX, sizeof(*names))) == NULL)
+			return (qs_error_set(QS_ENOMEM, "out of memory"));
+		if ((rc = queued_names(p, names, &nnames)) != QS_OK) {
+			free(names);
+			return (rc);
+		}
+	}
+	rc = gather(p, names, nnames, entries, n, bad);
+	free(names);
+	return (rc);
+}
+
+/**
+ * alerts_log_absorb(p):
+ * Under the lock: move the queued one-alert files into p->log.
+ */
+int
+alerts_log_absorb(const struct alerts_conf_paths *p)
+{
+	struct alerts_log_entry *e = NULL;
+	char (*names)[256];
+	char path[ALERTS_CONF_PATH_MAX + 256];
+	size_t nnames = 0, n = 0, bad = 0;
+	int rc;
+
+	if ((names = calloc(QUEUED_MAX, sizeof(*names))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	if ((rc = queued_names(p, names, &nnames)) != QS_OK || nnames == 0)
+		goto done;
+	if ((rc = gather(p, names, nnames, &e, &n, &bad)) != QS_OK)
+		goto done;
+	if ((rc = alerts_log_write(p, e, n)) != QS_OK)
+		goto done;
+	/* In the log now: only the files read go. */
+	for (size_t i = 0; i < nnames; i++) {
+		snprintf(path, sizeof(path), "%s/%s", p->dir, names[i]);
+		(void)unlink(path);
+	}
+	rc = fileio_fsync_dir(p->dir);
+done:
+	alerts_log_entries_free(e, n);
+	free(names);
+	return (rc);
 }
 
 /* Append the log line of ${e} to ${b}. */
@@ -257,23 +415,25 @@ log_entry(struct alerts_text *b, const struct alerts_log_entry *e)
 }
 
 /**
- * alerts_log_write(root, entries, n):
- * Replace STORE/alerts.log atomically with the last ALERTS_LOG_KEEP of the
- * ${n} ${entries}; ${n} 0 removes the log.
+ * alerts_log_write(p, entries, n):
+ * Replace p->log atomically with the last ALERTS_LOG_KEEP of the ${n}
+ * ${entries}; ${n} 0 removes the log.
  */
 int
-alerts_log_write(const char *root, const struct alerts_log_entry *entries,
-    size_t n)
+alerts_log_write(const struct alerts_conf_paths *p,
+    const struct alerts_log_entry *entries, size_t n)
 {
 	struct alerts_text b;
-	char path[4096];
 	size_t first = n > ALERTS_LOG_KEEP ? n - ALERTS_LOG_KEEP : 0;
 	int rc;
 
-	if ((rc = store_path_alerts_log(root, path, sizeof(path))) != QS_OK)
+	if (n == 0) {
+		if ((rc = fileio_unlink(p->log)) == QS_ENOENT) {
+			qs_error_clear();
+			rc = QS_OK;
+		}
 		return (rc);
-	if (n == 0)
-		return (fileio_unlink(path));
+	}
 	alerts_text_init(&b, 0);
 	alerts_text_fmt(&b, "%s %d\n", LOG_MAGIC, ALERTS_LOG_VERSION);
 	for (size_t i = first; i < n; i++)
@@ -282,7 +442,42 @@ alerts_log_write(const char *root, const struct alerts_log_entry *entries,
 		alerts_text_free(&b);
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	}
-	rc = fileio_write_atomic(path, b.p, b.len, STORE_MODE_FILE, 0);
+	rc = fileio_write_atomic(p->log, b.p, b.len, 0600, 0);
+	alerts_text_free(&b);
+	return (rc);
+}
+
+/**
+ * alerts_log_queue(p, e, path, pathlen):
+ * Without the lock: write the alert ${e} as a new one-alert file.
+ */
+int
+alerts_log_queue(const struct alerts_conf_paths *p,
+    const struct alerts_log_entry *e, char *path, size_t pathlen)
+{
+	static const char hx[] = "0123456789abcdef";
+	struct alerts_text b;
+	uint8_t r[8];
+	char rnd[17];
+	int rc;
+
+	if ((rc = alerts_conf_dir_make(p)) != QS_OK)
+		return (rc);
+	random_bytes(r, sizeof(r));
+	for (size_t i = 0; i < sizeof(r); i++) {
+		rnd[2 * i] = hx[r[i] >> 4];
+		rnd[2 * i + 1] = hx[r[i] & 15];
+	}
+	rnd[16] = '\0';
+	snprintf(path, pathlen, "%s/%s%s%s", p->dir, p->id, QUEUED_TAG, rnd);
+	alerts_text_init(&b, 0);
+	alerts_text_fmt(&b, "%s %d\n", LOG_MAGIC, ALERTS_LOG_VERSION);
+	log_entry(&b, e);
+	if (b.oom) {
+		alerts_text_free(&b);
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	}
+	rc = fileio_write_atomic(path, b.p, b.len, 0600, 1);
 	alerts_text_free(&b);
 	return (rc);
 }

@@ -20,7 +20,6 @@
 #include "cmd/alerts/alerts_text.h"
 
 #define RESEND_MAX	20	/* older unsent alerts per message */
-#define LOCK_WAIT_MS	60000
 #define EV_MAX		8
 
 /* One event of this run, as the message tells it. */
@@ -372,9 +371,9 @@ done:
  * was no memory to try.
  */
 static int
-log_unsent(const struct alerts_raise_env *env, const char *root,
-    const struct alerts_log_entry *pend, size_t npend, const char *event,
-    const char *subject, const char *body)
+log_unsent(const struct alerts_raise_env *env,
+    const struct alerts_conf_paths *p, const struct alerts_log_entry *pend,
+    size_t npend, const char *event, const char *subject, const char *body)
 {
 	struct alerts_log_entry *all;
 	int rc;
@@ -389,21 +388,52 @@ log_unsent(const struct alerts_raise_env *env, const char *root,
 	alerts_text_copyf(all[npend].subject, sizeof(all[npend].subject),
 	    "%s", subject);
 	all[npend].body = (char *)(uintptr_t)body;
-	rc = alerts_log_write(root, all, npend + 1);
+	rc = alerts_log_write(p, all, npend + 1);
 	free(all);
 	return (rc);
 }
 
 /*
+ * The alerts lock could not be had (qs_error_message says why): keep the
+ * alert ${subject}/${body} as a queued file, and say where; if even that
+ * fails, name the alert in the warning so that it is at least logged.
+ */
+static void
+queue_unsent(const struct alerts_raise_env *env, const char *sub,
+    const struct alerts_conf_paths *p, const char *event,
+    const char *subject, const char *body)
+{
+	struct alerts_log_entry e;
+	char why[QS_ERROR_MSG_MAX], path[ALERTS_CONF_PATH_MAX + 64];
+
+	snprintf(why, sizeof(why), "%s", qs_error_message());
+	memset(&e, 0, sizeof(e));
+	e.time = env->now;
+	alerts_text_copyf(e.event, sizeof(e.event), "%s", event);
+	alerts_text_copyf(e.subject, sizeof(e.subject), "%s", subject);
+	e.body = (char *)(uintptr_t)body;
+	if (alerts_log_queue(p, &e, path, sizeof(path)) == QS_OK)
+		fprintf(env->err, "qsarc: %s: alert not sent: %s; kept in %s "
+		    "(the next alert sent takes it along)\n", sub, why, path);
+	else
+		fprintf(env->err, "qsarc: %s: alert not sent: %s; and it could "
+		    "not be kept: %s; the alert was: %s\n", sub, why,
+		    qs_error_message(), subject);
+	qs_error_set(QS_EBUSY, "%s", why);
+}
+
+/*
  * Deliver ${subject}/${body} (NULL: only older unsent alerts) for the
- * store at ${root}, with the older unsent alerts; keep what could not be
- * sent in the log.  ${sub} names the command for the warning.  With
- * ${log_failure} 0 (alerts test) a failed new message is not logged.
+ * store at ${root} (alert files ${p}), with the older unsent alerts;
+ * keep what could not be sent in the log (or, without the lock, queued).
+ * ${sub} names the command for the warning.  With ${log_failure} 0
+ * (alerts test) a failed new message is not logged.
  * Return QS_OK if sent (or nothing to send), else the error.
  */
 static int
 deliver(const struct alerts_raise_env *env, const char *sub,
-    const char *root, const struct alerts_conf *c, const char *event,
+    const char *root, const struct alerts_conf_paths *p,
+    const struct alerts_conf *c, const char *event,
     const char *subject, const char *body, int log_failure,
     size_t *npend_sent)
 {
@@ -416,13 +446,16 @@ deliver(const struct alerts_raise_env *env, const char *sub,
 
 	/* Under the alerts lock, the older unsent alerts. */
 	*npend_sent = 0;
-	if ((rc = alerts_log_lock(root, LOCK_WAIT_MS, &lockfd)) != QS_OK) {
-		if (log_failure)
-			fprintf(env->err, "qsarc: %s: alert not sent and not "
-			    "kept: %s\n", sub, qs_error_message());
+	if ((rc = alerts_log_lock(p, env->lock_timeout_ms, &lockfd)) !=
+	    QS_OK) {
+		if (log_failure && subject != NULL)
+			queue_unsent(env, sub, p, event, subject, body);
 		return (rc);
 	}
-	if ((lrc = alerts_log_read(root, &pend, &npend, &bad)) != QS_OK) {
+	if ((lrc = alerts_log_absorb(p)) != QS_OK)
+		fprintf(env->err, "qsarc: %s: queued alerts left where they "
+		    "are: %s\n", sub, qs_error_message());
+	if ((lrc = alerts_log_read(p, 0, &pend, &npend, &bad)) != QS_OK) {
 		/* A damaged log must not stop the new alert. */
 		fprintf(env->err, "qsarc: %s: %s; starting a new alert log\n",
 		    sub, qs_error_message());
@@ -455,7 +488,7 @@ deliver(const struct alerts_raise_env *env, const char *sub,
 	if (rc == QS_OK) {
 		*npend_sent = sent;
 		if (sent > 0 || bad > 0) {
-			lrc = alerts_log_write(root, pend + sent, npend - sent);
+			lrc = alerts_log_write(p, pend + sent, npend - sent);
 			if (lrc != QS_OK)
 				fprintf(env->err, "qsarc: %s: alert sent, but "
 				    "the alert log could not be updated (older "
@@ -468,15 +501,16 @@ deliver(const struct alerts_raise_env *env, const char *sub,
 	/* Not sent: keep a new alert in the log, and say so. */
 	if (log_failure && subject != psubj) {
 		qs_error_save(&saved);
-		lrc = log_unsent(env, root, pend, npend, event, subject, body);
+		lrc = log_unsent(env, p, pend, npend, event, subject, body);
 		if (lrc == 1) {
 			qs_error_restore(&saved);
 			goto done;
 		}
 		if (lrc != QS_OK) {
 			fprintf(env->err, "qsarc: %s: alert not sent: %s; and "
-			    "it could not be kept in %s/alerts.log: %s\n", sub,
-			    saved.msg, root, qs_error_message());
+			    "it could not be kept in %s: %s (the alert was: "
+			    "%s)\n", sub, saved.msg, p->log, qs_error_message(),
+			    subject);
 			qs_error_restore(&saved);
 			rc = QS_EIO;
 			goto done_quiet;
@@ -488,7 +522,7 @@ done:
 	alerts_log_entries_free(pend, npend);
 	if (rc != QS_OK && log_failure)
 		fprintf(env->err, "qsarc: %s: alert not sent: %s; kept in "
-		    "%s/alerts.log\n", sub, qs_error_message(), root);
+		    "%s\n", sub, qs_error_message(), p->log);
 	return (rc);
 
 done_quiet:
@@ -508,6 +542,7 @@ void
 alerts_raise_after(const struct alerts_raise_env *env, const char *sub,
     const char *root, int exit_code, const char *detail, struct store *s)
 {
+	struct alerts_conf_paths p;
 	struct alerts_conf c;
 	struct events evs;
 	struct qs_error saved;
@@ -524,7 +559,14 @@ alerts_raise_after(const struct alerts_raise_env *env, const char *sub,
 	alerts_text_copyf(det, sizeof(det), "%s", detail != NULL ? detail :
 	    "");
 	qs_error_save(&saved);
-	rc = alerts_conf_load(root, &c);
+	if ((rc = alerts_conf_paths(root, &p)) != QS_OK)
+		goto restore;	/* not a store: the command said so */
+	if (alerts_conf_has_legacy(&p))
+		fprintf(env->err, "qsarc: %s: %s is ignored: alert settings "
+		    "are no longer read from the store; run 'qsarc alerts %s "
+		    "migrate' to move them to %s\n", sub, p.legacy, root,
+		    p.conf);
+	rc = alerts_conf_load(&p, &c);
 	if (rc == QS_ENOENT)
 		goto restore;
 	if (rc != QS_OK) {
@@ -547,7 +589,7 @@ alerts_raise_after(const struct alerts_raise_env *env, const char *sub,
 	qs_error_clear();
 	if (evs.n == 0) {
 		/* Nothing new: still try to deliver older unsent alerts. */
-		(void)deliver(env, sub, root, &c, "", NULL, NULL, 1,
+		(void)deliver(env, sub, root, &p, &c, "", NULL, NULL, 1,
 		    &pending_sent);
 		goto restore;
 	}
@@ -565,7 +607,7 @@ alerts_raise_after(const struct alerts_raise_env *env, const char *sub,
 		    sub);
 		goto restore;
 	}
-	(void)deliver(env, sub, root, &c, evs.ev[0].kind, subject, body.p, 1,
+	(void)deliver(env, sub, root, &p, &c, evs.ev[0].kind, subject, body.p, 1,
 	    &pending_sent);
 restore:
 	qs_error_restore(&saved);
@@ -575,12 +617,13 @@ out:
 }
 
 /**
- * alerts_raise_test(env, root, c, npend_sent):
+ * alerts_raise_test(env, root, p, c, npend_sent):
  * Send a test message for the store at ${root} with the settings ${c}.
  */
 int
 alerts_raise_test(const struct alerts_raise_env *env, const char *root,
-    const struct alerts_conf *c, size_t *npend_sent)
+    const struct alerts_conf_paths *p, const struct alerts_conf *c,
+    size_t *npend_sent)
 {
 	char host[256], store[512], when[64];
 	char subject[ALERTS_SUBJECT_MAX + 1], body[1024];
@@ -596,6 +639,6 @@ alerts_raise_test(const struct alerts_raise_env *env, const char *root,
 	    "Nothing happened to the store.  Alerts are %s.\n", host, store,
 	    when, store, store, c->enabled ? "enabled" : "disabled (run "
 	    "'qsarc alerts STORE enable' to turn them on)");
-	return (deliver(env, "alerts", root, c, "test", subject, body, 0,
+	return (deliver(env, "alerts", root, p, c, "test", subject, body, 0,
 	    npend_sent));
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 struct alerts_conf;
+struct alerts_conf_paths;
 struct store;
 
 /* What the program passes down (cmd_alerts_env() fills one). */
@@ -26,6 +27,9 @@ struct alerts_raise_env {
 	FILE *err;		/* the one-line warnings */
 	/* "1.5 GiB"-style rendering, as the program's output writes it. */
 	const char *(*format_bytes)(uint64_t, char *, size_t);
+	/* How long to wait for the alerts lock (the command's
+	 * --lock-timeout); past it the alert is queued, not lost. */
+	int lock_timeout_ms;
 };
 
 /* The program's exit codes (cmd/cmd_alerts.c checks that they agree). */
@@ -63,8 +67,13 @@ void alerts_raise_event(int, const char *);
  * failed: ${exit_code} not 0, 7 or 8 for a batch job; damage found:
  * exit code 6; the queued events; with ${s}, the store-state checks; the
  * file system nearly full), deduplicated to one per kind, and send them
- * in one message together with up to 20 older unsent alerts.  If sending
- * fails, warn on env->err and keep the alert in STORE/alerts.log.  When
+ * in one message together with up to 20 older unsent alerts.  The
+ * settings are read only from outside the store (alerts_conf.h); an old
+ * STORE/alerts.conf is ignored with a warning naming 'qsarc alerts STORE
+ * migrate'.  If sending fails, warn on env->err and keep the alert in the
+ * alert log; if the alerts lock cannot be had within env->lock_timeout_ms,
+ * keep it as a queued file (alerts_log_queue), and if even that fails,
+ * name its subject in the warning.  When
  * there is no new event but older unsent alerts exist, try to deliver
  * those.  ${detail} is the command's error message (may be NULL); it is
  * copied at once.  ${s} may be NULL.  Never changes anything the command
@@ -74,14 +83,15 @@ void alerts_raise_after(const struct alerts_raise_env *, const char *,
     const char *, int, const char *, struct store *);
 
 /**
- * alerts_raise_test(env, root, c, npend_sent):
- * Send a test message for the store at ${root} with the settings ${c}
+ * alerts_raise_test(env, root, p, c, npend_sent):
+ * Send a test message for the store at ${root} (alert files ${p}) with
+ * the settings ${c}
  * (complete: alerts_conf_missing(c) is NULL), together with up to 20
  * older unsent alerts; set ${npend_sent} to how many went with it.  A test
  * message that fails is not logged.  Return QS_OK or the error (with a
  * detail); warnings about the alert log go to env->err.
  */
 int alerts_raise_test(const struct alerts_raise_env *, const char *,
-    const struct alerts_conf *, size_t *);
+    const struct alerts_conf_paths *, const struct alerts_conf *, size_t *);
 
 #endif /* !QS_ALERTS_RAISE_H */

@@ -101,6 +101,13 @@ int store_init(const char *, const struct store_init_opts *, int64_t);
 int store_peek_encrypted(const char *, int *);
 
 /**
+ * store_peek_id(root, id):
+ * Read only the config of the store at ${root} and copy its store id into
+ * ${id} (16 bytes).  Return QS_OK or what reading the config returns.
+ */
+int store_peek_id(const char *, uint8_t[16]);
+
+/**
  * store_open(root, lockmode, timeout_ms, pass, passlen, s):
  * (Encrypted stores: the primary keystore's generation is compared with
  * the backup copy's; a primary older than the backup is refused with

@@ -198,6 +198,24 @@ store_peek_encrypted(const char *root, int *encrypted)
 	return (rc);
 }
 
+/**
+ * store_peek_id(root, id):
+ * Read only the config of the store at ${root} and copy its store id.
+ */
+int
+store_peek_id(const char *root, uint8_t id[16])
+{
+	struct store_config *cfg;
+	int rc;
+
+	if ((cfg = malloc(sizeof(*cfg))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	if ((rc = store_config_read(root, cfg, NULL)) == QS_OK)
+		memcpy(id, cfg->store_id, 16);
+	free(cfg);
+	return (rc);
+}
+
 static int
 dir_is_empty_or_absent(const char *root)
 {

@@ -586,6 +586,17 @@ nmsgs() {
 	find "$MAIL" -name 'msg-*.json' | wc -l
 }
 
+# alert_files STORE: set ACONF and ALOG to the alert settings file and the
+# unsent-alert log of STORE (outside the store, in $QSARC_STATE_DIR/alerts,
+# keyed by the store id), as 'alerts STORE show --json' names them.  Leaves
+# $OUT and $ERR alone.
+alert_files() {
+	"$QSARC" alerts "$1" show --json >"$OUT.af" 2>"$ERR.af" ||
+		fail "alerts $1 show --json: exit $? ($(cat "$ERR.af"))"
+	ACONF=$(json_get settings_file "$OUT.af")
+	ALOG=$(json_get log_file "$OUT.af")
+}
+
 # last_msg: the newest received message file.
 last_msg() {
 	find "$MAIL" -name 'msg-*.json' | sort | tail -n1

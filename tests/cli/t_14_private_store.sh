@@ -32,7 +32,7 @@ bad=$(find s e out.tar x/etc -perm /077 -printf '%m %p\n' | head -n 5)
 [ -z "$bad" ] || fail "created with group or other access: $bad"
 # ... nor a lock, config or alert file written later.
 expect_ok q alerts s configure --relay 127.0.0.1:25 --from a@b.c --to d@e.f
-bad=$(find s -perm /077 -printf '%m %p\n' | head -n 5)
+bad=$(find s "$QSARC_STATE_DIR/alerts" -perm /077 -printf '%m %p\n' | head -n 5)
 [ -z "$bad" ] || fail "after alerts configure: $bad"
 
 # The attack: another local user copies the store and restores from it.

@@ -5,7 +5,9 @@
 # refused, auth file mode check and AUTH, a refusing relay, the unsent
 # alert log and its later delivery; a failing clean raising exactly one
 # alert (alerts_raise_after, called by the batch commands) and a stopped
-# relay leaving the job's exit code alone.
+# relay leaving the job's exit code alone.  The settings and the log live
+# outside the store, in $QSARC_STATE_DIR/alerts (alert_files names them;
+# spec/SECURITY.md 5.5); t_18 covers a hostile STORE/alerts.conf.
 . "$CLI_DIR/lib.sh"
 
 SINKPY=/usr/bin/python3
@@ -34,8 +36,10 @@ HOST=$(uname -n)
 # ---- A store, and enable refused before configure. ----
 expect_ok q init s
 SREAL=$(cd s && pwd -P)
+alert_files s
+case $ACONF in "$QSARC_STATE_DIR"/alerts/*.conf) ;; *) fail "settings file $ACONF is not under \$QSARC_STATE_DIR/alerts" ;; esac
 expect_fail 1 'refused' q alerts s enable
-[ ! -e s/alerts.conf ] || fail "a refused enable wrote alerts.conf"
+[ ! -e "$ACONF" ] || fail "a refused enable wrote the settings"
 expect_ok q alerts s show
 grep -q 'disabled' "$OUT" || fail "show before configure does not say disabled"
 expect_fail 1 'not configured' q alerts s test
@@ -51,7 +55,7 @@ expect_exit 2 q alerts s configure --sender-name $'Backup\r\nBcc: evil@example.c
 expect_exit 2 q alerts s configure --to 'Ops <ops@example.com>'
 expect_exit 2 q alerts s configure --relay 'smtp.example.com:99999'
 expect_exit 2 q alerts s configure --disk-threshold 0
-[ ! -e s/alerts.conf ] || fail "a refused configure wrote alerts.conf"
+[ ! -e "$ACONF" ] || fail "a refused configure wrote the settings"
 
 # A partial configure is kept but cannot be enabled.
 expect_ok q alerts s configure --relay "127.0.0.1:$PORT" --sender-name "Backup host 3"
@@ -66,10 +70,12 @@ grep -q 'enabled' "$OUT" || fail "show does not say enabled"
 grep -q 'audit@example.com' "$OUT" || fail "show does not list the Bcc recipient"
 grep -q 'unsent alerts: 0' "$OUT" || fail "show does not count unsent alerts"
 # The settings file is validated: a hand edit is detected.
-cp s/alerts.conf conf.bak
-sed -i 's/^to ops@/to xps@/' s/alerts.conf
-expect_fail 6 'alerts.conf: checksum mismatch' q alerts s show
-cp conf.bak s/alerts.conf
+[ "$(stat -c %a "$ACONF")" = 600 ] || fail "settings file mode $(stat -c %a "$ACONF")"
+[ ! -e s/alerts.conf ] || fail "configure wrote STORE/alerts.conf"
+cp "$ACONF" conf.bak
+sed -i 's/^to ops@/to xps@/' "$ACONF"
+expect_fail 6 '\.conf: checksum mismatch' q alerts s show
+cp conf.bak "$ACONF"
 
 # ---- test delivers exactly one message: envelope and headers. ----
 n0=$(nmsgs)
@@ -107,7 +113,7 @@ stop_sink
 start_sink 0 --reject
 expect_ok q alerts s configure --relay "127.0.0.1:$PORT"
 expect_fail 1 'not sent.*554' q alerts s test
-[ ! -e s/alerts.log ] || fail "a failed test message went into the alert log"
+[ ! -e "$ALOG" ] || fail "a failed test message went into the alert log"
 stop_sink
 
 # ---- Credentials from a file: mode checked, never shown. ----
@@ -120,7 +126,7 @@ expect_ok q alerts s configure --relay "127.0.0.1:$PORT" --auth-file auth
 expect_fail 1 'clear text' q alerts s configure --relay "smtp.example.com:587" --auth-file auth
 expect_ok q alerts s show
 grep -q 's3cret' "$OUT" && fail "show prints the password"
-grep -q 's3cret' s/alerts.conf && fail "alerts.conf holds the password"
+grep -q 's3cret' "$ACONF" && fail "the settings hold the password"
 n0=$(nmsgs)
 expect_ok q alerts s test
 [ "$(nmsgs)" -eq $((n0 + 1)) ] || fail "authenticated test not delivered"
@@ -136,7 +142,7 @@ stop_sink
 # ---- An unsent alert kept in the log goes with the next message. ----
 start_sink
 expect_ok q alerts s configure --relay "127.0.0.1:$PORT"
-printf 'qsarc-alerts-log 1\n1700000000\tcommand-failed\t[qsarc] h s: put failed (exit 1: error)\tline one\\nline two\n' >s/alerts.log
+printf 'qsarc-alerts-log 1\n1700000000\tcommand-failed\t[qsarc] h s: put failed (exit 1: error)\tline one\\nline two\n' >"$ALOG"
 expect_ok q alerts s show
 grep -q 'unsent alerts: 1' "$OUT" || fail "show does not list the unsent alert"
 grep -q 'put failed' "$OUT" || fail "show does not give the unsent alert's subject"
@@ -146,7 +152,7 @@ grep -q 'with 1 earlier unsent alert' "$OUT" || fail "test did not include the u
 [ "$(nmsgs)" -eq $((n0 + 1)) ] || fail "expected one message with the unsent alert"
 msg_py "$(last_msg)" 'assert "put failed (exit 1: error)" in d["data"] and "line two" in d["data"]' ||
 	fail "the unsent alert is not in the message"
-[ ! -e s/alerts.log ] || fail "the delivered alert is still in the log"
+[ ! -e "$ALOG" ] || fail "the delivered alert is still in the log"
 
 # ---- The hook in the batch jobs. ----
 # A damaged store: one container cut short, so clean stops with exit 6.
@@ -194,7 +200,7 @@ EOF
 stop_sink
 n0=$(nmsgs)
 expect_exit "$rc_plain" q clean d_down
-err_matches "qsarc: clean: alert not sent: .*; kept in .*alerts.log" ||
+err_matches "qsarc: clean: alert not sent: .*; kept in .*/alerts/[0-9a-f]{32}\.log" ||
 	fail "no 'alert not sent' warning"
 expect_ok q alerts d_down show
 grep -q 'unsent alerts: 1' "$OUT" || fail "the unsent alert is not listed"
@@ -214,11 +220,11 @@ gen_file 73 200K f.dat
 expect_ok q put d_down F --input f.dat
 [ "$(nmsgs)" -eq "$n1" ] || fail "a successful put with nothing to report sent a message"
 
-# Disabled: a failing clean sends nothing.
-expect_ok q alerts d disable
-n0=$(nmsgs)
-expect_exit "$rc_plain" q clean d
-[ "$(nmsgs)" -eq "$n0" ] || fail "disabled alerts still sent a message"
+# Copies of a store (cp -a: the same store id) share its alert settings.
+alert_files d
+dconf=$ACONF
+alert_files d_down
+[ "$ACONF" = "$dconf" ] || fail "cp -a copies of a store have different alert settings"
 
 # Encrypted store: keystore backup copy missing, rotation overdue.
 printf 'correct horse battery staple\n' >pw
@@ -258,4 +264,11 @@ if [ "${used:-0}" -ge 2 ]; then
 else
 	note "the test file system is ${used}% used: disk-full alert not checked"
 fi
+
+# Disabled: a failing clean sends nothing (d_down shares the settings of d).
+expect_ok q alerts d disable
+n0=$(nmsgs)
+expect_exit "$rc_plain" q clean d
+[ "$(nmsgs)" -eq "$n0" ] || fail "disabled alerts still sent a message"
+
 exit 0
