@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_alerts.h"
 #include "format/qs_err.h"
 #include "index/store/store.h"
 #include "index/jobs/rebuild.h"
@@ -492,5 +493,11 @@ cmd_verify(int argc, char **argv)
 		free(o.streams[i].name);
 	free(o.streams);
 	fflush(stdout);
+	/* The alert its help promises: damage found, or verify failed. */
+	if (status == EXIT_DAMAGE && error[0] == '\0')
+		snprintf(error, sizeof(error), "%llu finding(s); 'qsarc verify "
+		    "%s' lists them", (unsigned long long)vc.findings, root);
+	alerts_raise_after(cmd_alerts_env(), "verify", root, status,
+	    error[0] ? error : NULL, NULL);
 	return (status);
 }
