@@ -403,6 +403,13 @@ void store_keystore_paths(const struct store *, char *, size_t, char *,
 void store_default_keystore_backup(const uint8_t[16], char *, size_t);
 
 /**
+ * store_keystore_backup_in(dir, store_id, buf, buflen):
+ * "${dir}/<store id in hex>.qsk", for a backup copy kept in the directory
+ * ${dir} the operator named.  QS_EINVAL if it does not fit.
+ */
+int store_keystore_backup_in(const char *, const uint8_t[16], char *, size_t);
+
+/**
  * store_path_rekey_pending(root, buf, buflen):
  * "${root}/rekey-pending", the marker of an unfinished rekey.
  */

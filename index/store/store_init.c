@@ -3,6 +3,8 @@
  * keystore saves and turning encryption on.
  */
 
+#include <sys/stat.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -259,6 +261,30 @@ absolute_path(const char *path, char *buf, size_t buflen)
 	return (QS_OK);
 }
 
+/*
+ * The backup keystore path for the --keystore-backup argument ${given},
+ * absolute, in ${buf}: a directory (existing, or written with a trailing
+ * '/') holds the copy as STOREID.qsk; anything else is the file itself.
+ */
+static int
+backup_path(const char *given, const uint8_t store_id[16], char *buf,
+    size_t buflen)
+{
+	char dir[4096];
+	size_t gl = strlen(given);
+	struct stat sb;
+	int rc;
+
+	if ((rc = absolute_path(given, buf, buflen)) != QS_OK)
+		return (rc);
+	if ((gl > 0 && given[gl - 1] == '/') ||
+	    (stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode))) {
+		snprintf(dir, sizeof(dir), "%s", buf);
+		return (store_keystore_backup_in(dir, store_id, buf, buflen));
+	}
+	return (QS_OK);
+}
+
 /**
  * store_backup_dir_prepare(backup):
  * Create the directories leading to the backup keystore, mode 0700.
@@ -286,9 +312,46 @@ store_backup_dir_prepare(const char *backup)
 	return (fileio_mkdir(dir, 0700));
 }
 
+/*
+ * Undo a store_init that failed: remove what it made, so that nothing is
+ * left behind and the same command can simply be run again.  ${root} was
+ * created by it if ${made_root}; ${backup}, if not NULL, is a backup
+ * keystore copy it wrote.  Best effort: the original error is kept.
+ */
+static void
+init_undo(const char *root, int made_root, const char *backup)
+{
+	static int (*const dirs[])(const char *, char *, size_t) = {
+		store_path_data, store_path_index, store_path_catalogues,
+	};
+	struct qs_error saved;
+	char path[4096];
+	size_t i;
+
+	qs_error_save(&saved);
+	if (store_path_config(root, path, sizeof(path)) == QS_OK)
+		(void)unlink(path);
+	if (store_path_keystore(root, path, sizeof(path)) == QS_OK)
+		(void)unlink(path);
+	if (store_path_lock(root, path, sizeof(path)) == QS_OK)
+		(void)unlink(path);
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (dirs[i](root, path, sizeof(path)) == QS_OK)
+			(void)rmdir(path);
+	if (store_path_streams(root, 0, path, sizeof(path)) == QS_OK)
+		(void)rmdir(path);
+	if (store_path_streams(root, 1, path, sizeof(path)) == QS_OK)
+		(void)rmdir(path);
+	if (made_root)
+		(void)rmdir(root);
+	if (backup != NULL)
+		(void)unlink(backup);
+	qs_error_restore(&saved);
+}
+
 /**
  * store_init(root, opts, now):
- * Create a new store at ${root}.
+ * Create a new store at ${root}, all or nothing.
  */
 int
 store_init(const char *root, const struct store_init_opts *o, int64_t now)
@@ -298,7 +361,8 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 	struct keystore *ks = NULL;
 	struct kdf_params kdf;
 	char path[4096], backup[4096];
-	int rc;
+	struct stat sb;
+	int rc, made_root, started = 0, backup_written = 0;
 
 	/* Check the options before anything touches the disk. */
 	cp.min_size = o->chunk_min;
@@ -316,9 +380,11 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 		    o->container_size));
 	if ((rc = dir_is_empty_or_absent(root)) != QS_OK)
 		return (rc);
+	made_root = lstat(root, &sb) != 0;
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	/* The layout: the directories, then the (empty) lock file. */
+	started = 1;
 	if ((rc = fileio_mkdir(root, STORE_MODE_DIR)) != QS_OK)
 		goto done;
 	if ((rc = store_path_data(root, path, sizeof(path))) != QS_OK ||
@@ -346,9 +412,15 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 	if (o->encrypt) {
 		/* The secrets exist only inside the sealed keystore. */
 		if (o->keystore_backup != NULL) {
-			if ((rc = absolute_path(o->keystore_backup, backup,
-			    sizeof(backup))) != QS_OK)
+			if ((rc = backup_path(o->keystore_backup,
+			    cfg->store_id, backup, sizeof(backup))) != QS_OK)
 				goto done;
+			if (lstat(backup, &sb) == 0) {
+				rc = qs_error_set(QS_EEXIST, "%s: exists; the "
+				    "backup keystore of a new store must be a "
+				    "new file", backup);
+				goto done;
+			}
 		} else
 			store_default_keystore_backup(cfg->store_id, backup,
 			    sizeof(backup));
@@ -371,6 +443,7 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 		if ((rc = store_path_keystore(root, path, sizeof(path))) !=
 		    QS_OK)
 			goto done;
+		backup_written = 1;
 		if ((rc = keystore_save(ks, path, backup, o->pass, o->passlen,
 		    &kdf)) != QS_OK)
 			goto done;
@@ -385,6 +458,8 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 	/* The config last: without it the directory is not a store. */
 	rc = config_write(root, cfg, ks != NULL ? keystore_idkey(ks) : NULL);
 done:
+	if (rc != QS_OK && started)
+		init_undo(root, made_root, backup_written ? backup : NULL);
 	keystore_free(ks);
 	free(cfg);
 	return (rc);
@@ -473,8 +548,8 @@ store_enable_encryption(struct store *s, int mode, uint64_t rotation_secs,
 	if (s->pass == NULL)
 		return (qs_error_set(QS_EINVAL, "no passphrase"));
 	if (backup != NULL) {
-		if ((rc = absolute_path(backup, bpath, sizeof(bpath))) !=
-		    QS_OK)
+		if ((rc = backup_path(backup, s->cfg.store_id, bpath,
+		    sizeof(bpath))) != QS_OK)
 			return (rc);
 	} else {
 		store_default_keystore_backup(s->cfg.store_id, bpath,

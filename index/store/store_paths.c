@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "format/qs_err.h"
 #include "index/store/store.h"
@@ -207,6 +208,29 @@ store_default_keystore_backup(const uint8_t store_id[16], char *buf,
 		dir = "/var/lib/qsarc";
 	hex16(store_id, hex);
 	snprintf(buf, buflen, "%s/keys/%s.qsk", dir, hex);
+}
+
+/**
+ * store_keystore_backup_in(dir, store_id, buf, buflen):
+ * "${dir}/<store id in hex>.qsk": the backup copy when the operator names a
+ * directory for it.
+ */
+int
+store_keystore_backup_in(const char *dir, const uint8_t store_id[16],
+    char *buf, size_t buflen)
+{
+	char hex[33], name[40];
+	size_t n = strlen(dir);
+
+	hex16(store_id, hex);
+	snprintf(name, sizeof(name), "%s.qsk", hex);
+	/* "DIR/" and "DIR" name the same directory. */
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if ((size_t)snprintf(buf, buflen, "%.*s/%s", (int)n, dir, name) >=
+	    buflen)
+		return (qs_error_set(QS_EINVAL, "%s: path too long", dir));
+	return (QS_OK);
 }
 
 /**
