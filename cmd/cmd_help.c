@@ -93,6 +93,8 @@ static const struct cmd_def commands[] = {
 "List the streams: name, ingest time (UTC), size, and the bytes this\n"
 "stream added to the store when it was put.  With NAME, list the members of\n"
 "that tar stream from its catalogue, in stream order (like tar -t).\n"
+"A stream deleted, moved or put back behind qsarc's back (the stream set,\n"
+"spec/FORMAT.md 14) is a warning on stderr after the list, and exit 6.\n"
 "\n"
 "Options:\n"
 "  --expired           list removed streams that clean has not reclaimed\n"

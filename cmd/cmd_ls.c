@@ -150,6 +150,21 @@ done:
 
 
 /* qsarc ls STORE: the streams, live or expired; the exit code. */
+/* One stream set problem: a warning on stderr, and exit 6. */
+static void
+ls_streamset_cb(void *ctx, const char *name, const char *path,
+    const char *msg)
+{
+	int *status = ctx;
+
+	(void)name;
+	(void)path;
+	fputs("qsarc: ls: warning: ", stderr);
+	cmd_output_text_str(stderr, msg);
+	fputc('\n', stderr);
+	*status = EXIT_DAMAGE;
+}
+
 static int
 list_streams(struct store *s, const struct cmd_options *c, int expired)
 {
@@ -202,6 +217,13 @@ list_streams(struct store *s, const struct cmd_options *c, int expired)
 	if (c->json)
 		printf("%s]}\n", printed ? "\n" : "");
 	store_names_free(names, count);
+	/*
+	 * A stream missing from (or not in) the stream set is damage: warn,
+	 * after the list, and exit 6 (spec/SECURITY.md 5.2).
+	 */
+	fflush(stdout);
+	if ((rc = store_streamset_check(s, ls_streamset_cb, &status)) != QS_OK)
+		status = cmd_output_fail("ls", rc);
 	return (status);
 }
 

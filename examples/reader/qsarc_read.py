@@ -792,7 +792,92 @@ def verify(st, problems):
                     st.catalogue(s)
             except QsError as e:
                 problems.append("stream %s: %s" % (name, e))
+    verify_streamset(st, problems)
     return containers, len(records), streams
+
+
+def verify_streamset(st, problems):
+    """FORMAT.md 14.4: the stream set against streams/ and expired/ and
+    the generation record next to the backup keystore.  A store with
+    neither file (written before them) has nothing to check."""
+    path = os.path.join(st.root, "streamset")
+    if st.cfg["encryption"] is not None:
+        backup = st.cfg["encryption"].decode()
+    else:
+        backup = os.path.join(os.environ.get("QSARC_STATE_DIR") or
+                              "/var/lib/qsarc", "keys",
+                              st.store_id.hex() + ".qsk")
+    rpath = backup + ".streams"
+    rec = None
+    if os.path.exists(rpath):
+        r = open(rpath, "rb").read()
+        if len(r) != 80 or r[:8] != b"QSSTGEN1" or u32(r, 8) != 1 \
+                or r[16:32] != st.store_id:
+            problems.append("%s: not a generation record of this store"
+                            % rpath)
+        else:
+            rec = (struct.unpack_from("<Q", r, 32)[0], r[40:72])
+    if not os.path.exists(path):
+        if rec is not None:
+            problems.append("%s: missing, but %s records generation %d"
+                            % (path, rpath, rec[0]))
+        return
+    b = open(path, "rb").read()
+    if len(b) < 80 or b[:8] != b"QSSTSET1":
+        problems.append("%s: not a stream set" % path)
+        return
+    if u32(b, 8) != 1 or u32(b, 12) & ~1 or u32(b, 44):
+        raise NewerVersion("%s: written by a newer qsarc" % path)
+    keyed = u32(b, 12) & 1
+    if keyed and st.enc_idkey is None:
+        problems.append("%s: MACed in a plain store" % path)
+        return
+    if keyed:
+        t = blake2b256(b[:-32], key=blake2b256(
+            b"", key=st.enc_idkey, person=b"qsarc-stream-set"))
+    elif st.enc_idkey is not None and st.cfg["plain_idkey"] is None:
+        problems.append("%s: not MACed in an encrypted store" % path)
+        return
+    else:
+        t = blake2b256(b[:-32])
+    if not hmac.compare_digest(t, b[-32:]) or b[16:32] != st.store_id:
+        problems.append("%s: trailer does not match (or another store's)"
+                        % path)
+        return
+    gen, count = struct.unpack_from("<QI", b, 32)
+    if rec is not None and (rec[0] > gen or
+                            (rec[0] == gen and rec[1] != blake2b256(b))):
+        problems.append("%s: generation %d is older than generation %d "
+                        "recorded in %s" % (path, gen, rec[0], rpath))
+    entries, pos = {}, 48
+    for _ in range(count):
+        nl, state, old_state, flags = b[pos:pos + 4]
+        name = b[pos + 36:pos + 36 + nl].decode()
+        entries[name] = (state, b[pos + 4:pos + 20], old_state,
+                         b[pos + 20:pos + 36], flags & 1)
+        pos += 36 + nl
+    if pos != len(b) - 32:
+        problems.append("%s: malformed" % path)
+        return
+    disk = {}
+    for state, expired in ((1, False), (2, True)):
+        for name in st.stream_names(expired):
+            h = open(st.manifest_path(name, expired), "rb").read(64)
+            disk[name] = (state, h[48:64] if h[8] == 2 else b"\0" * 16)
+
+    def accepts(e, side):
+        st_, fid = side
+        if e[0] == st_ and (st_ == 0 or e[1] == fid):
+            return True
+        return e[4] and e[2] == st_ and (st_ == 0 or e[3] == fid)
+    for name in sorted(set(entries) | set(disk)):
+        e = entries.get(name)
+        side = disk.get(name, (0, b"\0" * 16))
+        if e is None:
+            problems.append("stream %s: not in the stream set" % name)
+        elif not accepts(e, side):
+            problems.append("stream %s: the stream set records it %s, the "
+                            "disk shows %s" % (name, e[0], side[0]))
 
 
 def verify_container(st, path, ctr, records):

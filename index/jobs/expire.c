@@ -4,6 +4,7 @@
 #include "format/fileio.h"
 #include "format/manifest_fmt.h"
 #include "format/qs_err.h"
+#include "format/streamset_fmt.h"
 #include "index/jobs/expire.h"
 #include "index/store/manifest.h"
 #include "index/store/store.h"
@@ -99,6 +100,13 @@ struct purge_ctx {
 };
 
 static int
+purge_op(void *path)
+{
+
+	return (fileio_unlink(path));
+}
+
+static int
 purge_one(void *ctx, const char *name, int expired)
 {
 	struct purge_ctx *pc = ctx;
@@ -111,7 +119,9 @@ purge_one(void *ctx, const char *name, int expired)
 	if ((rc = store_stream_path(pc->s, name, expired, path,
 	    sizeof(path))) != QS_OK)
 		return (rc);
-	return (fileio_unlink(path));
+	/* The set forgets the stream around the unlink. */
+	return (store_streamset_change(pc->s, name, STREAMSET_ABSENT, NULL,
+	    purge_op, path));
 }
 
 /**

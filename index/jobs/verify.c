@@ -299,6 +299,17 @@ report(struct vctx *v, const char *kind, const char *path, int64_t off,
 	    off, code, msg);
 }
 
+/* A stream set finding (store_streamset_check). */
+static void
+streamset_cb(void *ctx, const char *name, const char *path, const char *msg)
+{
+	struct vctx *v = ctx;
+
+	v->c->findings++;
+	emit(v->o->on_finding, v->o->ctx, VERIFY_KIND_STREAMSET, name, 0,
+	    path, -1, QS_ECORRUPT, msg);
+}
+
 /* Whether read_data reads the chunk ${id} (the random subset). */
 static int
 chosen(const struct vctx *v, const uint8_t *id)
@@ -793,6 +804,13 @@ verify_store(struct store *s, const struct verify_opts *o,
 				c->chunks_total = c->index_entries;
 		}
 	}
+	/*
+	 * Step 4b (whole store): the stream set against the directories: a
+	 * deleted, moved, put back or planted manifest, a rolled back store.
+	 */
+	if (full && (rc = store_streamset_check(s, streamset_cb, &v)) !=
+	    QS_OK)
+		goto done;
 	/* A damaged index cannot be trusted: check each reference. */
 	v.per_ref = !full || index_bad;
 

@@ -17,6 +17,9 @@
  *   streams     every manifest (or the named ones) is read frame by frame
  *               (checks, authentication, summary, stream hash) and each of
  *               its chunks must be in the index and pass the entry check;
+ *   stream set  (whole store) the set against streams/, expired/ and its
+ *               generation record (store_streamset_check): a deleted,
+ *               moved, replaced or planted manifest, a rolled back store;
  *   data        with read_data, chunks are read, authenticated,
  *               decompressed and re-hashed (chunk_reader_read): every chunk in the
  *               index for a whole-store run, each chunk the named streams
@@ -49,6 +52,7 @@ struct store;
 #define VERIFY_KIND_CHUNK	"chunk"
 #define VERIFY_KIND_MANIFEST	"manifest"
 #define VERIFY_KIND_CATALOGUE	"catalogue"
+#define VERIFY_KIND_STREAMSET	"streamset"	/* spec/FORMAT.md 14 */
 
 /* At most this many findings are reported per stream (then a summary). */
 #define VERIFY_STREAM_FINDINGS_MAX	10

@@ -205,8 +205,19 @@ err:
 }
 
 /**
+ * framefile_writer_file_id(fw):
+ * The random file id of the file being written.
+ */
+const uint8_t *
+framefile_writer_file_id(const struct framefile_writer *fw)
+{
+
+	return (fw->file_id);
+}
+
+/**
  * framefile_writer_free(fw):
- * Abandon an uncommitted file.  NULL is allowed.
+ * Abandon an uncommitted file.
  */
 void
 framefile_writer_free(struct framefile_writer *fw)

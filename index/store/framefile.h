@@ -48,6 +48,13 @@ int framefile_writer_frame(struct framefile_writer *, const uint8_t *,
 int framefile_writer_commit(struct framefile_writer *, uint8_t *);
 
 /**
+ * framefile_writer_file_id(fw):
+ * The random file id of the file being written (MANIFEST_FILE_ID_SIZE
+ * bytes, valid until ${fw} is freed).
+ */
+const uint8_t *framefile_writer_file_id(const struct framefile_writer *);
+
+/**
  * framefile_writer_free(fw):
  * Abandon an uncommitted file.  NULL is allowed.
  */

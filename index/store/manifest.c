@@ -9,6 +9,7 @@
 #include "format/fileio.h"
 #include "format/manifest_fmt.h"
 #include "format/qs_err.h"
+#include "format/streamset_fmt.h"
 #include "index/store/framefile.h"
 #include "index/store/store.h"
 #include "index/store/manifest.h"
@@ -23,7 +24,19 @@ struct manifest_writer {
 	uint32_t refs;
 	uint64_t chunk_count;
 	struct checksum_state stream_hash;
+	int expired;			/* committed into expired/ */
 };
+
+/* The commit, as the stream set's file operation. */
+static int
+commit_op(void *ctx)
+{
+	struct framefile_writer **fwp = ctx;
+	struct framefile_writer *fw = *fwp;
+
+	*fwp = NULL;
+	return (framefile_writer_commit(fw, NULL));
+}
 
 struct manifest_reader {
 	struct framefile_reader *fr;
@@ -66,6 +79,7 @@ writer_new(struct store *s, const char *name, int expired, int replace,
 	if ((mw = calloc(1, sizeof(*mw))) == NULL)
 		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	mw->store = s;
+	mw->expired = expired;
 	snprintf(mw->name, sizeof(mw->name), "%s", name);
 	if ((mw->pt = malloc(MANIFEST_FRAME_MAX)) == NULL) {
 		rc = qs_error_set(QS_ENOMEM, "out of memory");
@@ -140,6 +154,7 @@ manifest_writer_commit(struct manifest_writer *mw,
     struct manifest_summary *summary)
 {
 	struct framefile_writer *fw;
+	uint8_t fid[MANIFEST_FILE_ID_SIZE];
 	size_t len;
 	int rc;
 
@@ -156,9 +171,23 @@ manifest_writer_commit(struct manifest_writer *mw,
 	}
 	if ((rc = framefile_writer_frame(mw->fw, mw->pt, len, 1)) != QS_OK)
 		goto err;
+	/*
+	 * The stream set records the new manifest (pending) before it
+	 * appears, and settles once it has (store_streamset_change).
+	 */
+	memcpy(fid, framefile_writer_file_id(mw->fw), sizeof(fid));
 	fw = mw->fw;
 	mw->fw = NULL;
-	rc = framefile_writer_commit(fw, NULL);
+	rc = store_streamset_change(mw->store, mw->name, mw->expired ?
+	    STREAMSET_EXPIRED : STREAMSET_LIVE, fid, commit_op, &fw);
+	if (fw != NULL) {
+		/* Not committed: abandon it, keeping the set's error. */
+		char msg[4096];
+
+		snprintf(msg, sizeof(msg), "%s", qs_error_message());
+		framefile_writer_free(fw);
+		qs_error_set(rc, "%s", msg);
+	}
 	if (rc == QS_EEXIST)
 		qs_error_set(rc, "%s: a stream named \"%s\" already exists",
 		    store_root(mw->store), mw->name);

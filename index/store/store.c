@@ -250,6 +250,14 @@ store_open(const char *root, int lockmode, int timeout_ms,
 		goto err;
 	if ((rc = chunkindex_open(path, &s->idx)) != QS_OK)
 		goto err;
+	/*
+	 * Under the exclusive lock: the stream set of a store written before
+	 * it existed is created, and changes a crash left pending settled.
+	 */
+	if ((lockmode & 0xff) == STORE_LOCK_EXCLUSIVE &&
+	    !(lockmode & STORE_OPEN_NOLOCK) &&
+	    (rc = store_streamset_settle(s)) != QS_OK)
+		goto err;
 	free(raw);
 	*sp = s;
 	return (QS_OK);

@@ -427,4 +427,62 @@ int store_path_alerts_conf(const char *, char *, size_t);
  */
 int store_path_alerts_log(const char *, char *, size_t);
 
+/**
+ * store_path_streamset(root, buf, buflen):
+ * "${root}/streamset", the stream set record (spec/FORMAT.md 14).
+ */
+int store_path_streamset(const char *, char *, size_t);
+
+/**
+ * store_streamset_record_path(s, buf, buflen):
+ * Where the generation record of the stream set lives, outside the
+ * store: the backup keystore path (for a plain store, the default one
+ * for its store id) with ".streams" appended.
+ */
+int store_streamset_record_path(const struct store *, char *, size_t);
+
+/*
+ * The stream set (store_streamset.c; spec/FORMAT.md 14, SECURITY.md 5.2):
+ * an authenticated, generation-numbered record of every stream's name,
+ * manifest file id and state, updated by every change of the set and
+ * checked by verify and ls.
+ */
+
+/**
+ * store_streamset_change(s, name, new_state, file_id, op, ctx):
+ * Change stream ${name} to ${new_state} (STREAMSET_LIVE, _EXPIRED or
+ * _ABSENT) with manifest file id ${file_id} (16 bytes; ignored for
+ * _ABSENT) by calling ${op}(${ctx}), which does the file operation
+ * (commit, rename, unlink).  Under the set lock (an flock on streams/):
+ * the set is created from the directories if missing, the entry is
+ * checked against the disk (QS_ECORRUPT if it disagrees), written as a
+ * pending change (old and new side), ${op} runs, and the entry is
+ * settled to the side the disk now shows.  Return ${op}'s error, the
+ * set's, or QS_OK.  In an encrypted store opened without keys, only
+ * ${op} runs.
+ */
+int store_streamset_change(struct store *, const char *, int,
+    const uint8_t *, int (*)(void *), void *);
+
+/**
+ * store_streamset_settle(s):
+ * Under the exclusive store lock: create the set if missing and settle
+ * every pending entry (a change a crash interrupted) to the side the disk
+ * shows.  Entries matching neither side are left for verify to report.
+ */
+int store_streamset_settle(struct store *);
+
+/**
+ * store_streamset_check(s, fn, ctx):
+ * Compare the set with the streams/ and expired/ directories and the
+ * generation record, calling ${fn}(${ctx}, name, path, message) for
+ * each problem (a missing, resurrected, moved or replaced manifest; a
+ * set that is damaged, fails its MAC, or is older than the record).
+ * ${name} is the stream or NULL.  A store without a set and without a
+ * record (not yet written by this version) has no problem.  Return QS_OK
+ * whatever was found, or an I/O error.
+ */
+int store_streamset_check(struct store *,
+    void (*)(void *, const char *, const char *, const char *), void *);
+
 #endif /* !QS_STORE_H */

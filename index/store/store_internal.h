@@ -12,6 +12,7 @@
  *	store_lock.c	the lock file and the text naming its holder
  *	store_paths.c	every path of a store
  *	store_streams.c	stream names: list, state, expire, unexpire
+ *	store_streamset.c the stream set: changes, settling, the check
  */
 
 #include <pthread.h>

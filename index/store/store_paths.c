@@ -265,3 +265,36 @@ store_path_alerts_log(const char *root, char *buf, size_t buflen)
 
 	return (join(root, "alerts.log", buf, buflen));
 }
+
+/**
+ * store_path_streamset(root, buf, buflen):
+ * "${root}/streamset", the stream set record.
+ */
+int
+store_path_streamset(const char *root, char *buf, size_t buflen)
+{
+
+	return (join(root, "streamset", buf, buflen));
+}
+
+/**
+ * store_streamset_record_path(s, buf, buflen):
+ * The generation record outside the store: the backup keystore path (the
+ * default one for a plain store) with ".streams" appended.
+ */
+int
+store_streamset_record_path(const struct store *s, char *buf, size_t buflen)
+{
+	char backup[4096];
+	int n;
+
+	if (s->cfg.encrypted && s->cfg.keystore_backup[0] != '\0')
+		snprintf(backup, sizeof(backup), "%s", s->cfg.keystore_backup);
+	else
+		store_default_keystore_backup(s->cfg.store_id, backup,
+		    sizeof(backup));
+	n = snprintf(buf, buflen, "%s.streams", backup);
+	if (n < 0 || (size_t)n >= buflen)
+		return (qs_error_set(QS_EINVAL, "%s: path too long", backup));
+	return (QS_OK);
+}

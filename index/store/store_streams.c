@@ -11,6 +11,7 @@
 #include "format/fileio.h"
 #include "format/manifest_fmt.h"
 #include "format/qs_err.h"
+#include "format/streamset_fmt.h"
 #include "index/store/store.h"
 #include "index/store/store_internal.h"
 
@@ -131,11 +132,26 @@ store_foreach_stream(const struct store *s, int which,
 	return (rc);
 }
 
+struct move_ctx {
+	const char *from, *to;
+};
+
+static int
+move_op(void *ctx)
+{
+	struct move_ctx *m = ctx;
+
+	return (fileio_rename_noreplace(m->from, m->to));
+}
+
 static int
 stream_move(struct store *s, const char *name, int to_expired)
 {
 	char from[4096], to[4096];
-	int rc;
+	struct manifest_header h;
+	uint8_t hb[MANIFEST_HEADER_SIZE];
+	struct move_ctx m = { from, to };
+	int fd, rc;
 
 	if ((rc = manifest_fmt_name_check(name)) != QS_OK)
 		return (rc);
@@ -147,7 +163,21 @@ stream_move(struct store *s, const char *name, int to_expired)
 	if (access(from, F_OK) != 0)
 		return (qs_error_set(QS_ENOENT, "%s: no %s stream named "
 		    "\"%s\"", s->root, to_expired ? "live" : "expired", name));
-	if ((rc = fileio_rename_noreplace(from, to)) == QS_EEXIST)
+	/* The file id the set records stays the manifest's own. */
+	memset(h.file_id, 0, sizeof(h.file_id));
+	if ((rc = fileio_open_regular(from, 0, &fd)) != QS_OK)
+		return (rc);
+	rc = fileio_pread_full(fd, hb, sizeof(hb), 0, from);
+	close(fd);
+	if (rc == QS_OK && manifest_fmt_header_decode(hb, sizeof(hb), &h) !=
+	    QS_OK)
+		rc = qs_error_set(QS_ECORRUPT, "%s: %s", from,
+		    qs_error_message());
+	if (rc != QS_OK)
+		return (rc);
+	if ((rc = store_streamset_change(s, name, to_expired ?
+	    STREAMSET_EXPIRED : STREAMSET_LIVE, h.file_id, move_op, &m)) ==
+	    QS_EEXIST)
 		qs_error_set(QS_EEXIST, "%s: a%s stream named \"%s\" already "
 		    "exists", s->root, to_expired ? "n expired" : " live",
 		    name);

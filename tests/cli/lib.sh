@@ -73,6 +73,15 @@ assert() {
 	"$@" || fail "$msg"
 }
 
+# forget_streams_record: remove the stream set's generation records in
+# $QSARC_STATE_DIR/keys (spec/FORMAT.md 14.2).  A test that copies a store
+# and writes to the copy puts back an older copy of the store, which is
+# what the record catches (SECURITY.md 5.2, t_30_rollback); forgetting it
+# makes the copy's next write start a fresh record.
+forget_streams_record() {
+	rm -f "$QSARC_STATE_DIR"/keys/*.streams
+}
+
 # q ARGS...: run qsarc.
 q() {
 	"$QSARC" "$@"

@@ -73,7 +73,7 @@ check_store s
 # containers), so the walk covers dedup, container, index and manifest
 # writes.
 { cat e.dat; gen 64 1500K; } >v.dat
-rm -rf c && cp -a base c
+rm -rf c && cp -a base c && forget_streams_record
 QSARC_COUNT_FILE=$PWD/count expect_ok q put c victim --input v.dat
 points=$(cat count)
 [ "$points" -ge 5 ] 2>/dev/null || fail "QSARC_COUNT_FILE gave '$points' mutation points"
@@ -82,7 +82,7 @@ present=0
 absent=0
 n=1
 while [ "$n" -le "$points" ]; do
-	rm -rf c && cp -a base c
+	rm -rf c && cp -a base c && forget_streams_record
 	rc=0
 	QSARC_CRASH_AT=$n "$QSARC" put c victim --input v.dat >"$OUT" 2>"$ERR" || rc=$?
 	[ $rc -eq 99 ] || fail "QSARC_CRASH_AT=$n of $points: exit $rc, expected 99"
@@ -108,14 +108,14 @@ note "put: $points crash points tried ($absent left no stream, $present a comple
 # The same walk for rm and unexpire (the stream is in exactly one state)
 # and for init (a store, or no config at all).
 for sub in rm unexpire; do
-	rm -rf c && cp -a base c
+	rm -rf c && cp -a base c && forget_streams_record
 	[ $sub = unexpire ] && { expect_ok q rm c early2; cp -a c base.rm; }
 	QSARC_COUNT_FILE=$PWD/count expect_ok q $sub c early2
 	p=$(cat count)
 	n=1
 	while [ "$n" -le "$p" ]; do
 		rm -rf c
-		if [ $sub = unexpire ]; then cp -a base.rm c; else cp -a base c; fi
+		if [ $sub = unexpire ]; then cp -a base.rm c; else cp -a base c; fi; forget_streams_record
 		rc=0
 		QSARC_CRASH_AT=$n "$QSARC" $sub c early2 >"$OUT" 2>"$ERR" || rc=$?
 		[ $rc -eq 99 ] || fail "$sub with QSARC_CRASH_AT=$n: exit $rc"
@@ -176,14 +176,14 @@ note "total crash points tried: $points"
 
 # ---- 3. ENOSPC at every mutation point of the same put: a point that is a
 # write fails with a 'No space' message and leaves no stream; others pass.
-rm -rf c && cp -a base c
+rm -rf c && cp -a base c && forget_streams_record
 QSARC_COUNT_FILE=$PWD/count expect_ok q put c victim --input v.dat
 points=$(cat count)
 hit=0
 n=1
 step=1
 while [ "$n" -le "$points" ]; do
-	rm -rf c && cp -a base c
+	rm -rf c && cp -a base c && forget_streams_record
 	rc=0
 	QSARC_ENOSPC_AT=$n "$QSARC" put c victim --input v.dat >"$OUT" 2>"$ERR" || rc=$?
 	LAST_RC=$rc; crash_check "put with QSARC_ENOSPC_AT=$n"

@@ -70,7 +70,7 @@ check_consistent() {
 walk() {
 	local kind=$1 src=$2 base=$3 sopts=$4 dopts=$5 ropts=$6 max=$7
 	local total n k rc tried=0 partial=0 prev=0
-	rm -rf d && cp -a "$base" d
+	rm -rf d && cp -a "$base" d && forget_streams_record
 	LAST_RC=0
 	QSARC_COUNT_FILE=$PWD/count "$QSARC" replicate "$src" d $ropts >"$OUT" 2>"$ERR" || LAST_RC=$?
 	[ $LAST_RC -eq 0 ] || fail "$kind: uncrashed replicate: exit $LAST_RC"
@@ -84,7 +84,7 @@ walk() {
 		if [ "$max" -le 1 ]; then n=1; else n=$((1 + k * (total - 1) / (max - 1))); fi
 		[ $n -eq $prev ] && continue
 		prev=$n
-		rm -rf d && cp -a "$base" d
+		rm -rf d && cp -a "$base" d && forget_streams_record
 		rc=0
 		QSARC_CRASH_AT=$n "$QSARC" replicate "$src" d $ropts >"$OUT" 2>"$ERR" || rc=$?
 		[ $rc -eq 99 ] || fail "$kind: QSARC_CRASH_AT=$n of $total: exit $rc, expected 99"

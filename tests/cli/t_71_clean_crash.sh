@@ -57,7 +57,7 @@ for i in 0 1 2 3 4 5; do
 	QSARC_TEST_NOW=$((T0 + i * 60)) expect_ok q put base s$i --input s$i.dat
 done
 expect_ok q expire base --keep-last 3
-rm -rf c && cp -a base c
+rm -rf c && cp -a base c && forget_streams_record
 QSARC_COUNT_FILE=$PWD/count expect_ok q clean c --json
 total=$(cat count)
 [ "$total" -ge 5 ] 2>/dev/null || fail "clean: '$total' mutation points counted"
@@ -73,7 +73,7 @@ maxdev=0
 n=1
 while [ $n -le "$total" ]; do
 	CTX="clean crashed at $n of $total"
-	rm -rf c && cp -a base c
+	rm -rf c && cp -a base c && forget_streams_record
 	rc=0
 	QSARC_CRASH_AT=$n "$QSARC" clean c >"$OUT" 2>"$ERR" || rc=$?
 	[ $rc -eq 99 ] || fail "$CTX: exit $rc, expected 99"
