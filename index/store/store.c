@@ -116,6 +116,39 @@ stale_when_locked_out(struct store *s, const char *path, const char *backup,
 	    backup, (unsigned long long)binfo.generation, s->root));
 }
 
+/*
+ * A plain config next to a keystore of this store (the primary
+ * STORE/keystore, or a backup copy naming this store id at the default
+ * path): `qsarc encrypt` was interrupted between the keystore and the
+ * config (it writes them in that order; running it again finishes), or an
+ * encrypted store's config was replaced by a plain one.  Either way the
+ * store must not be opened as plain: QS_ECORRUPT naming the keystore.
+ */
+static int
+plain_with_keystore(const struct store *s)
+{
+	struct keystore_header_info info;
+	char path[4096];
+	int rc;
+
+	if ((rc = store_path_keystore(s->root, path, sizeof(path))) != QS_OK)
+		return (rc);
+	if (access(path, F_OK) != 0) {
+		store_default_keystore_backup(s->cfg.store_id, path,
+		    sizeof(path));
+		if (keystore_peek(path, &info) != QS_OK ||
+		    memcmp(info.store_id, s->cfg.store_id, 16) != 0) {
+			qs_error_clear();
+			return (QS_OK);
+		}
+	}
+	return (qs_error_set(QS_ECORRUPT, "%s/config: the config says the "
+	    "store is plain, but %s is a keystore for it: if 'qsarc encrypt' "
+	    "was interrupted, run it again ('qsarc encrypt %s'); otherwise "
+	    "the config was replaced by a plain one; refusing to open the "
+	    "store as plain", s->root, path, s->root));
+}
+
 /**
  * store_open(root, lockmode, timeout_ms, pass, passlen, s):
  * Open the store at ${root}.
@@ -174,6 +207,9 @@ store_open(const char *root, int lockmode, int timeout_ms,
 		    "was replaced", root);
 		goto err;
 	}
+	if (!s->cfg.encrypted && !(lockmode & STORE_OPEN_TO_ENCRYPT) &&
+	    (rc = plain_with_keystore(s)) != QS_OK)
+		goto err;
 	/* Parameters out of range mean a damaged (or hand-edited) config. */
 	cp.min_size = s->cfg.chunk_min;
 	cp.avg_size = s->cfg.chunk_avg;

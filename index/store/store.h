@@ -117,6 +117,12 @@ int store_peek_id(const char *, uint8_t[16]);
  * ${timeout_ms} (then QS_EBUSY), read and check its config, unlock its
  * keystore with ${pass} if it is encrypted (QS_EPASS if wrong; QS_EINVAL if
  * ${pass} is NULL for an encrypted store), and open its chunk index.
+ * A plain config next to a keystore of the store (STORE/keystore, or a
+ * backup copy naming its store id at the default path) is refused with
+ * QS_ECORRUPT, naming the keystore and `qsarc encrypt` (an interrupted
+ * encrypt leaves that state), unless STORE_OPEN_TO_ENCRYPT is given.
+ * Under STORE_LOCK_EXCLUSIVE the stream set is created if missing and
+ * its pending entries settled (store_streamset_settle).
  */
 int store_open(const char *, int, int, const uint8_t *, size_t,
     struct store **);

@@ -254,16 +254,22 @@ cp -a s sa || fail "cp -a s sa"
 cfg plain sa/config || fail "tampering (a) failed"
 cfg has sa/config 0x8008 && fail "test setup: 0x8008 still there"
 cfg has sa/config 0x8009 && fail "test setup: 0x8009 still there"
-# The forged config is a valid plain config, but the store's stream set
-# is MACed (spec/FORMAT.md 14): a put without a passphrase is refused
-# (exit 6) at its manifest, so no stream is added (the chunks it wrote
-# before are unreferenced, and go at the next clean).  (A
-# store whose streams were never changed since the set existed has no
-# set: that gap remains, spec/SECURITY.md 5.3.)
+# The forged config is a valid plain config, but the store's keystore is
+# still there (and its stream set is MACed, spec/FORMAT.md 14): a put
+# without a passphrase is refused (exit 6) when the store is opened,
+# naming the keystore (spec/SECURITY.md 5.3); with the keystore removed
+# too, at its manifest by the MACed stream set, so no stream is added.
 cp -a sa sa.copy || fail "cp -a sa sa.copy"
 expect 6 put sa.copy p --input b.dat
+grep -q "is a keystore for it" "$ERR" ||
+	fail "put on a forged plain config: no word on the keystore: $(cat "$ERR")"
+mv sa.copy/keystore sa.copy.keystore
+rm -f "$QSARC_STATE_DIR"/keys/*.qsk.moved
+for k in "$QSARC_STATE_DIR"/keys/*.qsk; do [ -e "$k" ] && mv "$k" "$k.moved"; done
+expect 6 put sa.copy p --input b.dat
+for k in "$QSARC_STATE_DIR"/keys/*.qsk.moved; do [ -e "$k" ] && mv "$k" "${k%.moved}"; done
 grep -q "MACed, but the store is plain" "$ERR" ||
-	fail "put on a forged plain config: no word on the stream set: $(cat "$ERR")"
+	fail "put on a forged plain config without keystores: no word on the stream set: $(cat "$ERR")"
 [ ! -e sa.copy/streams/p.qsm ] || fail "put on a forged plain config wrote a manifest"
 note "a config replaced by a plain one: put without a passphrase refused by the MACed stream set (exit 6)"
 tree sa >before.tree
