@@ -34,7 +34,10 @@ read_pass_fd(int fd, const char *what, uint8_t *buf, size_t *len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return (qs_error_errno(what, "read passphrase"));
+			/* No passphrase to be had: exit 5, as for a file. */
+			qs_error_errno(what, "read passphrase");
+			return (qs_error_set(QS_EPASS, "%s",
+			    qs_error_message()));
 		}
 		if (n == 0)
 			break;
@@ -299,11 +302,11 @@ cmd_passphrase_open(const char *root, int lockmode,
 	given = side != NULL ? side->given : (file != NULL || fd >= 0 ||
 	    getenv("QSARC_PASSPHRASE") != NULL);
 	if (!encrypted && given && side != NULL)
-		return (qs_error_set(QS_EAUTH, "%s: a %s passphrase was given "
+		return (qs_error_set(QS_EPASS, "%s: a %s passphrase was given "
 		    "but the store is not encrypted; refusing, in case its "
 		    "config was replaced", root, side->name));
 	if (!encrypted && given)
-		return (qs_error_set(QS_EAUTH, "%s: a passphrase was given "
+		return (qs_error_set(QS_EPASS, "%s: a passphrase was given "
 		    "but the store is not encrypted; refusing, in case its "
 		    "config was replaced (drop the passphrase option for a "
 		    "plain store)", root));

@@ -133,7 +133,8 @@ cmd_put(int argc, char **argv)
 	double t0;
 	int r, rc, fd = STDIN_FILENO;
 
-	if ((r = parse_args(argc, argv, &a)) >= 0)
+	if ((r = parse_args(argc, argv, &a)) >= 0 ||
+	    (r = cmd_options_names("put", argv + optind + 1, 1)) >= 0)
 		return (r);
 	allow_truncated = a.allow_truncated;
 	no_catalogue = a.no_catalogue;

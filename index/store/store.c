@@ -169,7 +169,7 @@ store_open(const char *root, int lockmode, int timeout_ms,
 	 */
 	if (pass != NULL && !s->cfg.encrypted &&
 	    !(lockmode & STORE_OPEN_TO_ENCRYPT)) {
-		rc = qs_error_set(QS_EAUTH, "%s: a passphrase was given but "
+		rc = qs_error_set(QS_EPASS, "%s: a passphrase was given but "
 		    "the store is not encrypted; refusing, in case its config "
 		    "was replaced", root);
 		goto err;

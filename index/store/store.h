@@ -48,7 +48,7 @@ struct store;
 /*
  * The passphrase given is the new one of `qsarc encrypt`: the store may be
  * plain.  Without it, a passphrase for a store whose config (read under
- * the lock) is plain is refused with QS_EAUTH.
+ * the lock) is plain is refused with QS_EPASS (exit 5).
  */
 #define STORE_OPEN_TO_ENCRYPT	0x400
 
