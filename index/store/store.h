@@ -289,6 +289,8 @@ struct store_container_stats {
 	uint64_t stored_bytes;		/* bytes of container files */
 	uint64_t records;		/* chunk records in containers */
 	uint64_t raw_bytes;		/* their bytes before compression */
+	uint64_t sealed_records;	/* records of version 2 containers:
+					   not in raw_bytes (sealed) */
 };
 
 /**
