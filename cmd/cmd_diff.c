@@ -201,6 +201,8 @@ cmd_diff(int argc, char **argv)
 		return (r);
 	if (argc - optind != 3)
 		return (cmd_output_usage("diff", "expected STORE OLD NEW"));
+	if ((r = cmd_options_names("diff", argv + optind + 1, 2)) >= 0)
+		return (r);
 	store_set_command("diff");
 	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c, NULL,
 	    &s)) != QS_OK)

@@ -17,7 +17,8 @@ enum {
 	OPT_KEEP_LAST = OPT_FIRST_LOCAL,
 	OPT_OLDER_THAN,
 	OPT_PREFIX,
-	OPT_DRY_RUN
+	OPT_DRY_RUN,
+	OPT_FAIL_IF_NOTHING
 };
 
 /* The parsed command line. */
@@ -27,6 +28,7 @@ struct expire_args {
 	long keep_last;			/* --keep-last, or -1 */
 	int64_t older;			/* --older-than in seconds, or -1 */
 	int dry_run;
+	int fail_if_nothing;		/* --fail-if-nothing: exit 8 */
 };
 
 /* Parse into ${a}; -1 to go on, else the exit code (help, usage). */
@@ -38,6 +40,7 @@ parse_args(int argc, char **argv, struct expire_args *a)
 		{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
 		{ "prefix", required_argument, NULL, OPT_PREFIX },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "fail-if-nothing", no_argument, NULL, OPT_FAIL_IF_NOTHING },
 		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -71,6 +74,9 @@ parse_args(int argc, char **argv, struct expire_args *a)
 			break;
 		case OPT_DRY_RUN:
 			a->dry_run = 1;
+			break;
+		case OPT_FAIL_IF_NOTHING:
+			a->fail_if_nothing = 1;
 			break;
 		default:
 			r = cmd_options_common("expire", &a->c, opt, optarg);
@@ -142,8 +148,13 @@ cmd_expire(int argc, char **argv)
 	}
 	print_expired(&a, argv[optind], names, n);
 	store_names_free(names, n);
-	alerts_raise_after(cmd_alerts_env(), "expire", argv[optind], n == 0 ? EXIT_NOTHING : EXIT_OK,
-	    NULL, s);
+	/*
+	 * A quiet day is not a failure: exit 0 unless asked (a "set -e"
+	 * maintenance job must not stop on it).
+	 */
+	r = n == 0 && a.fail_if_nothing ? EXIT_NOTHING : EXIT_OK;
+	alerts_raise_after(cmd_alerts_env(), "expire", argv[optind], r, NULL,
+	    s);
 	store_close(s);
-	return (n == 0 ? EXIT_NOTHING : EXIT_OK);
+	return (r);
 }

@@ -199,7 +199,8 @@ cmd_get(int argc, char **argv)
 	char what[300];
 	int r, rc, fd = STDOUT_FILENO;
 
-	if ((r = parse_args(argc, argv, &a)) >= 0)
+	if ((r = parse_args(argc, argv, &a)) >= 0 ||
+	    (r = cmd_options_names("get", argv + optind + 1, 1)) >= 0)
 		return (r);
 	snprintf(what, sizeof(what), "get %s", argv[optind + 1]);
 	store_set_command(what);

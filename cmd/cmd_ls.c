@@ -277,7 +277,9 @@ cmd_ls(int argc, char **argv)
 	struct store *s = NULL;
 	int r, rc, expired, lng;
 
-	if ((r = parse_args(argc, argv, &c, &expired, &lng)) >= 0)
+	if ((r = parse_args(argc, argv, &c, &expired, &lng)) >= 0 ||
+	    (r = cmd_options_names("ls", argv + optind + 1, argc - optind - 1))
+	    >= 0)
 		return (r);
 	store_set_command("ls");
 	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c,

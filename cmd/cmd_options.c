@@ -11,6 +11,8 @@
 #include "cmd/cmd_options.h"
 #include "cmd/cmd_output.h"
 #include "crypto/keystore.h"
+#include "format/manifest_fmt.h"
+#include "format/qs_err.h"
 
 /**
  * cmd_options_init(c):
@@ -52,6 +54,23 @@ parse_int(const char *s, long min, long max, long *out)
 		return (-1);
 	*out = v;
 	return (0);
+}
+
+/**
+ * cmd_options_names(sub, names, n):
+ * -1 if every NAME is valid, else a usage error (EXIT_USAGE).
+ */
+int
+cmd_options_names(const char *sub, char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (manifest_fmt_name_check(names[i]) == QS_OK)
+			continue;
+		return (cmd_output_usage(sub, "%s", qs_error_message()));
+	}
+	return (-1);
 }
 
 /**

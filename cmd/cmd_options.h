@@ -59,6 +59,14 @@ void cmd_options_init(struct cmd_options *);
 int cmd_options_lock_timeout(void);
 
 /**
+ * cmd_options_names(sub, names, n):
+ * Check that each of the ${n} stream NAME arguments at ${names} is a valid
+ * stream name; return -1 if all are, else print a usage error naming the
+ * first bad one and return EXIT_USAGE.
+ */
+int cmd_options_names(const char *, char *const *, int);
+
+/**
  * cmd_options_common(sub, c, opt, arg):
  * Handle a shared option by its getopt code (see CMD_OPTIONS_COMMON);
  * return 1 if handled, 0 if not ours, or -1 after printing a usage error.

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,10 @@ read_pass_fd(int fd, const char *what, uint8_t *buf, size_t *len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return (qs_error_errno(what, "read passphrase"));
+			/* No passphrase to be had: exit 5, as for a file. */
+			qs_error_errno(what, "read passphrase");
+			return (qs_error_set(QS_EPASS, "%s",
+			    qs_error_message()));
 		}
 		if (n == 0)
 			break;
@@ -46,6 +50,62 @@ read_pass_fd(int fd, const char *what, uint8_t *buf, size_t *len)
 		got--;
 	*len = got;
 	return (QS_OK);
+}
+
+/*
+ * While echo is off, a signal that stops or ends the process must not
+ * leave the terminal that way (a Ctrl-C at the prompt used to leave the
+ * shell without echo).  The handler restores the saved settings, then
+ * lets the signal do what it would have done; after a stop (Ctrl-Z) and
+ * SIGCONT, echo goes off again.  Only async-signal-safe calls in it.
+ */
+static volatile sig_atomic_t tty_fd = -1;
+static struct termios tty_old, tty_quiet;
+static const int tty_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+    SIGTSTP, SIGTTIN, SIGTTOU };
+#define TTY_NSIG	(sizeof(tty_signals) / sizeof(tty_signals[0]))
+static struct sigaction tty_saved[TTY_NSIG];
+
+static void tty_guard(void);
+
+static void
+tty_on_signal(int sig)
+{
+	struct sigaction dfl;
+	int saved_errno = errno;
+
+	if (tty_fd >= 0)
+		(void)tcsetattr(tty_fd, TCSANOW, &tty_old);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	(void)sigaction(sig, &dfl, NULL);
+	/* Delivered now (it is blocked inside its own handler). */
+	sigemptyset(&dfl.sa_mask);
+	sigaddset(&dfl.sa_mask, sig);
+	(void)sigprocmask(SIG_UNBLOCK, &dfl.sa_mask, NULL);
+	(void)raise(sig);
+	/* Back here only after a stop signal and SIGCONT. */
+	if (tty_fd >= 0) {
+		(void)tcsetattr(tty_fd, TCSANOW, &tty_quiet);
+		tty_guard();
+	}
+	errno = saved_errno;
+}
+
+/* Install tty_on_signal for the signals of tty_signals. */
+static void
+tty_guard(void)
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tty_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < TTY_NSIG; i++)
+		(void)sigaction(tty_signals[i], &sa, NULL);
 }
 
 static int
@@ -70,12 +130,21 @@ read_pass_tty(const char *prompt, uint8_t *buf, size_t *len)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	(void)!write(fd, prompt, strlen(prompt));
+	tty_old = old;
+	tty_quiet = quiet;
+	for (size_t i = 0; i < TTY_NSIG; i++)
+		(void)sigaction(tty_signals[i], NULL, &tty_saved[i]);
+	tty_fd = fd;
+	tty_guard();
 	tcsetattr(fd, TCSAFLUSH, &quiet);
 	while ((n = read(fd, &c, 1)) == 1 && c != '\n') {
 		if (got < PASS_MAX + 1)
 			buf[got++] = (uint8_t)c;
 	}
 	tcsetattr(fd, TCSAFLUSH, &old);
+	tty_fd = -1;
+	for (size_t i = 0; i < TTY_NSIG; i++)
+		(void)sigaction(tty_signals[i], &tty_saved[i], NULL);
 	(void)!write(fd, "\n", 1);
 	close(fd);
 	c = 0;
@@ -233,11 +302,11 @@ cmd_passphrase_open(const char *root, int lockmode,
 	given = side != NULL ? side->given : (file != NULL || fd >= 0 ||
 	    getenv("QSARC_PASSPHRASE") != NULL);
 	if (!encrypted && given && side != NULL)
-		return (qs_error_set(QS_EAUTH, "%s: a %s passphrase was given "
+		return (qs_error_set(QS_EPASS, "%s: a %s passphrase was given "
 		    "but the store is not encrypted; refusing, in case its "
 		    "config was replaced", root, side->name));
 	if (!encrypted && given)
-		return (qs_error_set(QS_EAUTH, "%s: a passphrase was given "
+		return (qs_error_set(QS_EPASS, "%s: a passphrase was given "
 		    "but the store is not encrypted; refusing, in case its "
 		    "config was replaced (drop the passphrase option for a "
 		    "plain store)", root));

@@ -133,10 +133,17 @@ cmd_put(int argc, char **argv)
 	double t0;
 	int r, rc, fd = STDIN_FILENO;
 
-	if ((r = parse_args(argc, argv, &a)) >= 0)
+	if ((r = parse_args(argc, argv, &a)) >= 0 ||
+	    (r = cmd_options_names("put", argv + optind + 1, 1)) >= 0)
 		return (r);
 	allow_truncated = a.allow_truncated;
 	no_catalogue = a.no_catalogue;
+	/* The stream and the passphrase cannot both be standard input. */
+	if (a.input == NULL && a.c.passphrase_fd == STDIN_FILENO)
+		return (cmd_output_usage("put", "--passphrase-fd 0 reads the "
+		    "passphrase from standard input, which carries the "
+		    "stream; use --input FILE for the stream, or another "
+		    "descriptor (--passphrase-fd 3 3<FILE)"));
 	/* The input: a file, or a pipe, never the terminal. */
 	if (a.input != NULL) {
 		if ((fd = open(a.input, O_RDONLY | O_CLOEXEC)) < 0) {

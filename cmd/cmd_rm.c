@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_rm.h"
@@ -28,11 +29,38 @@ cmd_rm_each(int argc, char **argv, const char *sub, int unexpire)
 	if (argc - optind < 2)
 		return (cmd_output_usage(sub,
 		    "expected STORE and at least one NAME"));
+	if ((r = cmd_options_names(sub, argv + optind + 1, argc - optind - 1))
+	    >= 0)
+		return (r);
 	store_set_command(sub);
 	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c, NULL,
 	    &s)) != QS_OK)
 		return (cmd_output_fail(sub, rc));
-	for (int i = optind + 1; i < argc; i++) {
+	/*
+	 * All or nothing: every NAME must be there (live for rm, expired for
+	 * unexpire) before any is moved, so that a typo in the third name
+	 * does not leave the first two moved.  A NAME given twice counts
+	 * once.
+	 */
+	for (int i = optind + 1; i < argc && status == EXIT_OK; i++) {
+		int st = store_stream_state(s, argv[i]);
+
+		if (st < 0)
+			status = cmd_output_fail(sub, st);
+		else if (st != (unexpire ? 2 : 1))
+			status = cmd_output_fail(sub, qs_error_set(QS_ENOENT,
+			    "%s: no %s stream of that name%s", argv[i],
+			    unexpire ? "expired" : "live", st == 0 ? "" :
+			    unexpire ? " (it is live)" : " (it is already "
+			    "expired)"));
+	}
+	for (int i = optind + 1; i < argc && status == EXIT_OK; i++) {
+		int j;
+
+		for (j = optind + 1; j < i && strcmp(argv[j], argv[i]); j++)
+			;
+		if (j < i)
+			continue;
 		rc = unexpire ? store_unexpire(s, argv[i]) :
 		    store_expire(s, argv[i]);
 		if (rc != QS_OK)

@@ -37,9 +37,11 @@ print_stats(const struct cmd_options *c, struct store *s,
 		printf("logical bytes:   %llu (%s)\n",
 		    (unsigned long long)logical,
 		    cmd_output_bytes(logical, a, sizeof(a)));
-		printf("unique bytes:    %llu (%s)\n",
+		printf("unique bytes:    %llu (%s)%s\n",
 		    (unsigned long long)cs->raw_bytes,
-		    cmd_output_bytes(cs->raw_bytes, b, sizeof(b)));
+		    cmd_output_bytes(cs->raw_bytes, b, sizeof(b)),
+		    cs->sealed_records ? ", not counting the encrypted "
+		    "records, whose lengths are sealed" : "");
 		printf("stored bytes:    %llu (%s)\n",
 		    (unsigned long long)cs->stored_bytes,
 		    cmd_output_bytes(cs->stored_bytes, d, sizeof(d)));

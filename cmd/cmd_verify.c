@@ -453,6 +453,9 @@ cmd_verify(int argc, char **argv)
 	if ((r = parse_args(argc, argv, &a)) >= 0)
 		return (r);
 	root = argv[optind];
+	if ((r = cmd_options_names("verify", argv + optind + 1,
+	    argc - optind - 1)) >= 0)
+		return (r);
 	memset(&o, 0, sizeof(o));
 	o.json = a.c.json;
 	if (a.rebuild)

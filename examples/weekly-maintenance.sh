@@ -19,7 +19,8 @@
 #   CLEAN_MAX       stop clean at a safe point after this long  (default 4h)
 #   QSARC           the qsarc binary                (default: qsarc on $PATH)
 #
-# Exit status 0 also when there was nothing to expire (qsarc exits 8) or
+# Exit status 0 also when there was nothing to expire (qsarc expire
+# --fail-if-nothing exits 8, which is reported and passed over) or
 # clean stopped at CLEAN_MAX (qsarc exits 7: the next run continues).
 
 set -euo pipefail
@@ -46,7 +47,7 @@ fi
 # A stream is expired only if neither rule keeps it.  Expired streams can
 # still be brought back with 'qsarc unexpire' until the clean below.
 rc=0
-"$QSARC" expire "$store" --keep-last "$keep_last" --older-than "$keep_age" \
+"$QSARC" expire "$store" --keep-last "$keep_last" --older-than "$keep_age" --fail-if-nothing \
     "${prefix_opt[@]}" "${opts[@]}" || rc=$?
 case $rc in
 0) ;;

@@ -60,7 +60,8 @@ container_fmt_header_encode(const struct container_header *h, uint8_t *buf)
 
 	memset(&d, 0, sizeof(d));
 	memcpy(d.magic, container_magic, 8);
-	le16enc(d.version, CONTAINER_VERSION);
+	le16enc(d.version, h->version == CONTAINER_VERSION_SEALED ?
+	    CONTAINER_VERSION_SEALED : CONTAINER_VERSION);
 	memcpy(d.store_id, h->store_id, 16);
 	le64enc(d.container_id, h->container_id);
 	le64enc(d.created, (uint64_t)h->created);
@@ -82,11 +83,14 @@ container_fmt_header_decode(const uint8_t *buf, size_t len,
 	memcpy(&d, buf, sizeof(d));
 	if (memcmp(d.magic, container_magic, 8) != 0)
 		return (QS_ECORRUPT);
-	if (le16dec(d.version) != CONTAINER_VERSION || le16dec(d.flags) != 0)
+	if ((le16dec(d.version) != CONTAINER_VERSION &&
+	    le16dec(d.version) != CONTAINER_VERSION_SEALED) ||
+	    le16dec(d.flags) != 0)
 		return (QS_EVERSION);
 	if (!bytes_zero(d.reserved0, sizeof(d.reserved0)) ||
 	    !bytes_zero(d.reserved1, sizeof(d.reserved1)))
 		return (QS_ECORRUPT);
+	h->version = le16dec(d.version);
 	memcpy(h->store_id, d.store_id, 16);
 	h->container_id = le64dec(d.container_id);
 	h->created = (int64_t)le64dec(d.created);
@@ -184,6 +188,11 @@ container_fmt_record_decode(const uint8_t *buf, size_t len, struct record_header
 		return (QS_ECORRUPT);
 	if (key_id == 0 && !bytes_zero(d.nonce, sizeof(d.nonce)))
 		return (QS_ECORRUPT);
+	/* Sealed lengths: only under a key, nothing else in the clear. */
+	if ((d.flags & RECORD_FLAG_SEALED) && (key_id == 0 ||
+	    d.flags != RECORD_FLAG_SEALED || raw_len != 0 ||
+	    stored_len < RECORD_INNER_SIZE + 16))
+		return (QS_ECORRUPT);
 	/* An uncompressed plain payload is exactly the chunk. */
 	if (key_id == 0 && !(d.flags & RECORD_FLAG_ZSTD) &&
 	    stored_len != raw_len)
@@ -211,4 +220,72 @@ container_fmt_record_ad(const uint8_t store_id[16], uint64_t container_id, uint6
 	le64enc(ad + 16, container_id);
 	le64enc(ad + 24, offset);
 	memcpy(ad + 32, hdrbuf, 48);
+}
+
+/**
+ * container_fmt_padme(len):
+ * The padded length of ${len} (PADME keeping one more bit).
+ */
+uint32_t
+container_fmt_padme(uint32_t len)
+{
+	uint32_t e, s, mask;
+
+	if (len < 2)
+		return (len);
+	for (e = 0; (len >> (e + 1)) != 0; e++)
+		;
+	for (s = 1; (e >> s) != 0; s++)
+		;
+	mask = (e > s + 1) ? ((1U << (e - s - 1)) - 1) : 0;
+	return ((len + mask) & ~mask);
+}
+
+/**
+ * container_fmt_inner_encode(raw_len, flags, payload, len, out):
+ * Write a version 2 sealed plaintext; return its padded length.
+ */
+size_t
+container_fmt_inner_encode(uint32_t raw_len, uint8_t flags,
+    const uint8_t *payload, size_t len, uint8_t *out)
+{
+	size_t total = container_fmt_padme((uint32_t)(RECORD_INNER_SIZE + len));
+
+	le32enc(out, raw_len);
+	le32enc(out + 4, (uint32_t)len);
+	out[8] = flags;
+	memset(out + 9, 0, 3);
+	memcpy(out + RECORD_INNER_SIZE, payload, len);
+	memset(out + RECORD_INNER_SIZE + len, 0, total - RECORD_INNER_SIZE - len);
+	return (total);
+}
+
+/**
+ * container_fmt_inner_decode(pt, ptlen, raw_len, flags, payload, len):
+ * Parse a version 2 sealed plaintext; QS_OK or QS_ECORRUPT.
+ */
+int
+container_fmt_inner_decode(const uint8_t *pt, size_t ptlen, uint32_t *raw_lenp,
+    uint8_t *flagsp, const uint8_t **payloadp, size_t *lenp)
+{
+	uint32_t raw_len, len;
+
+	if (ptlen < RECORD_INNER_SIZE || ptlen > RECORD_MAX_STORED)
+		return (QS_ECORRUPT);
+	raw_len = le32dec(pt);
+	len = le32dec(pt + 4);
+	if ((pt[8] & ~RECORD_FLAG_ZSTD) != 0 || !bytes_zero(pt + 9, 3))
+		return (QS_ECORRUPT);
+	if (raw_len > RECORD_MAX_RAW || len > ptlen - RECORD_INNER_SIZE ||
+	    container_fmt_padme(RECORD_INNER_SIZE + len) != ptlen ||
+	    !bytes_zero(pt + RECORD_INNER_SIZE + len,
+	    ptlen - RECORD_INNER_SIZE - len))
+		return (QS_ECORRUPT);
+	if (!(pt[8] & RECORD_FLAG_ZSTD) && len != raw_len)
+		return (QS_ECORRUPT);
+	*raw_lenp = raw_len;
+	*flagsp = pt[8];
+	*payloadp = pt + RECORD_INNER_SIZE;
+	*lenp = len;
+	return (QS_OK);
 }

@@ -20,21 +20,30 @@
 #define CONTAINER_TRAILER_SIZE	64
 #define RECORD_HEADER_SIZE	80
 #define RECORD_AD_SIZE		(16 + 8 + 8 + 48)
-#define CONTAINER_VERSION	1
+#define CONTAINER_VERSION	1	/* plain stores */
+#define CONTAINER_VERSION_SEALED 2	/* encrypted stores: sealed lengths */
+#define RECORD_INNER_SIZE	12	/* inner header of a sealed payload */
 
 /* Record types.  0 and 0xff are never used. */
 #define RECORD_TYPE_CHUNK	1
 
 /* Record flags. */
 #define RECORD_FLAG_ZSTD	0x01
-#define RECORD_FLAGS_KNOWN	RECORD_FLAG_ZSTD
+/*
+ * Version 2: raw_len and the compression flag are inside the sealed
+ * payload (inner header), which is padded (PADME); the clear raw_len is 0.
+ */
+#define RECORD_FLAG_SEALED	0x02
+#define RECORD_FLAGS_KNOWN	(RECORD_FLAG_ZSTD | RECORD_FLAG_SEALED)
 
 /* Largest raw chunk any version writes or accepts (chunker max is 16 MiB). */
 #define RECORD_MAX_RAW		(16U << 20)
 /* Largest payload: zstd's worst case for RECORD_MAX_RAW plus a tag. */
-#define RECORD_MAX_STORED	(RECORD_MAX_RAW + (RECORD_MAX_RAW >> 7) + 4096)
+/* Largest payload: a PADME-padded raw chunk (+1/8) plus a tag. */
+#define RECORD_MAX_STORED	(RECORD_MAX_RAW + (RECORD_MAX_RAW >> 3) + 4096)
 
 struct container_header {
+	uint16_t version;		/* CONTAINER_VERSION or _SEALED */
 	uint8_t store_id[16];
 	uint64_t container_id;
 	int64_t created;
@@ -110,5 +119,31 @@ int container_fmt_record_decode(const uint8_t *, size_t, struct record_header *)
  */
 void container_fmt_record_ad(const uint8_t[16], uint64_t, uint64_t, const uint8_t *,
     uint8_t *);
+
+/**
+ * container_fmt_padme(len):
+ * The padded length of ${len} bytes: PADME with one more bit kept (a
+ * length of magnitude 2^E keeps its top floor(log2 E) + 3 bits, rounding
+ * up), so at most ~6 % more and ~1 % on average.  See FORMAT.md 4.3.
+ */
+uint32_t container_fmt_padme(uint32_t);
+
+/**
+ * container_fmt_inner_encode(raw_len, flags, payload, len, out):
+ * Write the plaintext of a version 2 sealed record into ${out}: the inner
+ * header (raw_len, payload length, flags), ${payload}, zero padding up to
+ * container_fmt_padme(RECORD_INNER_SIZE + ${len}) bytes, which is returned.
+ */
+size_t container_fmt_inner_encode(uint32_t, uint8_t, const uint8_t *, size_t,
+    uint8_t *);
+
+/**
+ * container_fmt_inner_decode(pt, ptlen, raw_len, flags, payload, len):
+ * Parse the opened plaintext of a version 2 sealed record.  Return QS_OK
+ * or QS_ECORRUPT (short, unknown flag, non-zero reserved or padding bytes,
+ * padding other than PADME, lengths beyond the limits).
+ */
+int container_fmt_inner_decode(const uint8_t *, size_t, uint32_t *, uint8_t *,
+    const uint8_t **, size_t *);
 
 #endif /* !QS_RECORD_H */

@@ -29,6 +29,7 @@ static void
 sample_header(struct container_header *h)
 {
 
+	h->version = CONTAINER_VERSION;
 	fill_pattern(h->store_id, 16, 0x11);
 	h->container_id = 0x8877665544332211ULL;
 	h->created = -1234567890123LL;
@@ -107,7 +108,7 @@ test_container_header_reject(void **state)
 {
 	struct container_header h, d, sentinel;
 	uint8_t good[CONTAINER_HEADER_SIZE], buf[CONTAINER_HEADER_SIZE];
-	static const uint16_t versions[] = { 0, 2, 3, 0x0100, 0xffff };
+	static const uint16_t versions[] = { 0, 3, 4, 0x0100, 0xffff };
 
 	(void)state;
 	sample_header(&h);
@@ -584,12 +585,84 @@ check_record_vector(const struct vec *v)
 	free(rec);
 }
 
+/* A sealed record of container version 2 (flags 0x02, lengths inside). */
+static void
+check_record_v2_vector(const struct vec *v)
+{
+	struct record_header h, d;
+	uint8_t key[32], idkey[32], sid[16], nonce[24], cid[32], id[32];
+	uint8_t ad[RECORD_AD_SIZE], wantad[RECORD_AD_SIZE];
+	uint8_t *chunk, *payload, *rec, *built, *pt, *wantpt, *opened;
+	const uint8_t *ip;
+	size_t chunklen, plen, reclen, ptlen, wantptlen, ilen;
+	uint32_t raw_len;
+	uint8_t iflags;
+
+	vec_fixed(v, "content_key", key, 32);
+	vec_fixed(v, "id_key", idkey, 32);
+	vec_fixed(v, "store_id", sid, 16);
+	vec_fixed(v, "nonce", nonce, 24);
+	vec_fixed(v, "chunk_id", cid, 32);
+	vec_fixed(v, "ad", wantad, RECORD_AD_SIZE);
+	chunk = vec_hex(v, "chunk", &chunklen);
+	payload = vec_hex(v, "payload", &plen);
+	wantpt = vec_hex(v, "plaintext", &wantptlen);
+	rec = vec_hex(v, "record", &reclen);
+	chunkid_compute(idkey, chunk, chunklen, id);
+	assert_memory_equal(id, cid, 32);
+
+	/* Build it as the writer does. */
+	assert_non_null(pt = malloc(RECORD_INNER_SIZE + plen + plen / 8 + 64));
+	ptlen = container_fmt_inner_encode((uint32_t)chunklen,
+	    (uint8_t)vec_int(v, "flags"), payload, plen, pt);
+	assert_int_equal(ptlen, wantptlen);
+	assert_memory_equal(pt, wantpt, ptlen);
+	memset(&h, 0, sizeof(h));
+	h.type = RECORD_TYPE_CHUNK;
+	h.flags = RECORD_FLAG_SEALED;
+	h.key_id = (uint16_t)vec_int(v, "key_id");
+	h.stored_len = (uint32_t)(ptlen + AEAD_TAGBYTES);
+	memcpy(h.chunk_id, id, 32);
+	memcpy(h.nonce, nonce, 24);
+	assert_non_null(built = malloc(RECORD_HEADER_SIZE + h.stored_len));
+	container_fmt_record_encode(&h, built);
+	container_fmt_record_ad(sid, vec_int(v, "container_id"),
+	    vec_int(v, "offset"), built, ad);
+	assert_memory_equal(ad, wantad, RECORD_AD_SIZE);
+	aead_seal(key, nonce, ad, sizeof(ad), pt, ptlen,
+	    built + RECORD_HEADER_SIZE);
+	assert_int_equal(reclen, RECORD_HEADER_SIZE + h.stored_len);
+	if (memcmp(built, rec, reclen) != 0)
+		fail_msg("vector %s: record bytes differ", v->name);
+
+	/* And read it back as the reader does. */
+	assert_int_equal(container_fmt_record_decode(rec, reclen, &d), QS_OK);
+	assert_int_equal(d.flags, RECORD_FLAG_SEALED);
+	assert_int_equal(d.raw_len, 0);
+	assert_non_null(opened = malloc(d.stored_len));
+	assert_int_equal(aead_open(key, d.nonce, ad, sizeof(ad),
+	    rec + RECORD_HEADER_SIZE, d.stored_len, opened), QS_OK);
+	assert_int_equal(container_fmt_inner_decode(opened, d.stored_len -
+	    AEAD_TAGBYTES, &raw_len, &iflags, &ip, &ilen), QS_OK);
+	assert_int_equal(raw_len, chunklen);
+	assert_int_equal(iflags, vec_int(v, "flags"));
+	assert_int_equal(ilen, plen);
+	assert_memory_equal(ip, payload, plen);
+	free(opened);
+	free(built);
+	free(pt);
+	free(wantpt);
+	free(chunk);
+	free(payload);
+	free(rec);
+}
+
 static void
 test_vectors(void **state)
 {
 	FILE *f = open_vector("records.hex");
 	struct vec *v;
-	int nrec = 0, nsealed = 0, nhdr = 0, ntrl = 0;
+	int nrec = 0, nsealed = 0, nhdr = 0, ntrl = 0, nv2 = 0;
 
 	(void)state;
 	assert_non_null(v = calloc(1, sizeof(*v)));
@@ -598,11 +671,15 @@ test_vectors(void **state)
 			check_record_vector(v);
 			nrec++;
 			nsealed += vec_int(v, "key_id") != 0;
+		} else if (strcmp(v->kind, "record_v2") == 0) {
+			check_record_v2_vector(v);
+			nv2++;
 		} else if (strcmp(v->kind, "container_header") == 0) {
 			struct container_header h, d;
 			uint8_t want[CONTAINER_HEADER_SIZE];
 			uint8_t got[CONTAINER_HEADER_SIZE];
 
+			h.version = CONTAINER_VERSION;
 			vec_fixed(v, "store_id", h.store_id, 16);
 			h.container_id = vec_int(v, "container_id");
 			h.created = (int64_t)vec_int(v, "created");
@@ -639,6 +716,96 @@ test_vectors(void **state)
 	assert_true(nrec >= 2 && nsealed >= 1 && nsealed < nrec);
 	assert_int_equal(nhdr, 1);
 	assert_int_equal(ntrl, 1);
+	assert_int_equal(nv2, 2);
+}
+
+/* Padding: known values, the ~6 % bound, and it never shrinks. */
+static void
+test_padme(void **state)
+{
+	static const uint32_t known[][2] = {
+		{ 0, 0 }, { 1, 1 }, { 2, 2 }, { 3, 3 }, { 17, 17 }, { 100, 100 },
+		{ 1000, 1008 }, { 4097, 4224 }, { 65548, 66560 },
+		{ 16777228, 17039360 },
+	};
+	uint64_t in = 0, out = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		assert_int_equal(container_fmt_padme(known[i][0]), known[i][1]);
+	for (uint32_t n = 1; n < (1U << 25); n += 1 + n / 64) {
+		uint32_t p = container_fmt_padme(n);
+
+		assert_true(p >= n);
+		assert_true((uint64_t)p * 100 <= (uint64_t)n * 106 + 100);
+		in += n;
+		out += p;
+	}
+	/* Far less on average. */
+	assert_true(out * 1000 < in * 1015);
+}
+
+/* The sealed plaintext of version 2 refuses any malformed byte. */
+static void
+test_inner_reject(void **state)
+{
+	uint8_t buf[256], payload[100];
+	const uint8_t *p;
+	uint32_t raw_len;
+	uint8_t flags;
+	size_t n, len;
+
+	(void)state;
+	fill_pattern(payload, sizeof(payload), 0x33);
+	n = container_fmt_inner_encode(100, 0, payload, 100, buf);
+	assert_int_equal(n, container_fmt_padme(112));
+	assert_int_equal(container_fmt_inner_decode(buf, n, &raw_len, &flags,
+	    &p, &len), QS_OK);
+	assert_int_equal(raw_len, 100);
+	assert_int_equal(len, 100);
+	assert_memory_equal(p, payload, 100);
+	for (size_t i = 0; i < n; i++) {
+		/* Flipping any byte but the payload's must be refused. */
+		if (i >= RECORD_INNER_SIZE && i < RECORD_INNER_SIZE + 100)
+			continue;
+		buf[i] ^= 0x80;
+		assert_int_equal(container_fmt_inner_decode(buf, n, &raw_len,
+		    &flags, &p, &len), QS_ECORRUPT);
+		buf[i] ^= 0x80;
+	}
+	/* Short, or padded to another length. */
+	assert_int_equal(container_fmt_inner_decode(buf, 11, &raw_len, &flags,
+	    &p, &len), QS_ECORRUPT);
+	assert_int_equal(container_fmt_inner_decode(buf, n - 1, &raw_len,
+	    &flags, &p, &len), QS_ECORRUPT);
+	/* A sealed-length header must carry nothing else in the clear. */
+	{
+		struct record_header h, d;
+		uint8_t hb[RECORD_HEADER_SIZE];
+
+		memset(&h, 0, sizeof(h));
+		h.type = RECORD_TYPE_CHUNK;
+		h.flags = RECORD_FLAG_SEALED;
+		h.key_id = 1;
+		h.stored_len = 64;
+		container_fmt_record_encode(&h, hb);
+		assert_int_equal(container_fmt_record_decode(hb, sizeof(hb), &d),
+		    QS_OK);
+		h.raw_len = 5;
+		container_fmt_record_encode(&h, hb);
+		assert_int_equal(container_fmt_record_decode(hb, sizeof(hb), &d),
+		    QS_ECORRUPT);
+		h.raw_len = 0;
+		h.flags = RECORD_FLAG_SEALED | RECORD_FLAG_ZSTD;
+		container_fmt_record_encode(&h, hb);
+		assert_int_equal(container_fmt_record_decode(hb, sizeof(hb), &d),
+		    QS_ECORRUPT);
+		h.flags = RECORD_FLAG_SEALED;
+		h.key_id = 0;
+		container_fmt_record_encode(&h, hb);
+		assert_int_equal(container_fmt_record_decode(hb, sizeof(hb), &d),
+		    QS_ECORRUPT);
+	}
 }
 
 int
@@ -656,6 +823,8 @@ main(void)
 		cmocka_unit_test(test_record_ad),
 		cmocka_unit_test(test_container_path),
 		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_padme),
+		cmocka_unit_test(test_inner_reject),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -145,7 +145,7 @@ def parse_config(path):
         raise Corrupt("%s: checksum mismatch" % path)
     if buf[:8] != b"QSARCCFG":
         raise Corrupt("%s: not a qsarc config" % path)
-    if u16(buf, 8) != 1 or u16(buf, 10) != 0:
+    if u16(buf, 8) not in (1, 2) or u16(buf, 10) != 0:
         raise NewerVersion("%s: written by a newer qsarc" % path)
     body_len = u32(buf, 12)
     if 16 + body_len + 32 != len(buf):
@@ -230,7 +230,7 @@ def unlock_keystore(path, passphrase, store_id):
     buf = read_file(path, 45252)
     if len(buf) < 12 or buf[:8] != b"QSARCKEY":
         raise Corrupt("%s: not a keystore" % path)
-    if u16(buf, 8) != 1 or u16(buf, 10) != 0:
+    if u16(buf, 8) not in (1, 2) or u16(buf, 10) != 0:
         raise NewerVersion("%s: written by a newer qsarc" % path)
     if len(buf) < 112:
         raise Corrupt("%s: truncated" % path)
@@ -389,7 +389,36 @@ def open_index(root):
 # ---------------------------------------------------------------- the store
 
 RECORD_MAX_RAW = 16777216
-RECORD_MAX_STORED = 16912384
+RECORD_MAX_STORED = 18878464    # RECORD_MAX_RAW * 9 / 8 + 4096
+RECORD_FLAG_ZSTD = 1
+RECORD_FLAG_SEALED = 2          # container version 2 (FORMAT.md 4.3)
+
+
+def padme(n):
+    """FORMAT.md 4.3: the padded length of n bytes (PADME keeping one
+    more bit: round up to a multiple of 2^(E - S - 1))."""
+    if n < 2:
+        return n
+    e = n.bit_length() - 1
+    s = e.bit_length()
+    mask = (1 << (e - s - 1)) - 1 if e > s + 1 else 0
+    return (n + mask) & ~mask
+
+
+def open_sealed_inner(pt, what):
+    """FORMAT.md 4.3: the plaintext of a version 2 sealed record is
+    raw_len u32, payload_len u32, flags u8, reserved[3], the payload and
+    zero padding to padme(12 + payload_len).  Returns (flags, raw_len,
+    payload)."""
+    if len(pt) < 12:
+        raise Corrupt("%s: damaged sealed record" % what)
+    raw_len, plen, flags = u32(pt, 0), u32(pt, 4), pt[8]
+    if (flags & ~RECORD_FLAG_ZSTD or not zero(pt[9:12])
+            or raw_len > RECORD_MAX_RAW or plen > len(pt) - 12
+            or padme(12 + plen) != len(pt) or not zero(pt[12 + plen:])
+            or (not flags & RECORD_FLAG_ZSTD and plen != raw_len)):
+        raise Corrupt("%s: damaged sealed record" % what)
+    return flags, raw_len, pt[12:12 + plen]
 
 
 class Store:
@@ -446,9 +475,12 @@ class Store:
         flags, key_id, raw_len, stored_len = h[5], u16(h, 6), u32(h, 8), \
             u32(h, 12)
         cid, nonce = h[16:48], h[48:72]
-        if (h[:4] != b"QSRC" or h[4] != 1 or flags & ~1
+        sealed = bool(flags & RECORD_FLAG_SEALED)
+        if (h[:4] != b"QSRC" or h[4] != 1 or flags & ~3
                 or raw_len > RECORD_MAX_RAW or stored_len > RECORD_MAX_STORED
-                or raw_len > self.cfg["chunk_max"] or not zero(h[72:80])):
+                or raw_len > self.cfg["chunk_max"] or not zero(h[72:80])
+                or (sealed and (key_id == 0 or flags != RECORD_FLAG_SEALED
+                                or raw_len != 0 or stored_len < 28))):
             raise Corrupt("%s: damaged record header" % what)
         if len(rec) != 80 + stored_len:
             raise Corrupt("%s: record length does not match" % what)
@@ -466,6 +498,10 @@ class Store:
             payload = aead_open(self.keys[key_id], nonce, ad, payload)
             if payload is None:
                 raise AuthFailed("%s: authentication failed" % what)
+            if sealed:
+                flags, raw_len, payload = open_sealed_inner(payload, what)
+                if raw_len > self.cfg["chunk_max"]:
+                    raise Corrupt("%s: damaged sealed record" % what)
         if flags & 1:
             chunk = zstd_decompress(payload, raw_len, what)
         else:
@@ -885,7 +921,7 @@ def verify_container(st, path, ctr, records):
     buf = read_file(path)
     if len(buf) < 64 + 64 or buf[:8] != b"QSARCCTR":
         raise Corrupt("%s: not a container" % path)
-    if u16(buf, 8) != 1 or u16(buf, 10) != 0:
+    if u16(buf, 8) not in (1, 2) or u16(buf, 10) != 0:
         raise NewerVersion("%s: written by a newer qsarc" % path)
     if (not zero(buf[12:16]) or not zero(buf[48:64]) or
             buf[16:32] != st.store_id or u64(buf, 32) != ctr or ctr == 0):
@@ -908,7 +944,9 @@ def verify_container(st, path, ctr, records):
                                     "%s offset %d" % (path, off))
         hh.update(buf[off:off + 80])
         found.append(((ctr, off), (length, cid)))
-        raw += len(chunk)
+        # Sealed records (version 2) count 0: their lengths are secret.
+        if not buf[off + 5] & RECORD_FLAG_SEALED:
+            raw += len(chunk)
         n += 1
         off += length
     if n == 0 or n != u32(buf, t + 8) or raw != u64(buf, t + 24) \

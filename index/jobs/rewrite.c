@@ -35,6 +35,14 @@ collect(void *ctx, const struct scan_record *rec)
 	return (QS_OK);
 }
 
+/* A sealed container was committed: stage each record's final place. */
+static int
+rewrite_relocate(void *ctx, const uint8_t id[32], const struct chunk_loc *loc)
+{
+
+	return (chunkindex_stage(ctx, id, loc));
+}
+
 /**
  * rewrite_container(s, container_id, r, cw, cw_plain, keep, ctx, unlink_old,
  *     st):
@@ -69,6 +77,9 @@ rewrite_container(struct store *s, uint64_t container_id,
 		rc = qs_error_set(QS_ENOMEM, "out of memory");
 		goto done;
 	}
+	container_writer_set_relocate(cw, rewrite_relocate, idx);
+	if (cw_plain != NULL)
+		container_writer_set_relocate(cw_plain, rewrite_relocate, idx);
 	for (size_t i = 0; i < l.n; i++) {
 		const struct scan_record *rec = &l.recs[i];
 

@@ -241,7 +241,8 @@ record_check(struct store *s, const uint8_t *id, const struct chunk_loc *loc,
 		why = "the record holds a different chunk than the index says";
 	else if ((uint64_t)h.stored_len + RECORD_HEADER_SIZE != loc->length)
 		why = "record length disagrees with the index";
-	else if (raw_len != 0 && h.raw_len != raw_len)
+	else if (raw_len != 0 && !(h.flags & RECORD_FLAG_SEALED) &&
+	    h.raw_len != raw_len)
 		why = "chunk length disagrees with the manifest";
 	if (why != NULL)
 		return (qs_error_set(QS_ECORRUPT, "%s: record at offset %u: %s",

@@ -115,6 +115,8 @@ chunk_reader_payload(struct chunk_reader *r, const uint8_t id[32],
 	const uint8_t *key, *idkey;
 	const uint8_t *payload;
 	size_t plen;
+	uint32_t raw_len;
+	uint8_t flags;
 	char path[4096];
 	int fd, rc;
 
@@ -147,7 +149,9 @@ chunk_reader_payload(struct chunk_reader *r, const uint8_t id[32],
 	if ((size_t)h.stored_len + RECORD_HEADER_SIZE != loc->length)
 		return (record_error(r->store, loc, QS_ECORRUPT,
 		    "record length disagrees with the index"));
-	if (h.raw_len > outcap)
+	raw_len = h.raw_len;
+	flags = h.flags;
+	if (raw_len > outcap)
 		return (record_error(r->store, loc, QS_ECORRUPT,
 		    "chunk larger than the store's maximum"));
 	if (store_read_keys(r->store, h.key_id, &key, &idkey) != QS_OK)
@@ -168,28 +172,39 @@ chunk_reader_payload(struct chunk_reader *r, const uint8_t id[32],
 			    "modified, moved or relabelled)"));
 		payload = r->plain;
 		plen -= AEAD_TAGBYTES;
-	}
+		/* Version 2: the lengths and flags are inside. */
+		if ((h.flags & RECORD_FLAG_SEALED) &&
+		    container_fmt_inner_decode(r->plain, plen, &raw_len, &flags,
+		    &payload, &plen) != QS_OK)
+			return (record_error(r->store, loc, QS_ECORRUPT,
+			    "damaged sealed record header or padding"));
+		if (raw_len > outcap)
+			return (record_error(r->store, loc, QS_ECORRUPT,
+			    "chunk larger than the store's maximum"));
+	} else if (h.flags & RECORD_FLAG_SEALED)
+		return (record_error(r->store, loc, QS_ECORRUPT,
+		    "damaged record header"));
 	/* Decompress (or copy), then the content must hash to its id. */
-	if (h.flags & RECORD_FLAG_ZSTD) {
+	if (flags & RECORD_FLAG_ZSTD) {
 		if (chunk_compressor_unpack(r->cc, payload, plen, out,
-		    h.raw_len) != QS_OK)
+		    raw_len) != QS_OK)
 			return (record_error(r->store, loc, QS_ECORRUPT,
 			    "compressed data is damaged"));
 	} else {
-		if (plen != h.raw_len)
+		if (plen != raw_len)
 			return (record_error(r->store, loc, QS_ECORRUPT,
 			    "raw record length mismatch"));
 		memcpy(out, payload, plen);
 	}
-	chunkid_compute(idkey, out, h.raw_len, check);
+	chunkid_compute(idkey, out, raw_len, check);
 	if (!chunkid_equal(check, id))
 		return (record_error(r->store, loc, QS_ECORRUPT,
 		    "chunk content does not match its id"));
-	*outlen = h.raw_len;
+	*outlen = raw_len;
 	if (payloadp != NULL) {
 		*payloadp = payload;
 		*plenp = plen;
-		*flagsp = h.flags;
+		*flagsp = flags;
 	}
 	return (QS_OK);
 }

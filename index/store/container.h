@@ -39,6 +39,17 @@ int container_writer_append(struct container_writer *, const uint8_t[32],
     uint32_t, uint8_t, const uint8_t *, size_t, struct chunk_loc *);
 
 /**
+ * container_writer_set_relocate(cw, fn, ctx):
+ * Records of a sealed (encrypted) writer are written in a random order when
+ * their container is committed, so the location append returns is
+ * provisional: on commit, ${fn}(${ctx}, id, loc) is called with the final
+ * location of each record (before the commit is durable; a non-zero return
+ * fails the commit).  Plain writers never call it.
+ */
+void container_writer_set_relocate(struct container_writer *,
+    int (*)(void *, const uint8_t[32], const struct chunk_loc *), void *);
+
+/**
  * container_writer_finish(cw):
  * Commit the open container, if any.
  */

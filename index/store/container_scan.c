@@ -23,7 +23,7 @@ int
 container_scan_foreach(struct store *s, int (*cb)(void *, uint64_t),
     void *ctx)
 {
-	char dpath[4096], spath[4200];
+	char dpath[4096], spath[4096 + 260];	/* dpath, "/", a d_name */
 	struct dirent *de, *fe;
 	unsigned long long id;
 	DIR *d, *sub;

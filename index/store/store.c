@@ -202,7 +202,7 @@ store_open(const char *root, int lockmode, int timeout_ms,
 	 */
 	if (pass != NULL && !s->cfg.encrypted &&
 	    !(lockmode & STORE_OPEN_TO_ENCRYPT)) {
-		rc = qs_error_set(QS_EAUTH, "%s: a passphrase was given but "
+		rc = qs_error_set(QS_EPASS, "%s: a passphrase was given but "
 		    "the store is not encrypted; refusing, in case its config "
 		    "was replaced", root);
 		goto err;
@@ -511,7 +511,8 @@ int
 store_container_stats(struct store *s, struct store_container_stats *st)
 {
 	struct container_trailer t;
-	uint8_t tbuf[CONTAINER_TRAILER_SIZE];
+	uint8_t tbuf[CONTAINER_TRAILER_SIZE], hbuf[CONTAINER_HEADER_SIZE];
+	struct container_header ch;
 	char dpath[4096], fpath[4400];
 	struct dirent *de, *fe;
 	struct stat sb;
@@ -551,7 +552,15 @@ store_container_stats(struct store *s, struct store_container_stats *st)
 			    QS_OK) {
 				st->records += t.record_count;
 				st->raw_bytes += t.raw_bytes;
+				/* Version 2: the raw lengths are sealed. */
+				if (fileio_pread_full(fd, hbuf, sizeof(hbuf), 0,
+				    fpath) == QS_OK &&
+				    container_fmt_header_decode(hbuf,
+				    sizeof(hbuf), &ch) == QS_OK &&
+				    ch.version == CONTAINER_VERSION_SEALED)
+					st->sealed_records += t.record_count;
 			}
+			qs_error_clear();
 			if (fstat(fd, &sb) == 0) {
 				st->containers++;
 				st->stored_bytes += (uint64_t)sb.st_size;

@@ -48,7 +48,7 @@ struct store;
 /*
  * The passphrase given is the new one of `qsarc encrypt`: the store may be
  * plain.  Without it, a passphrase for a store whose config (read under
- * the lock) is plain is refused with QS_EAUTH.
+ * the lock) is plain is refused with QS_EPASS (exit 5).
  */
 #define STORE_OPEN_TO_ENCRYPT	0x400
 
@@ -295,6 +295,8 @@ struct store_container_stats {
 	uint64_t stored_bytes;		/* bytes of container files */
 	uint64_t records;		/* chunk records in containers */
 	uint64_t raw_bytes;		/* their bytes before compression */
+	uint64_t sealed_records;	/* records of version 2 containers:
+					   not in raw_bytes (sealed) */
 };
 
 /**

@@ -482,6 +482,14 @@ done:
 	return (rc);
 }
 
+/* A sealed container was committed: stage each record's final place. */
+static int
+put_relocate(void *ctx, const uint8_t id[32], const struct chunk_loc *loc)
+{
+
+	return (chunkindex_stage(ctx, id, loc));
+}
+
 /*
  * Set up the pipeline for a put into ${s}: slots, the container writer
  * under the store's current key.  On failure ctx_free still cleans up.
@@ -526,6 +534,7 @@ ctx_init(struct put_ctx *p, struct store *s, const struct put_opts *o)
 	}
 	if ((rc = container_writer_new(s, key_id, key, &p->cw)) != QS_OK)
 		return (rc);
+	container_writer_set_relocate(p->cw, put_relocate, p->idx);
 	return (QS_OK);
 }
 

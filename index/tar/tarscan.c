@@ -522,6 +522,20 @@ scan_finish(void *ctx, int ok, struct manifest_summary *sum)
 	if (ok && ts->rc != QS_OK) {
 		qs_error_restore(&ts->error);
 		rc = ts->rc;
+	} else if (ok && !ts->allow_truncated && ts->members > 0 &&
+	    ts->end.status == CATALOGUE_COMPLETE &&
+	    ts->end.scan_end >= ts->fed) {
+		/*
+		 * The input ended exactly where a next header would start,
+		 * without the zero blocks that end an archive: libarchive
+		 * takes that for the end, but tar writes the blocks last, so
+		 * the producer stopped between two members.
+		 */
+		rc = qs_error_set(QS_EINPUT, "the tar stream ends after a "
+		    "member without the end-of-archive blocks (at byte %llu): "
+		    "was its producer killed between two members?  Nothing "
+		    "was stored under this name; --allow-truncated stores it "
+		    "anyway", (unsigned long long)ts->fed);
 	} else if (ok && ts->truncated && !ts->allow_truncated) {
 		rc = qs_error_set(QS_EINPUT, "the tar stream ends in the middle "
 		    "of a member (%s): was its producer killed, or the pipe "

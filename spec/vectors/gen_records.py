@@ -182,6 +182,50 @@ def record_vectors():
     return vecs
 
 
+def padme(n):
+    # FORMAT.md 4.3: PADME keeping one more bit: with E = floor(log2 n),
+    # S = floor(log2 E) + 1, round n up to a multiple of 2^(E - S - 1).
+    if n < 2:
+        return n
+    e = n.bit_length() - 1
+    s = e.bit_length()
+    mask = (1 << (e - s - 1)) - 1 if e > s + 1 else 0
+    return (n + mask) & ~mask
+
+
+def inner_plaintext(raw_len, flags, payload):
+    # Container version 2 sealed plaintext: raw_len u32 payload_len u32
+    # flags u8 reserved[3] payload, zero padding to padme(12 + len).
+    b = struct.pack("<IIB3x", raw_len, len(payload), flags) + payload
+    return b + bytes(padme(len(b)) - len(b))
+
+
+def record_v2_vectors():
+    # Sealed records of container version 2: header flags 0x02, raw_len 0.
+    text = (b"qsarc record vector: the quick brown fox jumps over the lazy "
+            b"dog. " * 12)
+    rnd = chunk_bytes(301, b"qsarc random chunk")
+    zc = zstandard.ZstdCompressor(level=3, write_checksum=False,
+                                  write_content_size=True)
+    vecs = []
+    for name, flags, chunk, payload, offset in (
+            ("sealed_v2_raw", 0, rnd, rnd, 64),
+            ("sealed_v2_zstd", 1, text, zc.compress(text), 0x1234)):
+        nonce = bytes(range(0xc0, 0xc0 + NONCE))
+        cid = chunk_id(ID_KEY, chunk)
+        pt = inner_plaintext(len(chunk), flags, payload)
+        hdr = record_header(1, 2, 0x0302, 0, len(pt) + TAG, cid, nonce)
+        ad = record_ad(STORE_ID, CONTAINER_ID, offset, hdr)
+        vecs.append(dict(name=name, kind="record_v2",
+                         content_key=CONTENT_KEY, id_key=ID_KEY,
+                         store_id=STORE_ID, container_id=CONTAINER_ID,
+                         offset=offset, key_id=0x0302, flags=flags,
+                         nonce=nonce, chunk=chunk, payload=payload,
+                         plaintext=pt, chunk_id=cid, ad=ad,
+                         record=hdr + seal(CONTENT_KEY, nonce, ad, pt)))
+    return vecs
+
+
 def container_vector(recs):
     # A container holding the two sealed records back to back.
     hdr = container_header(STORE_ID, CONTAINER_ID, CREATED)
@@ -246,6 +290,9 @@ ORDER = {
     "record": ["content_key", "id_key", "store_id", "container_id",
                "offset", "key_id", "flags", "nonce", "chunk", "payload",
                "chunk_id", "ad", "record"],
+    "record_v2": ["content_key", "id_key", "store_id", "container_id",
+                  "offset", "key_id", "flags", "nonce", "chunk", "payload",
+                  "plaintext", "chunk_id", "ad", "record"],
     "container_header": ["store_id", "container_id", "created", "bytes"],
     "container_trailer": ["record_count", "records_end", "raw_bytes",
                           "headers_hash", "bytes"],
@@ -274,6 +321,11 @@ def emit(vecs):
         "#   with AD = store_id || container_id u64 || offset u64 ||",
         "#   header[0:48]; XChaCha20-Poly1305 IETF, content_key, nonce.",
         "#   chunk_id = BLAKE2b-256(key = id_key, chunk).",
+        "# record_v2 (container version 2, FORMAT.md 4.3): header flags",
+        "#   0x02, raw_len 0, stored_len = len(plaintext) + 16; plaintext =",
+        "#   raw_len u32 || len(payload) u32 || flags u8 || 3 zero bytes ||",
+        "#   payload || zero padding to padme(12 + len(payload)); 'flags'",
+        "#   is the inner flags byte (bit 0: payload is zstd).",
         "# manifest: header(64) || frame0 (refs) || frame1 (summary);",
         "#   frame = body_len u32 || body; AD = header[0:32] || file_id ||",
         "#   index u64 || final u8 (version 2; version 1: no file_id, the",
@@ -305,7 +357,7 @@ def emit(vecs):
 def all_vectors():
     recs = record_vectors()
     return recs + [container_vector(recs), trailer_vector()] + \
-        manifest_vectors()
+        manifest_vectors() + record_v2_vectors()
 
 
 # ---- independent parse of the file ------------------------------------
@@ -380,6 +432,32 @@ def check_record(v):
              if flags & 1 else payload)
     assert chunk == v["chunk"] and raw_len == len(chunk), "chunk"
     assert cid == chunk_id(v["id_key"], chunk) == v["chunk_id"], "chunk id"
+
+
+def check_record_v2(v):
+    rec = v["record"]
+    pt = inner_plaintext(len(v["chunk"]), v["flags"], v["payload"])
+    assert pt == v["plaintext"], "rebuilt plaintext differs"
+    hdr = record_header(1, 2, v["key_id"], 0, len(pt) + TAG,
+                        chunk_id(v["id_key"], v["chunk"]), v["nonce"])
+    ad = record_ad(v["store_id"], v["container_id"], v["offset"], hdr)
+    assert ad == v["ad"], "AD"
+    assert hdr + seal(v["content_key"], v["nonce"], ad, pt) == rec, \
+        "rebuilt record differs"
+    rtype, flags, key_id, raw_len, stored_len = struct.unpack_from(
+        "<BBHII", rec, 4)
+    assert (rtype, flags, raw_len) == (1, 2, 0) and key_id != 0
+    assert len(rec) == RECORD_HEADER + stored_len
+    pt = unseal(v["content_key"], rec[48:72], ad, rec[RECORD_HEADER:])
+    raw_len, plen, iflags = struct.unpack_from("<IIB", pt, 0)
+    assert pt[9:12] == bytes(3) and iflags == v["flags"]
+    assert len(pt) == padme(12 + plen) and pt[12 + plen:] == \
+        bytes(len(pt) - 12 - plen), "padding"
+    payload = pt[12:12 + plen]
+    chunk = (zstandard.ZstdDecompressor().decompress(payload)
+             if iflags & 1 else payload)
+    assert chunk == v["chunk"] and raw_len == len(chunk), "chunk"
+    assert rec[16:48] == chunk_id(v["id_key"], chunk) == v["chunk_id"]
 
 
 def check_manifest(v):
@@ -467,6 +545,8 @@ def check(path):
     for v in parse(text):
         if v["kind"] == "record":
             check_record(v)
+        elif v["kind"] == "record_v2":
+            check_record_v2(v)
         elif v["kind"] == "manifest":
             check_manifest(v)
         elif v["kind"] == "container_header":

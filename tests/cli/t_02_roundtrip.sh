@@ -56,7 +56,12 @@ rm -f tree.tar
 n=0
 for f in "$DATA_DIR"/tar-variants/*.tar "$DATA_DIR"/tar-variants/*.pax; do
 	[ -f "$f" ] || continue
-	roundtrip s "tv-$(basename "$f")" "$f"
+	# test_compat_tar_hardlink_1.tar has no end-of-archive blocks (t_36).
+	case $f in
+	*hardlink_1.tar) expect_ok q put s "tv-$(basename "$f")" --input "$f" --allow-truncated
+		restores s "tv-$(basename "$f")" "$f" ;;
+	*) roundtrip s "tv-$(basename "$f")" "$f" ;;
+	esac
 	n=$((n + 1))
 done
 [ "$n" -ge 50 ] || fail "only $n files in tests/data/tar-variants"

@@ -33,11 +33,11 @@ for bad in 'a/b' '.x' '-x' '' 'a b' "$long201" '..' '.' 'a*b' \
 	check_bad_name "$bad"
 done
 # A message that names the rule for a few of them.
-expect_exit 1 q put s -- a/b <a.dat
+expect_exit 2 q put s -- a/b <a.dat
 err_matches "'/'" || fail "'a/b': message does not say '/' is not allowed"
-expect_exit 1 q put s "$long201" <a.dat
+expect_exit 2 q put s "$long201" <a.dat
 err_matches '20[01]' || fail "201-char name: message does not give the limit"
-expect_exit 1 q put s '' <a.dat
+expect_exit 2 q put s '' <a.dat
 err_matches 'empty' || fail "empty name: message does not say empty"
 [ "$(ls_names s)" = alpha ] || fail "invalid names changed the stream list: $(ls_names s)"
 [ -z "$(ls -A s/streams | grep -v '^alpha\.qsm$')" ] ||

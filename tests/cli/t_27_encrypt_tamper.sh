@@ -229,17 +229,17 @@ new = bytes(hdr) + body
 open(p, "wb").write(new + hashlib.blake2b(new, digest_size=32).digest())
 EOF2
 }
-# (e1) Encryption switched off by someone without the passphrase: a job
+# (e1) Encryption switched off by someone without the passphrase: a job (exit 5)
 # that brings its passphrase must refuse rather than write in the clear.
 fresh
 cfgedit t plain
 find t -type f | sort >files.before
 for cmd in "ls t" "put t Z --input C.dat" "get t A"; do
-	expect_exit 6 q $cmd $P
+	expect_exit 5 q $cmd $P
 	err_matches "not encrypted" || fail "(e1) '$cmd' on a store whose encryption TLVs were removed: $(cat "$ERR")"
 	LAST_RC=0
 	QSARC_PASSPHRASE='tamper passphrase' "$QSARC" $cmd >"$OUT" 2>"$ERR" || LAST_RC=$?
-	[ $LAST_RC -eq 6 ] || fail "(e1) '$cmd' with QSARC_PASSPHRASE on the stripped config: exit $LAST_RC, expected 6"
+	[ $LAST_RC -eq 5 ] || fail "(e1) '$cmd' with QSARC_PASSPHRASE on the stripped config: exit $LAST_RC, expected 5"
 	cases=$((cases + 1))
 done
 find t -type f | sort >files.after

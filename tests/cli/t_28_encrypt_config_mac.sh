@@ -357,7 +357,9 @@ st = sys.argv[1]
 conts = glob.glob(st + "/data/*/*.qsc")
 assert len(conts) == 1, conts
 rec = open(conts[0], "rb").read()[64:144]     # the first record header
-assert rec[:4] == b"QSRC" and struct.unpack_from("<I", rec, 8)[0] == 20
+# Version 2 sealed records (flag 0x02) show no raw length; version 1: 20.
+assert rec[:4] == b"QSRC" and (rec[5] == 2 or
+                               struct.unpack_from("<I", rec, 8)[0] == 20)
 chunk_id = rec[16:48]
 p = st + "/config"
 d = open(p, "rb").read()[:-32]

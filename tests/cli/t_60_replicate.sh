@@ -249,7 +249,7 @@ check_target T6 "raw2=raw2.dat"
 # A passphrase given for a plain side is refused (its config may have been
 # swapped for a plain one): the source side does that; the target side?
 t6_before=$(tree_sum T6)
-expect_exit 6 q replicate T6 E4 --source-passphrase-file pw2 $TP2
+expect_exit 5 q replicate T6 E4 --source-passphrase-file pw2 $TP2
 LAST_RC=0
 "$QSARC" replicate P T6 s4 --target-passphrase-file pw2 >"$OUT" 2>"$ERR" || LAST_RC=$?
 crash_check "replicate P T6 --target-passphrase-file"

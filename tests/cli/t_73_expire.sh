@@ -68,18 +68,20 @@ at_ok $NOW expire s --prefix b- --keep-last 3 --json
 at_ok $NOW expire s --keep-last 6
 grep -qx 'expired a-0' "$OUT" || fail "expire --keep-last 6: output '$(cat "$OUT")'"
 [ "$(dead)" = "a-0 b-0" ] || fail "after --keep-last 6: expired '$(dead)'"
-at $NOW expire s --keep-last 6
-[ $LAST_RC -eq 8 ] || fail "expire --keep-last 6 again (nothing to do): exit $LAST_RC, expected 8"
+at_ok $NOW expire s --keep-last 6
+grep -q "nothing expired" "$ERR" || fail "expire with nothing to do says nothing: $(cat "$ERR")"
+at $NOW expire s --keep-last 6 --fail-if-nothing
+[ $LAST_RC -eq 8 ] || fail "expire --keep-last 6 --fail-if-nothing again (nothing to do): exit $LAST_RC, expected 8"
 
 # ---- --older-than alone: a-1 (9 days), a-2 (8 days) go; a-3 is exactly
 # 7 days old and stays ("more than AGE ago").
 at_ok $NOW expire s --older-than 7d --json
 [ "$(expired_json)" = "a-1 a-2" ] || fail "expire --older-than 7d expired '$(expired_json)', expected a-1 a-2 (a-3 is exactly 7 days old)"
-at $NOW expire s --older-than 7d
+at $NOW expire s --older-than 7d --fail-if-nothing
 [ $LAST_RC -eq 8 ] || fail "expire --older-than 7d again: exit $LAST_RC, expected 8"
-at $NOW expire s --older-than 168h
+at $NOW expire s --older-than 168h --fail-if-nothing
 [ $LAST_RC -eq 8 ] || fail "expire --older-than 168h (= 7d): exit $LAST_RC, expected 8"
-at $NOW expire s --prefix zzz --keep-last 0
+at $NOW expire s --prefix zzz --keep-last 0 --fail-if-nothing
 [ $LAST_RC -eq 8 ] || fail "expire --prefix zzz (no match): exit $LAST_RC, expected 8"
 
 # ---- both: 20 days later all are older than 5 days, but the 2 newest are

@@ -87,6 +87,16 @@ expect_fail 2 '^qsarc: ' q no-such-subcommand
 expect_fail 2 '^qsarc: clean: ' q clean s --max-duration soon
 expect_fail 2 '^qsarc: put: ' q put s b --lock-timeout -1
 expect_exit 2 q
+# An invalid NAME is a usage error wherever a name is read (issue 16,
+# item 9: it was 1); nothing is stored.
+for bad in '-x' '.hidden' 'a/b' ''; do
+	expect_fail 2 '^qsarc: put: ' q put s "$bad" --input in.bin
+	expect_fail 2 '^qsarc: get: ' q get s "$bad" --output never.bin
+	expect_fail 2 '^qsarc: rm: ' q rm s a "$bad"
+	expect_fail 2 '^qsarc: ls: ' q ls s "$bad"
+	expect_fail 2 '^qsarc: diff: ' q diff s a "$bad"
+done
+has_stream s a || fail "rm with an invalid second NAME expired the first"
 
 # ---- 1 generic error: a name that exists, a directory that is not empty.
 expect_fail 1 '^qsarc: put: .*already exists' q put s a --input in.bin
@@ -97,6 +107,15 @@ expect_fail 3 '^qsarc: ls: ' q ls "$PWD/no-store"
 expect_fail 3 '^qsarc: get: ' q get s no-such-stream --output out.bin
 [ -e out.bin ] && fail "get of a missing stream created its --output"
 expect_fail 3 '^qsarc: rm: ' q rm s no-such-stream
+# rm is all or nothing: a missing NAME after a good one moves neither, and
+# a NAME given twice counts once (it half-expired and exited 3).
+expect_fail 3 '^qsarc: rm: no-such-stream: no live stream' q rm s a no-such-stream
+has_stream s a || fail "rm a no-such-stream expired a"
+expect_ok q rm s a a
+has_stream s a --expired || fail "rm s a a did not expire a"
+expect_fail 3 'already expired' q rm s a
+expect_ok q unexpire s a a
+has_stream s a || fail "unexpire s a a did not bring a back"
 expect_fail 3 '^qsarc: verify: ' q verify s no-such-stream
 
 # ---- 4 store busy: another process holds the lock past --lock-timeout.
@@ -131,6 +150,9 @@ expect_ok q put e a --input in.bin --passphrase-file pass
 expect_fail 5 '^qsarc: ls: ' q ls e --passphrase-file wrong
 expect_fail 5 '^qsarc: get: ' q get e a --passphrase-file wrong --output o5
 QSARC_PASSPHRASE='wrong passphrase' expect_fail 5 '^qsarc: stats: ' q stats e
+# An unreadable --passphrase-fd is "no passphrase" (5), as a missing file
+# is (it was 1).
+expect_fail 5 '^qsarc: ls: .*passphrase' q ls e --passphrase-fd 9
 if command -v setsid >/dev/null 2>&1; then
 	# No source and no terminal to ask on.
 	expect_fail 5 '^qsarc: ls: .*passphrase' setsid -w "$QSARC" ls e </dev/null
@@ -146,12 +168,13 @@ expect_fail 6 '^qsarc: get: ' q get s6 a --output o6
 [ -e o6 ] && fail "get of a damaged stream created its --output"
 expect_exit 6 q verify s6 --read-data
 # A passphrase for a plain store: refused as possible tampering.
-expect_fail 6 '^qsarc: ls: ' q ls s --passphrase-file pass
+expect_fail 5 '^qsarc: ls: ' q ls s --passphrase-file pass
 
 # ---- 8 nothing to do.
-expect_exit 8 q expire s --keep-last 100
+expect_ok q expire s --keep-last 100
+expect_exit 8 q expire s --keep-last 100 --fail-if-nothing
 has_stream s a || fail "expire --keep-last 100 expired a stream"
-expect_exit 8 q expire s --keep-last 100 --json
+expect_exit 8 q expire s --keep-last 100 --json --fail-if-nothing
 [ "$(json_get expired)" = "[]" ] || fail "expire with nothing to do lists streams"
 expect_fail 8 '^qsarc: encrypt: ' q encrypt e --passphrase-file pass
 
