@@ -188,6 +188,7 @@ rm -rf v
 # stores.md, and the members are still listed.
 for st in store-plain store-encrypted; do
 	rm -rf v
+	forget_streams_record
 	cp -a "$VEC/$st" v
 	chmod -R u+w v
 	: >v/lock

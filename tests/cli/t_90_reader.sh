@@ -285,6 +285,7 @@ done
 check_all conv "$CONV_LIST"
 
 # ---- 5. the committed stores of spec/vectors, read by both tools
+forget_streams_record
 cp -r "$VEC/store-plain" "$VEC/store-encrypted" .
 PASSFILE=$VEC/store-encrypted.passphrase
 "$PY" - "$VEC/stores.md" >stores.list <<'EOF' || fail "cannot parse stores.md"
