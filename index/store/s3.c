@@ -526,8 +526,8 @@ retryable(CURLcode cc, long status, const char *code)
 	    strcmp(code, "SlowDown") == 0);
 }
 
-static uint64_t
-now_ms(void)
+uint64_t
+s3_monotonic_ms(void)
 {
 	struct timespec ts;
 
@@ -545,8 +545,8 @@ jitter(unsigned max)
 	return (v % (max + 1));
 }
 
-static void
-sleep_ms(unsigned ms)
+void
+s3_pause_ms(unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -607,7 +607,7 @@ request(struct s3 *s, const struct request *rq, struct reply *r)
 	char h_sha[64 + 32], h_meta[64 + 40], h_tok[SECRET_MAX + 32];
 	char sha[CHECKSUM_SHA256_HEX], code[64], msg[256];
 	struct curl_slist *hdr = NULL;
-	uint64_t start = now_ms();
+	uint64_t start = s3_monotonic_ms();
 	unsigned backoff = BACKOFF_MIN_MS, wait;
 	size_t n, base_len = r->len;
 	struct upload up;
@@ -745,7 +745,7 @@ request(struct s3 *s, const struct request *rq, struct reply *r)
 		}
 		wait = backoff / 2 + jitter(backoff / 2);
 		if (!retryable(cc, status, code) ||
-		    now_ms() - start + wait > s->conf.retry_ms) {
+		    s3_monotonic_ms() - start + wait > s->conf.retry_ms) {
 			rc = failure(s, rq, cc, status, code, msg, errbuf);
 			if (attempt > 0 && retryable(cc, status, code)) {
 				char first[QS_ERROR_MSG_MAX];
@@ -754,12 +754,12 @@ request(struct s3 *s, const struct request *rq, struct reply *r)
 				    qs_error_message());
 				qs_error_set(rc, "%s (gave up after %d "
 				    "attempts in %.1f s)", first, attempt + 1,
-				    (double)(now_ms() - start) / 1000.0);
+				    (double)(s3_monotonic_ms() - start) / 1000.0);
 			}
 			break;
 		}
 		s->st.retries++;
-		sleep_ms(wait);
+		s3_pause_ms(wait);
 		if (backoff < BACKOFF_MAX_MS)
 			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 			    backoff * 2;

@@ -161,6 +161,14 @@ int s3_list(struct s3 *, const char *,
  */
 int64_t s3_server_time(const struct s3 *);
 
+/**
+ * s3_monotonic_ms() / s3_pause_ms(ms):
+ * The monotonic clock in milliseconds, and a sleep of ${ms} that resumes
+ * after signals: the timing of retries here and of the S3 lock's lease.
+ */
+uint64_t s3_monotonic_ms(void);
+void s3_pause_ms(unsigned);
+
 struct s3_stats {
 	uint64_t requests;	/* HTTP requests sent, retries included */
 	uint64_t retries;

@@ -105,24 +105,6 @@ struct s3_lock {
 	uint64_t last_ok;	/* monotonic ms when the last good write began */
 };
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
-static void
-pause_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* Renew the entry every lease/3 until stopped or lost. */
 static void *
 renew_main(void *arg)
@@ -144,7 +126,7 @@ renew_main(void *arg)
 			;
 		if (lk->stop)
 			break;
-		t0 = mono_ms();
+		t0 = s3_monotonic_ms();
 		if (t0 - lk->last_ok > (uint64_t)lk->lease_ms) {
 			/* Others may have deleted the entry as stale by now:
 			 * writing it again would bring back a lock we lost. */
@@ -169,7 +151,7 @@ s3_lock_check(struct storage_lock *base)
 	int lost;
 
 	pthread_mutex_lock(&lk->mu);
-	age = mono_ms() - lk->last_ok;
+	age = s3_monotonic_ms() - lk->last_ok;
 	lost = lk->lost;
 	pthread_mutex_unlock(&lk->mu);
 	/* A quarter of the lease is left for the step the caller is about
@@ -243,7 +225,7 @@ s3st_lock_take(struct storage *st, int mode, const char *holder,
 	struct s3_lock *lk;
 	struct lockscan sc;
 	uint8_t id[8];
-	uint64_t start = mono_ms(), t0;
+	uint64_t start = s3_monotonic_ms(), t0;
 	size_t got;
 	unsigned wait;
 	int rc, i;
@@ -258,7 +240,7 @@ s3st_lock_take(struct storage *st, int mode, const char *holder,
 	snprintf(lk->body, sizeof(lk->body), "%s", holder);
 	lk->lease_ms = lease_ms;
 	for (;;) {
-		t0 = mono_ms();
+		t0 = s3_monotonic_ms();
 		if ((rc = s3_put(s, lk->key, lk->body, strlen(lk->body),
 		    S3_PUT_IF_ABSENT)) != QS_OK)
 			goto fail;
@@ -277,7 +259,7 @@ s3st_lock_take(struct storage *st, int mode, const char *holder,
 			break;
 		if ((rc = s3_delete(s, lk->key)) != QS_OK)
 			goto fail;
-		if (mono_ms() - start >= (uint64_t)timeout_ms) {
+		if (s3_monotonic_ms() - start >= (uint64_t)timeout_ms) {
 			if (busylen > 0 && s3_get(s, sc.conflict, 0,
 			    busylen - 1, busy, &got) == QS_OK)
 				busy[got] = '\0';
@@ -293,10 +275,10 @@ s3st_lock_take(struct storage *st, int mode, const char *holder,
 		/* Two that back off together must not retry together. */
 		random_bytes(&wait, sizeof(wait));
 		wait = 200 + wait % 800;
-		if ((uint64_t)wait > (uint64_t)timeout_ms - (mono_ms() - start))
+		if ((uint64_t)wait > (uint64_t)timeout_ms - (s3_monotonic_ms() - start))
 			wait = (unsigned)((uint64_t)timeout_ms -
-			    (mono_ms() - start)) + 1;
-		pause_ms(wait);
+			    (s3_monotonic_ms() - start)) + 1;
+		s3_pause_ms(wait);
 	}
 
 	lk->last_ok = t0;

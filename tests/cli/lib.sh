@@ -571,6 +571,19 @@ SINKPY=/usr/bin/python3
 
 # start_sink [PORT] [ARGS...]: start the sink (free port if 0 or absent);
 # sets PORT.
+# sink_prepare: what every alert scenario does first: require aiosmtpd,
+# make $MAIL (where start_sink's relay drops messages), stop the relay on
+# any exit, and keep alert settings in ./state.
+sink_prepare() {
+	"$SINKPY" -c 'import aiosmtpd' 2>/dev/null ||
+		fail "python3-aiosmtpd is missing (make deps installs it)"
+	MAIL=$PWD/mail
+	mkdir -p "$MAIL"
+	trap stop_sink EXIT
+	trap 'stop_sink; exit 1' TERM INT
+	export QSARC_STATE_DIR=$PWD/state
+}
+
 start_sink() {
 	local want=${1:-0}
 	shift || true

@@ -6,13 +6,7 @@
 # code.  The keystore is filled to 1000 keys by the independent writer of
 # t_22 (spec/keystore.md), so no thousand real rotations are needed.
 . "$CLI_DIR/lib.sh"
-"$SINKPY" -c 'import aiosmtpd' 2>/dev/null ||
-	fail "python3-aiosmtpd is missing (make deps installs it)"
-MAIL=$PWD/mail
-mkdir -p "$MAIL"
-trap stop_sink EXIT
-trap 'stop_sink; exit 1' TERM INT
-export QSARC_STATE_DIR=$PWD/state
+sink_prepare
 enc_setup 'alert events'
 gen_file 411 100K a.dat
 

@@ -3,13 +3,7 @@
 # damage" alert (exit 6); one that fails (store busy, exit 4) sends one
 # "verify failed" alert.  Before, verify never raised any.
 . "$CLI_DIR/lib.sh"
-"$SINKPY" -c 'import aiosmtpd' 2>/dev/null ||
-	fail "python3-aiosmtpd is missing (make deps installs it)"
-MAIL=$PWD/mail
-mkdir -p "$MAIL"
-trap stop_sink EXIT
-trap 'stop_sink; exit 1' TERM INT
-export QSARC_STATE_DIR=$PWD/state
+sink_prepare
 gen_file 421 3M a.dat
 
 start_sink
