@@ -267,7 +267,9 @@ writer_queue(struct container_writer *cw, const uint8_t id[32],
 	cw->pend[cw->npend].flags = flags;
 	cw->pend[cw->npend].pool_off = cw->pool_len;
 	cw->pend[cw->npend].len = len;
-	memcpy(cw->pool + cw->pool_len, payload, len);
+	/* An empty payload may come before the pool exists (pool NULL). */
+	if (len > 0)
+		memcpy(cw->pool + cw->pool_len, payload, len);
 	cw->pool_len += len;
 	cw->npend++;
 	stored = container_fmt_padme((uint32_t)(RECORD_INNER_SIZE + len)) +
