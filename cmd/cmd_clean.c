@@ -155,8 +155,9 @@ print_result(const struct clean_args *a, const struct clean_result *res)
 			    res->plain_bytes : res->bytes_encrypted, b2,
 			    sizeof(b2)));
 		if (res->manifests_upgraded > 0)
-			printf("manifests %supgraded to version 2 (frames "
-			    "bound to their file): %llu\n", would,
+			printf("manifests %supgraded to the current version "
+			    "(frames bound to their file, padded when "
+			    "sealed): %llu\n", would,
 			    (unsigned long long)res->manifests_upgraded);
 		if (res->keys_retired > 0) {
 			printf("keys %sretired (crypto-shredded: data under "

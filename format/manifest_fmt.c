@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "format/container_fmt.h"
 #include "format/endian.h"
 #include "format/manifest_fmt.h"
 #include "format/qs_err.h"
@@ -105,9 +106,11 @@ manifest_fmt_header_decode_magic(const uint8_t *buf, size_t len,
 	if (memcmp(d.magic, magic, 8) != 0)
 		return (QS_ECORRUPT);
 	version = le16dec(d.version);
-	if ((version != MANIFEST_VERSION &&
+	if ((version != MANIFEST_VERSION && version != MANIFEST_VERSION_PADDED &&
 	    version != MANIFEST_VERSION_UNBOUND) || le16dec(d.flags) != 0)
 		return (QS_EVERSION);
+	if (version == MANIFEST_VERSION_PADDED && le16dec(d.key_id) == 0)
+		return (QS_ECORRUPT);
 	if (!bytes_zero(d.reserved0, sizeof(d.reserved0)))
 		return (QS_ECORRUPT);
 	/* Version 1: reserved, zero.  Version 2: random, never all zero. */
@@ -145,6 +148,56 @@ manifest_fmt_frame_ad(const uint8_t *hdrbuf, uint64_t index, int final,
 	le64enc(ad + off, index);
 	ad[off + 8] = final ? 1 : 0;
 	return (off + 9);
+}
+
+/**
+ * manifest_fmt_pad_len(len):
+ * The padded length of a ${len}-byte version 3 frame plaintext.
+ */
+size_t
+manifest_fmt_pad_len(size_t len)
+{
+	size_t total = container_fmt_padme((uint32_t)(MANIFEST_PAD_HEADER +
+	    len));
+
+	return (total < MANIFEST_PAD_MIN ? MANIFEST_PAD_MIN : total);
+}
+
+/**
+ * manifest_fmt_pad_encode(pt, len, out):
+ * Length, plaintext, zeros; return the padded length.
+ */
+size_t
+manifest_fmt_pad_encode(const uint8_t *pt, size_t len, uint8_t *out)
+{
+	size_t total = manifest_fmt_pad_len(len);
+
+	le32enc(out, (uint32_t)len);
+	memmove(out + MANIFEST_PAD_HEADER, pt, len);
+	memset(out + MANIFEST_PAD_HEADER + len, 0,
+	    total - MANIFEST_PAD_HEADER - len);
+	return (total);
+}
+
+/**
+ * manifest_fmt_pad_decode(buf, total, len):
+ * Check a padded frame plaintext; QS_OK or QS_ECORRUPT.
+ */
+int
+manifest_fmt_pad_decode(const uint8_t *buf, size_t total, size_t *lenp)
+{
+	size_t len;
+
+	if (total < MANIFEST_PAD_HEADER)
+		return (QS_ECORRUPT);
+	len = le32dec(buf);
+	/* One padded length per plaintext length: nothing else fits. */
+	if (len > MANIFEST_FRAME_MAX || manifest_fmt_pad_len(len) != total ||
+	    !bytes_zero(buf + MANIFEST_PAD_HEADER + len,
+	    total - MANIFEST_PAD_HEADER - len))
+		return (QS_ECORRUPT);
+	*lenp = len;
+	return (QS_OK);
 }
 
 /**

@@ -18,12 +18,20 @@
 #include <stdint.h>
 
 #define MANIFEST_HEADER_SIZE	64
-#define MANIFEST_VERSION	2	/* written: frames bound to file_id */
+#define MANIFEST_VERSION	2	/* written in plain stores: frames bound to file_id */
 #define MANIFEST_VERSION_UNBOUND 1	/* read only: no file_id (0.1.0) */
+#define MANIFEST_VERSION_PADDED	3	/* written sealed: version 2, frames padded */
 #define MANIFEST_FILE_ID_SIZE	16
 #define MANIFEST_FRAME_AD_SIZE	57	/* version 2; the largest */
 #define MANIFEST_FRAME_AD_SIZE_V1 41	/* version 1 */
 #define MANIFEST_FRAME_MAX	(1U << 20)	/* largest frame plaintext */
+/*
+ * Version 3: a sealed frame's plaintext is u32 length || plaintext || zero
+ * padding, MANIFEST_PAD_MIN bytes or more (manifest_fmt_pad_len).
+ */
+#define MANIFEST_PAD_HEADER	4
+#define MANIFEST_PAD_MIN	512
+#define MANIFEST_FRAME_PADDED_MAX	1064960	/* pad_len(MANIFEST_FRAME_MAX) */
 #define MANIFEST_REF_SIZE	36
 #define MANIFEST_REFS_HEADER	8
 #define MANIFEST_REFS_PER_FRAME	\
@@ -70,17 +78,20 @@ struct manifest_summary {
 /**
  * manifest_fmt_header_encode(h, buf):
  * Write ${h} as MANIFEST_HEADER_SIZE bytes into ${buf}, in the format
- * version ${h}->version (MANIFEST_VERSION, or MANIFEST_VERSION_UNBOUND
- * for tests and vectors; its file_id is not written).
+ * version ${h}->version (MANIFEST_VERSION, MANIFEST_VERSION_PADDED, or
+ * MANIFEST_VERSION_UNBOUND for tests and vectors; its file_id is not
+ * written).
  */
 void manifest_fmt_header_encode(const struct manifest_header *, uint8_t *);
 
 /**
  * manifest_fmt_header_decode(buf, len, h):
- * Parse a manifest header of version 1 or 2; QS_OK, QS_ECORRUPT or
- * QS_EVERSION.  A version 1 header must have zero bytes where version 2
- * keeps the file id (its file_id is returned as zeros); a version 2 file
- * id must not be all zero.  ${h} is untouched on failure.
+ * Parse a manifest header of version 1, 2 or 3; QS_OK, QS_ECORRUPT or
+ * QS_EVERSION.  A version 1 header must have zero bytes where versions 2
+ * and 3 keep the file id (its file_id is returned as zeros); a version 2
+ * or 3 file id must not be all zero.  A version 3 header must have a
+ * non-zero key id (padding is for sealed files).  ${h} is untouched on
+ * failure.
  */
 int manifest_fmt_header_decode(const uint8_t *, size_t, struct manifest_header *);
 
@@ -90,11 +101,38 @@ int manifest_fmt_header_decode(const uint8_t *, size_t, struct manifest_header *
  * (already decoded or encoded) header is ${hdrbuf} into ${ad}, which has
  * room for MANIFEST_FRAME_AD_SIZE bytes, and return its length.  Version
  * 2: the first 32 bytes of the header, its file id (bytes 48..63), the
- * index, and 1 if it is the summary frame else 0 (57 bytes).  Version 1:
+ * index, and 1 if it is the summary frame else 0 (57 bytes); version 3
+ * likewise.  Version 1:
  * the same without the file id (41 bytes), so a frame is not bound to its
  * file (spec/FORMAT.md 6.3).
  */
 size_t manifest_fmt_frame_ad(const uint8_t *, uint64_t, int, uint8_t *);
+
+/**
+ * manifest_fmt_pad_len(len):
+ * The padded length of a version 3 frame whose plaintext is ${len} bytes
+ * (at most MANIFEST_FRAME_MAX): MANIFEST_PAD_HEADER + ${len} rounded up as
+ * container_fmt_padme does, and at least MANIFEST_PAD_MIN, so a small
+ * frame (a summary, whose size would give away its name's length) always
+ * takes 512 bytes.  At most MANIFEST_FRAME_PADDED_MAX.
+ */
+size_t manifest_fmt_pad_len(size_t);
+
+/**
+ * manifest_fmt_pad_encode(pt, len, out):
+ * Write the padded form of the ${len}-byte frame plaintext ${pt} into
+ * ${out} (room for manifest_fmt_pad_len(len) bytes) and return its length.
+ */
+size_t manifest_fmt_pad_encode(const uint8_t *, size_t, uint8_t *);
+
+/**
+ * manifest_fmt_pad_decode(buf, total, len):
+ * Check the padded form of ${total} bytes at ${buf}: the length field, a
+ * total of exactly manifest_fmt_pad_len(length), zero padding.  QS_OK and
+ * the plaintext length in ${len} (the plaintext is at buf + 4), else
+ * QS_ECORRUPT.
+ */
+int manifest_fmt_pad_decode(const uint8_t *, size_t, size_t *);
 
 /**
  * manifest_fmt_refs_decode(pt, len, count):

@@ -133,7 +133,7 @@ test_header_reject(void **state)
 {
 	struct manifest_header h;
 	uint8_t good[MANIFEST_HEADER_SIZE], buf[MANIFEST_HEADER_SIZE];
-	static const uint16_t versions[] = { 0, 3, 0x0100, 0x0200, 0xffff };
+	static const uint16_t versions[] = { 0, 4, 0x0100, 0x0200, 0xffff };
 
 	(void)state;
 	sample_header(&h);
@@ -257,9 +257,15 @@ test_header_bitflips(void **state)
 		memcpy(buf, good, sizeof(buf));
 		buf[byte] ^= (uint8_t)(1U << (bit % 8));
 		rc = manifest_fmt_header_decode(buf, sizeof(buf), &d);
-		if ((byte >= 12 && byte < 14) || byte >= 16) {
+		/*
+		 * Version 2 -> 3 is one bit (8.0): a valid header, which the
+		 * frames' AD (holding the version) then refuses.
+		 */
+		if ((byte >= 12 && byte < 14) || byte >= 16 ||
+		    (byte == 8 && bit % 8 == 0)) {
 			assert_int_equal(rc, QS_OK);
-			assert_true(d.key_id != h.key_id ||
+			assert_true(d.version != h.version ||
+			    d.key_id != h.key_id ||
 			    memcmp(d.store_id, h.store_id, 16) != 0 ||
 			    memcmp(d.file_id, h.file_id, 16) != 0 ||
 			    d.summary_offset != h.summary_offset ||
@@ -788,7 +794,8 @@ check_manifest_vector(const struct vec *v)
 	uint8_t ad1[MANIFEST_FRAME_AD_SIZE], want_ad[MANIFEST_FRAME_AD_SIZE];
 	uint8_t rpt[MANIFEST_REFS_HEADER + 16 * MANIFEST_REF_SIZE];
 	uint8_t spt[MANIFEST_SUMMARY_FIXED + STREAM_NAME_MAX];
-	uint8_t file[4096], *want, *tmp;
+	uint8_t prpt[2048], pspt[2048];
+	uint8_t file[8192], *want, *tmp;
 	size_t wantlen, len, slen, f0len, f1len, keylen, namelen, adlen, fidlen;
 	uint32_t nrefs = 0, count;
 	int sealed;
@@ -859,13 +866,15 @@ check_manifest_vector(const struct vec *v)
 	check_summary_equal(&s, &sd);
 
 	/* Header and frames. */
-	/* Version 1 vectors (0.1.0, still read) and version 2 ones. */
+	/* Version 1 vectors (0.1.0, still read), version 2 and 3 ones. */
 	memset(&h, 0, sizeof(h));
 	h.version = (uint16_t)vec_int(v, "version");
 	assert_true(h.version == MANIFEST_VERSION ||
+	    h.version == MANIFEST_VERSION_PADDED ||
 	    h.version == MANIFEST_VERSION_UNBOUND);
+	assert_true(h.version != MANIFEST_VERSION_PADDED || sealed);
 	tmp = vec_hex(v, "file_id", &fidlen);
-	if (h.version == MANIFEST_VERSION) {
+	if (h.version != MANIFEST_VERSION_UNBOUND) {
 		assert_int_equal(fidlen, 16);
 		memcpy(h.file_id, tmp, 16);
 	} else
@@ -879,16 +888,31 @@ check_manifest_vector(const struct vec *v)
 	manifest_fmt_header_encode(&h, hdr);
 	adlen = manifest_fmt_frame_ad(hdr, 0, 0, ad0);
 	assert_int_equal(manifest_fmt_frame_ad(hdr, 1, 1, ad1), adlen);
-	assert_int_equal(adlen, h.version == MANIFEST_VERSION ?
+	assert_int_equal(adlen, h.version != MANIFEST_VERSION_UNBOUND ?
 	    MANIFEST_FRAME_AD_SIZE : MANIFEST_FRAME_AD_SIZE_V1);
+	/* Version 3 seals the padded plaintexts (FORMAT.md 6.2). */
+	if (h.version == MANIFEST_VERSION_PADDED) {
+		assert_int_equal(manifest_fmt_pad_encode(rpt, len, prpt),
+		    manifest_fmt_pad_len(len));
+		assert_int_equal(manifest_fmt_pad_encode(spt, slen, pspt),
+		    manifest_fmt_pad_len(slen));
+	}
 	vec_fixed(v, "frame0_ad", want_ad, adlen);
 	assert_memory_equal(ad0, want_ad, adlen);
 	vec_fixed(v, "frame1_ad", want_ad, adlen);
 	assert_memory_equal(ad1, want_ad, adlen);
-	f0len = build_frame(sealed ? key : NULL, n0, ad0, adlen, rpt, len,
-	    file + MANIFEST_HEADER_SIZE);
-	f1len = build_frame(sealed ? key : NULL, n1, ad1, adlen, spt, slen,
-	    file + MANIFEST_HEADER_SIZE + f0len);
+	if (h.version == MANIFEST_VERSION_PADDED) {
+		f0len = build_frame(key, n0, ad0, adlen, prpt,
+		    manifest_fmt_pad_len(len), file + MANIFEST_HEADER_SIZE);
+		f1len = build_frame(key, n1, ad1, adlen, pspt,
+		    manifest_fmt_pad_len(slen),
+		    file + MANIFEST_HEADER_SIZE + f0len);
+	} else {
+		f0len = build_frame(sealed ? key : NULL, n0, ad0, adlen, rpt,
+		    len, file + MANIFEST_HEADER_SIZE);
+		f1len = build_frame(sealed ? key : NULL, n1, ad1, adlen, spt,
+		    slen, file + MANIFEST_HEADER_SIZE + f0len);
+	}
 	want = vec_hex(v, "frame0", &wantlen);
 	assert_int_equal(wantlen, f0len);
 	assert_memory_equal(file + MANIFEST_HEADER_SIZE, want, f0len);
@@ -912,18 +936,25 @@ check_manifest_vector(const struct vec *v)
 		fail_msg("vector %s: manifest bytes differ", v->name);
 	/* The sealed refs frame opens with the vector's own bytes. */
 	if (sealed) {
-		uint8_t out[sizeof(rpt)];
+		uint8_t out[sizeof(prpt)];
+		size_t inner;
 
 		assert_int_equal(aead_open(key, want + MANIFEST_HEADER_SIZE + 4,
 		    ad0, adlen, want + MANIFEST_HEADER_SIZE + 4 + 24,
 		    f0len - 4 - 24, out), QS_OK);
-		assert_memory_equal(out, rpt, len);
+		if (h.version == MANIFEST_VERSION_PADDED) {
+			assert_int_equal(manifest_fmt_pad_decode(out,
+			    f0len - 4 - 24 - 16, &inner), QS_OK);
+			assert_int_equal(inner, len);
+			assert_memory_equal(out + MANIFEST_PAD_HEADER, rpt, len);
+		} else
+			assert_memory_equal(out, rpt, len);
 		/* As frame 1 (swapped order) it does not. */
 		assert_int_equal(aead_open(key, want + MANIFEST_HEADER_SIZE + 4,
 		    ad1, adlen, want + MANIFEST_HEADER_SIZE + 4 + 24,
 		    f0len - 4 - 24, out), QS_EAUTH);
-		/* Version 2: nor in a file with another file id (a splice). */
-		if (h.version == MANIFEST_VERSION) {
+		/* Version 2, 3: nor in a file with another file id. */
+		if (h.version != MANIFEST_VERSION_UNBOUND) {
 			hdr[48] ^= 1;
 			manifest_fmt_frame_ad(hdr, 0, 0, ad1);
 			hdr[48] ^= 1;
@@ -941,7 +972,7 @@ test_vectors(void **state)
 {
 	FILE *f = open_vector("records.hex");
 	struct vec *v;
-	int sealed = 0, plain = 0, v2 = 0;
+	int sealed = 0, plain = 0, v2 = 0, v3 = 0;
 
 	(void)state;
 	assert_non_null(v = calloc(1, sizeof(*v)));
@@ -951,6 +982,8 @@ test_vectors(void **state)
 		check_manifest_vector(v);
 		if (vec_int(v, "version") == MANIFEST_VERSION)
 			v2++;
+		if (vec_int(v, "version") == MANIFEST_VERSION_PADDED)
+			v3++;
 		if (vec_int(v, "key_id") != 0)
 			sealed++;
 		else
@@ -959,7 +992,77 @@ test_vectors(void **state)
 	vec_clear(v);
 	free(v);
 	fclose(f);
-	assert_true(sealed >= 2 && plain >= 2 && v2 >= 2);
+	assert_true(sealed >= 3 && plain >= 2 && v2 >= 2 && v3 >= 1);
+}
+
+/* Version 3 padding: the one padded length per plaintext length, zeros. */
+static void
+test_padding(void **state)
+{
+	static uint8_t pt[MANIFEST_FRAME_MAX], buf[MANIFEST_FRAME_PADDED_MAX];
+	static const size_t lens[] = { 0, 1, 192, 508, 509, 600, 4096, 99999,
+	    MANIFEST_FRAME_MAX };
+	size_t i, n, total, got;
+	struct manifest_header h;
+	uint8_t hdr[MANIFEST_HEADER_SIZE];
+
+	(void)state;
+	for (i = 0; i < sizeof(pt); i++)
+		pt[i] = (uint8_t)(i * 7 + 1);
+	/* Small frames, a summary with any name, take exactly 512. */
+	assert_int_equal(manifest_fmt_pad_len(0), MANIFEST_PAD_MIN);
+	assert_int_equal(manifest_fmt_pad_len(MANIFEST_SUMMARY_FIXED + 1),
+	    MANIFEST_PAD_MIN);
+	assert_int_equal(manifest_fmt_pad_len(MANIFEST_SUMMARY_FIXED +
+	    STREAM_NAME_MAX), MANIFEST_PAD_MIN);
+	assert_int_equal(manifest_fmt_pad_len(MANIFEST_FRAME_MAX),
+	    MANIFEST_FRAME_PADDED_MAX);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		n = lens[i];
+		total = manifest_fmt_pad_encode(pt, n, buf);
+		assert_int_equal(total, manifest_fmt_pad_len(n));
+		assert_true(total >= n + MANIFEST_PAD_HEADER);
+		/* PADME with one more bit: at most ~6% more past 512. */
+		assert_true(total <= MANIFEST_PAD_MIN ||
+		    total * 100 <= (n + MANIFEST_PAD_HEADER) * 106);
+		assert_int_equal(manifest_fmt_pad_decode(buf, total, &got),
+		    QS_OK);
+		assert_int_equal(got, n);
+		assert_memory_equal(buf + MANIFEST_PAD_HEADER, pt, n);
+		/* A non-zero padding byte, a shorter or longer total. */
+		if (total > n + MANIFEST_PAD_HEADER) {
+			buf[total - 1] = 1;
+			assert_int_equal(manifest_fmt_pad_decode(buf, total,
+			    &got), QS_ECORRUPT);
+			buf[total - 1] = 0;
+		}
+		assert_int_equal(manifest_fmt_pad_decode(buf, total - 1, &got),
+		    QS_ECORRUPT);
+		/* A length field claiming more than the frame holds. */
+		le32enc(buf, (uint32_t)(total));
+		assert_int_equal(manifest_fmt_pad_decode(buf, total, &got),
+		    QS_ECORRUPT);
+	}
+	le32enc(buf, MANIFEST_FRAME_MAX + 1);
+	assert_int_equal(manifest_fmt_pad_decode(buf, MANIFEST_FRAME_PADDED_MAX,
+	    &got), QS_ECORRUPT);
+
+	/* Version 3 is for sealed files only. */
+	memset(&h, 0, sizeof(h));
+	h.version = MANIFEST_VERSION_PADDED;
+	h.key_id = 1;
+	memset(h.store_id, 3, 16);
+	memset(h.file_id, 4, 16);
+	h.summary_offset = MANIFEST_HEADER_SIZE;
+	h.frame_count = 1;
+	manifest_fmt_header_encode(&h, hdr);
+	assert_int_equal(manifest_fmt_header_decode(hdr, sizeof(hdr), &h),
+	    QS_OK);
+	assert_int_equal(h.version, MANIFEST_VERSION_PADDED);
+	h.key_id = 0;
+	manifest_fmt_header_encode(&h, hdr);
+	assert_int_equal(manifest_fmt_header_decode(hdr, sizeof(hdr), &h),
+	    QS_ECORRUPT);
 }
 
 int
@@ -984,6 +1087,7 @@ main(void)
 		cmocka_unit_test(test_summary_catalogue),
 		cmocka_unit_test(test_stream_name_check),
 		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_padding),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

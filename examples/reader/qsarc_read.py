@@ -536,7 +536,7 @@ class Store:
 
     def read_frames(self, path, magic):
         """FORMAT.md 6.1-6.3, for manifests (QSARCMAN) and catalogues
-        (QSARCCAT), versions 1 and 2: returns (list of frame plaintexts,
+        (QSARCCAT), versions 1, 2 and 3: returns (list of frame plaintexts,
         final plaintext).  Every frame is read and authenticated before
         anything is returned, so a caller never uses a frame of a file
         whose other frames do not check."""
@@ -547,16 +547,19 @@ class Store:
         if len(buf) < 64 or buf[:8] != magic:
             raise Corrupt("%s: damaged header" % path)
         version = u16(buf, 8)
-        if version not in (1, 2) or u16(buf, 10) != 0:
+        if version not in (1, 2, 3) or u16(buf, 10) != 0:
             raise NewerVersion("%s: written by a newer qsarc" % path)
         key_id = u16(buf, 12)
+        # Version 3 is version 2 with padded sealed frames (6.2).
+        if version == 3 and key_id == 0:
+            raise Corrupt("%s: padded frames in a plain file" % path)
         summary_offset, frame_count = u64(buf, 32), u64(buf, 40)
-        # Version 2: bytes 48..63 are the file id (random, never all
+        # Versions 2, 3: bytes 48..63 are the file id (random, never all
         # zero), in every frame's AD; version 1: reserved, zero.
         if (not zero(buf[14:16]) or zero(buf[48:64]) != (version == 1)
                 or frame_count == 0 or summary_offset < 64):
             raise Corrupt("%s: damaged header" % path)
-        file_id = buf[48:64] if version == 2 else b"" 
+        file_id = buf[48:64] if version >= 2 else b""
         if buf[16:32] != self.store_id:
             raise Corrupt("%s: belongs to another store" % path)
         if key_id == 0 and self.cfg["plain_idkey"] is None:
@@ -569,7 +572,8 @@ class Store:
             if off + 4 > len(buf):
                 raise Corrupt("%s: frame %d missing" % (path, index))
             body_len = u32(buf, off)
-            if body_len > 1048616 or off + 4 + body_len > len(buf):
+            if (body_len > (24 + 1064960 + 16 if version == 3 else 1048616)
+                    or off + 4 + body_len > len(buf)):
                 raise Corrupt("%s: frame %d: bad length" % (path, index))
             body = buf[off + 4:off + 4 + body_len]
             ad = buf[:32] + file_id + struct.pack("<QB", index, final)
@@ -587,6 +591,15 @@ class Store:
                 if pt is None:
                     raise AuthFailed("%s: frame %d: authentication failed"
                                      % (path, index))
+                if version == 3:
+                    # len u32 || plaintext || zeros, exactly
+                    # max(512, padme(4 + len)) bytes.
+                    n = u32(pt, 0) if len(pt) >= 4 else -1
+                    if (n < 0 or len(pt) != max(512, padme(4 + n))
+                            or not zero(pt[4 + n:])):
+                        raise Corrupt("%s: frame %d: damaged padding"
+                                      % (path, index))
+                    pt = pt[4:4 + n]
             if len(pt) > 1048576:
                 raise Corrupt("%s: frame %d too large" % (path, index))
             return pt, off + 4 + body_len
@@ -899,7 +912,7 @@ def verify_streamset(st, problems):
     for state, expired in ((1, False), (2, True)):
         for name in st.stream_names(expired):
             h = open(st.manifest_path(name, expired), "rb").read(64)
-            disk[name] = (state, h[48:64] if h[8] == 2 else b"\0" * 16)
+            disk[name] = (state, h[48:64] if h[8] >= 2 else b"\0" * 16)
 
     def accepts(e, side):
         st_, fid = side

@@ -747,9 +747,11 @@ stored_bytes(struct store *s)
 }
 
 /*
- * store_foreach_stream callback: rewrite a version 1 manifest (0.1.0:
- * frames not bound to their file, spec/FORMAT.md 6.1) as version 2, with
- * its catalogue, if it is under the key a new one would be written with,
+ * store_foreach_stream callback: rewrite a manifest of an older version
+ * than a new one would be (version 1, 0.1.0: frames not bound to their
+ * file; version 2 when sealed: frames not padded; spec/FORMAT.md 6.1) in
+ * the current version, with its catalogue, if it is under the key a new
+ * one would be written with,
  * so that nothing else about it changes (which key protects it, which id
  * key names its chunks).  Others are left for a mode change or, plain
  * streams of an encrypted store, the conversion of step 2.
@@ -766,7 +768,8 @@ upgrade_one(void *ctx, const char *name, int expired)
 	if ((rc = manifest_header_get(c->s, name, expired, &h)) != QS_OK)
 		return (rc);
 	store_write_keys(c->s, &key_id, &key, &idkey);
-	if (h.version != MANIFEST_VERSION_UNBOUND || h.key_id != key_id)
+	if (h.key_id != key_id || h.version == (key_id != 0 ?
+	    MANIFEST_VERSION_PADDED : MANIFEST_VERSION))
 		return (QS_OK);
 	if (out_of_time(c)) {
 		c->res->stopped_early = 1;

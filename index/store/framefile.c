@@ -7,6 +7,7 @@
 #include "crypto/aead.h"
 #include "crypto/checksum.h"
 #include "crypto/random.h"
+#include "crypto/secmem.h"
 #include "format/endian.h"
 #include "format/fileio.h"
 #include "format/manifest_fmt.h"
@@ -15,8 +16,9 @@
 #include "index/store/store.h"
 
 #define FRAME_CHECK_BYTES	16
-/* Largest frame body on disk: nonce + plaintext + tag. */
-#define FRAME_BODY_MAX	(AEAD_NONCEBYTES + MANIFEST_FRAME_MAX + AEAD_TAGBYTES)
+/* Largest frame body on disk: nonce + (padded) plaintext + tag. */
+#define FRAME_BODY_MAX	(AEAD_NONCEBYTES + MANIFEST_FRAME_PADDED_MAX + \
+	AEAD_TAGBYTES)
 
 struct framefile_writer {
 	struct store *store;
@@ -30,7 +32,10 @@ struct framefile_writer {
 	uint64_t frame_index;
 	uint64_t final_offset;
 	int replace;
+	uint16_t version;		/* 3 when sealed (padded), else 2 */
 	uint8_t *body;
+	uint8_t *padded;		/* version 3: the plaintext padded */
+	size_t padded_used;		/* how much of it to wipe */
 };
 
 struct framefile_reader {
@@ -89,6 +94,18 @@ framefile_writer_new(struct store *s, const char *path, const uint8_t *magic,
 		goto err;
 	}
 	store_write_keys(s, &fw->key_id, &fw->key, &idkey);
+	/*
+	 * Sealed files pad every frame (version 3), so that a file's size says
+	 * little more than the magnitude of its stream's chunk count (or its
+	 * catalogue's member count), and nothing of its name's length.
+	 */
+	fw->version = fw->key != NULL ? MANIFEST_VERSION_PADDED :
+	    MANIFEST_VERSION;
+	if (fw->key != NULL &&
+	    (fw->padded = malloc(MANIFEST_FRAME_PADDED_MAX)) == NULL) {
+		rc = qs_error_set(QS_ENOMEM, "out of memory");
+		goto err;
+	}
 	if ((rc = fileio_tmp_open(fw->path, STORE_MODE_FILE, &fw->tmp)) != QS_OK)
 		goto err;
 	/*
@@ -100,7 +117,7 @@ framefile_writer_new(struct store *s, const char *path, const uint8_t *magic,
 		random_bytes(fw->file_id, sizeof(fw->file_id));
 	while (bytes_zero(fw->file_id, sizeof(fw->file_id)));
 	memset(&h, 0, sizeof(h));
-	h.version = MANIFEST_VERSION;
+	h.version = fw->version;
 	h.key_id = fw->key_id;
 	memcpy(h.store_id, store_config(s)->store_id, 16);
 	memcpy(h.file_id, fw->file_id, sizeof(h.file_id));
@@ -136,8 +153,11 @@ framefile_writer_frame(struct framefile_writer *fw, const uint8_t *pt,
 		fw->final_offset = fileio_tmp_offset(fw->tmp);
 	adlen = manifest_fmt_frame_ad(fw->hdr, fw->frame_index, final, ad);
 	if (fw->key != NULL) {
+		len = manifest_fmt_pad_encode(pt, len, fw->padded);
+		if (len > fw->padded_used)
+			fw->padded_used = len;
 		aead_random_nonce(fw->body + 4);
-		aead_seal(fw->key, fw->body + 4, ad, adlen, pt, len,
+		aead_seal(fw->key, fw->body + 4, ad, adlen, fw->padded, len,
 		    fw->body + 4 + AEAD_NONCEBYTES);
 		body_len = AEAD_NONCEBYTES + len + AEAD_TAGBYTES;
 	} else {
@@ -166,7 +186,7 @@ framefile_writer_commit(struct framefile_writer *fw, uint8_t *file_hash)
 	int rc;
 
 	memset(&h, 0, sizeof(h));
-	h.version = MANIFEST_VERSION;
+	h.version = fw->version;
 	h.key_id = fw->key_id;
 	memcpy(h.store_id, store_config(fw->store)->store_id, 16);
 	memcpy(h.file_id, fw->file_id, sizeof(h.file_id));
@@ -227,6 +247,9 @@ framefile_writer_free(struct framefile_writer *fw)
 		return;
 	fileio_tmp_abort(fw->tmp);
 	free(fw->body);
+	if (fw->padded != NULL)
+		secmem_wipe(fw->padded, fw->padded_used);
+	free(fw->padded);
 	free(fw);
 }
 
@@ -271,7 +294,8 @@ reader_frame(struct framefile_reader *fr, uint64_t off, uint64_t index,
 			    fr->path, fr->h.key_id));
 		if (body_len < AEAD_NONCEBYTES + AEAD_TAGBYTES ||
 		    body_len - AEAD_NONCEBYTES - AEAD_TAGBYTES >
-		    MANIFEST_FRAME_MAX ||
+		    (fr->h.version == MANIFEST_VERSION_PADDED ?
+		    MANIFEST_FRAME_PADDED_MAX : MANIFEST_FRAME_MAX) ||
 		    aead_open(key, fr->body, ad, adlen,
 		    fr->body + AEAD_NONCEBYTES, body_len - AEAD_NONCEBYTES,
 		    out) != QS_OK)
@@ -281,6 +305,19 @@ reader_frame(struct framefile_reader *fr, uint64_t off, uint64_t index,
 			    (unsigned long long)index,
 			    (unsigned long long)off));
 		*ptlen = body_len - AEAD_NONCEBYTES - AEAD_TAGBYTES;
+		/* Version 3: authenticated, then unpadded. */
+		if (fr->h.version == MANIFEST_VERSION_PADDED) {
+			size_t inner;
+
+			if (manifest_fmt_pad_decode(out, *ptlen, &inner) !=
+			    QS_OK)
+				return (qs_error_set(QS_ECORRUPT, "%s: frame "
+				    "%llu at offset %llu: damaged padding",
+				    fr->path, (unsigned long long)index,
+				    (unsigned long long)off));
+			memmove(out, out + MANIFEST_PAD_HEADER, inner);
+			*ptlen = inner;
+		}
 	} else {
 		if (store_config(fr->store)->has_plain_keys == 0)
 			return (qs_error_set(QS_EAUTH, "%s: unencrypted "

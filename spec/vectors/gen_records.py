@@ -94,10 +94,10 @@ def manifest_header(key_id, store_id, summary_offset, frame_count,
 
 
 def frame_ad(hdr, index, final):
-    # version 2: header[0:32] file_id[16] index u64 final u8 (57 bytes);
-    # version 1: header[0:32] index u64 final u8 (41 bytes)
+    # versions 2 and 3: header[0:32] file_id[16] index u64 final u8 (57
+    # bytes); version 1: header[0:32] index u64 final u8 (41 bytes)
     (version,) = struct.unpack_from("<H", hdr, 8)
-    fid = hdr[48:64] if version == 2 else b""
+    fid = hdr[48:64] if version >= 2 else b""
     return hdr[:32] + fid + struct.pack("<QB", index, 1 if final else 0)
 
 
@@ -193,6 +193,20 @@ def padme(n):
     return (n + mask) & ~mask
 
 
+def padded_frame_plaintext(pt):
+    # FORMAT.md 6.2, version 3: len u32 || plaintext || zero padding to
+    # max(512, padme(4 + len)).
+    b = struct.pack("<I", len(pt)) + pt
+    return b + bytes(max(512, padme(len(b))) - len(b))
+
+
+def unpad_frame_plaintext(b):
+    (n,) = struct.unpack_from("<I", b, 0)
+    assert len(b) == max(512, padme(4 + n)), "padded length"
+    assert b[4 + n:] == bytes(len(b) - 4 - n), "padding not zero"
+    return b[4:4 + n]
+
+
 def inner_plaintext(raw_len, flags, payload):
     # Container version 2 sealed plaintext: raw_len u32 payload_len u32
     # flags u8 reserved[3] payload, zero padding to padme(12 + len).
@@ -256,7 +270,8 @@ def manifest_vectors():
             ("manifest_sealed", 0x0302, CONTENT_KEY, 1, bytes(16)),
             ("manifest_plain", 0, None, 1, bytes(16)),
             ("manifest_sealed_v2", 0x0302, CONTENT_KEY, 2, FILE_ID),
-            ("manifest_plain_v2", 0, None, 2, FILE_ID)):
+            ("manifest_plain_v2", 0, None, 2, FILE_ID),
+            ("manifest_sealed_v3", 0x0302, CONTENT_KEY, 3, FILE_ID)):
         rpt = refs_plaintext(refs)
         spt = summary_plaintext(CREATED, length, len(refs), 2, 70000, 12345,
                                 stream_hash, 0, name)
@@ -265,12 +280,13 @@ def manifest_vectors():
         # The frame AD uses header bytes 0..31 and 48..63 only, which do
         # not depend on summary_offset / frame_count.
         hdr0 = manifest_header(key_id, STORE_ID, 0, 0, version, fid)
-        f0 = frame(key, n0, frame_ad(hdr0, 0, False), rpt)
-        f1 = frame(key, n1, frame_ad(hdr0, 1, True), spt)
+        pad = padded_frame_plaintext if version == 3 else (lambda b: b)
+        f0 = frame(key, n0, frame_ad(hdr0, 0, False), pad(rpt))
+        f1 = frame(key, n1, frame_ad(hdr0, 1, True), pad(spt))
         hdr = manifest_header(key_id, STORE_ID, MANIFEST_HEADER + len(f0), 2,
                               version, fid)
         out.append(dict(name=vname, kind="manifest", version=version,
-                        file_id=fid if version == 2 else b"",
+                        file_id=fid if version >= 2 else b"",
                         content_key=key or b"",
                         key_id=key_id, store_id=STORE_ID, refs=refs,
                         created=CREATED, length=length,
@@ -331,6 +347,8 @@ def emit(vecs):
         "#   index u64 || final u8 (version 2; version 1: no file_id, the",
         "#   header's bytes 48..63 are zero); sealed body = nonce || ct ||",
         "#   tag; plain body = plaintext || BLAKE2b-256(AD || plaintext)[0:16].",
+        "#   Version 3 (sealed only): the sealed plaintext is len u32 ||",
+        "#   plaintext || zero padding to max(512, padme(4 + len)).",
         "#   stream_hash = BLAKE2b-256 over the 36-byte references.",
         "",
     ]
@@ -472,10 +490,11 @@ def check_manifest(v):
                             v["new_chunks"], v["new_raw_bytes"],
                             v["new_stored_bytes"], sh, 0, v["stream_name"])
     ver = v["version"]
-    fid = v["file_id"] if ver == 2 else bytes(16)
+    fid = v["file_id"] if ver >= 2 else bytes(16)
+    pad = padded_frame_plaintext if ver == 3 else (lambda b: b)
     h0 = manifest_header(v["key_id"], v["store_id"], 0, 0, ver, fid)
-    f0 = frame(key, v.get("nonce0", b""), frame_ad(h0, 0, False), rpt)
-    f1 = frame(key, v.get("nonce1", b""), frame_ad(h0, 1, True), spt)
+    f0 = frame(key, v.get("nonce0", b""), frame_ad(h0, 0, False), pad(rpt))
+    f1 = frame(key, v.get("nonce1", b""), frame_ad(h0, 1, True), pad(spt))
     h = manifest_header(v["key_id"], v["store_id"], MANIFEST_HEADER + len(f0),
                         2, ver, fid)
     assert h + f0 + f1 == f, "rebuilt manifest differs"
@@ -489,7 +508,8 @@ def check_manifest(v):
     assert hdr[16:32] == v["store_id"]
     soff, nframes = struct.unpack_from("<QQ", hdr, 32)
     assert hdr[48:] == fid
-    if ver == 2:
+    assert ver != 3 or key_id != 0, "version 3 is for sealed files"
+    if ver >= 2:
         # A frame of another file (another file id) must not check.
         other = hdr[:48] + bytes(15) + b"\x01"
         assert frame_ad(other, 0, False) != frame_ad(hdr, 0, False)
@@ -505,6 +525,8 @@ def check_manifest(v):
         assert ad == v["frame%d_ad" % idx]
         if key_id:
             pt = unseal(v["content_key"], body[:NONCE], ad, body[NONCE:])
+            if ver == 3:
+                pt = unpad_frame_plaintext(pt)
         else:
             pt, chk = body[:-16], body[-16:]
             assert chk == hashlib.blake2b(ad + pt,
