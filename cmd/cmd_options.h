@@ -156,8 +156,10 @@ int cmd_options_size(const char *, uint64_t *);
 
 /**
  * cmd_options_duration(s, out):
- * "90" (seconds), "45s", "30m", "2h", "90d", "2w" into seconds.  Return 0
- * or -1 (nothing printed).
+ * A duration into whole seconds: a bare number is seconds ("90"); else one
+ * or more terms of a number (a fraction allowed) and a unit s, m, h, d or w
+ * ("45s", "2h", "90d", "1h30m", "1.5d", "2w3d"), added up and cut to whole
+ * seconds.  No sign or spaces.  Return 0 or -1 (nothing printed).
  */
 int cmd_options_duration(const char *, int64_t *);
 
