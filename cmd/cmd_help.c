@@ -34,8 +34,10 @@ static const struct cmd_def commands[] = {
 "                      leaves nothing behind\n"
 "  --kdf-time N, --kdf-memory SIZE  Argon2id cost (default 3 and 64M; at most\n"
 "                                   10 and 1G, time x memory at most 4G)\n"
-"  --passphrase-file F, --passphrase-fd N  where the passphrase comes from\n"
-"                      (else QSARC_PASSPHRASE, else the terminal)\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+"                      where the passphrase comes from (else\n"
+"                      QSARC_PASSPHRASE_COMMAND, QSARC_PASSPHRASE, the\n"
+"                      terminal)\n"
 "  --help              show this help\n" },
 	{ "put", cmd_put, "store a stream read from standard input",
 "Usage: qsarc put STORE NAME [options]\n"
@@ -62,7 +64,8 @@ static const struct cmd_def commands[] = {
 "  --json              print the summary as JSON\n"
 "  --threads N         worker threads (default: one per core)\n"
 "  --lock-timeout S    wait at most S seconds for the store lock (60)\n"
-"  --passphrase-file F, --passphrase-fd N  for an encrypted store\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+"                      for an encrypted store\n"
 "  --help              show this help\n" },
 	{ "get", cmd_get, "write a stream to standard output",
 "Usage: qsarc get STORE NAME [options]\n"
@@ -86,7 +89,7 @@ static const struct cmd_def commands[] = {
 "  --devices           with --extract-to: create device nodes too\n"
 "  --json              with --member: counts on stderr as JSON\n"
 "  --progress, --no-progress, --threads N, --lock-timeout S\n"
-"  --passphrase-file F, --passphrase-fd N\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "ls", cmd_ls, "list the streams of a store",
 "Usage: qsarc ls STORE [NAME] [options]\n"
@@ -107,7 +110,8 @@ static const struct cmd_def commands[] = {
 "                      \"uid\", \"gid\", \"uname\", \"gname\", \"mtime\", \"link\",\n"
 "                      \"offset\", \"end\"}], \"complete\", \"scan_end\",\n"
 "                      \"message\"}\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "diff", cmd_diff, "compare the tar members of two streams",
 "Usage: qsarc diff STORE OLD NEW [--json]\n"
@@ -119,7 +123,8 @@ static const struct cmd_def commands[] = {
 "Options:\n"
 "  --json              {\"changes\": [{\"change\", \"path\", \"what\"}],\n"
 "                      \"added\", \"removed\", \"changed\"}\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "rm", cmd_rm, "expire streams (undo with unexpire until clean)",
 "Usage: qsarc rm STORE NAME...\n"
@@ -128,7 +133,8 @@ static const struct cmd_def commands[] = {
 "until then 'qsarc unexpire' brings them back.\n"
 "\n"
 "Options:\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "unexpire", cmd_unexpire, "bring back streams removed with rm",
 "Usage: qsarc unexpire STORE NAME...\n"
@@ -136,7 +142,8 @@ static const struct cmd_def commands[] = {
 "Undo 'qsarc rm' for streams that clean has not yet reclaimed.\n"
 "\n"
 "Options:\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "stats", cmd_stats, "show the store's size and dedup ratio",
 "Usage: qsarc stats STORE [options]\n"
@@ -147,7 +154,8 @@ static const struct cmd_def commands[] = {
 "\n"
 "Options:\n"
 "  --json              one JSON object with the same fields\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "expire", cmd_expire, "expire streams by a retention policy",
 "Usage: qsarc expire STORE RULE... [--prefix P] [--dry-run] [options]\n"
@@ -186,7 +194,8 @@ static const struct cmd_def commands[] = {
 "  --json              {\"dry_run\", \"expired\": [names], \"streams\":\n"
 "                      [{\"name\", \"created\", \"action\", \"reason\"}]}, newest\n"
 "                      first; action is keep or expire\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "verify", cmd_verify, "check a store for damage; rebuild its index",
 "Usage: qsarc verify STORE [NAME...] [options]\n"
@@ -211,7 +220,8 @@ static const struct cmd_def commands[] = {
 "                      56 bytes per chunk).  A damaged container is named\n"
 "                      and its records before the damage are kept.\n"
 "  --json              findings, streams (\"intact\", \"damaged\") and counts\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n"
 "\n"
 "A damaged keystore copy is rebuilt from the other with 'qsarc keystore\n"
@@ -238,7 +248,7 @@ static const struct cmd_def commands[] = {
 "                      1.5h); exit 7\n"
 "  --rewrite-threshold P  rewrite containers more than P% dead (20)\n"
 "  --progress, --json, --lock-timeout S\n"
-"  --passphrase-file F, --passphrase-fd N\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "replicate", cmd_replicate, "copy streams to another store",
 "Usage: qsarc replicate SOURCE TARGET [NAME...] [options]\n"
@@ -255,9 +265,12 @@ static const struct cmd_def commands[] = {
 "\n"
 "Options:\n"
 "  --dry-run           list what would be copied\n"
-"  --source-passphrase-file F, --source-passphrase-fd N\n"
-"  --target-passphrase-file F, --target-passphrase-fd N\n"
-"                      (--passphrase-file and QSARC_PASSPHRASE serve a side\n"
+"  --source-passphrase-file F, --source-passphrase-fd N,\n"
+"  --source-passphrase-command C\n"
+"  --target-passphrase-file F, --target-passphrase-fd N,\n"
+"  --target-passphrase-command C\n"
+"                      (--passphrase-file, --passphrase-fd,\n"
+"                      --passphrase-command and the environment serve a side\n"
 "                      that has none of its own)\n"
 "  --allow-plaintext-target  copy encrypted data into a plain store (loud)\n"
 "  --progress, --json  {\"dry_run\", \"streams_copied\", \"streams_present\",\n"
@@ -281,7 +294,8 @@ static const struct cmd_def commands[] = {
 "                      $QSARC_STATE_DIR/keys/STOREID.qsk\n"
 "  --kdf-time N, --kdf-memory SIZE  Argon2id cost (default 3 and 64M; at most\n"
 "                                   10 and 1G, time x memory at most 4G)\n"
-"  --passphrase-file F, --passphrase-fd N  the new passphrase\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+"                      the new passphrase\n"
 "  --lock-timeout S    wait at most S seconds for the store lock (60)\n"
 "  --help              show this help\n" },
 	{ "rekey", cmd_rekey, "rotate keys, change the passphrase or key mode",
@@ -297,13 +311,15 @@ static const struct cmd_def commands[] = {
 "                      no data is rewritten.  It does not revoke anyone who\n"
 "                      already copied the keystore and knew the old\n"
 "                      passphrase: use --mode for that.\n"
-"  --new-passphrase-file F, --new-passphrase-fd N  the new passphrase\n"
+"  --new-passphrase-file F, --new-passphrase-fd N,\n"
+"  --new-passphrase-command C  the new passphrase\n"
 "  --mode internal|static  switch key mode: a fresh key, every record and\n"
 "                      manifest re-encrypted under it, old keys destroyed.\n"
 "                      Resumable: run the same command again after a crash.\n"
 "  --rotation-days N   with --mode internal: the rotation period\n"
 "  --progress, --json, --lock-timeout S\n"
-"  --passphrase-file F, --passphrase-fd N  the current passphrase\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+"                      the current passphrase\n"
 "  --help              show this help\n" },
 	{ "keystore", cmd_keystore, "check or repair the two keystore copies",
 "Usage: qsarc keystore STORE check\n"
@@ -315,7 +331,8 @@ static const struct cmd_def commands[] = {
 "restore: rewrite one copy from the other, which must unlock.\n"
 "\n"
 "Options:\n"
-"  --passphrase-file F, --passphrase-fd N, --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+"  --lock-timeout S\n"
 "  --help              show this help\n" },
 	{ "keys", cmd_keys, "list the content keys of an encrypted store",
 "Usage: qsarc keys STORE [--json]\n"
@@ -328,7 +345,8 @@ static const struct cmd_def commands[] = {
 "                      \"keys\": [{\"id\", \"created\", \"state\", \"bytes\",\n"
 "                      \"records\", \"manifests\"}], \"plain_records\",\n"
 "                      \"plain_bytes\"}\n"
-"  --passphrase-file F, --passphrase-fd N, --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+"  --lock-timeout S\n"
 "  --help              show this help\n" },
 	{ "alerts", cmd_alerts, "e-mail alerts when a batch job needs attention",
 "Usage: qsarc alerts STORE configure [settings]\n"

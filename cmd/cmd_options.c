@@ -73,6 +73,24 @@ cmd_options_names(const char *sub, char *const *names, int n)
 	return (-1);
 }
 
+/*
+ * A command and a file or descriptor are two answers to one question:
+ * refuse the pair rather than pick one silently.  1, or -1 after a usage
+ * error.
+ */
+static int
+passphrase_exclusive(const char *sub, const struct cmd_options *c)
+{
+
+	if (c->passphrase_command == NULL ||
+	    (c->passphrase_file == NULL && c->passphrase_fd < 0))
+		return (1);
+	cmd_output_usage(sub, "--passphrase-command and %s are mutually "
+	    "exclusive", c->passphrase_file != NULL ? "--passphrase-file" :
+	    "--passphrase-fd");
+	return (-1);
+}
+
 /**
  * cmd_options_common(sub, c, opt, arg):
  * Handle a shared option; 1 handled, 0 not ours, -1 usage error printed.
@@ -86,7 +104,10 @@ cmd_options_common(const char *sub, struct cmd_options *c, int opt,
 	switch (opt) {
 	case OPT_PASSPHRASE_FILE:
 		c->passphrase_file = arg;
-		return (1);
+		return (passphrase_exclusive(sub, c));
+	case OPT_PASSPHRASE_COMMAND:
+		c->passphrase_command = arg;
+		return (passphrase_exclusive(sub, c));
 	case OPT_PASSPHRASE_FD:
 		if (parse_int(arg, 0, 1 << 20, &v) != 0) {
 			cmd_output_usage(sub,
@@ -95,7 +116,7 @@ cmd_options_common(const char *sub, struct cmd_options *c, int opt,
 			return (-1);
 		}
 		c->passphrase_fd = (int)v;
-		return (1);
+		return (passphrase_exclusive(sub, c));
 	case OPT_LOCK_TIMEOUT:
 		if (parse_int(arg, 0, 86400, &v) != 0) {
 			cmd_output_usage(sub,
