@@ -86,7 +86,8 @@ cmd_encrypt(int argc, char **argv)
 	}
 	/* The new passphrase, then the store opened plain, then sealed. */
 	if ((rc = cmd_passphrase_read(a.c.passphrase_file, a.c.passphrase_fd,
-	    "New passphrase: ", 1, &pass, &passlen)) != QS_OK)
+	    a.c.passphrase_command, "New passphrase: ", 1, &pass,
+	    &passlen)) != QS_OK)
 		return (cmd_output_fail("encrypt", rc));
 	rc = store_open(argv[optind], STORE_LOCK_EXCLUSIVE |
 	    STORE_OPEN_TO_ENCRYPT, a.c.lock_timeout * 1000, pass, passlen, &s);

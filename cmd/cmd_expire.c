@@ -1,8 +1,11 @@
 /*
- * qsarc expire STORE: expire streams by age or count.
+ * qsarc expire STORE: expire streams by a retention policy (counts per
+ * hour, day, week, month or year, ages).
  */
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +18,39 @@
 
 enum {
 	OPT_KEEP_LAST = OPT_FIRST_LOCAL,
+	OPT_KEEP_HOURLY,
+	OPT_KEEP_DAILY,
+	OPT_KEEP_WEEKLY,
+	OPT_KEEP_MONTHLY,
+	OPT_KEEP_YEARLY,
+	OPT_KEEP_WITHIN,
 	OPT_OLDER_THAN,
 	OPT_PREFIX,
 	OPT_DRY_RUN,
 	OPT_FAIL_IF_NOTHING
 };
 
+/*
+ * The counted rules in index/jobs/expire.h's order: the option, the name
+ * a reason gives, and what one bucket is.
+ */
+static const struct {
+	const char *option, *name, *bucket, *buckets;
+} rules[EXPIRE_NCOUNTS] = {
+	{ "--keep-last", "last", "stream", "streams" },
+	{ "--keep-hourly", "hourly", "hour", "hours" },
+	{ "--keep-daily", "daily", "day", "days" },
+	{ "--keep-weekly", "weekly", "week", "weeks" },
+	{ "--keep-monthly", "monthly", "month", "months" },
+	{ "--keep-yearly", "yearly", "year", "years" }
+};
+
 /* The parsed command line. */
 struct expire_args {
 	struct cmd_options c;
-	const char *prefix;		/* --prefix, or NULL */
-	long keep_last;			/* --keep-last, or -1 */
-	int64_t older;			/* --older-than in seconds, or -1 */
+	struct expire_policy pol;
+	const char *within;		/* --keep-within as given, or NULL */
+	const char *older;		/* --older-than as given, or NULL */
 	int dry_run;
 	int fail_if_nothing;		/* --fail-if-nothing: exit 8 */
 };
@@ -37,6 +61,12 @@ parse_args(int argc, char **argv, struct expire_args *a)
 {
 	static const struct option opts[] = {
 		{ "keep-last", required_argument, NULL, OPT_KEEP_LAST },
+		{ "keep-hourly", required_argument, NULL, OPT_KEEP_HOURLY },
+		{ "keep-daily", required_argument, NULL, OPT_KEEP_DAILY },
+		{ "keep-weekly", required_argument, NULL, OPT_KEEP_WEEKLY },
+		{ "keep-monthly", required_argument, NULL, OPT_KEEP_MONTHLY },
+		{ "keep-yearly", required_argument, NULL, OPT_KEEP_YEARLY },
+		{ "keep-within", required_argument, NULL, OPT_KEEP_WITHIN },
 		{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
 		{ "prefix", required_argument, NULL, OPT_PREFIX },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
@@ -45,32 +75,57 @@ parse_args(int argc, char **argv, struct expire_args *a)
 		{ NULL, 0, NULL, 0 }
 	};
 	char *end;
-	int opt, r;
+	long v;
+	int given = 0, opt, r;
 
 	memset(a, 0, sizeof(*a));
 	cmd_options_init(&a->c);
-	a->keep_last = -1;
-	a->older = -1;
+	for (r = 0; r < EXPIRE_NCOUNTS; r++)
+		a->pol.keep[r] = -1;
+	a->pol.within = -1;
+	a->pol.older_than = -1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("expire"));
 		case OPT_KEEP_LAST:
-			a->keep_last = strtol(optarg, &end, 10);
-			if (*end != '\0' || end == optarg || a->keep_last < 0)
+		case OPT_KEEP_HOURLY:
+		case OPT_KEEP_DAILY:
+		case OPT_KEEP_WEEKLY:
+		case OPT_KEEP_MONTHLY:
+		case OPT_KEEP_YEARLY:
+			r = opt - OPT_KEEP_LAST;
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg ||
+			    v < 0)
+				return (cmd_output_usage("expire", "%s "
+				    "needs a count, not \"%s\"",
+				    rules[r].option, optarg));
+			a->pol.keep[r] = v;
+			given = 1;
+			break;
+		case OPT_KEEP_WITHIN:
+			if (cmd_options_duration(optarg, &a->pol.within) != 0)
 				return (cmd_output_usage("expire",
-				    "--keep-last "
-				    "needs a count, not \"%s\"", optarg));
+				    "--keep-within "
+				    "needs an age like 7d, 36h or 1h30m, not "
+				    "\"%s\"", optarg));
+			a->within = optarg;
+			given = 1;
 			break;
 		case OPT_OLDER_THAN:
-			if (cmd_options_duration(optarg, &a->older) != 0)
+			if (cmd_options_duration(optarg, &a->pol.older_than) !=
+			    0)
 				return (cmd_output_usage("expire",
 				    "--older-than "
-				    "needs an age like 90d or 12h, not \"%s\"",
-				    optarg));
+				    "needs an age like 90d, 12h or 1.5d, not "
+				    "\"%s\"", optarg));
+			a->older = optarg;
+			given = 1;
 			break;
 		case OPT_PREFIX:
-			a->prefix = optarg;
+			a->pol.prefix = optarg;
 			break;
 		case OPT_DRY_RUN:
 			a->dry_run = 1;
@@ -89,46 +144,149 @@ parse_args(int argc, char **argv, struct expire_args *a)
 	}
 	if (argc - optind != 1)
 		return (cmd_output_usage("expire", "expected one STORE"));
-	if (a->keep_last < 0 && a->older < 0)
-		return (cmd_output_usage("expire", "give --keep-last N, "
-		    "--older-than AGE, or both"));
+	if (!given)
+		return (cmd_output_usage("expire", "give at least one rule: "
+		    "--keep-last, --keep-hourly, --keep-daily, --keep-weekly, "
+		    "--keep-monthly, --keep-yearly N, --keep-within or "
+		    "--older-than AGE"));
 	return (-1);
 }
 
-static void
-print_expired(const struct expire_args *a, const char *root, char **names,
-    size_t n)
-{
+/* A reason list being written. */
+struct why {
+	char *buf;
+	size_t size, len;
+	const char *sep;
+};
 
+/* Append one reason to ${w}, after the separator if not the first. */
+static void why_add(struct why *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+why_add(struct why *w, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (w->len > 0 && w->len < w->size) {
+		k = snprintf(w->buf + w->len, w->size - w->len, "%s", w->sep);
+		w->len += k > 0 ? (size_t)k : 0;
+	}
+	if (w->len >= w->size)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(w->buf + w->len, w->size - w->len, fmt, ap);
+	va_end(ap);
+	w->len += k > 0 ? (size_t)k : 0;
+}
+
+/*
+ * The reasons for ${v}: why each rule keeps it, or (expired) why each
+ * rule let it go, into ${buf}.
+ */
+static void
+reasons(const struct expire_args *a, const struct expire_verdict *v,
+    char *buf, size_t size)
+{
+	struct why w = { buf, size, 0, v->expired ? "; " : ", " };
+	int r;
+
+	buf[0] = '\0';
+	for (r = 0; r < EXPIRE_NCOUNTS; r++) {
+		if (a->pol.keep[r] < 0)
+			continue;
+		if (!v->expired && v->rank[r] > 0)
+			why_add(&w, "%s %ld", rules[r].name, v->rank[r]);
+		else if (v->expired && v->rank[r] == EXPIRE_SHADOWED)
+			why_add(&w, "%s: a newer stream has its %s", rules[r].name,
+			    rules[r].bucket);
+		else if (v->expired && a->pol.keep[r] == 0)
+			why_add(&w, "%s: keeps none", rules[r].name);
+		else if (v->expired && a->pol.keep[r] == 1)
+			why_add(&w, "%s: not the newest %s", rules[r].name,
+			    rules[r].bucket);
+		else if (v->expired)
+			why_add(&w, "%s: beyond the %ld newest %s",
+			    rules[r].name, a->pol.keep[r], rules[r].buckets);
+	}
+	if (a->within != NULL && !v->expired && v->within)
+		why_add(&w, "within %s", a->within);
+	else if (a->within != NULL && v->expired)
+		why_add(&w, "within: more than %s before the newest", a->within);
+	if (a->older != NULL && !v->expired && v->newer)
+		why_add(&w, "newer than %s", a->older);
+	else if (a->older != NULL && v->expired)
+		why_add(&w, "older than %s", a->older);
+}
+
+static void
+print_verdicts(const struct expire_args *a, const char *root,
+    const struct expire_verdict *v, size_t n)
+{
+	char why[1024];
+	size_t nexp = 0, i, k;
+
+	for (i = 0; i < n; i++)
+		nexp += v[i].expired != 0;
 	if (a->c.json) {
 		printf("{\"dry_run\": %s, \"expired\": [", a->dry_run ?
 		    "true" : "false");
-		for (size_t i = 0; i < n; i++) {
-			printf("%s", i ? ", " : "");
-			cmd_output_json_string(stdout, names[i]);
+		for (i = 0, k = 0; i < n; i++) {
+			if (!v[i].expired)
+				continue;
+			printf("%s", k++ ? ", " : "");
+			cmd_output_json_string(stdout, v[i].name);
+		}
+		printf("], \"streams\": [");
+		for (i = 0; i < n; i++) {
+			reasons(a, &v[i], why, sizeof(why));
+			printf("%s{\"name\": ", i ? ", " : "");
+			cmd_output_json_string(stdout, v[i].name);
+			printf(", \"created\": %lld, \"action\": \"%s\", "
+			    "\"reason\": ", (long long)v[i].created,
+			    v[i].expired ? "expire" : "keep");
+			cmd_output_json_string(stdout, why);
+			printf("}");
 		}
 		printf("]}\n");
 	} else {
-		for (size_t i = 0; i < n; i++)
-			printf("%s%s\n", a->dry_run ? "would expire " :
-			    "expired ", names[i]);
+		/* Newest first; the dry run also says why. */
+		for (i = 0; i < n; i++) {
+			if (!v[i].expired && !a->dry_run)
+				continue;
+			reasons(a, &v[i], why, sizeof(why));
+			printf("%s", !v[i].expired ? "keep " : a->dry_run ?
+			    "would expire " : "expired ");
+			cmd_output_text_str(stdout, v[i].name);
+			if (!a->dry_run)
+				printf("\n");
+			else if (!v[i].expired)
+				printf(" (%s)\n", why);
+			else
+				/*
+				 * On a line of its own: "would expire NAME"
+				 * stays a line scripts can match.
+				 */
+				printf("\n    (%s)\n", why);
+		}
 	}
-	if (n == 0 && !a->c.json)
+	if (nexp == 0 && !a->c.json)
 		fprintf(stderr, "qsarc: expire: %s: no stream matches the "
 		    "rules; nothing expired\n", root);
 }
 
 /**
  * cmd_expire(argc, argv):
- * qsarc expire STORE [--keep-last N] [--older-than D] [--prefix P]
+ * qsarc expire STORE [--keep-last N] [--keep-daily N] ... [--older-than D]
  */
 int
 cmd_expire(int argc, char **argv)
 {
 	struct expire_args a;
 	struct store *s = NULL;
-	char **names = NULL;
-	size_t n = 0;
+	struct expire_verdict *v = NULL;
+	size_t n = 0, nexp = 0;
 	int r, rc;
 
 	if ((r = parse_args(argc, argv, &a)) >= 0)
@@ -137,8 +295,7 @@ cmd_expire(int argc, char **argv)
 	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &a.c,
 	    NULL, &s)) != QS_OK)
 		return (cmd_output_fail("expire", rc));
-	rc = expire_rule(s, a.prefix, a.keep_last, a.older, cmd_clock_now(),
-	    a.dry_run, &names, &n);
+	rc = expire_rule(s, &a.pol, cmd_clock_now(), a.dry_run, &v, &n);
 	if (rc != QS_OK) {
 		r = cmd_output_fail("expire", rc);
 		alerts_raise_after(cmd_alerts_env(), "expire", argv[optind], r, qs_error_message(),
@@ -146,13 +303,15 @@ cmd_expire(int argc, char **argv)
 		store_close(s);
 		return (r);
 	}
-	print_expired(&a, argv[optind], names, n);
-	store_names_free(names, n);
+	print_verdicts(&a, argv[optind], v, n);
+	for (size_t i = 0; i < n; i++)
+		nexp += v[i].expired != 0;
+	expire_verdicts_free(v, n);
 	/*
 	 * A quiet day is not a failure: exit 0 unless asked (a "set -e"
 	 * maintenance job must not stop on it).
 	 */
-	r = n == 0 && a.fail_if_nothing ? EXIT_NOTHING : EXIT_OK;
+	r = nexp == 0 && a.fail_if_nothing ? EXIT_NOTHING : EXIT_OK;
 	alerts_raise_after(cmd_alerts_env(), "expire", argv[optind], r, NULL,
 	    s);
 	store_close(s);

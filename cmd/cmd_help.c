@@ -34,8 +34,10 @@ static const struct cmd_def commands[] = {
 "                      leaves nothing behind\n"
 "  --kdf-time N, --kdf-memory SIZE  Argon2id cost (default 3 and 64M; at most\n"
 "                                   10 and 1G, time x memory at most 4G)\n"
-"  --passphrase-file F, --passphrase-fd N  where the passphrase comes from\n"
-"                      (else QSARC_PASSPHRASE, else the terminal)\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+"                      where the passphrase comes from (else\n"
+"                      QSARC_PASSPHRASE_COMMAND, QSARC_PASSPHRASE, the\n"
+"                      terminal)\n"
 "  --help              show this help\n" },
 	{ "put", cmd_put, "store a stream read from standard input",
 "Usage: qsarc put STORE NAME [options]\n"
@@ -62,7 +64,8 @@ static const struct cmd_def commands[] = {
 "  --json              print the summary as JSON\n"
 "  --threads N         worker threads (default: one per core)\n"
 "  --lock-timeout S    wait at most S seconds for the store lock (60)\n"
-"  --passphrase-file F, --passphrase-fd N  for an encrypted store\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+"                      for an encrypted store\n"
 "  --help              show this help\n" },
 	{ "get", cmd_get, "write a stream to standard output",
 "Usage: qsarc get STORE NAME [options]\n"
@@ -94,7 +97,7 @@ static const struct cmd_def commands[] = {
 "  --json              with --member: counts on stderr as JSON (with\n"
 "                      --extract-to: extracted, refused, warnings)\n"
 "  --progress, --no-progress, --threads N, --lock-timeout S\n"
-"  --passphrase-file F, --passphrase-fd N\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "ls", cmd_ls, "list the streams of a store",
 "Usage: qsarc ls STORE [NAME] [options]\n"
@@ -115,7 +118,8 @@ static const struct cmd_def commands[] = {
 "                      \"uid\", \"gid\", \"uname\", \"gname\", \"mtime\", \"link\",\n"
 "                      \"offset\", \"end\"}], \"complete\", \"scan_end\",\n"
 "                      \"message\"}\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "diff", cmd_diff, "compare the tar members of two streams",
 "Usage: qsarc diff STORE OLD NEW [--json]\n"
@@ -127,7 +131,8 @@ static const struct cmd_def commands[] = {
 "Options:\n"
 "  --json              {\"changes\": [{\"change\", \"path\", \"what\"}],\n"
 "                      \"added\", \"removed\", \"changed\"}\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "rm", cmd_rm, "expire streams (undo with unexpire until clean)",
 "Usage: qsarc rm STORE NAME...\n"
@@ -136,7 +141,8 @@ static const struct cmd_def commands[] = {
 "until then 'qsarc unexpire' brings them back.\n"
 "\n"
 "Options:\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "unexpire", cmd_unexpire, "bring back streams removed with rm",
 "Usage: qsarc unexpire STORE NAME...\n"
@@ -144,7 +150,8 @@ static const struct cmd_def commands[] = {
 "Undo 'qsarc rm' for streams that clean has not yet reclaimed.\n"
 "\n"
 "Options:\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "stats", cmd_stats, "show the store's size and dedup ratio",
 "Usage: qsarc stats STORE [options]\n"
@@ -155,26 +162,48 @@ static const struct cmd_def commands[] = {
 "\n"
 "Options:\n"
 "  --json              one JSON object with the same fields\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
-	{ "expire", cmd_expire, "expire streams by age or count",
-"Usage: qsarc expire STORE [--keep-last N] [--older-than AGE] [options]\n"
+	{ "expire", cmd_expire, "expire streams by a retention policy",
+"Usage: qsarc expire STORE RULE... [--prefix P] [--dry-run] [options]\n"
 "\n"
-"Expire streams by rule, using the time each was put (never dates from the\n"
-"input).  With --keep-last N the N newest streams are kept; with\n"
-"--older-than AGE only streams put more than AGE ago are expired; with both,\n"
-"a stream is expired only if neither keeps it.  Space comes back at the next\n"
-"'qsarc clean'; until then 'qsarc unexpire' undoes it.  Nothing to expire\n"
-"is not an error (exit 0) unless --fail-if-nothing is given (then exit 8).\n"
+"Expire streams by a retention policy, using the time each was put (never\n"
+"dates from the input).  The RULEs are the --keep-* and --older-than\n"
+"options below, at least one; a stream is kept if any of them keeps it,\n"
+"and expired otherwise.  The counted rules follow restic's forget: going\n"
+"from the newest stream, --keep-daily N keeps the newest stream of each of\n"
+"the N most recent days that hold one (days without a stream do not\n"
+"count), and so on for hours, ISO 8601 weeks (Monday to Sunday), months\n"
+"and years, all in UTC; --keep-last N keeps the N newest.  --keep-within\n"
+"AGE keeps what was put within AGE of the newest stream (so a store whose\n"
+"backups stopped keeps its last ones); --older-than AGE keeps what was put\n"
+"within AGE of now.  An AGE is 90d, 12h, 2w, 30m, 45s, seconds, or terms\n"
+"added up, with fractions: 1h30m, 1.5d, 2w3d.  Space comes back at the\n"
+"next 'qsarc clean'; until then 'qsarc unexpire' undoes it.  Nothing to\n"
+"expire is not an error (exit 0) unless --fail-if-nothing is given (then\n"
+"exit 8).\n"
 "\n"
 "Options:\n"
 "  --keep-last N       keep the N newest streams\n"
-"  --older-than AGE    AGE like 90d, 12h, 2w, 30m or seconds\n"
+"  --keep-hourly N     keep the newest stream of each of the N most recent\n"
+"                      hours that hold one\n"
+"  --keep-daily N      the same for days (UTC)\n"
+"  --keep-weekly N     the same for ISO weeks (Monday to Sunday, UTC)\n"
+"  --keep-monthly N    the same for months (UTC)\n"
+"  --keep-yearly N     the same for years (UTC)\n"
+"  --keep-within AGE   keep streams put at most AGE before the newest\n"
+"  --older-than AGE    keep streams put at most AGE ago; expire the older\n"
 "  --prefix P          only streams whose names start with P\n"
-"  --dry-run           say what would be expired\n"
+"  --dry-run           say what would be expired, and why each stream is\n"
+"                      kept (\"keep NAME (daily 3, last 1)\") or would go\n"
+"                      (on the line after \"would expire NAME\")\n"
 "  --fail-if-nothing   exit 8 when no stream was expired\n"
-"  --json              {\"dry_run\", \"expired\": [names]}\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --json              {\"dry_run\", \"expired\": [names], \"streams\":\n"
+"                      [{\"name\", \"created\", \"action\", \"reason\"}]}, newest\n"
+"                      first; action is keep or expire\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "verify", cmd_verify, "check a store for damage; rebuild its index",
 "Usage: qsarc verify STORE [NAME...] [options]\n"
@@ -199,7 +228,8 @@ static const struct cmd_def commands[] = {
 "                      56 bytes per chunk).  A damaged container is named\n"
 "                      and its records before the damage are kept.\n"
 "  --json              findings, streams (\"intact\", \"damaged\") and counts\n"
-"  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
+"  --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n"
 "\n"
 "A damaged keystore copy is rebuilt from the other with 'qsarc keystore\n"
@@ -222,10 +252,11 @@ static const struct cmd_def commands[] = {
 "\n"
 "Options:\n"
 "  --dry-run           say what a real run would do; change nothing\n"
-"  --max-duration D    stop at a safe point after D (like 2h); exit 7\n"
+"  --max-duration D    stop at a safe point after D (like 2h, 1h30m or\n"
+"                      1.5h); exit 7\n"
 "  --rewrite-threshold P  rewrite containers more than P% dead (20)\n"
 "  --progress, --json, --lock-timeout S\n"
-"  --passphrase-file F, --passphrase-fd N\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
 	{ "replicate", cmd_replicate, "copy streams to another store",
 "Usage: qsarc replicate SOURCE TARGET [NAME...] [options]\n"
@@ -242,9 +273,12 @@ static const struct cmd_def commands[] = {
 "\n"
 "Options:\n"
 "  --dry-run           list what would be copied\n"
-"  --source-passphrase-file F, --source-passphrase-fd N\n"
-"  --target-passphrase-file F, --target-passphrase-fd N\n"
-"                      (--passphrase-file and QSARC_PASSPHRASE serve a side\n"
+"  --source-passphrase-file F, --source-passphrase-fd N,\n"
+"  --source-passphrase-command C\n"
+"  --target-passphrase-file F, --target-passphrase-fd N,\n"
+"  --target-passphrase-command C\n"
+"                      (--passphrase-file, --passphrase-fd,\n"
+"                      --passphrase-command and the environment serve a side\n"
 "                      that has none of its own)\n"
 "  --allow-plaintext-target  copy encrypted data into a plain store (loud)\n"
 "  --progress, --json  {\"dry_run\", \"streams_copied\", \"streams_present\",\n"
@@ -268,7 +302,8 @@ static const struct cmd_def commands[] = {
 "                      $QSARC_STATE_DIR/keys/STOREID.qsk\n"
 "  --kdf-time N, --kdf-memory SIZE  Argon2id cost (default 3 and 64M; at most\n"
 "                                   10 and 1G, time x memory at most 4G)\n"
-"  --passphrase-file F, --passphrase-fd N  the new passphrase\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+"                      the new passphrase\n"
 "  --lock-timeout S    wait at most S seconds for the store lock (60)\n"
 "  --help              show this help\n" },
 	{ "rekey", cmd_rekey, "rotate keys, change the passphrase or key mode",
@@ -284,13 +319,15 @@ static const struct cmd_def commands[] = {
 "                      no data is rewritten.  It does not revoke anyone who\n"
 "                      already copied the keystore and knew the old\n"
 "                      passphrase: use --mode for that.\n"
-"  --new-passphrase-file F, --new-passphrase-fd N  the new passphrase\n"
+"  --new-passphrase-file F, --new-passphrase-fd N,\n"
+"  --new-passphrase-command C  the new passphrase\n"
 "  --mode internal|static  switch key mode: a fresh key, every record and\n"
 "                      manifest re-encrypted under it, old keys destroyed.\n"
 "                      Resumable: run the same command again after a crash.\n"
 "  --rotation-days N   with --mode internal: the rotation period\n"
 "  --progress, --json, --lock-timeout S\n"
-"  --passphrase-file F, --passphrase-fd N  the current passphrase\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+"                      the current passphrase\n"
 "  --help              show this help\n" },
 	{ "keystore", cmd_keystore, "check or repair the two keystore copies",
 "Usage: qsarc keystore STORE check\n"
@@ -302,7 +339,8 @@ static const struct cmd_def commands[] = {
 "restore: rewrite one copy from the other, which must unlock.\n"
 "\n"
 "Options:\n"
-"  --passphrase-file F, --passphrase-fd N, --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+"  --lock-timeout S\n"
 "  --help              show this help\n" },
 	{ "keys", cmd_keys, "list the content keys of an encrypted store",
 "Usage: qsarc keys STORE [--json]\n"
@@ -315,7 +353,8 @@ static const struct cmd_def commands[] = {
 "                      \"keys\": [{\"id\", \"created\", \"state\", \"bytes\",\n"
 "                      \"records\", \"manifests\"}], \"plain_records\",\n"
 "                      \"plain_bytes\"}\n"
-"  --passphrase-file F, --passphrase-fd N, --lock-timeout S\n"
+"  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+"  --lock-timeout S\n"
 "  --help              show this help\n" },
 	{ "alerts", cmd_alerts, "e-mail alerts when a batch job needs attention",
 "Usage: qsarc alerts STORE configure [settings]\n"

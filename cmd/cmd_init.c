@@ -126,8 +126,8 @@ cmd_init(int argc, char **argv)
 		return (r);
 	if (a.o.encrypt) {
 		if ((rc = cmd_passphrase_read(a.c.passphrase_file,
-		    a.c.passphrase_fd, "New passphrase: ", 1, &pass, &passlen))
-		    != QS_OK)
+		    a.c.passphrase_fd, a.c.passphrase_command,
+		    "New passphrase: ", 1, &pass, &passlen)) != QS_OK)
 			return (cmd_output_fail("init", rc));
 		a.o.pass = pass;
 		a.o.passlen = passlen;

@@ -193,7 +193,8 @@ cmd_keystore(int argc, char **argv)
 		goto fail;
 	}
 	if ((rc = cmd_passphrase_read(a.c.passphrase_file, a.c.passphrase_fd,
-	    "Passphrase: ", 0, &pass, &passlen)) != QS_OK)
+	    a.c.passphrase_command, "Passphrase: ", 0, &pass, &passlen)) !=
+	    QS_OK)
 		goto fail;
 	if (a.restore)
 		rc = restore_copy(&a, s, pass, passlen);

@@ -73,6 +73,24 @@ cmd_options_names(const char *sub, char *const *names, int n)
 	return (-1);
 }
 
+/*
+ * A command and a file or descriptor are two answers to one question:
+ * refuse the pair rather than pick one silently.  1, or -1 after a usage
+ * error.
+ */
+static int
+passphrase_exclusive(const char *sub, const struct cmd_options *c)
+{
+
+	if (c->passphrase_command == NULL ||
+	    (c->passphrase_file == NULL && c->passphrase_fd < 0))
+		return (1);
+	cmd_output_usage(sub, "--passphrase-command and %s are mutually "
+	    "exclusive", c->passphrase_file != NULL ? "--passphrase-file" :
+	    "--passphrase-fd");
+	return (-1);
+}
+
 /**
  * cmd_options_common(sub, c, opt, arg):
  * Handle a shared option; 1 handled, 0 not ours, -1 usage error printed.
@@ -86,7 +104,10 @@ cmd_options_common(const char *sub, struct cmd_options *c, int opt,
 	switch (opt) {
 	case OPT_PASSPHRASE_FILE:
 		c->passphrase_file = arg;
-		return (1);
+		return (passphrase_exclusive(sub, c));
+	case OPT_PASSPHRASE_COMMAND:
+		c->passphrase_command = arg;
+		return (passphrase_exclusive(sub, c));
 	case OPT_PASSPHRASE_FD:
 		if (parse_int(arg, 0, 1 << 20, &v) != 0) {
 			cmd_output_usage(sub,
@@ -95,7 +116,7 @@ cmd_options_common(const char *sub, struct cmd_options *c, int opt,
 			return (-1);
 		}
 		c->passphrase_fd = (int)v;
-		return (1);
+		return (passphrase_exclusive(sub, c));
 	case OPT_LOCK_TIMEOUT:
 		if (parse_int(arg, 0, 86400, &v) != 0) {
 			cmd_output_usage(sub,
@@ -316,8 +337,9 @@ cmd_options_size(const char *s, uint64_t *out)
 
 /**
  * cmd_options_duration(s, out):
- * "90" (seconds), "45s", "30m", "2h", "90d", "2w" into seconds.  Return 0
- * or -1.
+ * A duration into whole seconds: "90" (seconds), or one or more
+ * NUMBER UNIT terms ("45s", "30m", "2h", "90d", "2w", "1h30m", "1.5d");
+ * fractions are cut to whole seconds.  Return 0 or -1.
  */
 int
 cmd_options_duration(const char *s, int64_t *out)
@@ -326,26 +348,61 @@ cmd_options_duration(const char *s, int64_t *out)
 		char suffix;
 		int64_t seconds;
 	} units[] = {
-		{ '\0', 1 }, { 's', 1 }, { 'm', 60 }, { 'h', 3600 },
-		{ 'd', 86400 }, { 'w', 7 * 86400 }
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 7 * 86400 }
 	};
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	int64_t mult;
+	const char *p = s, *p0;
+	int64_t total = 0, whole, frac, scale, mult, term;
 	size_t i;
 
-	if (end == s || v < 0)
+	if (*p == '\0')
 		return (-1);
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (*end == units[i].suffix)
-			break;
-	if (i == sizeof(units) / sizeof(units[0]))
-		return (-1);
-	mult = units[i].seconds;
-	if (*end != '\0' && end[1] != '\0')
-		return (-1);
-	if (v > INT64_MAX / mult)
-		return (-1);
-	*out = (int64_t)v * mult;
+	while (*p != '\0') {
+		/*
+		 * Digits by hand, not strtod: no sign, spaces, exponents or
+		 * hex, and an exact result (1.1d is 95040 s, not 95039).
+		 */
+		if ((*p < '0' || *p > '9') && *p != '.')
+			return (-1);
+		p0 = p;
+		for (whole = 0; *p >= '0' && *p <= '9'; p++) {
+			if (whole > (INT64_MAX - 9) / 10)
+				return (-1);
+			whole = whole * 10 + (*p - '0');
+		}
+		frac = 0;
+		scale = 1;
+		if (*p == '.') {
+			if (p[1] < '0' || p[1] > '9')
+				return (-1);
+			/* Digits past 1e-12 of a unit do not change a second. */
+			for (p++; *p >= '0' && *p <= '9'; p++) {
+				if (scale < 1000000000000LL) {
+					frac = frac * 10 + (*p - '0');
+					scale *= 10;
+				}
+			}
+		}
+		if (*p == '\0' && p0 == s) {
+			/* A bare number: seconds. */
+			*out = whole;
+			return (0);
+		}
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (*p == units[i].suffix)
+				break;
+		if (*p == '\0' || i == sizeof(units) / sizeof(units[0]))
+			return (-1);
+		p++;
+		mult = units[i].seconds;
+		if (whole > INT64_MAX / mult)
+			return (-1);
+		/* frac / scale < 1 and mult <= 604800: no overflow. */
+		term = whole * mult + frac * mult / scale;
+		if (term > INT64_MAX - total)
+			return (-1);
+		total += term;
+	}
+	*out = total;
 	return (0);
 }

@@ -14,6 +14,7 @@
 struct cmd_options {
 	const char *passphrase_file;
 	int passphrase_fd;
+	const char *passphrase_command;	/* --passphrase-command, or NULL */
 	int lock_timeout;	/* seconds */
 	int progress;		/* -1 auto (a terminal), 0 off, 1 on */
 	int json;
@@ -32,11 +33,14 @@ enum {
 	OPT_JSON,
 	OPT_THREADS,
 	OPT_HELP,
+	OPT_PASSPHRASE_COMMAND,
 	OPT_FIRST_LOCAL = 1100
 };
 #define CMD_OPTIONS_COMMON						\
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE }, \
 	{ "passphrase-fd", required_argument, NULL, OPT_PASSPHRASE_FD },  \
+	{ "passphrase-command", required_argument, NULL,		\
+	    OPT_PASSPHRASE_COMMAND },					\
 	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },    \
 	{ "progress", no_argument, NULL, OPT_PROGRESS },		\
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },		\
@@ -69,7 +73,9 @@ int cmd_options_names(const char *, char *const *, int);
 /**
  * cmd_options_common(sub, c, opt, arg):
  * Handle a shared option by its getopt code (see CMD_OPTIONS_COMMON);
- * return 1 if handled, 0 if not ours, or -1 after printing a usage error.
+ * return 1 if handled, 0 if not ours, or -1 after printing a usage error
+ * (also for --passphrase-command with --passphrase-file or -fd, whichever
+ * comes first).
  */
 int cmd_options_common(const char *, struct cmd_options *, int,
     const char *);
@@ -156,8 +162,10 @@ int cmd_options_size(const char *, uint64_t *);
 
 /**
  * cmd_options_duration(s, out):
- * "90" (seconds), "45s", "30m", "2h", "90d", "2w" into seconds.  Return 0
- * or -1 (nothing printed).
+ * A duration into whole seconds: a bare number is seconds ("90"); else one
+ * or more terms of a number (a fraction allowed) and a unit s, m, h, d or w
+ * ("45s", "2h", "90d", "1h30m", "1.5d", "2w3d"), added up and cut to whole
+ * seconds.  No sign or spaces.  Return 0 or -1 (nothing printed).
  */
 int cmd_options_duration(const char *, int64_t *);
 

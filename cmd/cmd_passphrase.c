@@ -3,10 +3,12 @@
  */
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,11 @@
 #include "index/store/store.h"
 
 #define PASS_MAX	255
+
+/* What a passphrase command may print in all (a runaway is stopped). */
+#define CMD_OUT_MAX	(64 * 1024)
+
+extern char **environ;
 
 /* Read at most PASS_MAX + 1 bytes of a passphrase from ${fd}. */
 static int
@@ -50,6 +57,154 @@ read_pass_fd(int fd, const char *what, uint8_t *buf, size_t *len)
 		got--;
 	*len = got;
 	return (QS_OK);
+}
+
+/*
+ * The environment for a passphrase command: ours without QSARC_PASSPHRASE
+ * (a command that asks a vault has no use for a passphrase the user left
+ * there, and no passphrase is ever put in a child's environment).  NULL
+ * if out of memory.
+ */
+static char **
+command_env(void)
+{
+	static const char drop[] = "QSARC_PASSPHRASE=";
+	char **env;
+	size_t n = 0, k = 0;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + 1, sizeof(*env))) == NULL)
+		return (NULL);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], drop, sizeof(drop) - 1) != 0)
+			env[k++] = environ[i];
+	env[k] = NULL;
+	return (env);
+}
+
+/*
+ * Run ${cmd} with /bin/sh -c, its standard input /dev/null (qsarc's may be
+ * the tar stream being put) and its standard error ours, and take the
+ * first line of its standard output as the passphrase (into ${buf}, at
+ * most PASS_MAX + 1 bytes: the caller refuses longer).  The rest of the
+ * output is read and wiped, so the command never dies of SIGPIPE for
+ * printing more.  A command that fails, or prints nothing, is QS_EPASS:
+ * no passphrase to be had, exit 5.
+ */
+static int
+read_pass_command(const char *cmd, const char *what, uint8_t *buf,
+    size_t *len)
+{
+	posix_spawn_file_actions_t fa;
+	char *argv[] = { "sh", "-c", NULL, NULL };
+	char **env = NULL;
+	uint8_t *chunk = NULL;
+	size_t got = 0, total = 0;
+	int pfd[2] = { -1, -1 }, status, line_done = 0, fa_ok = 0, err, rc;
+	pid_t pid = -1;
+	ssize_t n;
+
+	argv[2] = (char *)(uintptr_t)cmd;
+	if ((chunk = secmem_alloc(4096)) == NULL ||
+	    (env = command_env()) == NULL) {
+		rc = qs_error_set(QS_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (pipe2(pfd, O_CLOEXEC) != 0) {
+		qs_error_errno(what, "pipe");
+		rc = qs_error_set(QS_EPASS, "%s", qs_error_message());
+		goto done;
+	}
+	/* The dup2 clears close-on-exec on the child's stdout only. */
+	if ((err = posix_spawn_file_actions_init(&fa)) != 0 ||
+	    (fa_ok = 1, err = posix_spawn_file_actions_addopen(&fa,
+	    STDIN_FILENO, "/dev/null", O_RDONLY, 0)) != 0 ||
+	    (err = posix_spawn_file_actions_adddup2(&fa, pfd[1],
+	    STDOUT_FILENO)) != 0 ||
+	    (err = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, env)) != 0) {
+		pid = -1;
+		errno = err;
+		qs_error_errno(what, "run /bin/sh");
+		rc = qs_error_set(QS_EPASS, "%s", qs_error_message());
+		goto done;
+	}
+	close(pfd[1]);
+	pfd[1] = -1;
+	for (;;) {
+		n = read(pfd[0], chunk, 4096);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			qs_error_errno(what, "read the passphrase command's "
+			    "output");
+			rc = qs_error_set(QS_EPASS, "%s", qs_error_message());
+			goto done;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t i = 0; i < n && !line_done; i++) {
+			if (chunk[i] == '\n')
+				line_done = 1;
+			else if (got < PASS_MAX + 1)
+				buf[got++] = chunk[i];
+		}
+		secmem_wipe(chunk, (size_t)n);
+		if ((total += (size_t)n) > CMD_OUT_MAX) {
+			rc = qs_error_set(QS_EPASS, "%s printed more than "
+			    "%d bytes; stopped it", what, CMD_OUT_MAX);
+			goto done;
+		}
+	}
+	close(pfd[0]);
+	pfd[0] = -1;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			qs_error_errno(what, "wait for the passphrase command");
+			rc = qs_error_set(QS_EPASS, "%s", qs_error_message());
+			pid = -1;
+			goto done;
+		}
+	}
+	pid = -1;
+	if (WIFSIGNALED(status)) {
+		rc = qs_error_set(QS_EPASS, "%s was killed by signal %d; no "
+		    "passphrase", what, WTERMSIG(status));
+		goto done;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		rc = qs_error_set(QS_EPASS, "%s failed (exit %d); no "
+		    "passphrase", what, WIFEXITED(status) ?
+		    WEXITSTATUS(status) : -1);
+		goto done;
+	}
+	if (got > 0 && buf[got - 1] == '\r')
+		got--;
+	if (got == 0) {
+		rc = qs_error_set(QS_EPASS, "%s printed %s; no passphrase",
+		    what, total == 0 ? "nothing" : "an empty first line");
+		goto done;
+	}
+	*len = got;
+	rc = QS_OK;
+done:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	if (pid > 0) {
+		/* Stopped early: do not leave it running or a zombie. */
+		(void)kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (fa_ok)
+		posix_spawn_file_actions_destroy(&fa);
+	if (rc != QS_OK)
+		secmem_wipe(buf, PASS_MAX + 2);
+	secmem_free(chunk, 4096);
+	free(env);
+	return (rc);
 }
 
 /*
@@ -120,8 +275,8 @@ read_pass_tty(const char *prompt, uint8_t *buf, size_t *len)
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
 		return (qs_error_set(QS_EPASS, "the store is encrypted and "
 		    "no passphrase was given: use --passphrase-file, "
-		    "--passphrase-fd or QSARC_PASSPHRASE (no terminal to "
-		    "ask on)"));
+		    "--passphrase-fd, --passphrase-command or "
+		    "QSARC_PASSPHRASE_COMMAND (no terminal to ask on)"));
 	if (tcgetattr(fd, &old) != 0) {
 		close(fd);
 		return (qs_error_set(QS_EINVAL, "cannot turn off echo on the "
@@ -184,15 +339,16 @@ warn_if_readable(int fd, const char *file)
 }
 
 /**
- * cmd_passphrase_read(file, fd, prompt, confirm, pass, passlen):
- * Read a passphrase from ${file}, ${fd}, QSARC_PASSPHRASE or the terminal.
+ * cmd_passphrase_read(file, fd, command, prompt, confirm, pass, passlen):
+ * Read a passphrase from ${file}, ${fd}, ${command},
+ * QSARC_PASSPHRASE_COMMAND, QSARC_PASSPHRASE or the terminal.
  */
 int
-cmd_passphrase_read(const char *file, int fd,
+cmd_passphrase_read(const char *file, int fd, const char *command,
     const char *prompt, int confirm, uint8_t **passp, size_t *lenp)
 {
 	uint8_t *pass, *again = NULL;
-	const char *env;
+	const char *env, *envcmd;
 	const char *source;
 	size_t len = 0, len2 = 0;
 	int pfd, rc;
@@ -215,6 +371,14 @@ cmd_passphrase_read(const char *file, int fd,
 	} else if (fd >= 0) {
 		source = "--passphrase-fd";
 		rc = read_pass_fd(fd, "--passphrase-fd", pass, &len);
+	} else if (command != NULL) {
+		source = "--passphrase-command";
+		rc = read_pass_command(command, "the --passphrase-command",
+		    pass, &len);
+	} else if ((envcmd = getenv("QSARC_PASSPHRASE_COMMAND")) != NULL) {
+		source = "QSARC_PASSPHRASE_COMMAND";
+		rc = read_pass_command(envcmd, "the QSARC_PASSPHRASE_COMMAND",
+		    pass, &len);
 	} else if ((env = getenv("QSARC_PASSPHRASE")) != NULL) {
 		source = "QSARC_PASSPHRASE";
 		len = strlen(env);
@@ -266,6 +430,8 @@ cmd_passphrase_hint(const struct cmd_options *c)
 {
 	const char *from = c->passphrase_file ? c->passphrase_file :
 	    c->passphrase_fd >= 0 ? "--passphrase-fd" :
+	    c->passphrase_command ? "--passphrase-command" :
+	    getenv("QSARC_PASSPHRASE_COMMAND") ? "QSARC_PASSPHRASE_COMMAND" :
 	    getenv("QSARC_PASSPHRASE") ? "QSARC_PASSPHRASE" : "the terminal";
 	char msg[QS_ERROR_MSG_MAX];
 
@@ -285,6 +451,8 @@ cmd_passphrase_open(const char *root, int lockmode,
 {
 	const char *file = side != NULL ? side->file : c->passphrase_file;
 	int fd = side != NULL ? side->fd : c->passphrase_fd;
+	const char *command = side != NULL ? side->command :
+	    c->passphrase_command;
 	uint8_t *pass = NULL;
 	size_t passlen = 0;
 	char prompt[64];
@@ -300,6 +468,7 @@ cmd_passphrase_open(const char *root, int lockmode,
 	 * says it is encrypted.
 	 */
 	given = side != NULL ? side->given : (file != NULL || fd >= 0 ||
+	    command != NULL || getenv("QSARC_PASSPHRASE_COMMAND") != NULL ||
 	    getenv("QSARC_PASSPHRASE") != NULL);
 	if (!encrypted && given && side != NULL)
 		return (qs_error_set(QS_EPASS, "%s: a %s passphrase was given "
@@ -316,8 +485,8 @@ cmd_passphrase_open(const char *root, int lockmode,
 			    "%s: ", side->name);
 		else
 			snprintf(prompt, sizeof(prompt), "Passphrase: ");
-		if ((rc = cmd_passphrase_read(file, fd, prompt, 0, &pass,
-		    &passlen)) != QS_OK)
+		if ((rc = cmd_passphrase_read(file, fd, command, prompt, 0,
+		    &pass, &passlen)) != QS_OK)
 			return (rc);
 	}
 	rc = store_open(root, lockmode, side != NULL ? side->timeout_ms :

@@ -19,6 +19,7 @@ struct cmd_passphrase_side {
 	const char *name;	/* "source" or "target" */
 	const char *file;	/* a passphrase file, or NULL */
 	int fd;			/* a descriptor to read it from, or -1 */
+	const char *command;	/* a command that prints it, or NULL */
 	int given;		/* given for this store itself, not shared */
 	int timeout_ms;		/* how long to wait for the store lock */
 };
@@ -43,13 +44,17 @@ int cmd_passphrase_open(const char *, int, const struct cmd_options *,
 void cmd_passphrase_hint(const struct cmd_options *);
 
 /**
- * cmd_passphrase_read(file, fd, prompt, confirm, pass, passlen):
- * Read a passphrase from ${file}, else ${fd} (if not -1), else
- * QSARC_PASSPHRASE, else the terminal (asked twice if ${confirm}).
- * ${pass} is secure memory; free with cmd_passphrase_free().
+ * cmd_passphrase_read(file, fd, command, prompt, confirm, pass, passlen):
+ * Read a passphrase from ${file}, else ${fd} (if not -1), else the first
+ * line of what ${command} (if not NULL) prints, else that of the command
+ * in QSARC_PASSPHRASE_COMMAND, else QSARC_PASSPHRASE, else the terminal
+ * (asked twice if ${confirm}).  A command runs as /bin/sh -c COMMAND with
+ * standard input /dev/null and without QSARC_PASSPHRASE in its
+ * environment; one that exits non-zero, is killed or prints nothing gives
+ * QS_EPASS.  ${pass} is secure memory; free with cmd_passphrase_free().
  */
-int cmd_passphrase_read(const char *, int, const char *, int, uint8_t **,
-    size_t *);
+int cmd_passphrase_read(const char *, int, const char *, const char *, int,
+    uint8_t **, size_t *);
 
 /**
  * cmd_passphrase_free(pass, len):

@@ -20,7 +20,8 @@
 enum {
 	OPT_CHANGE_PASSPHRASE = OPT_FIRST_LOCAL,
 	OPT_NEW_PASSPHRASE_FILE,
-	OPT_NEW_PASSPHRASE_FD
+	OPT_NEW_PASSPHRASE_FD,
+	OPT_NEW_PASSPHRASE_COMMAND
 };
 
 /* The parsed command line. */
@@ -29,6 +30,7 @@ struct rekey_args {
 	int change_pass;		/* --change-passphrase */
 	const char *newfile;		/* --new-passphrase-file */
 	int newfd;			/* --new-passphrase-fd, or -1 */
+	const char *newcmd;		/* --new-passphrase-command */
 	int mode;			/* --mode, or 0 */
 	uint64_t rotation;		/* --rotation-days in seconds, or 0 */
 };
@@ -71,6 +73,8 @@ parse_args(int argc, char **argv, struct rekey_args *a)
 		    OPT_NEW_PASSPHRASE_FILE },
 		{ "new-passphrase-fd", required_argument, NULL,
 		    OPT_NEW_PASSPHRASE_FD },
+		{ "new-passphrase-command", required_argument, NULL,
+		    OPT_NEW_PASSPHRASE_COMMAND },
 		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -102,6 +106,9 @@ parse_args(int argc, char **argv, struct rekey_args *a)
 		case OPT_NEW_PASSPHRASE_FD:
 			a->newfd = atoi(optarg);
 			break;
+		case OPT_NEW_PASSPHRASE_COMMAND:
+			a->newcmd = optarg;
+			break;
 		default:
 			r = cmd_options_common("rekey", &a->c, opt, optarg);
 			if (r < 0)
@@ -119,7 +126,12 @@ parse_args(int argc, char **argv, struct rekey_args *a)
 	if (a->rotation != 0 && a->mode == 0)
 		return (cmd_output_usage("rekey", "--rotation-days goes with "
 		    "--mode"));
-	if ((a->newfile != NULL || a->newfd >= 0) && !a->change_pass)
+	if (a->newcmd != NULL && (a->newfile != NULL || a->newfd >= 0))
+		return (cmd_output_usage("rekey", "--new-passphrase-command "
+		    "and --new-passphrase-%s are mutually exclusive",
+		    a->newfile != NULL ? "file" : "fd"));
+	if ((a->newfile != NULL || a->newfd >= 0 || a->newcmd != NULL) &&
+	    !a->change_pass)
 		return (cmd_output_usage("rekey", "--new-passphrase-* goes "
 		    "with --change-passphrase"));
 	return (-1);
@@ -134,7 +146,7 @@ change_passphrase(const struct rekey_args *a, struct store *s,
 	size_t newlen = 0;
 	int rc;
 
-	if ((rc = cmd_passphrase_read(a->newfile, a->newfd,
+	if ((rc = cmd_passphrase_read(a->newfile, a->newfd, a->newcmd,
 	    "New passphrase: ", 1, &newpass, &newlen)) != QS_OK)
 		return (rc);
 	rc = store_keystore_save(s, newpass, newlen);

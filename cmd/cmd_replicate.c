@@ -30,6 +30,8 @@ enum {
 	OPT_SRC_PASS_FD,
 	OPT_DST_PASS_FILE,
 	OPT_DST_PASS_FD,
+	OPT_SRC_PASS_CMD,
+	OPT_DST_PASS_CMD,
 	OPT_ALLOW_PLAIN
 };
 
@@ -48,10 +50,12 @@ side_default(struct cmd_passphrase_side *side, const char *name,
 {
 
 	side->name = name;
-	side->given = (side->file != NULL || side->fd >= 0);
+	side->given = (side->file != NULL || side->fd >= 0 ||
+	    side->command != NULL);
 	if (!side->given) {
 		side->file = c->passphrase_file;
 		side->fd = c->passphrase_fd;
+		side->command = c->passphrase_command;
 	}
 	/* Replicate waits the default minute for either lock. */
 	side->timeout_ms = 60000;
@@ -71,6 +75,10 @@ parse_args(int argc, char **argv, struct replicate_args *a)
 		    OPT_DST_PASS_FILE },
 		{ "target-passphrase-fd", required_argument, NULL,
 		    OPT_DST_PASS_FD },
+		{ "source-passphrase-command", required_argument, NULL,
+		    OPT_SRC_PASS_CMD },
+		{ "target-passphrase-command", required_argument, NULL,
+		    OPT_DST_PASS_CMD },
 		{ "allow-plaintext-target", no_argument, NULL,
 		    OPT_ALLOW_PLAIN },
 		CMD_OPTIONS_COMMON,
@@ -100,6 +108,12 @@ parse_args(int argc, char **argv, struct replicate_args *a)
 		case OPT_DST_PASS_FD:
 			a->dside.fd = atoi(optarg);
 			break;
+		case OPT_SRC_PASS_CMD:
+			a->sside.command = optarg;
+			break;
+		case OPT_DST_PASS_CMD:
+			a->dside.command = optarg;
+			break;
 		case OPT_ALLOW_PLAIN:
 			a->allow_plain = 1;
 			break;
@@ -115,7 +129,21 @@ parse_args(int argc, char **argv, struct replicate_args *a)
 	if (argc - optind < 2)
 		return (cmd_output_usage("replicate", "expected SOURCE and "
 		    "TARGET stores"));
-	/* --passphrase-file and QSARC_PASSPHRASE serve a side with none. */
+	for (int k = 0; k < 2; k++) {
+		const struct cmd_passphrase_side *sd = k ? &a->dside :
+		    &a->sside;
+
+		if (sd->command != NULL && (sd->file != NULL || sd->fd >= 0))
+			return (cmd_output_usage("replicate", "--%s-"
+			    "passphrase-command and --%s-passphrase-%s are "
+			    "mutually exclusive", k ? "target" : "source",
+			    k ? "target" : "source", sd->file != NULL ?
+			    "file" : "fd"));
+	}
+	/*
+	 * The common options and the environment serve a side with none of
+	 * its own.
+	 */
 	side_default(&a->sside, "source", &a->c);
 	side_default(&a->dside, "target", &a->c);
 	if (argc - optind > 2) {

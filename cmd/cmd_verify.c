@@ -279,8 +279,8 @@ do_verify(const char *root, const struct cmd_options *c,
 	}
 	if (encrypted) {
 		if ((rc = cmd_passphrase_read(c->passphrase_file,
-		    c->passphrase_fd, "Passphrase: ", 0, &pass, &passlen)) !=
-		    QS_OK)
+		    c->passphrase_fd, c->passphrase_command, "Passphrase: ", 0,
+		    &pass, &passlen)) != QS_OK)
 			goto fail;
 		/* Both keystore copies, before the keys are needed. */
 		if ((rc = store_open(root, STORE_LOCK_SHARED |
