@@ -57,6 +57,7 @@ struct change {
 	size_t i, j;		/* into OLD and NEW (as the tag says) */
 	unsigned what;		/* CH_* */
 	int suspect;		/* the chunks differ: compare the bytes */
+	uint64_t lo, hi;	/* those bytes, from the members' starts */
 };
 
 static void
@@ -170,14 +171,17 @@ done:
 	return (rc);
 }
 
-/* Every attribute that differs; ${suspect} if the bytes must be read. */
+/*
+ * Every attribute that differs; ${ch}->suspect if the bytes must be read,
+ * and which of them.
+ */
 static unsigned
 what_changed(const struct entries *ea, const struct entry *a,
-    const struct entries *eb, const struct entry *b, int *suspect)
+    const struct entries *eb, const struct entry *b, struct change *ch)
 {
 	unsigned what = 0;
 
-	*suspect = 0;
+	ch->suspect = 0;
 	if (a->type != b->type)
 		what |= CH_TYPE;
 	/* A new size is new content; the same size needs a look. */
@@ -185,9 +189,10 @@ what_changed(const struct entries *ea, const struct entry *a,
 		what |= CH_SIZE;
 	else if (a->type == b->type && a->data_len != b->data_len)
 		what |= CH_CONTENT;
-	else if (a->type == b->type && !contents_same_chunks(ea->refs,
-	    a->data_start, eb->refs, b->data_start, a->data_len))
-		*suspect = 1;
+	else if (a->type == b->type && !contents_diff_span(ea->refs,
+	    a->data_start, eb->refs, b->data_start, a->data_len, &ch->lo,
+	    &ch->hi))
+		ch->suspect = 1;
 	if (strcmp(a->link, b->link) != 0)
 		what |= CH_LINK;
 	if (a->mtime != b->mtime)
@@ -228,10 +233,11 @@ compare_bytes(struct store *s, const char *old, const struct entries *a,
 	for (size_t i = 0; i < n; i++) {
 		if (!ch[i].suspect)
 			continue;
-		ra[k].start = a->e[ch[i].i].data_start;
-		ra[k].end = ra[k].start + a->e[ch[i].i].data_len;
-		rb[k].start = b->e[ch[i].j].data_start;
-		rb[k].end = rb[k].start + b->e[ch[i].j].data_len;
+		/* Only the bytes the chunk ids could not tell about. */
+		ra[k].start = a->e[ch[i].i].data_start + ch[i].lo;
+		ra[k].end = a->e[ch[i].i].data_start + ch[i].hi;
+		rb[k].start = b->e[ch[i].j].data_start + ch[i].lo;
+		rb[k].end = b->e[ch[i].j].data_start + ch[i].hi;
 		k++;
 	}
 	if ((rc = contents_digests(s, old, 0, ra, k, da)) != QS_OK ||
@@ -286,7 +292,7 @@ find_changes(struct store *s, const char *old, const struct entries *a,
 		} else {
 			ch[n].tag = 'M';
 			ch[n].what = what_changed(a, &a->e[i], b, &b->e[j],
-			    &ch[n].suspect);
+			    &ch[n]);
 			n++;
 			i++;
 			j++;

@@ -113,40 +113,67 @@ chunk_len(const struct contents_refs *refs, size_t i)
 }
 
 /**
- * contents_same_chunks(a, astart, b, bstart, len):
- * 1 if the ranges lie in the same chunks at the same places, else 0.
+ * contents_diff_span(a, astart, b, bstart, len, lo, hi):
+ * 1 if the ranges lie in the same chunks at the same places; else 0 and
+ * the span [${lo}, ${hi}) (relative to the starts) outside which they do.
  */
 int
-contents_same_chunks(const struct contents_refs *a, uint64_t astart,
-    const struct contents_refs *b, uint64_t bstart, uint64_t len)
+contents_diff_span(const struct contents_refs *a, uint64_t astart,
+    const struct contents_refs *b, uint64_t bstart, uint64_t len,
+    uint64_t *lo, uint64_t *hi)
 {
+	uint64_t front = 0, back = len, aend = astart + len, bend = bstart + len;
 	size_t i, j;
-	uint64_t done;
 
 	if (len == 0)
 		return (1);
+	*lo = 0;
+	*hi = len;
 	if (a->n == 0 || b->n == 0 || astart >= a->length ||
 	    a->length - astart < len || bstart >= b->length ||
 	    b->length - bstart < len)
 		return (0);
+	/*
+	 * From the front: the chunks holding the first bytes, at the same
+	 * place in them, then chunk for chunk while the ids agree (equal ids
+	 * are equal bytes, so equal lengths, and the next ones line up).
+	 */
 	i = chunk_at(a, astart);
 	j = chunk_at(b, bstart);
-	/* Same place in the first chunk, then chunk for chunk. */
-	if (astart - a->r[i].offset != bstart - b->r[j].offset)
-		return (0);
-	done = 0;
-	for (;;) {
-		/* Equal ids are equal bytes, so equal lengths too. */
-		if (i >= a->n || j >= b->n ||
-		    memcmp(a->r[i].id, b->r[j].id, 32) != 0 ||
-		    chunk_len(a, i) != chunk_len(b, j))
-			return (0);
-		done = a->r[i].offset + chunk_len(a, i) - astart;
-		if (done >= len)
-			return (1);
-		i++;
-		j++;
+	if (astart - a->r[i].offset == bstart - b->r[j].offset) {
+		while (i < a->n && j < b->n &&
+		    memcmp(a->r[i].id, b->r[j].id, 32) == 0) {
+			front = a->r[i].offset + chunk_len(a, i) - astart;
+			if (front >= len)
+				return (1);
+			i++;
+			j++;
+		}
 	}
+	/*
+	 * From the back the same way, the ends lined up: an edit in the
+	 * middle of a big member, or a new header before its data (a new
+	 * mtime), leaves only the chunks around it to read.
+	 */
+	i = chunk_at(a, aend - 1);
+	j = chunk_at(b, bend - 1);
+	if (a->r[i].offset + chunk_len(a, i) - aend ==
+	    b->r[j].offset + chunk_len(b, j) - bend) {
+		while (back > front &&
+		    memcmp(a->r[i].id, b->r[j].id, 32) == 0) {
+			back = a->r[i].offset > astart ? a->r[i].offset -
+			    astart : 0;
+			if (i == 0 || j == 0)
+				break;
+			i--;
+			j--;
+		}
+	}
+	if (back <= front)
+		return (1);
+	*lo = front;
+	*hi = back;
+	return (0);
 }
 
 /* A range and where its digest goes, sorted by start for get_ranges. */

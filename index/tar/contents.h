@@ -34,14 +34,17 @@ int contents_refs_load(struct store *, const char *, int,
 void contents_refs_free(struct contents_refs *);
 
 /**
- * contents_same_chunks(a, astart, b, bstart, len):
+ * contents_diff_span(a, astart, b, bstart, len, lo, hi):
  * 1 if the ${len} bytes at ${astart} of stream ${a} lie in chunks with the
  * same ids, at the same places in them, as the ${len} bytes at ${bstart}
- * of ${b} (so they are the same bytes), else 0 (they may still be equal).
- * A range beyond the end of a stream is never the same.
+ * of ${b} (so they are the same bytes).  Else 0, with [${lo}, ${hi})
+ * (offsets from the starts) the span outside which they do: the bytes
+ * that must be read to tell (all of them if no chunk at either end lines
+ * up).  A range beyond the end of a stream is never the same.
  */
-int contents_same_chunks(const struct contents_refs *, uint64_t,
-    const struct contents_refs *, uint64_t, uint64_t);
+int contents_diff_span(const struct contents_refs *, uint64_t,
+    const struct contents_refs *, uint64_t, uint64_t, uint64_t *,
+    uint64_t *);
 
 /**
  * contents_digests(s, name, expired, ranges, n, digests):
