@@ -157,7 +157,7 @@ deps:
 	    libsodium-dev libzstd-dev libargon2-dev libcurl4-openssl-dev \
 	    libcmocka-dev libarchive-tools zstd python3 python3-nacl \
 	    python3-zstandard python3-argon2 python3-aiosmtpd \
-	    man-db groff-base ceph-mon ceph-mgr ceph-osd radosgw ceph-common; do \
+	    man-db groff-base attr acl ceph-mon ceph-mgr ceph-osd radosgw ceph-common; do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
