@@ -65,7 +65,9 @@ int cmd_options_lock_timeout(void);
  * cmd_options_names(sub, names, n):
  * Check that each of the ${n} stream NAME arguments at ${names} is a valid
  * stream name; return -1 if all are, else print a usage error naming the
- * first bad one and return EXIT_USAGE.
+ * first bad one and return EXIT_USAGE.  "latest" and "latest:PREFIX" are
+ * valid names: a command that reads streams resolves them once the store
+ * is open (cmd_options_latest), and put refuses them.
  */
 int cmd_options_names(const char *, char *const *, int);
 
