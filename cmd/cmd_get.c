@@ -258,7 +258,9 @@ cmd_get(int argc, char **argv)
 	snprintf(what, sizeof(what), "get %s", argv[optind + 1]);
 	store_set_command(what);
 	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &a.c,
-	    NULL, &s)) != QS_OK)
+	    NULL, &s)) != QS_OK ||
+	    (rc = cmd_options_latest(s, a.go.expired, argv + optind + 1, 1)) !=
+	    QS_OK)
 		goto fail;
 	if (a.output != NULL) {
 		struct stat sb;

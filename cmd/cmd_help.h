@@ -52,6 +52,7 @@ int cmd_keystore(int, char **);
 int cmd_keys(int, char **);
 int cmd_clean(int, char **);
 int cmd_diff(int, char **);
+int cmd_find(int, char **);
 int cmd_replicate(int, char **);
 int cmd_expire(int, char **);
 int cmd_alerts(int, char **);

@@ -1,4 +1,5 @@
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 
 enum {
 	OPT_EXPIRED = OPT_FIRST_LOCAL,
-	OPT_LONG
+	OPT_LONG,
+	OPT_SORT
 };
 
 static void
@@ -165,8 +167,54 @@ ls_streamset_cb(void *ctx, const char *name, const char *path,
 	*status = EXIT_DAMAGE;
 }
 
+/* A stream of the list and its put time, for --sort time. */
+struct by_time {
+	const char *name;
+	int64_t created;
+};
+
 static int
-list_streams(struct store *s, const struct cmd_options *c, int expired)
+by_time_cmp(const void *a, const void *b)
+{
+	const struct by_time *x = a, *y = b;
+
+	/* Oldest first; in one second by name (as latest counts them). */
+	if (x->created != y->created)
+		return (x->created < y->created ? -1 : 1);
+	return (strcmp(x->name, y->name));
+}
+
+/*
+ * Put the ${count} names at ${names} in put-time order.  A manifest that
+ * does not open sorts last and is reported when it is listed.
+ */
+static int
+sort_by_time(struct store *s, int expired, char **names, size_t count)
+{
+	struct manifest_reader *mr;
+	struct by_time *bt;
+
+	if ((bt = calloc(count + 1, sizeof(*bt))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	for (size_t i = 0; i < count; i++) {
+		bt[i].name = names[i];
+		bt[i].created = INT64_MAX;
+		if (manifest_reader_open(s, names[i], expired, &mr) != QS_OK)
+			continue;
+		bt[i].created = manifest_reader_summary(mr)->created;
+		manifest_reader_free(mr);
+	}
+	qs_error_clear();
+	qsort(bt, count, sizeof(*bt), by_time_cmp);
+	for (size_t i = 0; i < count; i++)
+		names[i] = (char *)(uintptr_t)bt[i].name;
+	free(bt);
+	return (QS_OK);
+}
+
+static int
+list_streams(struct store *s, const struct cmd_options *c, int expired,
+    int sort_time)
 {
 	const struct manifest_summary *sum;
 	struct manifest_reader *mr;
@@ -177,6 +225,11 @@ list_streams(struct store *s, const struct cmd_options *c, int expired)
 
 	if ((rc = store_list_streams(s, expired, &names, &count)) != QS_OK)
 		return (cmd_output_fail("ls", rc));
+	if (sort_time && (rc = sort_by_time(s, expired, names, count)) !=
+	    QS_OK) {
+		store_names_free(names, count);
+		return (cmd_output_fail("ls", rc));
+	}
 	if (c->json)
 		printf("{\"streams\": [");
 	else
@@ -230,18 +283,19 @@ list_streams(struct store *s, const struct cmd_options *c, int expired)
 /* Parse into ${c} and the flags; -1 to go on, else the exit code. */
 static int
 parse_args(int argc, char **argv, struct cmd_options *c, int *expired,
-    int *lng)
+    int *lng, int *sort_time)
 {
 	static const struct option opts[] = {
 		{ "expired", no_argument, NULL, OPT_EXPIRED },
 		{ "long", no_argument, NULL, OPT_LONG },
+		{ "sort", required_argument, NULL, OPT_SORT },
 		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
 	int opt, r;
 
 	cmd_options_init(c);
-	*expired = *lng = 0;
+	*expired = *lng = *sort_time = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
@@ -251,6 +305,13 @@ parse_args(int argc, char **argv, struct cmd_options *c, int *expired,
 			break;
 		case OPT_LONG:
 			*lng = 1;
+			break;
+		case OPT_SORT:
+			if (strcmp(optarg, "name") != 0 &&
+			    strcmp(optarg, "time") != 0)
+				return (cmd_output_usage("ls", "--sort must be "
+				    "name or time, not \"%s\"", optarg));
+			*sort_time = strcmp(optarg, "time") == 0;
 			break;
 		default:
 			r = cmd_options_common("ls", c, opt, optarg);
@@ -263,21 +324,25 @@ parse_args(int argc, char **argv, struct cmd_options *c, int *expired,
 	}
 	if (argc - optind != 1 && argc - optind != 2)
 		return (cmd_output_usage("ls", "expected STORE [NAME]"));
+	/* Members are listed in stream order, like tar -t. */
+	if (*sort_time && argc - optind == 2)
+		return (cmd_output_usage("ls", "--sort time orders the list "
+		    "of streams, not the members of NAME"));
 	return (-1);
 }
 
 /**
  * cmd_ls(argc, argv):
- * qsarc ls STORE [NAME] [--expired] [--long] [--json]
+ * qsarc ls STORE [NAME] [--expired] [--long] [--sort name|time] [--json]
  */
 int
 cmd_ls(int argc, char **argv)
 {
 	struct cmd_options c;
 	struct store *s = NULL;
-	int r, rc, expired, lng;
+	int r, rc, expired, lng, sort_time;
 
-	if ((r = parse_args(argc, argv, &c, &expired, &lng)) >= 0 ||
+	if ((r = parse_args(argc, argv, &c, &expired, &lng, &sort_time)) >= 0 ||
 	    (r = cmd_options_names("ls", argv + optind + 1, argc - optind - 1))
 	    >= 0)
 		return (r);
@@ -286,10 +351,13 @@ cmd_ls(int argc, char **argv)
 	    NULL, &s)) != QS_OK)
 		return (cmd_output_fail("ls", rc));
 	if (argc - optind == 2) {
-		rc = list_members(s, argv[optind + 1], expired, lng, c.json);
+		if ((rc = cmd_options_latest(s, expired, argv + optind + 1, 1))
+		    == QS_OK)
+			rc = list_members(s, argv[optind + 1], expired, lng,
+			    c.json);
 		r = rc == QS_OK ? EXIT_OK : cmd_output_fail("ls", rc);
 	} else {
-		r = list_streams(s, &c, expired);
+		r = list_streams(s, &c, expired, sort_time);
 	}
 	store_close(s);
 	return (r);

@@ -13,6 +13,7 @@
 #include "crypto/keystore.h"
 #include "format/manifest_fmt.h"
 #include "format/qs_err.h"
+#include "index/store/manifest.h"
 
 /**
  * cmd_options_init(c):
@@ -89,6 +90,68 @@ passphrase_exclusive(const char *sub, const struct cmd_options *c)
 	    "exclusive", c->passphrase_file != NULL ? "--passphrase-file" :
 	    "--passphrase-fd");
 	return (-1);
+}
+
+/**
+ * cmd_options_latest_prefix(name):
+ * The PREFIX of the keyword "latest[:PREFIX]" in ${name}, or NULL.
+ */
+const char *
+cmd_options_latest_prefix(const char *name)
+{
+
+	if (strcmp(name, "latest") == 0)
+		return ("");
+	if (strncmp(name, "latest:", 7) == 0)
+		return (name + 7);
+	return (NULL);
+}
+
+/* The names cmd_options_latest made, freed at exit (for leak checkers). */
+static char **latest_names;
+static size_t latest_count;
+static int latest_registered;
+
+static void
+latest_free(void)
+{
+
+	for (size_t i = 0; i < latest_count; i++)
+		free(latest_names[i]);
+	free(latest_names);
+}
+
+/**
+ * cmd_options_latest(s, expired, names, n):
+ * Resolve the "latest[:PREFIX]" NAMEs at ${names} in place.
+ */
+int
+cmd_options_latest(struct store *s, int expired, char **names, size_t n)
+{
+	char name[STREAM_NAME_MAX + 1], **grown;
+	const char *prefix;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((prefix = cmd_options_latest_prefix(names[i])) == NULL)
+			continue;
+		if ((rc = manifest_latest(s, prefix, expired, name)) != QS_OK)
+			return (rc);
+		if (!latest_registered) {
+			if (atexit(latest_free) != 0)
+				return (qs_error_set(QS_ENOMEM,
+				    "out of memory"));
+			latest_registered = 1;
+		}
+		if ((grown = realloc(latest_names, (latest_count + 1) *
+		    sizeof(*grown))) == NULL)
+			return (qs_error_set(QS_ENOMEM, "out of memory"));
+		latest_names = grown;
+		if ((latest_names[latest_count] = strdup(name)) == NULL)
+			return (qs_error_set(QS_ENOMEM, "out of memory"));
+		names[i] = latest_names[latest_count++];
+	}
+	return (QS_OK);
 }
 
 /**

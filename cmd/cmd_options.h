@@ -8,7 +8,10 @@
  * caller just returns what they return.
  */
 
+#include <stddef.h>
 #include <stdint.h>
+
+struct store;
 
 /* Options most store commands share. */
 struct cmd_options {
@@ -66,9 +69,29 @@ int cmd_options_lock_timeout(void);
  * cmd_options_names(sub, names, n):
  * Check that each of the ${n} stream NAME arguments at ${names} is a valid
  * stream name; return -1 if all are, else print a usage error naming the
- * first bad one and return EXIT_USAGE.
+ * first bad one and return EXIT_USAGE.  "latest" and "latest:PREFIX" are
+ * valid names: a command that reads streams resolves them once the store
+ * is open (cmd_options_latest), and put refuses them.
  */
 int cmd_options_names(const char *, char *const *, int);
+
+/**
+ * cmd_options_latest_prefix(name):
+ * If ${name} is the keyword "latest" or "latest:PREFIX", the PREFIX ("" for
+ * "latest"), else NULL.  The keyword names the newest stream; put refuses
+ * it as the name of a new stream.
+ */
+const char *cmd_options_latest_prefix(const char *);
+
+/**
+ * cmd_options_latest(s, expired, names, n):
+ * Replace each of the ${n} NAMEs at ${names} that is the keyword "latest"
+ * or "latest:PREFIX" by the name of the newest stream of ${s} (live, or
+ * expired if ${expired}) whose name starts with PREFIX (manifest_latest).
+ * The new strings live until the program exits.  QS_OK, or QS_ENOENT (no
+ * such stream, detail set) or another error, for cmd_output_fail.
+ */
+int cmd_options_latest(struct store *, int, char **, size_t);
 
 /**
  * cmd_options_common(sub, c, opt, arg):

@@ -16,7 +16,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_ERROR = 1,		/* any other error */
 	EXIT_USAGE = 2,		/* bad command line */
-	EXIT_NOTFOUND = 3,	/* no such store or stream */
+	EXIT_NOTFOUND = 3,	/* no such store or stream; no member matched */
 	EXIT_BUSY = 4,		/* store locked by another command */
 	EXIT_PASSPHRASE = 5,	/* wrong or missing passphrase */
 	EXIT_DAMAGE = 6,	/* damage found (corruption, authentication) */

@@ -136,6 +136,12 @@ cmd_put(int argc, char **argv)
 	if ((r = parse_args(argc, argv, &a)) >= 0 ||
 	    (r = cmd_options_names("put", argv + optind + 1, 1)) >= 0)
 		return (r);
+	/* "latest" names the newest stream wherever a name is read. */
+	if (cmd_options_latest_prefix(argv[optind + 1]) != NULL)
+		return (cmd_output_usage("put", "stream name \"%s\" is "
+		    "reserved: \"latest\" and \"latest:PREFIX\" name the "
+		    "newest stream (whose name starts with PREFIX)",
+		    argv[optind + 1]));
 	allow_truncated = a.allow_truncated;
 	no_catalogue = a.no_catalogue;
 	/* The stream and the passphrase cannot both be standard input. */

@@ -238,6 +238,10 @@ cmd_replicate(int argc, char **argv)
 	    (rc = cmd_passphrase_open(argv[optind + 1], STORE_LOCK_SHARED,
 	    &a.c, &a.dside, &dst)) != QS_OK)
 		goto fail;
+	/* NAMEs are SOURCE's: "latest" is its newest stream. */
+	if (argc - optind > 2 && (rc = cmd_options_latest(src, 0, argv +
+	    optind + 2, (size_t)(argc - optind - 2))) != QS_OK)
+		goto fail;
 	a.ro.on_stream = on_stream;
 	a.ro.ctx = &a;
 	t0 = cmd_clock_monotonic();

@@ -36,6 +36,13 @@ cmd_rm_each(int argc, char **argv, const char *sub, int unexpire)
 	if ((rc = cmd_passphrase_open(argv[optind], STORE_LOCK_SHARED, &c, NULL,
 	    &s)) != QS_OK)
 		return (cmd_output_fail(sub, rc));
+	/* The newest live stream for rm, the newest expired for unexpire. */
+	if ((rc = cmd_options_latest(s, unexpire, argv + optind + 1,
+	    (size_t)(argc - optind - 1))) != QS_OK) {
+		status = cmd_output_fail(sub, rc);
+		store_close(s);
+		return (status);
+	}
 	/*
 	 * All or nothing: every NAME must be there (live for rm, expired for
 	 * unexpire) before any is moved, so that a typo in the third name

@@ -254,11 +254,15 @@ do_rebuild(const char *root, const struct cmd_options *c, struct vout *o)
 	return (status);
 }
 
-/* Open the store and check it; return the exit status. */
+/*
+ * Open the store and check it; return the exit status.  The NAMEs of
+ * ${vo} are those at ${names}, where "latest" is resolved once the store
+ * is open.
+ */
 static int
 do_verify(const char *root, const struct cmd_options *c,
-    const struct verify_opts *vo, struct vout *o, struct verify_counts *vc,
-    char *error, size_t errlen)
+    const struct verify_opts *vo, char **names, struct vout *o,
+    struct verify_counts *vc, char *error, size_t errlen)
 {
 	struct verify_counts kc;
 	struct store *s = NULL;
@@ -321,6 +325,10 @@ do_verify(const char *root, const struct cmd_options *c,
 		 */
 		if (kc.keystore_damaged && (rc == QS_EPASS || rc == QS_EAUTH))
 			rc = QS_ECORRUPT;
+		goto fail;
+	}
+	if ((rc = cmd_options_latest(s, 0, names, vo->nnames)) != QS_OK) {
+		store_close(s);
 		goto fail;
 	}
 	rc = verify_store(s, vo, vc);
@@ -477,7 +485,7 @@ cmd_verify(int argc, char **argv)
 		printf(",\n \"findings\": [");
 	}
 	error[0] = '\0';
-	status = do_verify(root, &a.c, &vo, &o, &vc, error, sizeof(error));
+	status = do_verify(root, &a.c, &vo, argv + optind + 1, &o, &vc, error, sizeof(error));
 	if (o.oom && status == EXIT_OK) {
 		snprintf(error, sizeof(error), "out of memory");
 		status = EXIT_ERROR;

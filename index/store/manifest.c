@@ -418,3 +418,51 @@ manifest_header_get(struct store *s, const char *name, int expired,
 	*hp = h;
 	return (QS_OK);
 }
+
+/**
+ * manifest_latest(s, prefix, expired, name):
+ * The newest stream whose name starts with ${prefix} into ${name}.
+ */
+int
+manifest_latest(struct store *s, const char *prefix, int expired,
+    char name[STREAM_NAME_MAX + 1])
+{
+	struct manifest_reader *mr;
+	char **names = NULL;
+	size_t n = 0, plen = strlen(prefix), best = 0;
+	int64_t best_created = 0, created;
+	int rc, found = 0;
+
+	if ((rc = store_list_streams(s, expired, &names, &n)) != QS_OK)
+		return (rc);
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(names[i], prefix, plen) != 0)
+			continue;
+		/* The put time is the manifest's, never the input's. */
+		if ((rc = manifest_reader_open(s, names[i], expired, &mr)) !=
+		    QS_OK)
+			goto done;
+		created = manifest_reader_summary(mr)->created;
+		manifest_reader_free(mr);
+		/*
+		 * Names come sorted: in a tie the later name wins, as expire
+		 * counts it newer (dated names sort that way).
+		 */
+		if (!found || created >= best_created) {
+			best = i;
+			best_created = created;
+			found = 1;
+		}
+	}
+	if (!found) {
+		rc = qs_error_set(QS_ENOENT, "no %sstream%s%s%s", expired ?
+		    "expired " : "", plen ? " whose name starts with \"" : "",
+		    prefix, plen ? "\"" : "");
+		goto done;
+	}
+	snprintf(name, STREAM_NAME_MAX + 1, "%s", names[best]);
+	rc = QS_OK;
+done:
+	store_names_free(names, n);
+	return (rc);
+}

@@ -112,4 +112,15 @@ int manifest_header_get(struct store *, const char *, int,
  */
 int manifest_key_id(struct store *, const char *, int, uint16_t *);
 
+/**
+ * manifest_latest(s, prefix, expired, name):
+ * Write into ${name} the name of the newest stream (live, or expired if
+ * ${expired}) whose name starts with ${prefix} ("" for any): the latest
+ * put time, and among streams put in the same second the later name (the
+ * order expire counts).  QS_ENOENT, with a detail, if no stream matches;
+ * else what listing the streams or reading a manifest returns.
+ */
+int manifest_latest(struct store *, const char *, int,
+    char[STREAM_NAME_MAX + 1]);
+
 #endif /* !QS_STREAM_H */

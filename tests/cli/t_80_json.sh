@@ -79,6 +79,8 @@ js ls 0 ls s v1 --json
 js ls 0 ls s --expired --json
 js stats 0 stats s --json
 js diff 0 diff s v1 v2 --json
+js find 0 find s t/dir --json
+js find 3 find s no-such-member --json
 js verify 0 verify s --json
 js verify 0 verify s v1 --json --read-data
 js verify 3 verify s no-such --json
