@@ -244,7 +244,8 @@ uninstall:
 
 # A Debian package of this tree (debian/), built by dpkg-buildpackage in a
 # copy of the tree in a temporary directory, so that nothing is left here
-# but the packages in $(DEB_OUT).  make deps-build installs the tools.
+# but the packages in $(DEB_OUT); none of this make's variables (BUILD,
+# OPT, PREFIX...) reach debian/rules.  make deps-build installs the tools.
 deb:
 	@command -v dpkg-buildpackage >/dev/null 2>&1 || { echo \
 	    "make deb: no dpkg-buildpackage (make deps-build installs dpkg-dev and debhelper)" >&2; \
@@ -252,8 +253,11 @@ deb:
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	mkdir "$$tmp/qsarc"; \
 	tar -c --exclude=./.git --exclude=./build --exclude='./build-*' \
+	    --exclude='./$(BUILD)' \
 	    --exclude=__pycache__ . | tar -x -C "$$tmp/qsarc"; \
-	(cd "$$tmp/qsarc" && dpkg-buildpackage -us -uc -b); \
+	(cd "$$tmp/qsarc" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    -u MAKEOVERRIDES -u BUILD -u OPT -u EXTRA_CFLAGS -u PREFIX \
+	    -u DESTDIR dpkg-buildpackage -us -uc -b); \
 	rm -rf $(DEB_OUT); mkdir -p $(DEB_OUT); \
 	mv "$$tmp"/*.deb "$$tmp"/*.buildinfo "$$tmp"/*.changes $(DEB_OUT)/; \
 	ls -l $(DEB_OUT)
