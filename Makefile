@@ -181,15 +181,16 @@ check-headers:
 # The Debian packages: deps-build what building (and packaging: make deb)
 # needs, which is debian/control's Build-Depends plus the packaging tools;
 # deps-test what only the tests use (cmocka, the reader's Python modules,
-# the SMTP sink, man page and tar checks, valgrind, strace, the Ceph
-# gateway); deps both.  Each installs only what is missing.
+# the SMTP sink, man page and tar checks, attr and acl for the xattr and
+# ACL restores, valgrind, strace, the Ceph gateway); deps both.  Each
+# installs only what is missing.
 DEPS_BUILD = build-essential pkg-config libarchive-dev libsodium-dev \
              libzstd-dev libargon2-dev libcurl4-openssl-dev python3 \
              dpkg-dev debhelper
 DEPS_TEST  = libcmocka-dev libarchive-tools zstd python3-nacl \
              python3-zstandard python3-argon2 python3-aiosmtpd man-db \
-             groff-base valgrind strace ceph-mon ceph-mgr ceph-osd radosgw \
-             ceph-common
+             groff-base attr acl valgrind strace ceph-mon ceph-mgr ceph-osd \
+             radosgw ceph-common
 
 deps: deps-build deps-test
 

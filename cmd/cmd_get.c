@@ -23,6 +23,7 @@ enum {
 	OPT_MEMBER,
 	OPT_EXTRACT_TO,
 	OPT_DEVICES,
+	OPT_SPARSE,
 	OPT_FORCE
 };
 
@@ -38,15 +39,34 @@ struct get_args {
 	char *members[MEMBERS_MAX];	/* --member patterns */
 	int nmembers;
 	int devices;			/* --devices */
+	int sparse;			/* --sparse */
 };
 
 /* What get --member read, for --json. */
 struct member_counts {
 	uint64_t chosen;		/* members chosen */
+	uint64_t link_targets;		/* hard-link targets brought in */
 	uint64_t member_bytes;		/* their bytes in the stream */
 	uint64_t stream_bytes;		/* the whole stream */
 	uint64_t bytes_read;		/* stream bytes read to get them */
+	struct members_extract_result x;	/* --extract-to */
 };
+
+/*
+ * --extract-to: a member refused or restored without some metadata, one
+ * line each as it happens (the name escaped: it comes from the tar).
+ */
+static void
+extract_notice(void *ctx, const char *path, const char *why, int refused)
+{
+
+	(void)ctx;
+	fputs("qsarc: get: ", stderr);
+	cmd_output_text_str(stderr, path);
+	fputs(refused ? ": refused, skipped: " : ": warning: ", stderr);
+	cmd_output_text_str(stderr, why);
+	fputc('\n', stderr);
+}
 
 /* get --member: the chosen members as a tar stream, or extracted. */
 static int
@@ -69,14 +89,27 @@ get_members(struct store *s, const char *name, struct get_args *a,
 	mc->stream_bytes = sum->length;
 	/* The byte ranges of the chosen members, from the catalogue. */
 	if ((rc = members_ranges(s, sum, a->members, a->nmembers,
-	    &ranges, &n, &mc->chosen)) != QS_OK)
+	    &ranges, &n, &mc->chosen, &mc->link_targets)) != QS_OK)
 		goto done;
 	for (size_t i = 0; i < n; i++)
 		mc->member_bytes += ranges[i].end - ranges[i].start;
-	if (a->extract_to != NULL)
-		rc = members_extract(s, name, ranges, n, a->extract_to,
-		    a->devices, &mc->bytes_read);
-	else
+	if (a->extract_to != NULL) {
+		struct members_extract_opts xo;
+
+		memset(&xo, 0, sizeof(xo));
+		xo.devices = a->devices;
+		xo.sparse = a->sparse;
+		xo.notice = extract_notice;
+		rc = members_extract(s, name, ranges, n, a->extract_to, &xo,
+		    &mc->x);
+		mc->bytes_read = mc->x.bytes_read;
+		/* Like tar: said once, not per member. */
+		if (mc->x.stripped > 0)
+			fprintf(stderr, "qsarc: get: removed the leading '/' "
+			    "from %llu member name%s\n",
+			    (unsigned long long)mc->x.stripped,
+			    mc->x.stripped == 1 ? "" : "s");
+	} else
 		rc = members_write_tar(s, name, ranges, n, fd,
 		    &mc->bytes_read);
 done:
@@ -107,6 +140,7 @@ parse_args(int argc, char **argv, struct get_args *a)
 		{ "member", required_argument, NULL, OPT_MEMBER },
 		{ "extract-to", required_argument, NULL, OPT_EXTRACT_TO },
 		{ "devices", no_argument, NULL, OPT_DEVICES },
+		{ "sparse", no_argument, NULL, OPT_SPARSE },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		CMD_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 }
@@ -137,6 +171,9 @@ parse_args(int argc, char **argv, struct get_args *a)
 		case OPT_DEVICES:
 			a->devices = 1;
 			break;
+		case OPT_SPARSE:
+			a->sparse = 1;
+			break;
 		case OPT_FORCE:
 			a->force = 1;
 			break;
@@ -154,6 +191,9 @@ parse_args(int argc, char **argv, struct get_args *a)
 	if (a->extract_to != NULL && a->nmembers == 0)
 		return (cmd_output_usage("get", "--extract-to needs --member "
 		    "(use '--member .' for everything)"));
+	if ((a->devices || a->sparse) && a->extract_to == NULL)
+		return (cmd_output_usage("get", "--%s goes with --extract-to",
+		    a->devices ? "devices" : "sparse"));
 	if (a->force && a->output == NULL)
 		return (cmd_output_usage("get", "--force goes with --output"));
 	if (a->extract_to != NULL && a->output != NULL)
@@ -170,17 +210,30 @@ parse_args(int argc, char **argv, struct get_args *a)
 	return (-1);
 }
 
-/* get --member --json: the counts, on stderr (stdout holds the tar). */
+/*
+ * get --member --json: the counts, on stderr (stdout holds the tar);
+ * with --extract-to also what was extracted, refused and warned about.
+ */
 static void
-print_member_counts(const struct member_counts *mc)
+print_member_counts(const struct get_args *a, const struct member_counts *mc)
 {
 
-	fprintf(stderr, "{\"members\": %llu, \"member_bytes\": %llu, "
-	    "\"stream_bytes\": %llu, \"bytes_read\": %llu}\n",
+	fprintf(stderr, "{\"members\": %llu, \"link_targets\": %llu, "
+	    "\"member_bytes\": %llu, \"stream_bytes\": %llu, "
+	    "\"bytes_read\": %llu",
 	    (unsigned long long)mc->chosen,
+	    (unsigned long long)mc->link_targets,
 	    (unsigned long long)mc->member_bytes,
 	    (unsigned long long)mc->stream_bytes,
 	    (unsigned long long)mc->bytes_read);
+	if (a->extract_to != NULL)
+		fprintf(stderr, ", \"extracted\": %llu, \"refused\": %llu, "
+		    "\"warnings\": %llu, \"stripped\": %llu",
+		    (unsigned long long)mc->x.extracted,
+		    (unsigned long long)mc->x.refused,
+		    (unsigned long long)mc->x.warnings,
+		    (unsigned long long)mc->x.stripped);
+	fputs("}\n", stderr);
 }
 
 /**
@@ -235,12 +288,28 @@ cmd_get(int argc, char **argv)
 		rc = get_members(s, argv[optind + 1], &a, fd, &mc);
 	else
 		rc = get_stream(s, argv[optind + 1], fd, &a.go, &res);
-	if (rc == QS_OK && a.nmembers > 0 && a.c.json)
-		print_member_counts(&mc);
 	if (a.go.progress != NULL)
 		cmd_progress_end();
+	if (rc == QS_OK && a.nmembers > 0 && a.c.json)
+		print_member_counts(&a, &mc);
 	if (rc != QS_OK)
 		goto fail;
+	/*
+	 * Refused members were skipped and the others extracted, as tar
+	 * does; the run still fails, with its own code, so that a script
+	 * notices.
+	 */
+	if (a.nmembers > 0 && mc.x.refused > 0) {
+		fprintf(stderr, "qsarc: get: %llu member%s refused (named "
+		    "above); the other %llu extracted\n",
+		    (unsigned long long)mc.x.refused,
+		    mc.x.refused == 1 ? "" : "s",
+		    (unsigned long long)mc.x.extracted);
+		alerts_raise_after(cmd_alerts_env(), "get", argv[optind],
+		    EXIT_PARTIAL, "some members were refused", s);
+		store_close(s);
+		return (EXIT_PARTIAL);
+	}
 	if (tmp != NULL) {
 		rc = fileio_tmp_commit(tmp, !a.force);
 		if (rc == QS_EEXIST)

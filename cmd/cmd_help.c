@@ -80,11 +80,19 @@ static const struct cmd_def commands[] = {
 "                      a directory (everything under it), or a pattern in\n"
 "                      which * and ** also match '/'; written as a tar\n"
 "                      stream, reading only the chunks that hold them\n"
-"  --extract-to DIR    with --member: extract into DIR instead (no absolute\n"
-"                      paths, no '..', no writing through symlinks from the\n"
-"                      archive, no device nodes unless --devices)\n"
+"                      (a hard link brings its target along if the target\n"
+"                      is not chosen)\n"
+"  --extract-to DIR    with --member: extract into DIR instead, with xattrs,\n"
+"                      ACLs and the holes of sparse members; as tar does, a\n"
+"                      leading '/' is dropped, and a member with '..' or one\n"
+"                      through a symlink from the archive is refused (named\n"
+"                      on stderr) while the others are extracted, then\n"
+"                      exit 9; no device nodes unless --devices\n"
 "  --devices           with --extract-to: create device nodes too\n"
-"  --json              with --member: counts on stderr as JSON\n"
+"  --sparse            with --extract-to: runs of zeros become holes too\n"
+"                      (for tars written without tar --sparse)\n"
+"  --json              with --member: counts on stderr as JSON (with\n"
+"                      --extract-to: extracted, refused, warnings)\n"
 "  --progress, --no-progress, --threads N, --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N\n"
 "  --help              show this help\n" },
@@ -419,7 +427,7 @@ cmd_help_usage(FILE *f)
 	    "shows the options.\n"
 	    "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 store busy,\n"
 	    "5 wrong passphrase, 6 damage found, 7 stopped early, "
-	    "8 nothing to do.\n");
+	    "8 nothing to do, 9 members refused.\n");
 }
 
 /**

@@ -3,8 +3,9 @@
 
 /*
  * Passphrase -> key-encryption key (KEK) with Argon2id version 1.3 (RFC
- * 9106), computed by the reference libargon2 (argon2id_hash_raw: no secret
- * value, no associated data, 32-byte output).  See spec/keystore.md,
+ * 9106) with no secret value, no associated data and a 32-byte output:
+ * libsodium's crypto_pwhash for one lane (the default; faster), the
+ * reference libargon2's argon2id_hash_raw for more lanes.  See spec/keystore.md,
  * section "Key derivation".
  */
 

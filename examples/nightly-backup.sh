@@ -73,8 +73,12 @@ if [ ${#paths[@]} -eq 0 ]; then
 fi
 
 # Wait up to an hour for the lock: a weekly clean may be running.
+# --xattrs --xattrs-include='*' --acls keep file capabilities (security.*),
+# user xattrs and ACLs, which plain tar drops; --sparse stores holes as
+# holes (qsarc get --extract-to and tar x restore them).
 set +e
 tar --create --file=- --directory=/ --one-file-system --numeric-owner \
+    --xattrs --xattrs-include='*' --acls --sparse \
     -- "${paths[@]}" |
     "$QSARC" put "$store" "$name" "${pass_opt[@]}" --lock-timeout 3600 \
     --no-progress

@@ -64,12 +64,14 @@ say "restoring $name from $store"
 say "1. whole stream into $dest/full"
 mkdir "$dest/full"
 "$QSARC" get "$store" "$name" "${pass_opt[@]}" |
-    tar --extract --file=- --directory="$dest/full" --numeric-owner
+    tar --extract --file=- --directory="$dest/full" --numeric-owner \
+    --xattrs --xattrs-include='*' --acls
 
 # 2. One member.  The catalogue made at put time says which chunks hold it,
-#    so only those are read.  --extract-to refuses absolute paths, '..' and
-#    writing through symlinks; without it the member comes out as a tar
-#    stream on stdout (pipe it to tar t, tar x, or over ssh).
+#    so only those are read.  --extract-to restores xattrs, ACLs and holes,
+#    drops a leading '/' and refuses '..' and writing through symlinks
+#    (naming each refused member, then exit 9); without it the member comes
+#    out as a tar stream on stdout (pipe it to tar t, tar x, or over ssh).
 say "2. member $member into $dest/member"
 "$QSARC" ls "$store" "$name" --long "${pass_opt[@]}" >"$dest/catalogue"
 grep -F -- "$member" "$dest/catalogue" | head -n 5 || true
@@ -106,6 +108,7 @@ if [ -n "$replica" ]; then
 	say "3c. restoring $name from the replica into $dest/replica"
 	mkdir "$dest/replica"
 	"$QSARC" get "$replica" "$name" "${rpass_opt[@]}" |
-	    tar --extract --file=- --directory="$dest/replica" --numeric-owner
+	    tar --extract --file=- --directory="$dest/replica" --numeric-owner \
+	    --xattrs --xattrs-include='*' --acls
 fi
 say "done: $dest"

@@ -870,12 +870,69 @@ test_compress(void **state)
 	free(out);
 }
 
+/*
+ * A writer fault: chunk 0's content sealed under another chunk's id.  The
+ * default reader recomputes the id and refuses it; a reader that trusts
+ * the seal (get) returns what was sealed in an encrypted store, and still
+ * refuses it in a plain store, whose records carry no tag.  Any change by
+ * someone without the key still fails the tag (test_damage_encrypted).
+ */
+static void
+test_trust_aead(void **state)
+{
+	struct env *e = *state;
+	struct container_writer *cw;
+	struct chunk_reader *trusting;
+	struct chunk_loc loc;
+	const uint8_t *key, *idkey;
+	uint8_t data[3000], wrong[32];
+	uint16_t key_id;
+	size_t outlen = 0;
+	int rc;
+
+	fill_random(data, sizeof(data), 77);
+	store_write_keys(e->s, &key_id, &key, &idkey);
+	memset(wrong, 0xa5, sizeof(wrong));
+	writer_new(e->s, key_id, key, &cw);
+	assert_int_equal(container_writer_append(cw, wrong, sizeof(data), 0,
+	    data, sizeof(data), &loc), QS_OK);
+	track(wrong, &loc);
+	assert_int_equal(container_writer_finish(cw), QS_OK);
+	container_writer_free(cw);
+
+	qs_error_clear();
+	assert_int_equal(chunk_reader_read(e->r, wrong, &loc, e->out,
+	    RECORD_MAX_RAW, &outlen), QS_ECORRUPT);
+	assert_non_null(strstr(qs_error_message(), "does not match its id"));
+
+	assert_int_equal(chunk_reader_new(e->s, &trusting), QS_OK);
+	chunk_reader_trust_aead(trusting);
+	rc = chunk_reader_read(trusting, wrong, &loc, e->out, RECORD_MAX_RAW,
+	    &outlen);
+	if (e->encrypted) {
+		assert_int_equal(rc, QS_OK);
+		assert_int_equal(outlen, sizeof(data));
+		assert_memory_equal(e->out, data, sizeof(data));
+		/* A flipped payload byte still fails the tag. */
+		poke(e, loc.container_id, loc.offset + loc.length - 1, 0x01);
+		assert_int_equal(chunk_reader_read(trusting, wrong, &loc,
+		    e->out, RECORD_MAX_RAW, &outlen), QS_EAUTH);
+	} else {
+		assert_int_equal(rc, QS_ECORRUPT);
+	}
+	chunk_reader_free(trusting);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup_plain,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_trust_aead, setup_plain,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_trust_aead,
+		    setup_encrypted, teardown),
 		cmocka_unit_test_setup_teardown(test_roundtrip,
 		    setup_encrypted, teardown),
 		cmocka_unit_test_setup_teardown(test_many_containers,

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <argon2.h>
+#include <sodium.h>
+
 #include "crypto/kdf.h"
 #include "crypto/secmem.h"
 #include "format/qs_err.h"
@@ -213,6 +216,35 @@ test_inputs_matter(void **state)
 	assert_memory_not_equal(a, b, 32);
 }
 
+/*
+ * kdf_derive computes one lane with libsodium and more lanes with
+ * libargon2: for one lane the two must agree on every input, so a keystore
+ * written through one path opens through the other.
+ */
+static void
+test_backends_agree(void **state)
+{
+	static const struct kdf_params ps[] = {
+		{ 1, 8192, 1 }, { 2, 8192, 1 }, { 1, 9000, 1 }, { 3, 12345, 1 },
+	};
+	uint8_t pass[255], salt[16], a[32], b[32];
+	size_t i, passlen;
+
+	(void)state;
+	assert_int_equal(secmem_init(), QS_OK);
+	for (i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
+		passlen = 1 + randombytes_uniform(sizeof(pass));
+		randombytes_buf(pass, passlen);
+		randombytes_buf(salt, sizeof(salt));
+		assert_int_equal(kdf_derive(pass, passlen, salt, &ps[i], a),
+		    QS_OK);
+		assert_int_equal(argon2id_hash_raw(ps[i].t_cost,
+		    ps[i].m_cost_kib, 1, pass, passlen, salt, sizeof(salt), b,
+		    sizeof(b)), ARGON2_OK);
+		assert_memory_equal(a, b, 32);
+	}
+}
+
 static void
 test_secmem(void **state)
 {
@@ -244,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_params_bounds),
 		cmocka_unit_test(test_passlen),
 		cmocka_unit_test(test_inputs_matter),
+		cmocka_unit_test(test_backends_agree),
 		cmocka_unit_test(test_secmem),
 	};
 

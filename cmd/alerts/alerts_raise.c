@@ -96,6 +96,8 @@ exit_meaning(int code)
 		return ("stopped early");
 	case ALERTS_RAISE_EXIT_NOTHING:
 		return ("nothing to do");
+	case ALERTS_RAISE_EXIT_PARTIAL:
+		return ("some tar members refused");
 	default:
 		return ("failure");
 	}

@@ -53,6 +53,17 @@ int chunk_reader_payload(struct chunk_reader *, const uint8_t[32],
     size_t *, uint8_t *);
 
 /**
+ * chunk_reader_trust_aead(r):
+ * From now on, do not re-compute the chunk id of a sealed record (encrypted
+ * store): its AEAD tag, over the header naming the id and over the payload,
+ * already proves it is what a key holder wrote for that id.  For restores,
+ * where the hash is a second full pass over every byte; the check still
+ * catches a writer that hashed one content and sealed another, so verify,
+ * clean and rekey keep it.  Records of plain stores are always checked.
+ */
+void chunk_reader_trust_aead(struct chunk_reader *);
+
+/**
  * chunk_reader_bytes(r):
  * Bytes this reader has read from containers so far.
  */

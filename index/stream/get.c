@@ -84,7 +84,9 @@ gworker_main(void *arg)
 	size_t cap = store_config(g->store)->chunk_max;
 	int rc;
 
-	rc = chunk_reader_new(g->store, &r);
+	/* A restore trusts the seal (chunk_reader.h; SECURITY.md). */
+	if ((rc = chunk_reader_new(g->store, &r)) == QS_OK)
+		chunk_reader_trust_aead(r);
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
 		sl = NULL;
@@ -316,6 +318,7 @@ get_ranges(struct store *s, const char *name, int expired,
 		return (rc);
 	if ((rc = chunk_reader_new(s, &r)) != QS_OK)
 		goto done;
+	chunk_reader_trust_aead(r);
 	if ((buf = malloc(store_config(s)->chunk_max)) == NULL) {
 		rc = qs_error_set(QS_ENOMEM, "out of memory");
 		goto done;

@@ -10,6 +10,7 @@
 #include "format/manifest_fmt.h"
 #include "format/qs_err.h"
 #include "index/tar/catalogue.h"
+#include "index/tar/tarfind.h"
 #include "index/stream/put.h"
 
 /*
@@ -63,6 +64,11 @@ struct tarscan {
 	int nonzero;			/* a non-zero byte among them */
 	uint64_t cuts[CUTS_MAX];	/* member starts not yet consumed */
 	size_t ncuts_head, ncuts_tail;
+	/*
+	 * Headers found by content (tarfind.h), wherever the tar starts; put
+	 * cuts at both kinds.  Only put's reading thread uses it.
+	 */
+	struct tarfind *tf;
 	struct catalogue_end end;
 	int rc;				/* writing the catalogue failed */
 	struct qs_error error;
@@ -402,6 +408,10 @@ scan_start(struct store *s, int flags, struct tarscan **tsp)
 	ts->refuse_empty = (flags & TARSCAN_REFUSE_EMPTY) != 0;
 	pthread_mutex_init(&ts->mu, NULL);
 	pthread_cond_init(&ts->cv, NULL);
+	if ((ts->tf = tarfind_new()) == NULL) {
+		rc = qs_error_set(QS_ENOMEM, "out of memory");
+		goto err;
+	}
 	if ((rc = catalogue_writer_new(s, &ts->cw)) != QS_OK)
 		goto err;
 	if (pthread_create(&ts->thread, NULL, scan_main, ts) != 0) {
@@ -412,6 +422,7 @@ scan_start(struct store *s, int flags, struct tarscan **tsp)
 	return (QS_OK);
 
 err:
+	tarfind_free(ts->tf);
 	catalogue_writer_free(ts->cw);
 	while (ts->npool > 0)
 		free(ts->pool[--ts->npool]);
@@ -434,6 +445,8 @@ scan_feed(void *ctx, const uint8_t *buf, size_t len)
 	    EMPTY_TAR_MAX + 1; i++)
 		ts->nonzero = buf[i] != 0;
 	ts->fed_zero_check += i;
+	if (tarfind_feed(ts->tf, buf, len) != 0)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
 	while (len > 0) {
 		n = len < BLOCK_BYTES ? len : BLOCK_BYTES;
 		pthread_mutex_lock(&ts->mu);
@@ -471,7 +484,7 @@ static uint64_t
 scan_next_cut(void *ctx, uint64_t pos, uint64_t limit)
 {
 	struct tarscan *ts = ctx;
-	uint64_t cut = UINT64_MAX;
+	uint64_t c, cut = UINT64_MAX;
 
 	pthread_mutex_lock(&ts->mu);
 	/*
@@ -486,7 +499,7 @@ scan_next_cut(void *ctx, uint64_t pos, uint64_t limit)
 	    !(ts->starved && ts->qtail == ts->qhead))
 		pthread_cond_wait(&ts->cv, &ts->mu);
 	while (ts->ncuts_tail < ts->ncuts_head) {
-		uint64_t c = ts->cuts[ts->ncuts_tail % CUTS_MAX];
+		c = ts->cuts[ts->ncuts_tail % CUTS_MAX];
 
 		if (c <= pos) {
 			ts->ncuts_tail++;
@@ -497,7 +510,8 @@ scan_next_cut(void *ctx, uint64_t pos, uint64_t limit)
 		break;
 	}
 	pthread_mutex_unlock(&ts->mu);
-	return (cut);
+	c = tarfind_next(ts->tf, pos, limit);
+	return (c < cut ? c : cut);
 }
 
 /*
@@ -601,6 +615,7 @@ tarscan_detach(struct tarscan *ts)
 		return;
 	if (!ts->finished)
 		(void)scan_finish(ts, 0, NULL);
+	tarfind_free(ts->tf);
 	pthread_cond_destroy(&ts->cv);
 	pthread_mutex_destroy(&ts->mu);
 	free(ts);

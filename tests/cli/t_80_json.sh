@@ -86,6 +86,8 @@ js clean 0 clean s --dry-run --json
 js expire 0 expire s --keep-last 2 --dry-run --json
 js expire 8 expire s --keep-last 100 --json --fail-if-nothing
 js_err get 0 get s v2 --member t/dir --json --output member.tar
+mkdir xj
+js_err get 0 get s v2 --member t/dir --json --extract-to xj
 expect_ok q rm s raw
 js ls 0 ls s --expired --json
 js clean 0 clean s --dry-run --json
