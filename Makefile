@@ -45,7 +45,15 @@ CMDOBJ_T = $(filter-out $(HOOKREL),$(CMDOBJ)) \
 LIB_T    = $(BUILD)/libqsarc-test.a
 BIN_T    = $(BUILD)/qsarc-test
 MAN      = $(BUILD)/qsarc.1
-DOCDIR   = $(PREFIX)/share/doc/qsarc
+COMPLETION = $(BUILD)/qsarc.bash-completion
+DOCDIR    = $(PREFIX)/share/doc/qsarc
+BINDIR    = $(PREFIX)/bin
+MANDIR    = $(PREFIX)/share/man/man1
+COMPDIR   = $(PREFIX)/share/bash-completion/completions
+# The installed paths the man page names, recorded by $(PATHS_STAMP).
+PATHS_STAMP = $(BUILD)/paths.stamp
+# Where "make deb" leaves the packages.
+DEB_OUT  ?= $(BUILD)/deb
 
 demo: $(BIN)
 	QSARC=$(abspath $(BIN)) examples/demo.sh
@@ -54,14 +62,33 @@ demo: $(BIN)
 .DEFAULT_GOAL := all
 
 .PHONY: all demo check unit cli test asan bench stress fuzz install uninstall \
-        deps clean check-headers check-layers check-passes ci
+        deps deps-build deps-test deb clean check-headers check-layers \
+        check-passes ci FORCE
 
-all: $(BIN) $(BIN_T) $(MAN)
+all: $(BIN) $(BIN_T) $(MAN) $(COMPLETION)
 
-# The man page: cmd/qsarc.1.in plus the help texts of the binary.
-$(MAN): $(BIN) cmd/gen_manpage.py cmd/qsarc.1.in
+# The man page: cmd/qsarc.1.in plus the help texts of the binary, and the
+# installed paths (PREFIX, DOCDIR), so it depends on the stamp that holds
+# them: "make install PREFIX=/opt/q" after a plain "make" writes it again.
+$(MAN): $(BIN) cmd/gen_manpage.py cmd/qsarc.1.in $(PATHS_STAMP)
 	/usr/bin/python3 cmd/gen_manpage.py --qsarc $(BIN) \
 	    --template cmd/qsarc.1.in --docdir $(DOCDIR) -o $@
+
+# Rewritten only when PREFIX or DOCDIR differ from the last run (make
+# compares its time after the recipe, so an unchanged file rebuilds nothing).
+$(PATHS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@printf 'PREFIX=%s\nDOCDIR=%s\n' '$(PREFIX)' '$(DOCDIR)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+FORCE:
+
+# The bash completion: cmd/qsarc.bash-completion.in plus the subcommands,
+# options and arguments of the binary's help texts (as for the man page).
+$(COMPLETION): $(BIN) cmd/gen_completion.py cmd/gen_manpage.py \
+    cmd/qsarc.bash-completion.in
+	/usr/bin/python3 cmd/gen_completion.py --qsarc $(BIN) \
+	    --template cmd/qsarc.bash-completion.in -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -86,7 +113,7 @@ $(ALERTLIB): $(ALERTOBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BIN): $(CMDOBJ) $(ALERTLIB) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $(CMDOBJ) $(ALERTLIB) $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMDOBJ) $(ALERTLIB) $(LIB) $(LDLIBS)
 
 $(BIN_T): $(CMDOBJ_T) $(ALERTLIB) $(LIB_T)
 	$(CC) $(CFLAGS) -o $@ $(CMDOBJ_T) $(ALERTLIB) $(LIB_T) $(LDLIBS)
@@ -151,13 +178,29 @@ check-headers:
 	@set -e; for h in $(wildcard format/*.h crypto/*.h index/*/*.h cmd/*.h cmd/*/*.h); do \
 	    echo "#include \"$$h\"" | $(CC) $(CFLAGS) -x c -fsyntax-only -; done
 
-# Installs the Debian packages the build, the tests and the benchmark need.
-deps:
-	@missing=""; for p in build-essential pkg-config libarchive-dev \
-	    libsodium-dev libzstd-dev libargon2-dev libcurl4-openssl-dev \
-	    libcmocka-dev libarchive-tools zstd python3 python3-nacl \
-	    python3-zstandard python3-argon2 python3-aiosmtpd \
-	    man-db groff-base attr acl ceph-mon ceph-mgr ceph-osd radosgw ceph-common; do \
+# The Debian packages: deps-build what building (and packaging: make deb)
+# needs, which is debian/control's Build-Depends plus the packaging tools;
+# deps-test what only the tests use (cmocka, the reader's Python modules,
+# the SMTP sink, man page and tar checks, attr and acl for the xattr and
+# ACL restores, valgrind, strace, the Ceph gateway); deps both.  Each
+# installs only what is missing.
+DEPS_BUILD = build-essential pkg-config libarchive-dev libsodium-dev \
+             libzstd-dev libargon2-dev libcurl4-openssl-dev python3 \
+             dpkg-dev debhelper
+DEPS_TEST  = libcmocka-dev libarchive-tools zstd python3-nacl \
+             python3-zstandard python3-argon2 python3-aiosmtpd man-db \
+             groff-base attr acl valgrind strace ceph-mon ceph-mgr ceph-osd \
+             radosgw ceph-common
+
+deps: deps-build deps-test
+
+deps-build:
+	@$(call apt_install,$(DEPS_BUILD))
+
+deps-test:
+	@$(call apt_install,$(DEPS_TEST))
+
+apt_install = missing=""; for p in $(1); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
@@ -168,20 +211,57 @@ bench-deps:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	      apt-get install -y -qq restic borgbackup zbackup; break; }; done
 
-install: $(BIN) $(BIN_T) $(MAN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(DOCDIR)/examples
-	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/qsarc
-	install -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/qsarc.1
-	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
-	install -m 0755 examples/*.sh $(DESTDIR)$(DOCDIR)/examples/
-	install -m 0644 examples/README.md examples/qsarc.cron \
-	    examples/*.service examples/*.timer $(DESTDIR)$(DOCDIR)/examples/
+# The program, its man page and bash completion; in $(DOCDIR) the README,
+# LICENSE, spec/ and examples/ with the Python reader (examples/reader):
+# what it takes to read a store without qsarc.  The examples name the
+# installed paths: /usr/local/ in them becomes $(PREFIX)/.
+EXAMPLES = $(sort $(wildcard examples/*.sh examples/*.service \
+           examples/*.timer)) examples/qsarc.cron examples/README.md \
+           examples/reader/README.md examples/reader/qsarc_read.py
+
+install: $(BIN) $(MAN) $(COMPLETION)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) \
+	    $(DESTDIR)$(COMPDIR) $(DESTDIR)$(DOCDIR)/examples/reader
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/qsarc
+	install -m 0644 $(MAN) $(DESTDIR)$(MANDIR)/qsarc.1
+	install -m 0644 $(COMPLETION) $(DESTDIR)$(COMPDIR)/qsarc
+	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
+	@set -e; for f in $(EXAMPLES); do \
+	    mode=0644; [ -x "$$f" ] && mode=0755; \
+	    echo "install -m $$mode $$f $(DESTDIR)$(DOCDIR)/$$f (PREFIX $(PREFIX))"; \
+	    sed 's#/usr/local/#$(PREFIX)/#g' "$$f" >"$(DESTDIR)$(DOCDIR)/$$f"; \
+	    chmod "$$mode" "$(DESTDIR)$(DOCDIR)/$$f"; done
+	@set -e; n=0; for f in $$(find spec -name __pycache__ -prune -o -print); do \
+	    if [ -d "$$f" ]; then install -d "$(DESTDIR)$(DOCDIR)/$$f"; \
+	    else mode=0644; [ -x "$$f" ] && mode=0755; n=$$((n + 1)); \
+	    install -m "$$mode" "$$f" "$(DESTDIR)$(DOCDIR)/$$f"; fi; done; \
+	echo "install spec/ ($$n files) to $(DESTDIR)$(DOCDIR)/spec/"
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/qsarc
-	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/qsarc.1
+	rm -f $(DESTDIR)$(BINDIR)/qsarc
+	rm -f $(DESTDIR)$(MANDIR)/qsarc.1
+	rm -f $(DESTDIR)$(COMPDIR)/qsarc
 	rm -rf $(DESTDIR)$(DOCDIR)
+
+# A Debian package of this tree (debian/), built by dpkg-buildpackage in a
+# copy of the tree in a temporary directory, so that nothing is left here
+# but the packages in $(DEB_OUT); none of this make's variables (BUILD,
+# OPT, PREFIX...) reach debian/rules.  make deps-build installs the tools.
+deb:
+	@command -v dpkg-buildpackage >/dev/null 2>&1 || { echo \
+	    "make deb: no dpkg-buildpackage (make deps-build installs dpkg-dev and debhelper)" >&2; \
+	    exit 1; }
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir "$$tmp/qsarc"; \
+	tar -c --exclude=./.git --exclude=./build --exclude='./build-*' \
+	    --exclude='./$(BUILD)' \
+	    --exclude=__pycache__ . | tar -x -C "$$tmp/qsarc"; \
+	(cd "$$tmp/qsarc" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    -u MAKEOVERRIDES -u BUILD -u OPT -u EXTRA_CFLAGS -u PREFIX \
+	    -u DESTDIR dpkg-buildpackage -us -uc -b); \
+	rm -rf $(DEB_OUT); mkdir -p $(DEB_OUT); \
+	mv "$$tmp"/*.deb "$$tmp"/*.buildinfo "$$tmp"/*.changes $(DEB_OUT)/; \
+	ls -l $(DEB_OUT)
 
 clean:
 	rm -rf build build-asan build-fuzz
