@@ -17,7 +17,6 @@
 #include "index/stream/get.h"
 #include "index/tar/contents.h"
 #include "index/store/store.h"
-#include "index/store/manifest.h"
 
 struct entry {
 	char *path;
@@ -109,20 +108,12 @@ data_range(const struct catalogue_member *m, struct entry *e)
 static int
 load(struct store *s, const char *name, struct entries *es)
 {
-	struct manifest_reader *mr;
 	struct catalogue_reader *cr = NULL;
 	struct catalogue_member m;
-	struct manifest_summary *sum;
 	struct entry *ne;
 	int rc;
 
-	if ((sum = malloc(sizeof(*sum))) == NULL)
-		return (qs_error_set(QS_ENOMEM, "out of memory"));
-	if ((rc = manifest_reader_open(s, name, 0, &mr)) != QS_OK)
-		goto done;
-	*sum = *manifest_reader_summary(mr);
-	manifest_reader_free(mr);
-	if ((rc = catalogue_reader_open(s, sum, &cr)) != QS_OK)
+	if ((rc = catalogue_reader_open_stream(s, name, 0, &cr)) != QS_OK)
 		goto done;
 	while ((rc = catalogue_reader_next(cr, &m)) == QS_OK) {
 		if (es->n == es->cap) {
@@ -167,7 +158,6 @@ load(struct store *s, const char *name, struct entries *es)
 	rc = contents_refs_load(s, name, 0, &es->refs);
 done:
 	catalogue_reader_free(cr);
-	free(sum);
 	return (rc);
 }
 

@@ -12,7 +12,6 @@
 #include "format/catalogue_fmt.h"
 #include "format/manifest_fmt.h"
 #include "format/qs_err.h"
-#include "index/store/manifest.h"
 #include "index/store/store.h"
 #include "index/tar/catalogue.h"
 #include "index/tar/members.h"
@@ -66,19 +65,11 @@ static int
 search_stream(struct store *s, const char *name, char *const *pattern,
     struct find_state *fs)
 {
-	struct manifest_reader *mr;
 	struct catalogue_reader *cr = NULL;
 	struct catalogue_member m;
-	struct manifest_summary *sum;
 	int rc;
 
-	if ((sum = malloc(sizeof(*sum))) == NULL)
-		return (qs_error_set(QS_ENOMEM, "out of memory"));
-	if ((rc = manifest_reader_open(s, name, 0, &mr)) != QS_OK)
-		goto done;
-	*sum = *manifest_reader_summary(mr);
-	manifest_reader_free(mr);
-	if ((rc = catalogue_reader_open(s, sum, &cr)) == QS_ENOENT) {
+	if ((rc = catalogue_reader_open_stream(s, name, 0, &cr)) == QS_ENOENT) {
 		/* Not a tar, or put with --no-catalog: nothing to search. */
 		qs_error_clear();
 		fs->uncatalogued++;
@@ -95,7 +86,6 @@ search_stream(struct store *s, const char *name, char *const *pattern,
 		rc = QS_OK;
 done:
 	catalogue_reader_free(cr);
-	free(sum);
 	return (rc);
 }
 

@@ -54,22 +54,14 @@ list_members(struct store *s, const char *name, int expired, int lng,
 {
 	static const char *type_names[] = { "other", "file", "dir",
 	    "symlink", "hardlink", "chardev", "blockdev", "fifo", "socket" };
-	struct manifest_reader *mr;
 	struct catalogue_reader *cr = NULL;
 	const struct catalogue_end *end;
 	struct catalogue_member m;
-	struct manifest_summary *sum;
 	char mode[16], when[64];
 	uint64_t i = 0;
 	int rc;
 
-	if ((sum = malloc(sizeof(*sum))) == NULL)
-		return (qs_error_set(QS_ENOMEM, "out of memory"));
-	if ((rc = manifest_reader_open(s, name, expired, &mr)) != QS_OK)
-		goto done;
-	*sum = *manifest_reader_summary(mr);
-	manifest_reader_free(mr);
-	if ((rc = catalogue_reader_open(s, sum, &cr)) != QS_OK)
+	if ((rc = catalogue_reader_open_stream(s, name, expired, &cr)) != QS_OK)
 		goto done;
 	end = catalogue_reader_end(cr);
 	if (json)
@@ -146,7 +138,6 @@ list_members(struct store *s, const char *name, int expired, int lng,
 	}
 done:
 	catalogue_reader_free(cr);
-	free(sum);
 	return (rc);
 }
 

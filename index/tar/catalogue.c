@@ -267,6 +267,30 @@ err:
 }
 
 /**
+ * catalogue_reader_open_stream(s, name, expired, cr):
+ * Open the catalogue of stream ${name}.
+ */
+int
+catalogue_reader_open_stream(struct store *s, const char *name, int expired,
+    struct catalogue_reader **crp)
+{
+	struct manifest_reader *mr;
+	struct manifest_summary *sum;
+	int rc;
+
+	/* A summary is ~400 bytes: not on the stack of deep callers. */
+	if ((sum = malloc(sizeof(*sum))) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	if ((rc = manifest_reader_open(s, name, expired, &mr)) == QS_OK) {
+		*sum = *manifest_reader_summary(mr);
+		manifest_reader_free(mr);
+		rc = catalogue_reader_open(s, sum, crp);
+	}
+	free(sum);
+	return (rc);
+}
+
+/**
  * catalogue_reader_end(cr):
  * The catalogue's final record.
  */

@@ -54,6 +54,15 @@ int catalogue_reader_open(struct store *, const struct manifest_summary *,
     struct catalogue_reader **);
 
 /**
+ * catalogue_reader_open_stream(s, name, expired, cr):
+ * As catalogue_reader_open for the summary of stream ${name} (in expired/
+ * if ${expired}): its manifest is read and authenticated first.  QS_ENOENT
+ * if the stream has no catalogue (or, with a detail, no such stream).
+ */
+int catalogue_reader_open_stream(struct store *, const char *, int,
+    struct catalogue_reader **);
+
+/**
  * catalogue_reader_end(cr):
  * The catalogue's final record: status, member count, where the scan
  * stopped and why.
