@@ -236,7 +236,8 @@ int store_read_keys(const struct store *, uint16_t, const uint8_t **,
 /**
  * store_stream_state(s, name):
  * Return 1 if ${name} is a live stream, 2 if it is expired, 0 if neither,
- * or a negative error.
+ * or a negative error.  A name in both streams/ and expired/ is live
+ * (spec/FORMAT.md 2: streams/ wins).
  */
 int store_stream_state(const struct store *, const char *);
 
@@ -258,6 +259,7 @@ int store_foreach_stream(const struct store *, int,
  * store_list_streams(s, expired, names, count):
  * Return the sorted names of the live (or, with ${expired}, expired)
  * streams in a new array of new strings; free with store_names_free().
+ * An expired/ name that is also in streams/ is left out (it is live).
  */
 int store_list_streams(const struct store *, int, char ***, size_t *);
 
