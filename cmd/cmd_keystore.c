@@ -16,23 +16,6 @@ enum {
 	OPT_FROM = OPT_FIRST_LOCAL
 };
 
-static const char *
-copy_state(const struct keystore_copy_status *cs)
-{
-
-	if (!cs->present)
-		return ("missing");
-	if (cs->unlocks)
-		return ("ok");
-	if (cs->rc == QS_EPASS)
-		return ("does not unlock with this passphrase");
-	if (cs->rc == QS_ECORRUPT)
-		return ("damaged");
-	if (cs->rc == QS_EVERSION)
-		return ("written by a newer qsarc");
-	return (qs_err_string(cs->rc));
-}
-
 /* The parsed command line. */
 struct keystore_args {
 	struct cmd_options c;
@@ -104,41 +87,42 @@ check_copies(const struct keystore_args *a, struct store *s,
     const char *root, const uint8_t *pass, size_t passlen, int *status)
 {
 	struct keystore_copy_status p, b;
+	char hint[3 * 4096];
 	int rc;
 
 	*status = EXIT_OK;
+	/* A save cut between its two writes is completed first. */
+	(void)store_keystore_complete(s, pass, passlen, hint, sizeof(hint));
+	if (hint[0] != '\0') {
+		fprintf(stderr, "qsarc: keystore: ");
+		cmd_output_text_str(stderr, hint);
+		fputc('\n', stderr);
+	}
 	rc = keystore_repair_check(s, pass, passlen, &p, &b);
 	if (rc == QS_EAUTH)
 		return (rc);
-	printf("primary: %s: %s, generation %llu\n", p.path, copy_state(&p),
-	    (unsigned long long)p.generation);
-	printf("backup:  %s: %s, generation %llu\n", b.path, copy_state(&b),
-	    (unsigned long long)b.generation);
+	printf("primary: %s: %s, generation %llu\n", p.path,
+	    keystore_repair_state(&p), (unsigned long long)p.generation);
+	printf("backup:  %s: %s, generation %llu\n", b.path,
+	    keystore_repair_state(&b), (unsigned long long)b.generation);
 	if (rc == QS_OK) {
 		printf("ok: both copies unlock and are in step\n");
 		return (QS_OK);
 	}
-	if (p.unlocks && b.unlocks)
-		fprintf(stderr, "qsarc: keystore: the copies differ "
-		    "(generation %llu and %llu); run 'qsarc keystore %s "
-		    "restore --from %s'\n", (unsigned long long)p.generation,
-		    (unsigned long long)b.generation, root,
-		    p.generation > b.generation ? "primary" : "backup");
-	else if (p.unlocks)
-		fprintf(stderr, "qsarc: keystore: the backup copy %s is %s; "
-		    "run 'qsarc keystore %s restore --from primary'\n",
-		    b.path, copy_state(&b), root);
-	else if (b.unlocks)
-		fprintf(stderr, "qsarc: keystore: the primary copy %s is %s; "
-		    "run 'qsarc keystore %s restore --from backup'\n",
-		    p.path, copy_state(&p), root);
-	else if (p.rc == QS_EPASS || b.rc == QS_EPASS)
+	if (keystore_repair_hint(root, &p, &b, hint, sizeof(hint))) {
+		fprintf(stderr, "qsarc: keystore: ");
+		cmd_output_text_str(stderr, hint);
+		fputc('\n', stderr);
+		/* Not damage: the passphrase given is not the current one. */
+		if (p.ahead || b.ahead)
+			*status = EXIT_PASSPHRASE;
+	} else if (p.rc == QS_EPASS || b.rc == QS_EPASS)
 		*status = EXIT_PASSPHRASE;
 	else
 		fprintf(stderr, "qsarc: keystore: neither copy is usable\n");
 	if (*status == EXIT_OK)
 		*status = EXIT_DAMAGE;
-	if (*status == EXIT_PASSPHRASE) {
+	if (*status == EXIT_PASSPHRASE && !p.unlocks && !b.unlocks) {
 		qs_error_set(QS_EPASS, "%s: neither keystore copy unlocks with "
 		    "this passphrase", root);
 		cmd_passphrase_hint(&a->c);

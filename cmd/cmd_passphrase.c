@@ -15,6 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cmd/alerts/alerts_raise.h"
 #include "cmd/cmd_options.h"
 #include "cmd/cmd_output.h"
 #include "cmd/cmd_passphrase.h"
@@ -494,9 +495,19 @@ cmd_passphrase_open(const char *root, int lockmode,
 	/* (the sides of replicate are named in its messages instead) */
 	if (rc == QS_EPASS && side == NULL)
 		cmd_passphrase_hint(c);
-	/* A reader may go on with a stale primary keystore; say so. */
-	if (rc == QS_OK && store_warning(*s) != NULL)
-		fprintf(stderr, "qsarc: warning: %s\n", store_warning(*s));
+	/*
+	 * A reader may go on with a stale primary keystore, or with the keys
+	 * of the backup copy where the primary is damaged; say so, and make
+	 * the damage an alert (sent by the command's alerts_raise_after).
+	 */
+	if (rc == QS_OK && store_warning(*s) != NULL) {
+		fprintf(stderr, "qsarc: warning: ");
+		cmd_output_text_str(stderr, store_warning(*s));
+		fputc('\n', stderr);
+		if (store_keystore_damaged(*s))
+			alerts_raise_event(ALERTS_RAISE_CORRUPTION,
+			    store_warning(*s));
+	}
 	cmd_passphrase_free(pass, passlen);
 	return (rc);
 }

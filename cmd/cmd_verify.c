@@ -289,9 +289,20 @@ do_verify(const char *root, const struct cmd_options *c,
 		/* Both keystore copies, before the keys are needed. */
 		if ((rc = store_open(root, STORE_LOCK_SHARED |
 		    STORE_OPEN_NOKEYS, c->lock_timeout * 1000, NULL, 0, &s)) ==
-		    QS_OK)
+		    QS_OK) {
+			char note[3 * 4096];
+
+			/* A save cut between its two writes: complete it. */
+			(void)store_keystore_complete(s, pass, passlen, note,
+			    sizeof(note));
+			if (note[0] != '\0') {
+				fprintf(stderr, "qsarc: verify: ");
+				cmd_output_text_str(stderr, note);
+				fputc('\n', stderr);
+			}
 			rc = verify_keystores(s, pass, passlen, on_finding, o,
 			    &kc);
+		}
 		store_close(s);
 		s = NULL;
 		if (rc != QS_OK && !(rc == QS_ECORRUPT &&
@@ -312,9 +323,14 @@ do_verify(const char *root, const struct cmd_options *c,
 			vc->findings++;
 			verify_error_finding(VERIFY_KIND_INDEX, NULL, rc,
 			    on_finding, o);
-			snprintf(error, errlen, "%s (rebuild it with 'qsarc "
-			    "verify %s --rebuild-index')",
-			    qs_error_message(), root);
+			if (strstr(qs_error_message(), "--rebuild-index") !=
+			    NULL)
+				snprintf(error, errlen, "%s",
+				    qs_error_message());
+			else
+				snprintf(error, errlen, "%s (rebuild it with "
+				    "'qsarc verify %s --rebuild-index')",
+				    qs_error_message(), root);
 			status = EXIT_DAMAGE;
 			goto out;
 		}
@@ -330,6 +346,12 @@ do_verify(const char *root, const struct cmd_options *c,
 	if ((rc = cmd_options_latest(s, 0, names, vo->nnames)) != QS_OK) {
 		store_close(s);
 		goto fail;
+	}
+	/* The keys of the backup copy, or a stale primary: say so. */
+	if (store_warning(s) != NULL && !kc.keystore_damaged) {
+		fprintf(stderr, "qsarc: verify: warning: ");
+		cmd_output_text_str(stderr, store_warning(s));
+		fputc('\n', stderr);
 	}
 	rc = verify_store(s, vo, vc);
 	store_close(s);

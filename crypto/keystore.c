@@ -675,6 +675,18 @@ keystore_generation(const struct keystore *ks)
 }
 
 /**
+ * keystore_generation_at_least(ks, gen):
+ * Raise the generation to ${gen} if it is lower.
+ */
+void
+keystore_generation_at_least(struct keystore *ks, uint64_t gen)
+{
+
+	if (ks->generation < gen)
+		ks->generation = gen;
+}
+
+/**
  * keystore_store_id(ks):
  * Return the 16-byte store id.
  */

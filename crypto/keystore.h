@@ -150,6 +150,13 @@ int64_t keystore_last_rotation(const struct keystore *);
 uint64_t keystore_generation(const struct keystore *);
 
 /**
+ * keystore_generation_at_least(ks, gen):
+ * Raise the generation of ${ks} to ${gen} if it is lower, so that its next
+ * save is newer than a copy of generation ${gen} it replaces.
+ */
+void keystore_generation_at_least(struct keystore *, uint64_t);
+
+/**
  * keystore_store_id(ks):
  * Return the 16-byte store id.
  */

@@ -212,9 +212,36 @@ fsync_dir_of(const char *path)
 	return (rc);
 }
 
+/*
+ * After a rename: fsync the directory of ${to} and, when ${from} was in
+ * another directory, that one too, or a power cut can leave the name in
+ * its old place again, or in both (a file system that makes each
+ * directory durable on its own; ext4's journal hides this).
+ */
+static int
+fsync_dirs_of(const char *from, const char *to)
+{
+	char *fdir, *tdir;
+	int rc;
+
+	if ((tdir = dir_of(to)) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	if ((fdir = dir_of(from)) == NULL) {
+		free(tdir);
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	}
+	rc = fileio_fsync_dir(tdir);
+	if (rc == QS_OK && strcmp(fdir, tdir) != 0)
+		rc = fileio_fsync_dir(fdir);
+	free(fdir);
+	free(tdir);
+	return (rc);
+}
+
 /**
  * fileio_rename(from, to):
- * rename(2) then fsync the directory of ${to} (a mutation point).
+ * rename(2) then fsync the directory of ${to} (a mutation point), and the
+ * directory of ${from} if it is another one.
  */
 int
 fileio_rename(const char *from, const char *to)
@@ -225,7 +252,7 @@ fileio_rename(const char *from, const char *to)
 		return (rc);
 	if (rename(from, to) != 0)
 		return (qs_error_errno(to, "rename"));
-	return (fsync_dir_of(to));
+	return (fsync_dirs_of(from, to));
 }
 
 /**
@@ -255,7 +282,7 @@ fileio_rename_noreplace(const char *from, const char *to)
 		if (unlink(from) != 0)
 			return (qs_error_errno(from, "unlink"));
 	}
-	return (fsync_dir_of(to));
+	return (fsync_dirs_of(from, to));
 }
 
 /**

@@ -132,7 +132,9 @@ int fileio_fsync_dir(const char *);
 
 /**
  * fileio_rename(from, to):
- * rename(2) then fsync the directory of ${to} (a mutation point).
+ * rename(2) then fsync the directory of ${to} (a mutation point) and, if
+ * ${from} is in another directory, that one too (both must be durable, or
+ * a power cut can leave the name in its old place or in both).
  */
 int fileio_rename(const char *, const char *);
 

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto/checksum.h"
 #include "format/endian.h"
 #include "format/qs_err.h"
 #include "format/segment.h"
@@ -705,6 +706,18 @@ corrupt_case(void (*mutate)(uint8_t *, size_t *), int want)
 static void mut_magic(uint8_t *b, size_t *l) { (void)l; b[3] ^= 1; }
 static void mut_version(uint8_t *b, size_t *l) { (void)l; le16enc(b + 8, 2); }
 static void mut_flags(uint8_t *b, size_t *l) { (void)l; le16enc(b + 10, 1); }
+/* A newer writer's segment: unknown version or flags, trailer matching. */
+static void
+resum(uint8_t *b, size_t l)
+{
+
+	checksum_blake2b256(b, l - SEGMENT_TRAILER_SIZE,
+	    b + l - SEGMENT_TRAILER_SIZE);
+}
+static void mut_version_new(uint8_t *b, size_t *l)
+{ le16enc(b + 8, 2); resum(b, *l); }
+static void mut_flags_new(uint8_t *b, size_t *l)
+{ le16enc(b + 10, 1); resum(b, *l); }
 static void mut_reserved(uint8_t *b, size_t *l) { (void)l; b[63] = 1; }
 static void mut_trunc(uint8_t *b, size_t *l) { (void)b; *l -= 1; }
 static void mut_tiny(uint8_t *b, size_t *l) { (void)b; *l = 10; }
@@ -722,8 +735,11 @@ test_corrupt_headers(void **state)
 
 	(void)state;
 	corrupt_case(mut_magic, QS_ECORRUPT);
-	corrupt_case(mut_version, QS_EVERSION);
-	corrupt_case(mut_flags, QS_EVERSION);
+	/* Integrity first (index.md 3.1): a rotten version byte is damage. */
+	corrupt_case(mut_version, QS_ECORRUPT);
+	corrupt_case(mut_flags, QS_ECORRUPT);
+	corrupt_case(mut_version_new, QS_EVERSION);
+	corrupt_case(mut_flags_new, QS_EVERSION);
 	corrupt_case(mut_reserved, QS_ECORRUPT);
 	corrupt_case(mut_trunc, QS_ECORRUPT);
 	corrupt_case(mut_tiny, QS_ECORRUPT);

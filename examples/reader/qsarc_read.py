@@ -139,9 +139,8 @@ def parse_config(path):
     buf = read_file(path, 65536)
     if len(buf) < 48:
         raise Corrupt("%s: too short" % path)
+    # Integrity before the version (3.4 step 2, revision 7).
     if blake2b256(buf[:-32]) != buf[-32:]:
-        if buf[:8] == b"QSARCCFG" and u16(buf, 8) != 1:
-            raise NewerVersion("%s: written by a newer qsarc" % path)
         raise Corrupt("%s: checksum mismatch" % path)
     if buf[:8] != b"QSARCCFG":
         raise Corrupt("%s: not a qsarc config" % path)
@@ -305,6 +304,11 @@ class Segment:
         if h[:8] != b"QSARCIDX":
             raise Corrupt("%s: not an index segment" % path)
         if u16(h, 8) != 1 or u16(h, 10) != 0:
+            # index.md 3.1: unknown version or flags are damage unless
+            # the trailer matches.
+            if blake2b256(self.map[:-32]) != self.map[-32:]:
+                raise Corrupt("%s: damaged (unknown version or flags, "
+                              "checksum mismatch)" % path)
             raise NewerVersion("%s: written by a newer qsarc" % path)
         self.bloom_k = u32(h, 12)
         self.count, self.seq, self.base_seq, self.bloom_bytes = \

@@ -167,6 +167,23 @@ chunkindex_seg_advise(struct chunkindex_seg *s, int advice)
 }
 
 /* Drop the mapped pages below ${upto} (rounded down to RELEASE_CHUNK). */
+/*
+ * 1 if the last 32 bytes of the mapped segment ${s} are not the checksum
+ * of all the bytes before them (checked only where the header is not
+ * understood; chunkindex_verify checks it for every segment).
+ */
+static int
+seg_sum_bad(const struct chunkindex_seg *s)
+{
+	uint8_t digest[CHECKSUM_BYTES];
+
+	if (s->maplen < SEGMENT_TRAILER_SIZE)
+		return (1);
+	checksum_blake2b256(s->map, s->maplen - SEGMENT_TRAILER_SIZE, digest);
+	return (memcmp(digest, s->map + s->maplen - SEGMENT_TRAILER_SIZE,
+	    CHECKSUM_BYTES) != 0);
+}
+
 static void
 seg_release(const struct chunkindex_seg *s, uint64_t *released, uint64_t upto)
 {
@@ -231,6 +248,17 @@ chunkindex_seg_map(char *path, const uint64_t *name_seq,
 	chunkindex_seg_advise(s, MADV_RANDOM);
 	/* The header must describe exactly this file and this name. */
 	if ((rc = segment_header_decode(s->map, s->maplen, &s->h)) != QS_OK) {
+		/*
+		 * An unknown version or flag: first the integrity (every
+		 * version ends in the checksum of all before it, index.md
+		 * 3.4).  A rotten version byte is damage, not a newer qsarc.
+		 */
+		if (rc == QS_EVERSION && seg_sum_bad(s)) {
+			rc = qs_error_set(QS_ECORRUPT, "%s: index segment is "
+			    "damaged (its version or flags read as unknown, "
+			    "and its checksum does not match)", path);
+			goto err0;
+		}
 		rc = qs_error_prefix(rc, path);
 		goto err0;
 	}

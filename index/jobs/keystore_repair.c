@@ -19,8 +19,11 @@ copy_status(struct store *s, const char *path, const uint8_t *pass,
 	memset(cs, 0, sizeof(*cs));
 	snprintf(cs->path, sizeof(cs->path), "%s", path);
 	cs->present = (access(path, F_OK) == 0);
-	if (keystore_peek(path, &info) == QS_OK)
+	if (keystore_peek(path, &info) == QS_OK) {
 		cs->generation = info.generation;
+		cs->header_ok = memcmp(info.store_id,
+		    store_config(s)->store_id, 16) == 0;
+	}
 	cs->rc = keystore_load(path, store_config(s)->store_id, pass, passlen,
 	    &ks);
 	cs->unlocks = (cs->rc == QS_OK);
@@ -29,6 +32,101 @@ copy_status(struct store *s, const char *path, const uint8_t *pass,
 		    keystore_idkey(ks)) == QS_OK);
 	keystore_free(ks);
 	qs_error_clear();
+}
+
+/*
+ * A copy that fails where the other unlocks (spec/keystore.md 6.3): a
+ * header one generation or more above the other's under QS_EPASS is a
+ * save ahead under another passphrase (ahead); below it, an older copy
+ * (behind); else, as the two copies of one generation hold the same
+ * bytes, damage (QS_ECORRUPT), whatever the failing check said (a wrong
+ * passphrase, an unknown version or flag).
+ */
+static void
+classify(struct keystore_copy_status *cs,
+    const struct keystore_copy_status *other)
+{
+
+	if (!cs->present || cs->unlocks || !other->unlocks)
+		return;
+	if (cs->rc == QS_EPASS && cs->header_ok &&
+	    cs->generation > other->generation)
+		cs->ahead = 1;
+	else if (cs->rc == QS_EPASS && cs->header_ok &&
+	    cs->generation < other->generation)
+		cs->behind = 1;
+	else
+		cs->rc = QS_ECORRUPT;
+}
+
+/**
+ * keystore_repair_state(cs):
+ * A few words for the state of one keystore copy.
+ */
+const char *
+keystore_repair_state(const struct keystore_copy_status *cs)
+{
+
+	if (!cs->present)
+		return ("missing");
+	if (cs->unlocks)
+		return ("ok");
+	if (cs->ahead)
+		return ("a save ahead, under another passphrase");
+	if (cs->behind)
+		return ("an older copy, under another passphrase");
+	if (cs->rc == QS_EPASS)
+		return ("locked: it does not unlock with this passphrase");
+	if (cs->rc == QS_ECORRUPT)
+		return ("damaged");
+	if (cs->rc == QS_EVERSION)
+		return ("written by a newer qsarc, or damaged");
+	return (qs_err_string(cs->rc));
+}
+
+/**
+ * keystore_repair_hint(root, p, b, buf, buflen):
+ * The one repair advice for the pair.
+ */
+int
+keystore_repair_hint(const char *root, const struct keystore_copy_status *p,
+    const struct keystore_copy_status *b, char *buf, size_t buflen)
+{
+	const struct keystore_copy_status *bad, *good;
+
+	buf[0] = '\0';
+	if (p->unlocks && b->unlocks) {
+		if (p->generation == b->generation)
+			return (0);
+		/* The newer copy is what the last save meant to write. */
+		good = p->generation > b->generation ? p : b;
+		snprintf(buf, buflen, "the copies differ (generation %llu and "
+		    "%llu); run 'qsarc keystore %s restore --from %s'",
+		    (unsigned long long)p->generation,
+		    (unsigned long long)b->generation, root,
+		    good == p ? "primary" : "backup");
+		return (1);
+	}
+	if (!p->unlocks && !b->unlocks)
+		return (0);
+	good = p->unlocks ? p : b;
+	bad = p->unlocks ? b : p;
+	if (bad->ahead) {
+		snprintf(buf, buflen, "the %s copy %s (generation %llu) is a "
+		    "save ahead of the %s copy (generation %llu), under "
+		    "another passphrase: a passphrase change was interrupted "
+		    "between the two copies; give the new passphrase and the "
+		    "next command completes the change (or run 'qsarc rekey %s "
+		    "--change-passphrase' again)", bad == p ? "primary" :
+		    "backup", bad->path, (unsigned long long)bad->generation,
+		    good == p ? "primary" : "backup",
+		    (unsigned long long)good->generation, root);
+		return (1);
+	}
+	snprintf(buf, buflen, "the %s copy %s is %s; run 'qsarc keystore %s "
+	    "restore --from %s'", bad == p ? "primary" : "backup", bad->path,
+	    keystore_repair_state(bad), root, good == p ? "primary" : "backup");
+	return (1);
 }
 
 /**
@@ -47,6 +145,8 @@ keystore_repair_check(struct store *s, const uint8_t *pass, size_t passlen,
 	store_keystore_paths(s, ppath, sizeof(ppath), bpath, sizeof(bpath));
 	copy_status(s, ppath, pass, passlen, primary);
 	copy_status(s, bpath, pass, passlen, backup);
+	classify(primary, backup);
+	classify(backup, primary);
 	if ((primary->unlocks && !primary->config_ok) ||
 	    (backup->unlocks && !backup->config_ok))
 		return (qs_error_set(QS_EAUTH, "%s/config: the config does "

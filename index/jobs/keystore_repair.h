@@ -19,14 +19,36 @@ struct keystore_copy_status {
 	int rc;			/* why not (QS_OK if it unlocks) */
 	int config_ok;		/* it authenticates the config */
 	uint64_t generation;	/* from its header, if present */
+	int header_ok;		/* the header reads, naming this store */
+	int ahead;		/* locked, a save ahead of the other copy */
+	int behind;		/* locked, older than the other copy */
 };
+
+/**
+ * keystore_repair_state(cs):
+ * A few words ("ok", "missing", "damaged", ...) for the state of one copy
+ * as keystore_repair_check found it.
+ */
+const char *keystore_repair_state(const struct keystore_copy_status *);
+
+/**
+ * keystore_repair_hint(root, primary, backup, buf, buflen):
+ * Put into ${buf} the one advice for the pair of copies as
+ * keystore_repair_check found them (the same for every command and every
+ * passphrase that opens a copy); return 1, or 0 if there is none (in
+ * step, or neither copy opens).
+ */
+int keystore_repair_hint(const char *, const struct keystore_copy_status *,
+    const struct keystore_copy_status *, char *, size_t);
 
 /**
  * keystore_repair_check(s, pass, passlen, primary, backup):
  * Examine both keystore copies of an encrypted store opened with
  * STORE_OPEN_NOKEYS.  Return QS_OK if both are present, unlock with
  * ${pass} and have the same generation, else QS_ECORRUPT (the statuses
- * say what is wrong).
+ * say what is wrong).  A copy that fails where the other unlocks is
+ * reported as damaged (rc QS_ECORRUPT) unless its header says it is a
+ * save ahead or older under another passphrase (ahead, behind).
  */
 int keystore_repair_check(struct store *, const uint8_t *, size_t,
     struct keystore_copy_status *, struct keystore_copy_status *);

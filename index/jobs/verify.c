@@ -854,7 +854,7 @@ verify_keystores(struct store *s, const uint8_t *pass, size_t passlen,
     struct verify_counts *c)
 {
 	struct keystore_copy_status *st;
-	char msg[QS_ERROR_MSG_MAX + 4200];
+	char msg[QS_ERROR_MSG_MAX + 4200 + 3 * 4096], hint[3 * 4096];
 	const char *other;
 	int i;
 
@@ -872,9 +872,17 @@ verify_keystores(struct store *s, const uint8_t *pass, size_t passlen,
 		return (qs_error_set(QS_EPASS, "%s: wrong passphrase (no "
 		    "keystore copy opens with it)", store_root(s)));
 	}
+	(void)keystore_repair_hint(store_root(s), &st[0], &st[1], hint,
+	    sizeof(hint));
 	for (i = 0; i < 2; i++) {
 		other = i == 0 ? "backup" : "primary";
 		msg[0] = '\0';
+		/*
+		 * A save ahead under another passphrase is an interrupted
+		 * passphrase change, not damage: store_open says so.
+		 */
+		if (st[i].ahead)
+			continue;
 		if (!st[i].present)
 			snprintf(msg, sizeof(msg), "%s: the %s keystore is "
 			    "missing", st[i].path, i == 0 ? "primary" :
@@ -883,7 +891,7 @@ verify_keystores(struct store *s, const uint8_t *pass, size_t passlen,
 			snprintf(msg, sizeof(msg), "%s: the %s keystore does "
 			    "not open (%s)", st[i].path, i == 0 ? "primary" :
 			    "backup", st[i].rc == QS_EPASS ? "wrong passphrase "
-			    "or damaged" : qs_err_string(st[i].rc));
+			    "or damaged" : keystore_repair_state(&st[i]));
 		else if (st[1 - i].unlocks &&
 		    st[i].generation < st[1 - i].generation)
 			snprintf(msg, sizeof(msg), "%s: the %s keystore is "
@@ -893,12 +901,10 @@ verify_keystores(struct store *s, const uint8_t *pass, size_t passlen,
 			    other, (unsigned long long)st[1 - i].generation);
 		if (msg[0] == '\0')
 			continue;
-		if (st[1 - i].unlocks) {
+		if (hint[0] != '\0') {
 			size_t n = strlen(msg);
 
-			snprintf(msg + n, sizeof(msg) - n, "; restore it with "
-			    "'qsarc keystore %s restore --from %s'",
-			    store_root(s), other);
+			snprintf(msg + n, sizeof(msg) - n, "; %s", hint);
 		}
 		if (c != NULL) {
 			c->keystore_damaged++;

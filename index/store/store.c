@@ -83,37 +83,265 @@ generation_check(struct store *s, int lockmode, const char *path,
 	return (QS_OK);
 }
 
+/* 1 if the files ${a} and ${b} cannot be read or do not hold the same bytes. */
+static int
+store_files_differ(const char *a, const char *b)
+{
+	uint8_t *x = NULL, *y = NULL;
+	size_t xl = 0, yl = 0;
+	int d = 1;
+
+	if (fileio_read_all(a, &x, &xl, 1 << 20) == QS_OK &&
+	    fileio_read_all(b, &y, &yl, 1 << 20) == QS_OK)
+		d = xl != yl || memcmp(x, y, xl) != 0;
+	qs_error_clear();
+	free(x);
+	free(y);
+	return (d);
+}
+
+static int
+note_set(struct store *s, const char *msg)
+{
+
+	free(s->ks_note);
+	if ((s->ks_note = strdup(msg)) == NULL)
+		return (qs_error_set(QS_ENOMEM, "out of memory"));
+	return (QS_OK);
+}
+
 /*
- * The primary does not unlock with ${pass}.  If the backup is newer and
- * does, the primary is an old copy (saved before a passphrase change):
- * say so (QS_ECORRUPT) rather than "wrong passphrase".  Else QS_EPASS.
+ * Complete a save cut short between its two writes (spec/keystore.md
+ * 6.3): the primary at ${path}, unlocked at generation ${gen}, is ahead of
+ * a backup copy of this store whose header says an older generation, so
+ * the backup gets the primary's bytes.  Saves run only under the
+ * exclusive lock, so under any lock the primary cannot change meanwhile.
+ * 1 if it did, 0 if there was nothing to do, or an error.
  */
 static int
-stale_when_locked_out(struct store *s, const char *path, const char *backup,
-    const uint8_t *pass, size_t passlen)
+complete_save(const struct store *s, const char *path, const char *backup,
+    uint64_t gen, char *msg, size_t msglen)
+{
+	struct keystore_header_info pinfo, binfo;
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (keystore_peek(backup, &binfo) != QS_OK ||
+	    memcmp(binfo.store_id, s->cfg.store_id, 16) != 0 ||
+	    binfo.generation >= gen ||
+	    keystore_peek(path, &pinfo) != QS_OK || pinfo.generation != gen) {
+		qs_error_clear();
+		return (0);
+	}
+	if ((rc = fileio_read_all(path, &buf, &len, 1 << 20)) != QS_OK)
+		return (rc);
+	if ((rc = store_backup_dir_prepare(backup)) == QS_OK)
+		rc = fileio_write_atomic(backup, buf, len, 0600, 0);
+	free(buf);
+	if (rc != QS_OK)
+		return (rc);
+	snprintf(msg, msglen, "completed an interrupted keystore save: the "
+	    "backup copy %s was at generation %llu, the primary %s at %llu; "
+	    "both are at %llu now", backup,
+	    (unsigned long long)binfo.generation, path,
+	    (unsigned long long)gen, (unsigned long long)gen);
+	return (1);
+}
+
+/**
+ * store_keystore_complete(s, pass, passlen, msg, msglen):
+ * Complete an interrupted keystore save of an encrypted store.
+ */
+int
+store_keystore_complete(struct store *s, const uint8_t *pass, size_t passlen,
+    char *msg, size_t msglen)
+{
+	struct keystore *ks = NULL;
+	char path[4096], backup[4096];
+	uint64_t gen;
+	int rc;
+
+	msg[0] = '\0';
+	if (!s->cfg.encrypted)
+		return (0);
+	store_keystore_paths(s, path, sizeof(path), backup, sizeof(backup));
+	if (s->ks != NULL && !s->ks_damaged && !s->ks_stale) {
+		gen = keystore_generation(s->ks);
+	} else {
+		if (keystore_load(path, s->cfg.store_id, pass, passlen, &ks) !=
+		    QS_OK) {
+			qs_error_clear();
+			return (0);
+		}
+		gen = keystore_generation(ks);
+		keystore_free(ks);
+	}
+	rc = complete_save(s, path, backup, gen, msg, msglen);
+	if (rc < 0) {
+		snprintf(msg, msglen, "could not complete an interrupted "
+		    "keystore save (the backup copy %s is behind the primary "
+		    "%s): %s", backup, path, qs_error_message());
+		qs_error_clear();
+		return (0);
+	}
+	return (rc);
+}
+
+/*
+ * The primary at ${path} failed with ${prc} (its detail in ${pmsg}).  If
+ * the backup copy unlocks with ${pass}, go on with its keys (readers need
+ * no person to restore from an intact copy), saying why:
+ *  - the primary is a save ahead under another passphrase (QS_EPASS, its
+ *    header a generation above the backup's): a passphrase change cut
+ *    between the two writes.  Readers go on; writers under the shared
+ *    lock are refused (store_write_check) until the new passphrase is
+ *    given; an exclusive job goes on, and its next save supersedes both
+ *    copies (the change was never acknowledged).
+ *  - the primary is older than the backup (a replayed copy, t_19): as
+ *    generation_check: readers go on with a warning, writers refused.
+ *  - otherwise the primary is damaged (the two copies of one generation
+ *    hold the same bytes, so a copy that fails where its twin unlocks is
+ *    damage, never a wrong passphrase): go on with the backup's keys; an
+ *    exclusive job writes the backup's bytes back over the primary.
+ * Return QS_OK with s->ks set, or the error to report.
+ */
+static int
+backup_fallback(struct store *s, int lockmode, const char *path,
+    const char *backup, int prc, const char *pmsg, const uint8_t *pass,
+    size_t passlen)
 {
 	struct keystore_header_info pinfo, binfo;
 	struct keystore *bks = NULL;
-	int rc;
+	char msg[4 * 4096];
+	uint64_t bgen;
+	uint8_t *buf;
+	size_t len;
+	int rc, pok, excl = (lockmode & 0xff) == STORE_LOCK_EXCLUSIVE;
 
-	if (keystore_peek(path, &pinfo) != QS_OK ||
-	    keystore_peek(backup, &binfo) != QS_OK ||
-	    binfo.generation <= pinfo.generation) {
+	if ((rc = keystore_load(backup, s->cfg.store_id, pass, passlen,
+	    &bks)) != QS_OK) {
+		int brc = rc;
+
 		qs_error_clear();
-		return (qs_error_set(QS_EPASS, "%s: wrong passphrase", path));
+		/*
+		 * Neither opens.  Two copies of one generation that differ
+		 * show damage; else the passphrase is the likelier cause.
+		 */
+		if (prc == QS_EPASS && brc == QS_EPASS &&
+		    keystore_peek(path, &pinfo) == QS_OK &&
+		    keystore_peek(backup, &binfo) == QS_OK &&
+		    pinfo.generation == binfo.generation &&
+		    store_files_differ(path, backup))
+			return (qs_error_set(QS_ECORRUPT, "%s and its backup "
+			    "copy %s (both generation %llu) differ, so one is "
+			    "damaged, and neither unlocks with this passphrase "
+			    "(run 'qsarc keystore %s check' with the right one)",
+			    path, backup, (unsigned long long)pinfo.generation,
+			    s->root));
+		qs_error_clear();
+		if (prc == QS_EPASS)
+			return (qs_error_set(QS_EPASS, "%s: wrong passphrase",
+			    path));
+		if (prc == QS_ENOENT)
+			return (qs_error_set(QS_ECORRUPT, "%s: the primary "
+			    "keystore is missing, and the backup copy %s does "
+			    "not open either", path, backup));
+		return (qs_error_set(prc, "%s; the backup copy %s does not "
+		    "open either", pmsg, backup));
 	}
-	rc = keystore_load(backup, s->cfg.store_id, pass, passlen, &bks);
+	bgen = keystore_generation(bks);
+	pok = keystore_peek(path, &pinfo) == QS_OK &&
+	    memcmp(pinfo.store_id, s->cfg.store_id, 16) == 0;
+	qs_error_clear();
+	if (prc == QS_EPASS && pok && pinfo.generation > bgen) {
+		/* The words of keystore_repair_hint, for one advice. */
+		snprintf(msg, sizeof(msg), "the primary copy %s (generation "
+		    "%llu) is a save ahead of the backup copy (generation "
+		    "%llu), under another passphrase: a passphrase change was "
+		    "interrupted between the two copies; give the new "
+		    "passphrase and the next command completes the change (or "
+		    "run 'qsarc rekey %s --change-passphrase' again); going on "
+		    "with the keys of the backup copy %s", path,
+		    (unsigned long long)pinfo.generation,
+		    (unsigned long long)bgen, s->root, backup);
+		if (excl) {
+			/* This job's save must supersede both copies. */
+			keystore_generation_at_least(bks, pinfo.generation);
+			rc = note_set(s, msg);
+		} else if ((s->ks_stale_msg = strdup(msg)) == NULL) {
+			rc = qs_error_set(QS_ENOMEM, "out of memory");
+		} else {
+			s->ks_stale = 1;
+			rc = QS_OK;
+		}
+		goto done;
+	}
+	if (prc == QS_EPASS && pok && pinfo.generation < bgen) {
+		snprintf(msg, sizeof(msg), "%s: the primary keystore "
+		    "(generation %llu) is older than the backup copy %s "
+		    "(generation %llu), which this passphrase unlocks: it was "
+		    "replaced by an old copy; if the backup is genuine, run "
+		    "'qsarc keystore %s restore --from backup'", path,
+		    (unsigned long long)pinfo.generation, backup,
+		    (unsigned long long)bgen, s->root);
+		if (excl) {
+			rc = qs_error_set(QS_ECORRUPT, "%s", msg);
+		} else if ((s->ks_stale_msg = strdup(msg)) == NULL) {
+			rc = qs_error_set(QS_ENOMEM, "out of memory");
+		} else {
+			s->ks_stale = 1;
+			rc = QS_OK;
+		}
+		goto done;
+	}
+	/* Damage. */
+	s->ks_damaged = 1;
+	if (prc == QS_EPASS)
+		snprintf(msg, sizeof(msg), "%s: the primary keystore is "
+		    "damaged: it does not unlock, but its backup copy %s of "
+		    "the same generation %llu does", path, backup,
+		    (unsigned long long)bgen);
+	else if (prc == QS_ENOENT)
+		snprintf(msg, sizeof(msg), "%s: the primary keystore is "
+		    "missing", path);
+	else
+		snprintf(msg, sizeof(msg), "%s: the primary keystore is "
+		    "damaged (%s)", path, pmsg);
+	len = strlen(msg);
+	/* Never put an older backup over a primary that says it is newer. */
+	if (excl && !s->lock_readonly && (!pok || pinfo.generation <= bgen)) {
+		rc = fileio_read_all(backup, &buf, &len, 1 << 20);
+		if (rc == QS_OK) {
+			rc = fileio_write_atomic(path, buf, len, 0600, 0);
+			free(buf);
+		}
+		len = strlen(msg);
+		if (rc == QS_OK)
+			snprintf(msg + len, sizeof(msg) - len, "; restored it "
+			    "from the backup copy %s (generation %llu)", backup,
+			    (unsigned long long)bgen);
+		else
+			snprintf(msg + len, sizeof(msg) - len, "; using the "
+			    "backup copy %s (generation %llu); restoring the "
+			    "primary from it failed: %s", backup,
+			    (unsigned long long)bgen, qs_error_message());
+		qs_error_clear();
+	} else {
+		snprintf(msg + len, sizeof(msg) - len, "; using the backup "
+		    "copy %s (generation %llu); the next exclusive command "
+		    "(or 'qsarc keystore %s restore --from backup') restores "
+		    "the primary from it", backup, (unsigned long long)bgen,
+		    s->root);
+	}
+	rc = note_set(s, msg);
+done:
+	if (rc == QS_OK) {
+		s->ks = bks;
+		bks = NULL;
+	}
 	keystore_free(bks);
-	if (rc != QS_OK) {
-		qs_error_clear();
-		return (qs_error_set(QS_EPASS, "%s: wrong passphrase", path));
-	}
-	return (qs_error_set(QS_ECORRUPT, "%s: the primary keystore "
-	    "(generation %llu) is older than the backup copy %s (generation "
-	    "%llu), which this passphrase unlocks: it was replaced by an old "
-	    "copy; if the backup is genuine, run 'qsarc keystore %s restore "
-	    "--from backup'", path, (unsigned long long)pinfo.generation,
-	    backup, (unsigned long long)binfo.generation, s->root));
+	return (rc);
 }
 
 /*
@@ -239,24 +467,34 @@ store_open(const char *root, int lockmode, int timeout_ms,
 		    sizeof(backup));
 		rc = keystore_load(path, s->cfg.store_id, pass, passlen,
 		    &s->ks);
-		if (rc == QS_EPASS)
-			rc = qs_error_set(QS_EPASS, "%s: wrong passphrase",
-			    path);
-		else if (rc == QS_ENOENT)
-			rc = qs_error_set(QS_ECORRUPT, "%s: the primary "
-			    "keystore is missing; the backup copy is %s "
-			    "(restore it with 'qsarc keystore %s restore "
-			    "--from backup')", path, backup, root);
-		else if (rc != QS_OK)
+		if (rc == QS_EPASS || rc == QS_ECORRUPT ||
+		    rc == QS_EVERSION || rc == QS_ENOENT) {
+			char pmsg[2 * 4096];
+
+			snprintf(pmsg, sizeof(pmsg), "%s", qs_error_message());
+			if (pmsg[0] == '\0')
+				snprintf(pmsg, sizeof(pmsg), "%s: %s", path,
+				    qs_err_string(rc));
+			qs_error_clear();
+			rc = backup_fallback(s, lockmode, path, backup, rc,
+			    pmsg, pass, passlen);
+		} else if (rc != QS_OK) {
 			rc = keystore_error(rc, path, backup, root);
-		if (rc == QS_EPASS)
-			rc = stale_when_locked_out(s, path, backup, pass,
-			    passlen);
+		}
 		if (rc != QS_OK)
 			goto err;
-		if ((rc = generation_check(s, lockmode, path, backup)) !=
-		    QS_OK)
-			goto err;
+		if (s->ks_note == NULL && !s->ks_stale) {
+			char cmsg[2 * 4096 + 256];
+
+			if ((rc = generation_check(s, lockmode, path,
+			    backup)) != QS_OK)
+				goto err;
+			if (!s->ks_stale && store_keystore_complete(s, pass,
+			    passlen, cmsg, sizeof(cmsg)) >= 0 &&
+			    cmsg[0] != '\0' && (rc = note_set(s, cmsg)) !=
+			    QS_OK)
+				goto err;
+		}
 		/* Only the passphrase holder can have written this config. */
 		store_config_mac(keystore_idkey(s->ks),
 		    raw + CONFIG_HEADER_SIZE,
@@ -284,8 +522,14 @@ store_open(const char *root, int lockmode, int timeout_ms,
 	/* Last, the chunk index. */
 	if ((rc = store_path_index(root, path, sizeof(path))) != QS_OK)
 		goto err;
-	if ((rc = chunkindex_open(path, &s->idx)) != QS_OK)
+	if ((rc = chunkindex_open(path, &s->idx)) != QS_OK) {
+		/* Damage there is repaired from the containers. */
+		if (rc == QS_ECORRUPT)
+			qs_error_set(rc, "%s (rebuild the index with 'qsarc "
+			    "verify %s --rebuild-index')", qs_error_message(),
+			    root);
 		goto err;
+	}
 	/*
 	 * Under the exclusive lock: the stream set of a store written before
 	 * it existed is created, and changes a crash left pending settled.
@@ -317,6 +561,7 @@ store_close(struct store *s)
 	chunkindex_close(s->idx);
 	keystore_free(s->ks);
 	free(s->ks_stale_msg);
+	free(s->ks_note);
 	if (s->pass != NULL)
 		secmem_free(s->pass, s->passlen + 1);
 	for (size_t i = 0; i < STORE_FD_CACHE_SIZE; i++)
@@ -397,7 +642,18 @@ const char *
 store_warning(const struct store *s)
 {
 
-	return (s->ks_stale ? s->ks_stale_msg : NULL);
+	return (s->ks_stale ? s->ks_stale_msg : s->ks_note);
+}
+
+/**
+ * store_keystore_damaged(s):
+ * Non-zero if the primary keystore failed its checks at open.
+ */
+int
+store_keystore_damaged(const struct store *s)
+{
+
+	return (s->ks_damaged);
 }
 
 /**

@@ -112,7 +112,12 @@ int store_peek_id(const char *, uint8_t[16]);
  * (Encrypted stores: the primary keystore's generation is compared with
  * the backup copy's; a primary older than the backup is refused with
  * QS_ECORRUPT under STORE_LOCK_EXCLUSIVE, and under a shared lock makes
- * store_write_check fail, so a reader may go on with store_warning.)
+ * store_write_check fail, so a reader may go on with store_warning.
+ * A primary that fails its checks where the backup copy unlocks is not
+ * fatal: the keys come from the backup (spec/keystore.md 6.3, with
+ * store_warning saying why, store_keystore_damaged if it is damage); an
+ * exclusive open writes the backup over a damaged primary.  A backup
+ * behind the primary is brought up to it (store_keystore_complete).)
  * Open the store at ${root}: take its lock in ${lockmode}, waiting at most
  * ${timeout_ms} (then QS_EBUSY), read and check its config, unlock its
  * keystore with ${pass} if it is encrypted (QS_EPASS if wrong; QS_EINVAL if
@@ -204,9 +209,30 @@ struct keystore *store_keystore(struct store *);
 int store_write_check(const struct store *);
 
 /**
+ * store_keystore_complete(s, pass, passlen, msg, msglen):
+ * If the backup keystore copy of the encrypted store ${s} (any open mode,
+ * STORE_OPEN_NOKEYS too) names a generation older than the primary,
+ * which ${pass} unlocks, write the primary's bytes over it: a save cut
+ * between its two writes, completed (spec/keystore.md 6.3).  Return 1 if
+ * it did, else 0; ${msg} gets what to tell the user (empty: nothing,
+ * also when completing failed, which it then says).
+ */
+int store_keystore_complete(struct store *, const uint8_t *, size_t, char *,
+    size_t);
+
+/**
+ * store_keystore_damaged(s):
+ * Non-zero if opening ${s} found the primary keystore damaged (missing,
+ * unreadable, or not unlocking where its backup copy of the same
+ * generation does) and took the keys from the backup copy.
+ */
+int store_keystore_damaged(const struct store *);
+
+/**
  * store_warning(s):
- * A warning about ${s} for the user (today: the stale primary keystore
- * of store_write_check, which a read-only command may ignore), or NULL.
+ * A warning about ${s} for the user (the stale primary keystore of
+ * store_write_check, which a read-only command may ignore, or what
+ * opening the keystore pair repaired or fell back to), or NULL.
  */
 const char *store_warning(const struct store *);
 
@@ -236,7 +262,8 @@ int store_read_keys(const struct store *, uint16_t, const uint8_t **,
 /**
  * store_stream_state(s, name):
  * Return 1 if ${name} is a live stream, 2 if it is expired, 0 if neither,
- * or a negative error.
+ * or a negative error.  A name in both streams/ and expired/ is live
+ * (spec/FORMAT.md 2: streams/ wins).
  */
 int store_stream_state(const struct store *, const char *);
 
@@ -258,6 +285,7 @@ int store_foreach_stream(const struct store *, int,
  * store_list_streams(s, expired, names, count):
  * Return the sorted names of the live (or, with ${expired}, expired)
  * streams in a new array of new strings; free with store_names_free().
+ * An expired/ name that is also in streams/ is left out (it is live).
  */
 int store_list_streams(const struct store *, int, char ***, size_t *);
 

@@ -152,19 +152,14 @@ store_config_read(const char *root, struct store_config *cfg, uint8_t **raw)
 	}
 	len -= CONFIG_TRAILER_SIZE;
 	checksum_blake2b256(buf, len, sum);
+	/*
+	 * Integrity before the version: every config version ends in this
+	 * checksum (spec/FORMAT.md 3), so a mismatch is damage even where the
+	 * version or flags read as a newer qsarc's (a rotten byte 8).
+	 */
 	if (memcmp(sum, buf + len, CHECKSUM_BYTES) != 0) {
-		/* A newer version could have a different layout entirely. */
-		if (len >= 10 && memcmp(buf, "QSARCCFG", 8) == 0 &&
-		    (buf[8] | (buf[9] << 8)) != CONFIG_VERSION)
-			rc = qs_error_set(QS_EVERSION,
-			    "%s: config format version %u is not supported "
-			    "by this qsarc (it reads version %d)", path,
-			    (unsigned)(buf[8] | (buf[9] << 8)),
-			    CONFIG_VERSION);
-		else
-			rc = qs_error_set(QS_ECORRUPT,
-			    "%s: checksum mismatch: the config is damaged",
-			    path);
+		rc = qs_error_set(QS_ECORRUPT,
+		    "%s: checksum mismatch: the config is damaged", path);
 		goto done;
 	}
 	rc = config_decode(buf, len, cfg);

@@ -52,6 +52,14 @@ struct store {
 	 */
 	int ks_stale;
 	char *ks_stale_msg;
+	/*
+	 * What opening the keystore pair did or found that the user should
+	 * hear (store_warning): the backup brought up to an interrupted save,
+	 * or the keys taken from the backup copy.  ks_damaged: the primary
+	 * failed its checks (worth an alert).
+	 */
+	char *ks_note;
+	int ks_damaged;
 };
 
 /**

@@ -65,7 +65,7 @@ int
 store_list_streams(const struct store *s, int expired, char ***namesp,
     size_t *countp)
 {
-	char path[4096];
+	char path[4096], lpath[4096];
 	struct dirent *de;
 	char **names = NULL, **nn;
 	size_t count = 0, cap = 0, len;
@@ -91,6 +91,16 @@ store_list_streams(const struct store *s, int expired, char ***namesp,
 		}
 		if ((names[count] = strndup(de->d_name, len - 4)) == NULL)
 			goto enomem;
+		/*
+		 * A name in both directories (a move cut short by a power
+		 * loss): streams/ wins, the expired/ copy is stale (FORMAT.md
+		 * 2) and the next change of the streams removes it.
+		 */
+		if (expired && store_stream_path(s, names[count], 0, lpath,
+		    sizeof(lpath)) == QS_OK && access(lpath, F_OK) == 0) {
+			free(names[count]);
+			continue;
+		}
 		count++;
 	}
 	closedir(d);
@@ -160,7 +170,10 @@ stream_move(struct store *s, const char *name, int to_expired)
 	    (rc = store_stream_path(s, name, to_expired, to, sizeof(to))) !=
 	    QS_OK)
 		return (rc);
-	if (access(from, F_OK) != 0)
+	/* A stale expired/ copy of a live name is not an expired stream. */
+	if ((rc = store_stream_state(s, name)) < 0)
+		return (rc);
+	if (rc != (to_expired ? 1 : 2))
 		return (qs_error_set(QS_ENOENT, "%s: no %s stream named "
 		    "\"%s\"", s->root, to_expired ? "live" : "expired", name));
 	/* The file id the set records stays the manifest's own. */

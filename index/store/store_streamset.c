@@ -214,12 +214,14 @@ out:
 
 /*
  * What the disk shows for ${name}: its state (STREAMSET_LIVE, _EXPIRED,
- * _ABSENT) and manifest file id (zero for a version 1 manifest).  Both
- * files present is damage (QS_ECORRUPT).
+ * _ABSENT) and manifest file id (zero for a version 1 manifest).  The
+ * same manifest (file id) in both directories is a move cut short by a
+ * power loss: live (streams/ wins, FORMAT.md 2), with ${stalep} (if not
+ * NULL) set to 1.  Two different manifests are damage (QS_ECORRUPT).
  */
 static int
-disk_state(const struct store *s, const char *name, uint8_t *state,
-    uint8_t fid[16])
+disk_state_ex(const struct store *s, const char *name, uint8_t *state,
+    uint8_t fid[16], int *stalep)
 {
 	struct manifest_header h;
 	uint8_t hb[MANIFEST_HEADER_SIZE];
@@ -228,6 +230,8 @@ disk_state(const struct store *s, const char *name, uint8_t *state,
 
 	*state = STREAMSET_ABSENT;
 	memset(fid, 0, 16);
+	if (stalep != NULL)
+		*stalep = 0;
 	for (int expired = 0; expired <= 1; expired++) {
 		if ((rc = store_stream_path(s, name, expired, path,
 		    sizeof(path))) != QS_OK)
@@ -246,13 +250,64 @@ disk_state(const struct store *s, const char *name, uint8_t *state,
 			    qs_error_message());
 		if (rc != QS_OK)
 			return (rc);
-		if (found++)
-			return (qs_error_set(QS_ECORRUPT, "%s: stream \"%s\" "
-			    "is both live and expired", s->root, name));
+		if (found++) {
+			if (memcmp(fid, h.file_id, 16) != 0)
+				return (qs_error_set(QS_ECORRUPT, "%s: stream "
+				    "\"%s\" is both live and expired, with two "
+				    "different manifests", s->root, name));
+			if (stalep != NULL)
+				*stalep = 1;
+			break;
+		}
 		*state = expired ? STREAMSET_EXPIRED : STREAMSET_LIVE;
 		memcpy(fid, h.file_id, 16);
 	}
 	return (QS_OK);
+}
+
+static int
+disk_state(const struct store *s, const char *name, uint8_t *state,
+    uint8_t fid[16])
+{
+
+	return (disk_state_ex(s, name, state, fid, NULL));
+}
+
+/*
+ * Remove the stale expired/ copy of a live ${name} (disk_state_ex), under
+ * the exclusive streams/ lock, so that the name is in one place again and
+ * a later rm can move it.
+ */
+static int
+stale_drop(const struct store *s, const char *name)
+{
+	char path[4096];
+	uint8_t st, fid[16];
+	int stale, rc;
+
+	if ((rc = store_stream_path(s, name, 1, path, sizeof(path))) != QS_OK)
+		return (rc);
+	if (access(path, F_OK) != 0)
+		return (QS_OK);
+	if ((rc = disk_state_ex(s, name, &st, fid, &stale)) != QS_OK ||
+	    !stale)
+		return (rc);
+	return (fileio_unlink(path));
+}
+
+/* store_foreach_stream callback of store_streamset_settle. */
+static int
+stale_drop_one(void *ctx, const char *name, int expired)
+{
+	int rc;
+
+	(void)expired;
+	if ((rc = stale_drop(ctx, name)) == QS_ECORRUPT) {
+		/* Two different manifests: verify's to report. */
+		qs_error_clear();
+		rc = QS_OK;
+	}
+	return (rc);
 }
 
 static const char *
@@ -374,7 +429,8 @@ store_streamset_change(struct store *s, const char *name, int new_state,
 		return (rc);
 	if ((rc = set_load_or_build(s, &set)) != QS_OK)
 		goto out0;
-	if ((rc = disk_state(s, name, &dst, dfid)) != QS_OK)
+	if ((rc = stale_drop(s, name)) != QS_OK ||
+	    (rc = disk_state(s, name, &dst, dfid)) != QS_OK)
 		goto out;
 	memset(&e, 0, sizeof(e));
 	snprintf(e.name, sizeof(e.name), "%s", name);
@@ -461,6 +517,9 @@ store_streamset_settle(struct store *s)
 		return (rc);
 	if (access(path, F_OK) != 0)
 		changed = 1;
+	if ((rc = store_foreach_stream(s, STORE_STREAMS_LIVE, stale_drop_one,
+	    s)) != QS_OK)
+		goto out0;
 	if ((rc = set_load_or_build(s, &set)) != QS_OK) {
 		/* Damage is verify's to report; this open goes on. */
 		qs_error_clear();

@@ -6,6 +6,8 @@
 # and a header outside the caps is refused before deriving anything: exit
 # 6, "KDF parameters out of range", naming the file, in well under a
 # second.  init refuses to write such parameters too.
+# With an intact backup copy (issue 18 item 7) a command goes on with the
+# backup's keys instead, saying the same about the primary.
 . "$CLI_DIR/lib.sh"
 export QSARC_STATE_DIR=$PWD/state
 enc_setup 'kdf params passphrase'
@@ -25,9 +27,22 @@ open(sys.argv[1], "wb").write(d)
 EOF2
 }
 
+backup=$(awk '/^backup:/ { print $2 }' <("$QSARC" keystore s check $P 2>/dev/null) | sed 's/:$//')
+[ -f "$backup" ] || fail "cannot find the backup keystore"
+cp "$backup" good.bk
 for tm in "1 4194304" "100 65536" "5 1048576" "11 8192"; do
 	set -- $tm
+	# The primary only: the intact backup copy is used (issue 18 item 7).
+	cp good.bk "$backup"
 	plant "$1" "$2"
+	t0=$(now_ms)
+	at $T0 ls s $P
+	dt=$(( $(now_ms) - t0 ))
+	[ $LAST_RC -eq 0 ] || fail "header t=$1 m=$2 KiB (primary only): exit $LAST_RC, expected 0 (stderr: $(cat "$ERR"))"
+	grep -q "KDF parameters out of range" "$ERR" || fail "header t=$1 m=$2 (primary only): no 'KDF parameters out of range' in: $(cat "$ERR")"
+	[ "$dt" -lt 1000 ] || fail "header t=$1 m=$2 (primary only): took $dt ms, expected under a second"
+	# Both copies.
+	cp s/keystore "$backup"
 	t0=$(now_ms)
 	at $T0 ls s $P
 	dt=$(( $(now_ms) - t0 ))
@@ -41,6 +56,7 @@ done
 # The caps themselves still unlock (t x m = 4 GiB-passes is not tried
 # here: it is slow by design).  The genuine header works again.
 cp good.ks s/keystore
+cp good.bk "$backup"
 at_ok $T0 get s a --output got.dat $P
 cmp -s got.dat a.dat || fail "get after restoring the genuine keystore: bytes differ"
 

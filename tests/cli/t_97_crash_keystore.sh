@@ -3,7 +3,8 @@
 # kills the command at its N-th file mutation (format/fileio.h); after
 # each crash every stream restores with the old or the new passphrase,
 # and the daily rekey (which brings a lagging backup in step) or the same
-# restore run again leaves both copies unlocking and in step.
+# restore run again leaves both copies unlocking and in step.  After a
+# crash of a rotation, the next command of any kind does (issue 18 item 6).
 . "$CLI_DIR/lib.sh"
 export QSARC_STATE_DIR=$PWD/state
 mkdir -p state
@@ -61,6 +62,22 @@ for n in $(seq 1 "$points"); do
 	total=$((total + 1))
 done
 note "rekey --change-passphrase: $points crash points tried, all recovered"
+
+# ---- a rotation (issue 18 item 6): after a crash at any point, the next
+# command of any kind (ls) leaves both copies in step, with no repair run.
+points=$(QSARC_TEST_NOW=$(( $(date +%s) + 400 * 86400 )) count rekey s --passphrase-file pw)
+for n in $(seq 1 "$points"); do
+	fresh
+	rc=0
+	QSARC_TEST_NOW=$(( $(date +%s) + 400 * 86400 )) QSARC_CRASH_AT=$n \
+	    "$QSARC" rekey s --passphrase-file pw >/dev/null 2>&1 || rc=$?
+	[ $rc -eq 99 ] || [ $rc -eq 0 ] || fail "rotation: crash at $n gave exit $rc"
+	expect_ok q ls s --passphrase-file pw
+	expect_ok q keystore s check --passphrase-file pw
+	grep -q '^ok' "$OUT" || fail "rotation: crash at $n: the copies are not in step after the next command: $(cat "$OUT" "$ERR")"
+	total=$((total + 1))
+done
+note "rekey rotation: $points crash points tried, each brought in step by the next ls"
 
 # ---- keystore restore, both ways
 for from in backup primary; do
