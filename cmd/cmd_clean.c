@@ -116,7 +116,9 @@ print_result(const struct clean_args *a, const struct clean_result *res)
 		    "\"plain_bytes\": %llu, \"bytes_encrypted\": %llu, "
 		    "\"manifests_rewritten\": %llu, "
 		    "\"manifests_upgraded\": %llu, "
-		    "\"encryption_waiting\": %s, \"keys_retired\": [",
+		    "\"encryption_waiting\": %s, "
+		    "\"rewrites_waiting\": %llu, "
+		    "\"reserve_missing\": %s, \"keys_retired\": [",
 		    o->dry_run ? "true" : "false",
 		    (unsigned long long)res->bytes_reclaimed,
 		    (unsigned long long)res->stored_before,
@@ -130,7 +132,9 @@ print_result(const struct clean_args *a, const struct clean_result *res)
 		    (unsigned long long)res->bytes_encrypted,
 		    (unsigned long long)res->manifests_rewritten,
 		    (unsigned long long)res->manifests_upgraded,
-		    res->encryption_waiting ? "true" : "false");
+		    res->encryption_waiting ? "true" : "false",
+		    (unsigned long long)res->rewrites_waiting,
+		    res->reserve_missing ? "true" : "false");
 		for (uint64_t i = 0; i < res->keys_retired; i++)
 			printf("%s%u", i ? ", " : "", res->retired[i]);
 		printf("], \"stopped_early\": %s, \"seconds\": %.3f}\n",
@@ -217,17 +221,27 @@ cmd_clean(int argc, char **argv)
 		return (r);
 	}
 	print_result(&a, &res);
+	if (res.reserve_missing)
+		fprintf(stderr, "qsarc: clean: %s: no room to make the "
+		    "reserve (%s/reserve) again at its full size: on a full "
+		    "disk the next clean may fail until space is freed\n", argv[optind],
+		    argv[optind]);
+	if (res.rewrites_waiting > 0)
+		fprintf(stderr, "qsarc: clean: %s: %llu partly dead "
+		    "container(s) not rewritten for lack of free space; the "
+		    "next run tries again\n", argv[optind],
+		    (unsigned long long)res.rewrites_waiting);
+	if (res.stopped_early) {
+		fprintf(stderr, "qsarc: clean: stopped by --max-duration; "
+		    "the next run continues\n");
+		status = EXIT_STOPPED;
+	}
 	if (res.encryption_waiting) {
 		alerts_raise_event(ALERTS_RAISE_ENCRYPTION_WAITING, NULL);
 		fprintf(stderr, "qsarc: clean: %s: not enough free space to "
 		    "encrypt the data written before encryption was enabled; "
 		    "reclamation ran, encryption waits for more space\n",
 		    argv[optind]);
-	}
-	if (res.stopped_early) {
-		fprintf(stderr, "qsarc: clean: stopped by --max-duration; "
-		    "the next run continues\n");
-		status = EXIT_STOPPED;
 	}
 	alerts_raise_after(cmd_alerts_env(), "clean", argv[optind], status, NULL, s);
 	store_close(s);

@@ -212,13 +212,22 @@ static const struct cmd_def commands[] = {
 "to kill at any time: the next run finishes the work.  Takes the store\n"
 "lock exclusively.\n"
 "\n"
+"Space: clean works on a 100% full file system.  It first deletes the\n"
+"store's reserve (STORE/reserve: 1 MiB, or twice the index if larger,\n"
+"made by init and by put or clean when missing and there is room), whose\n"
+"space covers what it writes before it can delete anything (a new index,\n"
+"the stream set), when space is short deletes dead containers before it\n"
+"rewrites any, and makes the reserve again at its end.  A rewrite needs\n"
+"room for its copy, else it waits for the next run.\n"
+"\n"
 "Options:\n"
 "  --dry-run           say what a real run would do; change nothing\n"
 "  --max-duration D    stop at a safe point after D (like 2h); exit 7\n"
 "  --rewrite-threshold P  rewrite containers more than P% dead (20)\n"
 "  --progress, --json, --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N\n"
-"  --help              show this help\n" },
+"  --help              show this help\n"
+ },
 	{ "replicate", cmd_replicate, "copy streams to another store",
 "Usage: qsarc replicate SOURCE TARGET [NAME...] [options]\n"
 "\n"

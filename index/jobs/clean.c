@@ -103,6 +103,7 @@ struct clean_ctx {
 	double start;
 	uint64_t live_records[1024];
 	uint64_t plain_manifests;	/* live manifests with key 0 */
+	uint64_t reserve;		/* bytes of the reserve released */
 };
 
 static double
@@ -129,6 +130,35 @@ progress(struct clean_ctx *c, const char *what, uint64_t done,
 
 	if (c->o->progress != NULL)
 		c->o->progress(c->o->progress_ctx, what, done, total);
+}
+
+/* Bytes free on the store's file system. */
+static int
+free_space(struct clean_ctx *c, uint64_t *avail)
+{
+	struct statvfs sv;
+
+	if (statvfs(store_root(c->s), &sv) != 0)
+		return (qs_error_errno(store_root(c->s), "statvfs"));
+	*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return (QS_OK);
+}
+
+/*
+ * Whether ${bytes} of new data fit with ${after} bytes left for what
+ * clean writes after them (a new index and stream set: the reserve's
+ * size, store_reserve_target).
+ */
+static int
+room_for(struct clean_ctx *c, uint64_t bytes, uint64_t after, int *fits)
+{
+	uint64_t avail = 0;
+	int rc;
+
+	if ((rc = free_space(c, &avail)) != QS_OK)
+		return (rc);
+	*fits = avail >= bytes + after;
+	return (QS_OK);
 }
 
 /* Remove ".tmp-*" leftovers in one directory. */
@@ -412,9 +442,10 @@ reclaim(struct clean_ctx *c)
 	struct chunk_reader *r = NULL;
 	struct rewrite_stats st;
 	const uint8_t *key, *idkey;
+	uint64_t copies = 0, after = 0;
 	uint16_t key_id;
 	size_t done = 0, todo = 0;
-	int rc;
+	int rc, fits, indexed = 0;
 
 	/* Step 1: a plan per container (keep, delete, rewrite). */
 	if ((rc = container_scan_foreach(c->s, plan_container, c)) != QS_OK)
@@ -434,11 +465,33 @@ reclaim(struct clean_ctx *c)
 			c->res->bytes_reclaimed += c->plan[i].size -
 			    c->plan[i].live_bytes - CONTAINER_HEADER_SIZE -
 			    CONTAINER_TRAILER_SIZE;
+			copies += c->plan[i].live_bytes;
 		}
 	}
 	qsort(c->drop, c->ndrop, sizeof(uint64_t), cmp_u64);
 	if (c->o->dry_run)
 		return (QS_OK);
+	/*
+	 * Step 2b: on a file system short of space, the deletions first:
+	 * they write only a new index (which the reserve covers, and which a
+	 * rewrite's copies could leave no room for), and the space they free
+	 * is what the copies need.  Otherwise one index for both saves
+	 * writing it twice.
+	 */
+	if (todo > 0 && (rc = store_reserve_target(store_root(c->s),
+	    &after)) != QS_OK)
+		return (rc);
+	if (todo > 0 && c->ndrop > 0) {
+		if ((rc = room_for(c, copies, after, &fits)) != QS_OK)
+			return (rc);
+		if (!fits) {
+			if ((rc = reindex_and_drop(c, c->drop, c->ndrop, 1)) !=
+			    QS_OK)
+				return (rc);
+			c->ndrop = 0;
+			indexed = 1;
+		}
+	}
 
 	/*
 	 * Step 3: rewrite the containers the plan names.  Plain records
@@ -461,6 +514,19 @@ reclaim(struct clean_ctx *c)
 			break;
 		}
 		/*
+		 * A copy that does not fit waits for the next run (the
+		 * space the deletions freed may be enough then): failing
+		 * here would keep what the other containers reclaim.
+		 */
+		if ((rc = room_for(c, c->plan[i].live_bytes, after, &fits)) !=
+		    QS_OK)
+			goto done;
+		if (!fits) {
+			c->res->containers_rewritten--;
+			c->res->rewrites_waiting++;
+			continue;
+		}
+		/*
 		 * The old container stays until the new index is durable:
 		 * entries of its dead chunks still lead into it, and a put
 		 * after a crash here would reference them.
@@ -476,7 +542,10 @@ reclaim(struct clean_ctx *c)
 	 * they go.
 	 */
 	qsort(c->drop, c->ndrop, sizeof(uint64_t), cmp_u64);
-	rc = reindex_and_drop(c, c->drop, c->ndrop, 1);
+	if (indexed && c->ndrop == 0)
+		rc = QS_OK;	/* step 2b's index is the one */
+	else
+		rc = reindex_and_drop(c, c->drop, c->ndrop, 1);
 done:
 	container_writer_free(cw);
 	container_writer_free(cw_plain);
@@ -788,6 +857,34 @@ upgrade_manifests(struct clean_ctx *c)
 	return (rc == 1 ? QS_OK : rc);
 }
 
+/*
+ * Make the reserve again at the end (also after a failure, so the next
+ * run has it), at the size the store now needs, or with what is free if
+ * that is less (reserve_missing: not at full size); the command's own
+ * error stays the one reported.
+ */
+static void
+reserve_restore(struct clean_ctx *c)
+{
+	const char *root = store_root(c->s);
+	struct qs_error saved;
+	uint64_t want = 0, avail = 0;
+	int rc;
+
+	qs_error_save(&saved);
+	if ((rc = store_reserve_target(root, &want)) == QS_OK &&
+	    (rc = store_reserve_make(root, want, 0)) == 1 &&
+	    free_space(c, &avail) == QS_OK) {
+		/* Short of room: what is free, rather than none. */
+		avail = avail / (64 << 10) * (64 << 10);
+		if (avail >= (64 << 10) && avail < want)
+			(void)store_reserve_make(root, avail, 0);
+	}
+	if (rc != QS_OK)
+		c->res->reserve_missing = 1;
+	qs_error_restore(&saved);
+}
+
 /**
  * clean_store(s, opts, res):
  * Run clean on store ${s} (opened exclusively).
@@ -808,6 +905,14 @@ clean_store(struct store *s, const struct clean_opts *o,
 	c.res = res;
 	c.start = now_seconds();
 
+	/*
+	 * Step 0: the reserve goes first: on a full file system its space is
+	 * what the writes before the first deletion (stream set, new index)
+	 * use.
+	 */
+	if (!o->dry_run && (rc = store_reserve_release(store_root(s),
+	    &c.reserve)) != QS_OK)
+		goto done;
 	/*
 	 * Step 1 (phase 1, reclaim): leftovers, live marks, expired streams
 	 * and their catalogues, then the containers.  Expired manifests go
@@ -863,6 +968,9 @@ clean_store(struct store *s, const struct clean_opts *o,
 		res->bytes_reclaimed = res->stored_before > res->stored_after ?
 		    res->stored_before - res->stored_after : 0;
 done:
+	/* Step 6: the reserve again, once the work has freed what it could. */
+	if (!o->dry_run)
+		reserve_restore(&c);
 	res->seconds = now_seconds() - c.start;
 	free(c.live.bits);
 	free(c.plan);

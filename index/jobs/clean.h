@@ -23,6 +23,12 @@
  * 3. Retire content keys that protect no record, manifest or catalogue,
  *    from both keystore copies.
  *
+ * Clean first deletes the store's reserve (store_reserve_*), so that on a
+ * full file system what it writes before it can delete anything (a new
+ * index, the stream set) has room, and makes it again at the end.  When
+ * space is short the containers with no live record go before any is
+ * rewritten, and a rewrite whose copy does not fit waits.
+ *
  * Killed at any point, the store stays consistent; the next run finishes
  * the work.
  */
@@ -59,6 +65,13 @@ struct clean_result {
 	uint64_t manifests_rewritten;
 	uint64_t manifests_upgraded;	/* version 1 -> 2 (frames bound) */
 	int encryption_waiting;		/* stopped for lack of space */
+	/*
+	 * Lack of space.  rewrites_waiting: containers not rewritten for
+	 * want of room for their copies.  reserve_missing: the reserve could
+	 * not be made again (at its full size) at the end.
+	 */
+	uint64_t rewrites_waiting;
+	int reserve_missing;
 	uint16_t retired[1024];
 	uint64_t keys_retired;
 	int stopped_early;		/* --max-duration reached */
