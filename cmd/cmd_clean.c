@@ -117,7 +117,8 @@ print_result(const struct clean_args *a, const struct clean_result *res)
 		    "\"manifests_rewritten\": %llu, "
 		    "\"manifests_upgraded\": %llu, "
 		    "\"encryption_waiting\": %s, "
-		    "\"rewrites_waiting\": %llu, "
+		    "\"streams_waiting\": %llu, \"space_needed\": %llu, "
+		    "\"space_free\": %llu, \"rewrites_waiting\": %llu, "
 		    "\"reserve_missing\": %s, \"keys_retired\": [",
 		    o->dry_run ? "true" : "false",
 		    (unsigned long long)res->bytes_reclaimed,
@@ -133,6 +134,9 @@ print_result(const struct clean_args *a, const struct clean_result *res)
 		    (unsigned long long)res->manifests_rewritten,
 		    (unsigned long long)res->manifests_upgraded,
 		    res->encryption_waiting ? "true" : "false",
+		    (unsigned long long)res->streams_waiting,
+		    (unsigned long long)res->space_needed,
+		    (unsigned long long)res->space_free,
 		    (unsigned long long)res->rewrites_waiting,
 		    res->reserve_missing ? "true" : "false");
 		for (uint64_t i = 0; i < res->keys_retired; i++)
@@ -237,11 +241,20 @@ cmd_clean(int argc, char **argv)
 		status = EXIT_STOPPED;
 	}
 	if (res.encryption_waiting) {
-		alerts_raise_event(ALERTS_RAISE_ENCRYPTION_WAITING, NULL);
-		fprintf(stderr, "qsarc: clean: %s: not enough free space to "
-		    "encrypt the data written before encryption was enabled; "
-		    "reclamation ran, encryption waits for more space\n",
-		    argv[optind]);
+		char need[32], avail[32], detail[256];
+
+		snprintf(detail, sizeof(detail), "%llu stream(s) written "
+		    "before encryption was enabled are still unencrypted: the "
+		    "largest needs %s free, %s is",
+		    (unsigned long long)res.streams_waiting,
+		    cmd_output_bytes(res.space_needed, need, sizeof(need)),
+		    cmd_output_bytes(res.space_free, avail, sizeof(avail)));
+		alerts_raise_event(ALERTS_RAISE_ENCRYPTION_WAITING, detail);
+		fprintf(stderr, "qsarc: clean: %s: not enough free space: "
+		    "%s; reclamation ran, the rest waits for space (exit "
+		    "9)\n", argv[optind], detail);
+		/* A cron job must notice: the data stays readable on disk. */
+		status = EXIT_NOSPACE;
 	}
 	alerts_raise_after(cmd_alerts_env(), "clean", argv[optind], status, NULL, s);
 	store_close(s);

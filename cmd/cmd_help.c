@@ -218,7 +218,11 @@ static const struct cmd_def commands[] = {
 "space covers what it writes before it can delete anything (a new index,\n"
 "the stream set), when space is short deletes dead containers before it\n"
 "rewrites any, and makes the reserve again at its end.  A rewrite needs\n"
-"room for its copy, else it waits for the next run.\n"
+"room for its copy, else it waits for the next run.  Encrypting old data\n"
+"needs room for one stream's copy at a time (about its stored size plus\n"
+"1/8, and the reserve); the space comes back as the converted streams'\n"
+"old data is reclaimed between them.  If a stream still does not fit,\n"
+"clean encrypts what fits, raises the encryption-waiting alert and exits 9.\n"
 "\n"
 "Options:\n"
 "  --dry-run           say what a real run would do; change nothing\n"
@@ -227,7 +231,9 @@ static const struct cmd_def commands[] = {
 "  --progress, --json, --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N\n"
 "  --help              show this help\n"
- },
+"\n"
+"Exit: 0 done, 7 stopped by --max-duration, 9 too little free space to\n"
+"encrypt all old data (see Space), 6 damage found, 1 other errors.\n" },
 	{ "replicate", cmd_replicate, "copy streams to another store",
 "Usage: qsarc replicate SOURCE TARGET [NAME...] [options]\n"
 "\n"

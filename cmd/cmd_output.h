@@ -21,7 +21,8 @@ enum {
 	EXIT_PASSPHRASE = 5,	/* wrong or missing passphrase */
 	EXIT_DAMAGE = 6,	/* damage found (corruption, authentication) */
 	EXIT_STOPPED = 7,	/* stopped early by --max-duration */
-	EXIT_NOTHING = 8	/* nothing to do */
+	EXIT_NOTHING = 8,	/* nothing to do */
+	EXIT_NOSPACE = 9	/* clean: too little free space to finish */
 };
 
 /**

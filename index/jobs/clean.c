@@ -585,13 +585,67 @@ convert_stream(struct clean_ctx *c, struct store *rs, const char *name,
 	return (rc);
 }
 
+/*
+ * An upper bound on the new bytes converting stream ${name} writes: its
+ * data again (the stored bytes of the plain records it references, at
+ * most its length), plus padding and record headers, the manifest and the
+ * index entries of its chunks.
+ */
+static int
+conversion_need(struct clean_ctx *c, const char *name, uint64_t length,
+    uint64_t chunks, uint64_t *need)
+{
+	struct manifest_reader *mr;
+	struct chunk_loc loc;
+	const uint8_t *id;
+	uint32_t raw_len;
+	uint64_t off, stored = 0;
+	int rc;
+
+	if ((rc = manifest_reader_open(c->s, name, 0, &mr)) != QS_OK)
+		return (rc);
+	while ((rc = manifest_reader_next(mr, &id, &raw_len, &off)) == QS_OK)
+		if (chunkindex_lookup(store_index(c->s), id, &loc) == QS_OK)
+			stored += loc.length;
+		else
+			stored += raw_len;
+	manifest_reader_free(mr);
+	if (rc != 1)
+		return (rc);
+	if (stored > length)
+		stored = length;
+	/* Padding adds at most 1/8 (PADME); 256 bytes a chunk for the rest. */
+	*need = stored + stored / 8 + chunks * 256 + STORE_RESERVE_MIN;
+	return (QS_OK);
+}
+
+static int reclaim_again(struct clean_ctx *);
+
+/*
+ * Reclaim what the conversions so far left dead, with a fresh reader
+ * (a rewrite may have moved records the old one had indexed).
+ */
+static int
+reclaim_between(struct clean_ctx *c, struct store **rs)
+{
+	uint64_t removed = 0;
+	int rc;
+
+	store_close(*rs);
+	*rs = NULL;
+	if ((rc = catalogue_remove_unreferenced(c->s, 0, &removed)) != QS_OK ||
+	    (rc = reclaim_again(c)) != QS_OK)
+		return (rc);
+	c->res->catalogues_removed += removed;
+	return (store_open_reader(c->s, rs));
+}
+
 static int
 encrypt_old_data(struct clean_ctx *c, int *converted)
 {
 	struct manifest_reader *mr;
 	struct store *rs = NULL;
-	struct statvfs sv;
-	uint64_t need, length;
+	uint64_t need, length, chunks, avail, keep;
 	int64_t created;
 	uint16_t key_id;
 	char **names;
@@ -612,7 +666,14 @@ encrypt_old_data(struct clean_ctx *c, int *converted)
 	/* A second handle: the pump reads with it in a thread of its own. */
 	if ((rc = store_open_reader(c->s, &rs)) != QS_OK)
 		goto done;
-	/* Step 2: convert them one by one while time and space allow. */
+	/*
+	 * Step 2: convert them one by one, each when its copy fits the space
+	 * free (keeping room for the reserve, which clean makes again at its
+	 * end).  When one does not fit, reclaim first what the conversions
+	 * so far left dead: the space comes back in pieces, container by
+	 * container, as each stream's plain chunks die.  A stream that still
+	 * does not fit waits; smaller ones after it may not.
+	 */
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = manifest_key_id(c->s, names[i], 0, &key_id)) !=
 		    QS_OK)
@@ -628,17 +689,30 @@ encrypt_old_data(struct clean_ctx *c, int *converted)
 			goto done;
 		created = manifest_reader_summary(mr)->created;
 		length = manifest_reader_summary(mr)->length;
+		chunks = manifest_reader_summary(mr)->chunk_count;
 		manifest_reader_free(mr);
-		/* At worst the stream's bytes again, plus a margin. */
-		need = (length < c->res->plain_bytes ? length :
-		    c->res->plain_bytes) + (64ULL << 20);
-		if (statvfs(store_root(c->s), &sv) != 0) {
-			rc = qs_error_errno(store_root(c->s), "statvfs");
+		if ((rc = conversion_need(c, names[i], length, chunks,
+		    &need)) != QS_OK ||
+		    (rc = store_reserve_target(store_root(c->s), &keep)) !=
+		    QS_OK)
 			goto done;
+		need += keep;
+		if ((rc = free_space(c, &avail)) != QS_OK)
+			goto done;
+		if (avail < need && *converted) {
+			if ((rc = reclaim_between(c, &rs)) != QS_OK)
+				goto done;
+			*converted = 0;
+			if ((rc = free_space(c, &avail)) != QS_OK)
+				goto done;
 		}
-		if ((uint64_t)sv.f_bavail * sv.f_frsize < need) {
+		if (avail < need) {
 			c->res->encryption_waiting = 1;
-			break;
+			c->res->streams_waiting++;
+			if (need > c->res->space_needed)
+				c->res->space_needed = need;
+			c->res->space_free = avail;
+			continue;
 		}
 		if ((rc = convert_stream(c, rs, names[i], created)) != QS_OK)
 			goto done;
