@@ -434,7 +434,7 @@ cmd_help_usage(FILE *f)
 	    "shows the options.\n"
 	    "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 store busy,\n"
 	    "5 wrong passphrase, 6 damage found, 7 stopped early, "
-	    "8 nothing to do.\n");
+	    "8 nothing to do,\n9 no space to finish.\n");
 }
 
 /**
