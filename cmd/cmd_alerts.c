@@ -37,7 +37,8 @@ _Static_assert((int)ALERTS_RAISE_EXIT_OK == (int)EXIT_OK &&
     (int)ALERTS_RAISE_EXIT_DAMAGE == (int)EXIT_DAMAGE &&
     (int)ALERTS_RAISE_EXIT_STOPPED == (int)EXIT_STOPPED &&
     (int)ALERTS_RAISE_EXIT_NOTHING == (int)EXIT_NOTHING &&
-    (int)ALERTS_RAISE_EXIT_PARTIAL == (int)EXIT_PARTIAL,
+    (int)ALERTS_RAISE_EXIT_PARTIAL == (int)EXIT_PARTIAL &&
+    (int)ALERTS_RAISE_EXIT_NOSPACE == (int)EXIT_NOSPACE,
     "alerts_raise.h and cmd.h disagree on the exit codes");
 
 /**

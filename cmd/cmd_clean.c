@@ -116,7 +116,10 @@ print_result(const struct clean_args *a, const struct clean_result *res)
 		    "\"plain_bytes\": %llu, \"bytes_encrypted\": %llu, "
 		    "\"manifests_rewritten\": %llu, "
 		    "\"manifests_upgraded\": %llu, "
-		    "\"encryption_waiting\": %s, \"keys_retired\": [",
+		    "\"encryption_waiting\": %s, "
+		    "\"streams_waiting\": %llu, \"space_needed\": %llu, "
+		    "\"space_free\": %llu, \"rewrites_waiting\": %llu, "
+		    "\"reserve_missing\": %s, \"keys_retired\": [",
 		    o->dry_run ? "true" : "false",
 		    (unsigned long long)res->bytes_reclaimed,
 		    (unsigned long long)res->stored_before,
@@ -130,7 +133,12 @@ print_result(const struct clean_args *a, const struct clean_result *res)
 		    (unsigned long long)res->bytes_encrypted,
 		    (unsigned long long)res->manifests_rewritten,
 		    (unsigned long long)res->manifests_upgraded,
-		    res->encryption_waiting ? "true" : "false");
+		    res->encryption_waiting ? "true" : "false",
+		    (unsigned long long)res->streams_waiting,
+		    (unsigned long long)res->space_needed,
+		    (unsigned long long)res->space_free,
+		    (unsigned long long)res->rewrites_waiting,
+		    res->reserve_missing ? "true" : "false");
 		for (uint64_t i = 0; i < res->keys_retired; i++)
 			printf("%s%u", i ? ", " : "", res->retired[i]);
 		printf("], \"stopped_early\": %s, \"seconds\": %.3f}\n",
@@ -218,17 +226,36 @@ cmd_clean(int argc, char **argv)
 		return (r);
 	}
 	print_result(&a, &res);
-	if (res.encryption_waiting) {
-		alerts_raise_event(ALERTS_RAISE_ENCRYPTION_WAITING, NULL);
-		fprintf(stderr, "qsarc: clean: %s: not enough free space to "
-		    "encrypt the data written before encryption was enabled; "
-		    "reclamation ran, encryption waits for more space\n",
+	if (res.reserve_missing)
+		fprintf(stderr, "qsarc: clean: %s: no room to make the "
+		    "reserve (%s/reserve) again at its full size: on a full "
+		    "disk the next clean may fail until space is freed\n", argv[optind],
 		    argv[optind]);
-	}
+	if (res.rewrites_waiting > 0)
+		fprintf(stderr, "qsarc: clean: %s: %llu partly dead "
+		    "container(s) not rewritten for lack of free space; the "
+		    "next run tries again\n", argv[optind],
+		    (unsigned long long)res.rewrites_waiting);
 	if (res.stopped_early) {
 		fprintf(stderr, "qsarc: clean: stopped by --max-duration; "
 		    "the next run continues\n");
 		status = EXIT_STOPPED;
+	}
+	if (res.encryption_waiting) {
+		char need[32], avail[32], detail[256];
+
+		snprintf(detail, sizeof(detail), "%llu stream(s) written "
+		    "before encryption was enabled are still unencrypted: the "
+		    "largest needs %s free, %s is",
+		    (unsigned long long)res.streams_waiting,
+		    cmd_output_bytes(res.space_needed, need, sizeof(need)),
+		    cmd_output_bytes(res.space_free, avail, sizeof(avail)));
+		alerts_raise_event(ALERTS_RAISE_ENCRYPTION_WAITING, detail);
+		fprintf(stderr, "qsarc: clean: %s: not enough free space: "
+		    "%s; reclamation ran, the rest waits for space (exit "
+		    "9)\n", argv[optind], detail);
+		/* A cron job must notice: the data stays readable on disk. */
+		status = EXIT_NOSPACE;
 	}
 	alerts_raise_after(cmd_alerts_env(), "clean", argv[optind], status, NULL, s);
 	store_close(s);

@@ -285,6 +285,18 @@ static const struct cmd_def commands[] = {
 "to kill at any time: the next run finishes the work.  Takes the store\n"
 "lock exclusively.\n"
 "\n"
+"Space: clean works on a 100% full file system.  It first deletes the\n"
+"store's reserve (STORE/reserve: 1 MiB, or twice the index if larger,\n"
+"made by init and by put or clean when missing and there is room), whose\n"
+"space covers what it writes before it can delete anything (a new index,\n"
+"the stream set), when space is short deletes dead containers before it\n"
+"rewrites any, and makes the reserve again at its end.  A rewrite needs\n"
+"room for its copy, else it waits for the next run.  Encrypting old data\n"
+"needs room for one stream's copy at a time (about its stored size plus\n"
+"1/8, and the reserve); the space comes back as the converted streams'\n"
+"old data is reclaimed between them.  If a stream still does not fit,\n"
+"clean encrypts what fits, raises the encryption-waiting alert and exits 10.\n"
+"\n"
 "Options:\n"
 "  --dry-run           say what a real run would do; change nothing\n"
 "  --max-duration D    stop at a safe point after D (like 2h, 1h30m or\n"
@@ -292,7 +304,10 @@ static const struct cmd_def commands[] = {
 "  --rewrite-threshold P  rewrite containers more than P% dead (20)\n"
 "  --progress, --json, --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
-"  --help              show this help\n" },
+"  --help              show this help\n"
+"\n"
+"Exit: 0 done, 7 stopped by --max-duration, 10 too little free space\n"
+"to encrypt all old data (see Space), 6 damage found, 1 other errors.\n" },
 	{ "replicate", cmd_replicate, "copy streams to another store",
 "Usage: qsarc replicate SOURCE TARGET [NAME...] [options]\n"
 "\n"
@@ -509,7 +524,7 @@ cmd_help_usage(FILE *f)
 	    "shows the options.\n"
 	    "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 store busy,\n"
 	    "5 wrong passphrase, 6 damage found, 7 stopped early, "
-	    "8 nothing to do, 9 members refused.\n");
+	    "8 nothing to do, 9 members refused, 10 no space to finish.\n");
 }
 
 /**

@@ -22,7 +22,8 @@ enum {
 	EXIT_DAMAGE = 6,	/* damage found (corruption, authentication) */
 	EXIT_STOPPED = 7,	/* stopped early by --max-duration */
 	EXIT_NOTHING = 8,	/* nothing to do */
-	EXIT_PARTIAL = 9	/* get --extract-to refused some members */
+	EXIT_PARTIAL = 9,	/* get --extract-to refused some members */
+	EXIT_NOSPACE = 10	/* clean: too little free space to finish */
 };
 
 /**

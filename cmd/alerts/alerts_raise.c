@@ -98,6 +98,8 @@ exit_meaning(int code)
 		return ("nothing to do");
 	case ALERTS_RAISE_EXIT_PARTIAL:
 		return ("some tar members refused");
+	case ALERTS_RAISE_EXIT_NOSPACE:
+		return ("too little free space");
 	default:
 		return ("failure");
 	}
@@ -142,6 +144,8 @@ gather_exit(struct events *evs, const char *sub, int exit_code,
 	} else if (is_batch(sub) && exit_code != ALERTS_RAISE_EXIT_OK &&
 	    exit_code != ALERTS_RAISE_EXIT_STOPPED &&
 	    exit_code != ALERTS_RAISE_EXIT_NOTHING &&
+	    /* clean queues its own event for it (encryption-waiting) */
+	    exit_code != ALERTS_RAISE_EXIT_NOSPACE &&
 	    (e = ev_add(evs, "command-failed"))) {
 		alerts_text_copyf(e->title, sizeof(e->title), "%s failed "
 		    "(exit %d: %s)", sub, exit_code, exit_meaning(exit_code));

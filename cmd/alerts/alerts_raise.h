@@ -43,7 +43,8 @@ enum {
 	ALERTS_RAISE_EXIT_DAMAGE = 6,
 	ALERTS_RAISE_EXIT_STOPPED = 7,
 	ALERTS_RAISE_EXIT_NOTHING = 8,
-	ALERTS_RAISE_EXIT_PARTIAL = 9
+	ALERTS_RAISE_EXIT_PARTIAL = 9,
+	ALERTS_RAISE_EXIT_NOSPACE = 10
 };
 
 /* Events a command queues itself (the rest are found by
@@ -65,7 +66,8 @@ void alerts_raise_event(int, const char *);
  * alerts_raise_after(env, sub, root, exit_code, detail, s):
  * At the end of the subcommand ${sub} on the store at ${root}: if alerts
  * are configured and enabled there, gather this run's events (the command
- * failed: ${exit_code} not 0, 7 or 8 for a batch job; damage found:
+ * failed: ${exit_code} not 0, 7, 8 or 9 (clean queues its own event for
+ * 9) for a batch job; damage found:
  * exit code 6; the queued events; with ${s}, the store-state checks; the
  * file system nearly full), deduplicated to one per kind, and send them
  * in one message together with up to 20 older unsent alerts.  The

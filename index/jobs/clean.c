@@ -103,6 +103,7 @@ struct clean_ctx {
 	double start;
 	uint64_t live_records[1024];
 	uint64_t plain_manifests;	/* live manifests with key 0 */
+	uint64_t reserve;		/* bytes of the reserve released */
 };
 
 static double
@@ -129,6 +130,35 @@ progress(struct clean_ctx *c, const char *what, uint64_t done,
 
 	if (c->o->progress != NULL)
 		c->o->progress(c->o->progress_ctx, what, done, total);
+}
+
+/* Bytes free on the store's file system. */
+static int
+free_space(struct clean_ctx *c, uint64_t *avail)
+{
+	struct statvfs sv;
+
+	if (statvfs(store_root(c->s), &sv) != 0)
+		return (qs_error_errno(store_root(c->s), "statvfs"));
+	*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return (QS_OK);
+}
+
+/*
+ * Whether ${bytes} of new data fit with ${after} bytes left for what
+ * clean writes after them (a new index and stream set: the reserve's
+ * size, store_reserve_target).
+ */
+static int
+room_for(struct clean_ctx *c, uint64_t bytes, uint64_t after, int *fits)
+{
+	uint64_t avail = 0;
+	int rc;
+
+	if ((rc = free_space(c, &avail)) != QS_OK)
+		return (rc);
+	*fits = avail >= bytes + after;
+	return (QS_OK);
 }
 
 /* Remove ".tmp-*" leftovers in one directory. */
@@ -412,9 +442,10 @@ reclaim(struct clean_ctx *c)
 	struct chunk_reader *r = NULL;
 	struct rewrite_stats st;
 	const uint8_t *key, *idkey;
+	uint64_t copies = 0, after = 0;
 	uint16_t key_id;
 	size_t done = 0, todo = 0;
-	int rc;
+	int rc, fits, indexed = 0;
 
 	/* Step 1: a plan per container (keep, delete, rewrite). */
 	if ((rc = container_scan_foreach(c->s, plan_container, c)) != QS_OK)
@@ -434,11 +465,33 @@ reclaim(struct clean_ctx *c)
 			c->res->bytes_reclaimed += c->plan[i].size -
 			    c->plan[i].live_bytes - CONTAINER_HEADER_SIZE -
 			    CONTAINER_TRAILER_SIZE;
+			copies += c->plan[i].live_bytes;
 		}
 	}
 	qsort(c->drop, c->ndrop, sizeof(uint64_t), cmp_u64);
 	if (c->o->dry_run)
 		return (QS_OK);
+	/*
+	 * Step 2b: on a file system short of space, the deletions first:
+	 * they write only a new index (which the reserve covers, and which a
+	 * rewrite's copies could leave no room for), and the space they free
+	 * is what the copies need.  Otherwise one index for both saves
+	 * writing it twice.
+	 */
+	if (todo > 0 && (rc = store_reserve_target(store_root(c->s),
+	    &after)) != QS_OK)
+		return (rc);
+	if (todo > 0 && c->ndrop > 0) {
+		if ((rc = room_for(c, copies, after, &fits)) != QS_OK)
+			return (rc);
+		if (!fits) {
+			if ((rc = reindex_and_drop(c, c->drop, c->ndrop, 1)) !=
+			    QS_OK)
+				return (rc);
+			c->ndrop = 0;
+			indexed = 1;
+		}
+	}
 
 	/*
 	 * Step 3: rewrite the containers the plan names.  Plain records
@@ -461,6 +514,19 @@ reclaim(struct clean_ctx *c)
 			break;
 		}
 		/*
+		 * A copy that does not fit waits for the next run (the
+		 * space the deletions freed may be enough then): failing
+		 * here would keep what the other containers reclaim.
+		 */
+		if ((rc = room_for(c, c->plan[i].live_bytes, after, &fits)) !=
+		    QS_OK)
+			goto done;
+		if (!fits) {
+			c->res->containers_rewritten--;
+			c->res->rewrites_waiting++;
+			continue;
+		}
+		/*
 		 * The old container stays until the new index is durable:
 		 * entries of its dead chunks still lead into it, and a put
 		 * after a crash here would reference them.
@@ -476,7 +542,10 @@ reclaim(struct clean_ctx *c)
 	 * they go.
 	 */
 	qsort(c->drop, c->ndrop, sizeof(uint64_t), cmp_u64);
-	rc = reindex_and_drop(c, c->drop, c->ndrop, 1);
+	if (indexed && c->ndrop == 0)
+		rc = QS_OK;	/* step 2b's index is the one */
+	else
+		rc = reindex_and_drop(c, c->drop, c->ndrop, 1);
 done:
 	container_writer_free(cw);
 	container_writer_free(cw_plain);
@@ -516,13 +585,67 @@ convert_stream(struct clean_ctx *c, struct store *rs, const char *name,
 	return (rc);
 }
 
+/*
+ * An upper bound on the new bytes converting stream ${name} writes: its
+ * data again (the stored bytes of the plain records it references, at
+ * most its length), plus padding and record headers, the manifest and the
+ * index entries of its chunks.
+ */
+static int
+conversion_need(struct clean_ctx *c, const char *name, uint64_t length,
+    uint64_t chunks, uint64_t *need)
+{
+	struct manifest_reader *mr;
+	struct chunk_loc loc;
+	const uint8_t *id;
+	uint32_t raw_len;
+	uint64_t off, stored = 0;
+	int rc;
+
+	if ((rc = manifest_reader_open(c->s, name, 0, &mr)) != QS_OK)
+		return (rc);
+	while ((rc = manifest_reader_next(mr, &id, &raw_len, &off)) == QS_OK)
+		if (chunkindex_lookup(store_index(c->s), id, &loc) == QS_OK)
+			stored += loc.length;
+		else
+			stored += raw_len;
+	manifest_reader_free(mr);
+	if (rc != 1)
+		return (rc);
+	if (stored > length)
+		stored = length;
+	/* Padding adds at most 1/8 (PADME); 256 bytes a chunk for the rest. */
+	*need = stored + stored / 8 + chunks * 256 + STORE_RESERVE_MIN;
+	return (QS_OK);
+}
+
+static int reclaim_again(struct clean_ctx *);
+
+/*
+ * Reclaim what the conversions so far left dead, with a fresh reader
+ * (a rewrite may have moved records the old one had indexed).
+ */
+static int
+reclaim_between(struct clean_ctx *c, struct store **rs)
+{
+	uint64_t removed = 0;
+	int rc;
+
+	store_close(*rs);
+	*rs = NULL;
+	if ((rc = catalogue_remove_unreferenced(c->s, 0, &removed)) != QS_OK ||
+	    (rc = reclaim_again(c)) != QS_OK)
+		return (rc);
+	c->res->catalogues_removed += removed;
+	return (store_open_reader(c->s, rs));
+}
+
 static int
 encrypt_old_data(struct clean_ctx *c, int *converted)
 {
 	struct manifest_reader *mr;
 	struct store *rs = NULL;
-	struct statvfs sv;
-	uint64_t need, length;
+	uint64_t need, length, chunks, avail, keep;
 	int64_t created;
 	uint16_t key_id;
 	char **names;
@@ -543,7 +666,14 @@ encrypt_old_data(struct clean_ctx *c, int *converted)
 	/* A second handle: the pump reads with it in a thread of its own. */
 	if ((rc = store_open_reader(c->s, &rs)) != QS_OK)
 		goto done;
-	/* Step 2: convert them one by one while time and space allow. */
+	/*
+	 * Step 2: convert them one by one, each when its copy fits the space
+	 * free (keeping room for the reserve, which clean makes again at its
+	 * end).  When one does not fit, reclaim first what the conversions
+	 * so far left dead: the space comes back in pieces, container by
+	 * container, as each stream's plain chunks die.  A stream that still
+	 * does not fit waits; smaller ones after it may not.
+	 */
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = manifest_key_id(c->s, names[i], 0, &key_id)) !=
 		    QS_OK)
@@ -559,17 +689,30 @@ encrypt_old_data(struct clean_ctx *c, int *converted)
 			goto done;
 		created = manifest_reader_summary(mr)->created;
 		length = manifest_reader_summary(mr)->length;
+		chunks = manifest_reader_summary(mr)->chunk_count;
 		manifest_reader_free(mr);
-		/* At worst the stream's bytes again, plus a margin. */
-		need = (length < c->res->plain_bytes ? length :
-		    c->res->plain_bytes) + (64ULL << 20);
-		if (statvfs(store_root(c->s), &sv) != 0) {
-			rc = qs_error_errno(store_root(c->s), "statvfs");
+		if ((rc = conversion_need(c, names[i], length, chunks,
+		    &need)) != QS_OK ||
+		    (rc = store_reserve_target(store_root(c->s), &keep)) !=
+		    QS_OK)
 			goto done;
+		need += keep;
+		if ((rc = free_space(c, &avail)) != QS_OK)
+			goto done;
+		if (avail < need && *converted) {
+			if ((rc = reclaim_between(c, &rs)) != QS_OK)
+				goto done;
+			*converted = 0;
+			if ((rc = free_space(c, &avail)) != QS_OK)
+				goto done;
 		}
-		if ((uint64_t)sv.f_bavail * sv.f_frsize < need) {
+		if (avail < need) {
 			c->res->encryption_waiting = 1;
-			break;
+			c->res->streams_waiting++;
+			if (need > c->res->space_needed)
+				c->res->space_needed = need;
+			c->res->space_free = avail;
+			continue;
 		}
 		if ((rc = convert_stream(c, rs, names[i], created)) != QS_OK)
 			goto done;
@@ -791,6 +934,34 @@ upgrade_manifests(struct clean_ctx *c)
 	return (rc == 1 ? QS_OK : rc);
 }
 
+/*
+ * Make the reserve again at the end (also after a failure, so the next
+ * run has it), at the size the store now needs, or with what is free if
+ * that is less (reserve_missing: not at full size); the command's own
+ * error stays the one reported.
+ */
+static void
+reserve_restore(struct clean_ctx *c)
+{
+	const char *root = store_root(c->s);
+	struct qs_error saved;
+	uint64_t want = 0, avail = 0;
+	int rc;
+
+	qs_error_save(&saved);
+	if ((rc = store_reserve_target(root, &want)) == QS_OK &&
+	    (rc = store_reserve_make(root, want, 0)) == 1 &&
+	    free_space(c, &avail) == QS_OK) {
+		/* Short of room: what is free, rather than none. */
+		avail = avail / (64 << 10) * (64 << 10);
+		if (avail >= (64 << 10) && avail < want)
+			(void)store_reserve_make(root, avail, 0);
+	}
+	if (rc != QS_OK)
+		c->res->reserve_missing = 1;
+	qs_error_restore(&saved);
+}
+
 /**
  * clean_store(s, opts, res):
  * Run clean on store ${s} (opened exclusively).
@@ -811,6 +982,14 @@ clean_store(struct store *s, const struct clean_opts *o,
 	c.res = res;
 	c.start = now_seconds();
 
+	/*
+	 * Step 0: the reserve goes first: on a full file system its space is
+	 * what the writes before the first deletion (stream set, new index)
+	 * use.
+	 */
+	if (!o->dry_run && (rc = store_reserve_release(store_root(s),
+	    &c.reserve)) != QS_OK)
+		goto done;
 	/*
 	 * Step 1 (phase 1, reclaim): leftovers, live marks, expired streams
 	 * and their catalogues, then the containers.  Expired manifests go
@@ -866,6 +1045,9 @@ clean_store(struct store *s, const struct clean_opts *o,
 		res->bytes_reclaimed = res->stored_before > res->stored_after ?
 		    res->stored_before - res->stored_after : 0;
 done:
+	/* Step 6: the reserve again, once the work has freed what it could. */
+	if (!o->dry_run)
+		reserve_restore(&c);
 	res->seconds = now_seconds() - c.start;
 	free(c.live.bits);
 	free(c.plan);

@@ -17,11 +17,21 @@
  * 2. Encrypt data written before encryption was enabled (encrypted stores
  *    only): each stream whose manifest is unencrypted is read back and put
  *    again under the same name (new cuts and ids under the keystore's
- *    secrets, sealed, its tar catalogue made again), one at a time while
- *    the free space allows; then phase 1 runs again and reclaims the plain
- *    chunks, and once none is left the plain keys leave the config.
+ *    secrets, sealed, its tar catalogue made again), one at a time, each
+ *    when the free space holds its copy; when the next one does not fit,
+ *    phase 1 runs again first to reclaim the plain chunks the conversions
+ *    so far left dead, and a stream that still does not fit waits
+ *    (encryption_waiting) while smaller ones go on.  At the end phase 1
+ *    runs again, and once no plain chunk is left the plain keys leave the
+ *    config.
  * 3. Retire content keys that protect no record, manifest or catalogue,
  *    from both keystore copies.
+ *
+ * Clean first deletes the store's reserve (store_reserve_*), so that on a
+ * full file system what it writes before it can delete anything (a new
+ * index, the stream set) has room, and makes it again at the end.  When
+ * space is short the containers with no live record go before any is
+ * rewritten, and a rewrite whose copy does not fit waits.
  *
  * Killed at any point, the store stays consistent; the next run finishes
  * the work.
@@ -58,7 +68,19 @@ struct clean_result {
 	uint64_t bytes_encrypted;	/* plain record bytes encrypted */
 	uint64_t manifests_rewritten;
 	uint64_t manifests_upgraded;	/* version 1 -> 2 (frames bound) */
-	int encryption_waiting;		/* stopped for lack of space */
+	/*
+	 * Lack of space.  encryption_waiting: streams_waiting plain streams
+	 * were left unconverted because even after reclaiming what the
+	 * conversions so far had freed, the largest of them needed
+	 * space_needed bytes free and space_free were.  rewrites_waiting:
+	 * containers not rewritten for want of room for their copies.
+	 * reserve_missing: the reserve could not be made again at the end.
+	 */
+	int encryption_waiting;
+	uint64_t streams_waiting;
+	uint64_t space_needed, space_free;
+	uint64_t rewrites_waiting;
+	int reserve_missing;
 	uint16_t retired[1024];
 	uint64_t keys_retired;
 	int stopped_early;		/* --max-duration reached */

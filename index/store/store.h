@@ -348,6 +348,68 @@ int store_backup_dir_prepare(const char *);
 void store_set_command(const char *);
 
 /*
+ * The reserve (store_reserve.c; spec/FORMAT.md 2 and 8.3): STORE/reserve,
+ * a file of allocated space that only clean gives back, so that clean can
+ * reclaim on a file system that is 100% full: it deletes the reserve
+ * first, writes what it must write before it can delete anything into the
+ * space that frees, and makes the reserve again at its end.  A store
+ * without one (older stores, or one that had no room) works as before.
+ */
+
+/* The smallest reserve: what clean writes first in a small store. */
+#define STORE_RESERVE_MIN	(1ULL << 20)
+
+/**
+ * store_reserve_target(root, bytes):
+ * Set ${bytes} to the size the reserve of the store at ${root} should
+ * have: enough for what clean writes before it deletes anything (the new
+ * index, which may take twice the index's bytes while it is merged, and
+ * the stream set, written as expired streams go), rounded up to 64 KiB,
+ * at least STORE_RESERVE_MIN.
+ */
+int store_reserve_target(const char *, uint64_t *);
+
+/**
+ * store_reserve_size(root, bytes):
+ * Set ${bytes} to the size of the reserve of the store at ${root}, 0 if
+ * it has none.
+ */
+int store_reserve_size(const char *, uint64_t *);
+
+/**
+ * store_reserve_release(root, released):
+ * Delete the reserve of the store at ${root} (under the exclusive lock)
+ * and set ${released} to the bytes it held (0: there was none).
+ */
+int store_reserve_release(const char *, uint64_t *);
+
+/**
+ * store_reserve_make(root, bytes, room):
+ * Make the reserve of the store at ${root} ${bytes} long (allocated, not
+ * sparse), replacing one of another size, if the file system has
+ * ${bytes} + ${room} bytes free.  Return QS_OK once the reserve has that
+ * size, 1 if there was not room for it (nothing changed), or an error.
+ */
+int store_reserve_make(const char *, uint64_t, uint64_t);
+
+/**
+ * store_reserve_keep(root):
+ * Make the reserve of the store at ${root} if it is missing and the file
+ * system keeps at least three times its size free besides (init, put):
+ * a best effort, so a failure is not an error.
+ */
+void store_reserve_keep(const char *);
+
+/**
+ * store_reserve_borrow(root, bytes):
+ * Shorten the reserve of the store at ${root} by ${bytes} (at most all of
+ * it), for a small write that must not fail on a full disk (the stream
+ * set of rm, expire, unexpire); clean gives it its size back.  Return
+ * QS_OK, 1 if there is no reserve to borrow from, or an error.
+ */
+int store_reserve_borrow(const char *, uint64_t);
+
+/*
  * Paths (store_paths.c: every path of a store is built there).  The
  * builders returning int give QS_OK, or QS_EINVAL ("ROOT: path too long")
  * if the path does not fit in ${buflen} bytes.
@@ -450,6 +512,12 @@ int store_keystore_backup_in(const char *, const uint8_t[16], char *, size_t);
  * "${root}/rekey-pending", the marker of an unfinished rekey.
  */
 int store_path_rekey_pending(const char *, char *, size_t);
+
+/**
+ * store_path_reserve(root, buf, buflen):
+ * "${root}/reserve", the space kept for clean (store_reserve_*).
+ */
+int store_path_reserve(const char *, char *, size_t);
 
 /**
  * store_path_alerts_conf(root, buf, buflen):

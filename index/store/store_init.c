@@ -330,6 +330,8 @@ init_undo(const char *root, int made_root, const char *backup)
 		(void)unlink(path);
 	if (store_path_lock(root, path, sizeof(path)) == QS_OK)
 		(void)unlink(path);
+	if (store_path_reserve(root, path, sizeof(path)) == QS_OK)
+		(void)unlink(path);
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		if (dirs[i](root, path, sizeof(path)) == QS_OK)
 			(void)rmdir(path);
@@ -395,6 +397,11 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 	    (rc = store_path_lock(root, path, sizeof(path))) != QS_OK ||
 	    (rc = fileio_write_atomic(path, "", 0, STORE_MODE_FILE, 0)) != QS_OK)
 		goto done;
+	/*
+	 * The space clean gives back on a full disk; a file system without
+	 * room for it gets none (clean makes it later if it can).
+	 */
+	store_reserve_keep(root);
 
 	/* The config: a fresh store id, the parameters, then the keys. */
 	random_bytes(cfg->store_id, sizeof(cfg->store_id));

@@ -3,6 +3,7 @@
  * ("Store layout") has one home:
  *
  *	ROOT/config, ROOT/lock, ROOT/keystore, ROOT/rekey-pending,
+ *	ROOT/reserve,
  *	ROOT/alerts.conf, ROOT/alerts.log,
  *	ROOT/data/XX/XXXXXXXXXXXXXXXX.qsc, ROOT/index/,
  *	ROOT/streams/NAME.qsm, ROOT/expired/NAME.qsm, ROOT/catalogs/HEX.qct,
@@ -242,6 +243,17 @@ store_path_rekey_pending(const char *root, char *buf, size_t buflen)
 {
 
 	return (join(root, "rekey-pending", buf, buflen));
+}
+
+/**
+ * store_path_reserve(root, buf, buflen):
+ * "${root}/reserve", the space kept for clean (store_reserve.c).
+ */
+int
+store_path_reserve(const char *root, char *buf, size_t buflen)
+{
+
+	return (join(root, "reserve", buf, buflen));
 }
 
 /**

@@ -191,8 +191,24 @@ set_write(const struct store *s, struct streamset *set)
 	    (rc = streamset_fmt_encode(set, &buf, &len)) != QS_OK)
 		return (rc);
 	set_trailer(s, keyed, buf, len - 32, buf + len - 32);
-	if ((rc = fileio_write_atomic(path, buf, len, STORE_MODE_FILE, 0)) !=
-	    QS_OK)
+	rc = fileio_write_atomic(path, buf, len, STORE_MODE_FILE, 0);
+	/*
+	 * On a full disk the set (a few bytes a stream) comes out of the
+	 * reserve, so that rm and expire work when they are most needed:
+	 * before the clean that frees the space (store.h).
+	 */
+	if (rc == QS_ENOSPC) {
+		struct qs_error full;
+
+		qs_error_save(&full);
+		if (store_reserve_borrow(s->root, len + 4096) == QS_OK) {
+			qs_error_clear();
+			rc = fileio_write_atomic(path, buf, len,
+			    STORE_MODE_FILE, 0);
+		} else
+			qs_error_restore(&full);	/* the write's error */
+	}
+	if (rc != QS_OK)
 		goto out;
 	memcpy(r.store_id, s->cfg.store_id, 16);
 	r.generation = set->generation;

@@ -600,6 +600,12 @@ put_stream(struct store *s, const char *name, int fd,
 		return (qs_error_set(QS_EEXIST, "%s: a%s stream named \"%s\" "
 		    "already exists", store_root(s), state == 2 ?
 		    "n expired" : "", name));
+	/*
+	 * A store without its reserve (older, or short of room when it was
+	 * due) gets one while there is room; clean manages its own.
+	 */
+	if (o == NULL || !o->replace)
+		store_reserve_keep(store_root(s));
 	/* Step 2: the pipeline and the manifest writer. */
 	if ((rc = ctx_init(&p, s, o)) != QS_OK)
 		goto done;
