@@ -34,19 +34,21 @@ struct rekey_args {
 };
 
 struct rekey_progress_ctx {
-	double start;
+	struct cmd_progress *meter;
+	uint64_t total;		/* the meter's, 0 before the first call */
 };
 
+/* The engine's figures into the meter: "rekey: 3 / 10 containers". */
 static void
 rekey_progress_cb(void *ctx, const struct rekey_progress *p)
 {
 	struct rekey_progress_ctx *rc = ctx;
 
-	fprintf(stderr, "\rrekey: container %llu of %llu (%.0f s)   ",
-	    (unsigned long long)p->containers_done,
-	    (unsigned long long)p->containers_total,
-	    cmd_clock_monotonic() - rc->start);
-	fflush(stderr);
+	if (rc->total != p->containers_total) {
+		rc->total = p->containers_total;
+		cmd_progress_phase(rc->meter, NULL, "containers", rc->total);
+	}
+	cmd_progress_set(rc->meter, p->containers_done, UINT64_MAX, 0);
 }
 
 static const char *
@@ -186,12 +188,14 @@ change_mode(const struct rekey_args *a, struct store *s, struct keystore *ks)
 	struct rekey_result res;
 	int rc;
 
-	pc.start = cmd_clock_monotonic();
+	/* Always a meter: SIGUSR1 asks it for a status line. */
+	pc.total = 0;
+	pc.meter = cmd_progress_start(&a->c, "rekey");
+	cmd_progress_phase(pc.meter, NULL, "containers", 0);
 	rc = rekey_change_mode(s, a->mode, a->rotation, cmd_clock_now(),
-	    a->c.lock_timeout * 1000, cmd_progress_wanted(&a->c) ?
-	    rekey_progress_cb : NULL, &pc, &res);
-	if (cmd_progress_wanted(&a->c))
-		cmd_progress_end();
+	    a->c.lock_timeout * 1000, pc.meter != NULL ? rekey_progress_cb :
+	    NULL, &pc, &res);
+	cmd_progress_stop(pc.meter);
 	if (rc != QS_OK)
 		return (rc);
 	print_mode_change(a, ks, &res);

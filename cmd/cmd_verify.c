@@ -254,6 +254,15 @@ do_rebuild(const char *root, const struct cmd_options *c, struct vout *o)
 	return (status);
 }
 
+/* --read-data progress: the bytes read into the meter. */
+static void
+on_progress(void *ctx, uint64_t bytes, uint64_t chunks)
+{
+
+	(void)chunks;
+	cmd_progress_set(ctx, bytes, UINT64_MAX, 0);
+}
+
 /* Open the store and check it; return the exit status. */
 static int
 do_verify(const char *root, const struct cmd_options *c,
@@ -442,6 +451,8 @@ print_summary(const struct verify_counts *vc, int status)
 int
 cmd_verify(int argc, char **argv)
 {
+	struct cmd_progress *meter;
+	struct cmd_options pc;
 	struct verify_counts vc;
 	struct verify_opts vo;
 	struct verify_args a;
@@ -477,7 +488,20 @@ cmd_verify(int argc, char **argv)
 		printf(",\n \"findings\": [");
 	}
 	error[0] = '\0';
+	/*
+	 * Always a meter: SIGUSR1 asks it for a status line.  Only reading
+	 * the data takes long enough for a progress line.
+	 */
+	pc = a.c;
+	if (!a.read_data)
+		pc.progress = 0;
+	if ((meter = cmd_progress_start(&pc, "verify")) != NULL &&
+	    a.read_data) {
+		vo.on_progress = on_progress;
+		vo.progress_ctx = meter;
+	}
 	status = do_verify(root, &a.c, &vo, &o, &vc, error, sizeof(error));
+	cmd_progress_stop(meter);
 	if (o.oom && status == EXIT_OK) {
 		snprintf(error, sizeof(error), "out of memory");
 		status = EXIT_ERROR;

@@ -40,6 +40,8 @@ main(int argc, char **argv)
 #endif
 	/* A reader that goes away is an error on write, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGUSR1 asks a long job for a status line (cmd_progress.h). */
+	cmd_progress_signals();
 	/*
 	 * Everything qsarc creates is private to its owner: a store holds
 	 * the data of what it backs up, and so do get --output and the

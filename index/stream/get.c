@@ -44,7 +44,12 @@
  */
 #define MAX_WORKERS	16
 #define NSLOTS		32
-#define PROGRESS_EVERY	(64ULL << 20)
+/*
+ * The progress callback about every MiB: it only notes the figures, the
+ * caller redraws on its own timer (cmd/cmd_progress.c), so a short stream
+ * shows progress too (every 64 MiB, a 28 MiB stream showed nothing).
+ */
+#define PROGRESS_EVERY	(1ULL << 20)
 
 enum gslot_state { G_FREE, G_QUEUED, G_READING, G_DONE };
 
