@@ -161,8 +161,9 @@ show_json(const struct args *a, const struct alerts_conf *c,
 		printf("null");
 	printf(", \"unsent\": [");
 	for (size_t i = 0; i < npend; i++) {
-		printf("%s{\"time\": %lld, \"event\": ", i ? ", " : "",
-		    (long long)pend[i].time);
+		printf("%s{", i ? ", " : "");
+		cmd_output_json_time(stdout, "time", pend[i].time);
+		printf(", \"event\": ");
 		cmd_output_json_string(stdout, pend[i].event);
 		printf(", \"subject\": ");
 		cmd_output_json_string(stdout, pend[i].subject);
@@ -555,7 +556,7 @@ parse_args(int argc, char **argv, struct args *a)
 		case OPT_DISK_THRESHOLD: a->disk = optarg; break;
 		case OPT_JSON: a->json = 1; a->nopts--; break;
 		default:
-			return (cmd_output_usage("alerts", "unknown option"));
+			return (cmd_options_unknown("alerts", argv));
 		}
 	}
 	if (argc - optind != 2)

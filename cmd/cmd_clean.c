@@ -96,8 +96,7 @@ parse_args(int argc, char **argv, struct clean_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("clean",
-				    "unknown option"));
+				return (cmd_options_unknown("clean", argv));
 		}
 	}
 	if (argc - optind != 1)

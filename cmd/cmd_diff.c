@@ -127,10 +127,10 @@ report(int json, int *first, char tag, const char *path, const char *why)
 {
 
 	if (json) {
-		printf("%s\n  {\"change\": \"%s\", \"path\": ", *first ? "" :
+		printf("%s\n  {\"change\": \"%s\", ", *first ? "" :
 		    ",", tag == '+' ? "added" : tag == '-' ? "removed" :
 		    "changed");
-		cmd_output_json_string(stdout, path);
+		cmd_output_json_name(stdout, "path", path, strlen(path));
 		if (why != NULL)
 			printf(", \"what\": \"%s\"", why);
 		printf("}");

@@ -151,8 +151,7 @@ parse_args(int argc, char **argv, struct get_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("get",
-				    "unknown option"));
+				return (cmd_options_unknown("get", argv));
 		}
 	}
 	if (argc - optind != 2)

@@ -36,6 +36,9 @@ static const struct cmd_def commands[] = {
 "                                   10 and 1G, time x memory at most 4G)\n"
 "  --passphrase-file F, --passphrase-fd N  where the passphrase comes from\n"
 "                      (else QSARC_PASSPHRASE, else the terminal)\n"
+"  --json              {\"store\", \"store_id\", \"encrypted\", \"created\",\n"
+"                      \"keystore\", \"keystore_backup\"} (the last two\n"
+"                      with --encrypt)\n"
 "  --help              show this help\n" },
 	{ "put", cmd_put, "store a stream read from standard input",
 "Usage: qsarc put STORE NAME [options]\n"
@@ -84,7 +87,8 @@ static const struct cmd_def commands[] = {
 "                      paths, no '..', no writing through symlinks from the\n"
 "                      archive, no device nodes unless --devices)\n"
 "  --devices           with --extract-to: create device nodes too\n"
-"  --json              with --member: counts on stderr as JSON\n"
+"  --json              on stderr (stdout carries the stream): {\"name\",\n"
+"                      \"length\", \"chunks\"}; with --member the counts\n"
 "  --progress, --no-progress, --threads N, --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N\n"
 "  --help              show this help\n" },
@@ -128,6 +132,7 @@ static const struct cmd_def commands[] = {
 "until then 'qsarc unexpire' brings them back.\n"
 "\n"
 "Options:\n"
+"  --json              {\"expired\": [names]}\n"
 "  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
 "  --help              show this help\n" },
 	{ "unexpire", cmd_unexpire, "bring back streams removed with rm",
@@ -136,6 +141,7 @@ static const struct cmd_def commands[] = {
 "Undo 'qsarc rm' for streams that clean has not yet reclaimed.\n"
 "\n"
 "Options:\n"
+"  --json              {\"unexpired\": [names]}\n"
 "  --lock-timeout S, --passphrase-file F, --passphrase-fd N\n"
 "  --help              show this help\n" },
 	{ "stats", cmd_stats, "show the store's size and dedup ratio",
@@ -262,6 +268,9 @@ static const struct cmd_def commands[] = {
 "                                   10 and 1G, time x memory at most 4G)\n"
 "  --passphrase-file F, --passphrase-fd N  the new passphrase\n"
 "  --lock-timeout S    wait at most S seconds for the store lock (60)\n"
+"  --json              {\"store\", \"encrypted\", \"changed\", \"mode\",\n"
+"                      \"keystore\", \"keystore_backup\"} (also for a store\n"
+"                      already encrypted, exit 8, \"changed\": false)\n"
 "  --help              show this help\n" },
 	{ "rekey", cmd_rekey, "rotate keys, change the passphrase or key mode",
 "Usage: qsarc rekey STORE [options]\n"
@@ -281,7 +290,14 @@ static const struct cmd_def commands[] = {
 "                      manifest re-encrypted under it, old keys destroyed.\n"
 "                      Resumable: run the same command again after a crash.\n"
 "  --rotation-days N   with --mode internal: the rotation period\n"
-"  --progress, --json, --lock-timeout S\n"
+"  --json              without options: {\"rotated\", \"current_key\",\n"
+"                      \"mode\", \"next_rotation\"} (null in static mode);\n"
+"                      --change-passphrase: {\"passphrase_changed\",\n"
+"                      \"generation\"}; --mode: {\"new_key_id\", \"resumed\",\n"
+"                      \"containers_rewritten\", \"records_rewritten\",\n"
+"                      \"bytes_rewritten\", \"manifests_rewritten\",\n"
+"                      \"keys_retired\"}\n"
+"  --progress, --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N  the current passphrase\n"
 "  --help              show this help\n" },
 	{ "keystore", cmd_keystore, "check or repair the two keystore copies",
@@ -294,6 +310,10 @@ static const struct cmd_def commands[] = {
 "restore: rewrite one copy from the other, which must unlock.\n"
 "\n"
 "Options:\n"
+"  --json              check: {\"primary\": {\"path\", \"state\",\n"
+"                      \"generation\"}, \"backup\": {...}, \"ok\",\n"
+"                      \"restore_from\"} (also on exit 6); restore:\n"
+"                      {\"restored\", \"from\"}\n"
 "  --passphrase-file F, --passphrase-fd N, --lock-timeout S\n"
 "  --help              show this help\n" },
 	{ "keys", cmd_keys, "list the content keys of an encrypted store",
@@ -430,6 +450,11 @@ int
 cmd_help_run(int argc, char **argv)
 {
 
+	/* The help is text only: --json is refused, not ignored. */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return (cmd_output_usage("help", "--json: the help is "
+			    "text only"));
 	if (argc < 2) {
 		cmd_help_usage(stdout);
 		return (EXIT_OK);

@@ -76,8 +76,7 @@ parse_args(int argc, char **argv, struct put_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("put",
-				    "unknown option"));
+				return (cmd_options_unknown("put", argv));
 		}
 	}
 	if (argc - optind != 2)
@@ -90,21 +89,22 @@ static void
 print_result(const struct put_args *a, const char *name,
     const struct put_result *res, double seconds)
 {
-	char b1[32], b2[32], b3[32];
+	char b1[32], b2[32], b3[32], when[64];
 
 	if (a->c.json) {
+		cmd_output_utc(res->created, when, sizeof(when));
 		printf("{\"name\": ");
 		cmd_output_json_string(stdout, name);
 		printf(", \"length\": %llu, \"chunks\": %llu, "
 		    "\"new_chunks\": %llu, \"new_bytes\": %llu, "
-		    "\"new_stored_bytes\": %llu, \"created\": %lld, "
+		    "\"new_stored_bytes\": %llu, \"created\": \"%s\", "
 		    "\"seconds\": %.3f}\n",
 		    (unsigned long long)res->length,
 		    (unsigned long long)res->chunks,
 		    (unsigned long long)res->new_chunks,
 		    (unsigned long long)res->new_raw_bytes,
 		    (unsigned long long)res->new_stored_bytes,
-		    (long long)res->created, seconds);
+		    when, seconds);
 	} else if (cmd_progress_wanted(&a->c)) {
 		fprintf(stderr, "qsarc: put: %s: %s in, %s new, %s stored\n",
 		    name, cmd_output_bytes(res->length, b1, sizeof(b1)),

@@ -109,8 +109,7 @@ parse_args(int argc, char **argv, struct rekey_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("rekey",
-				    "unknown option"));
+				return (cmd_options_unknown("rekey", argv));
 		}
 	}
 	if (argc - optind != 1)
@@ -214,11 +213,14 @@ rotate(const struct rekey_args *a, struct store *s, struct keystore *ks)
 	cmd_output_utc(keystore_last_rotation(ks) +
 	    (int64_t)keystore_rotation(ks), when, sizeof(when));
 	if (a->c.json)
+		/* Static mode has no next rotation: null (as keys). */
 		printf("{\"rotated\": %s, \"current_key\": %u, "
-		    "\"mode\": \"%s\", \"next_rotation\": \"%s\"}\n",
+		    "\"mode\": \"%s\", \"next_rotation\": %s%s%s}\n",
 		    rotated ? "true" : "false", keystore_current_id(ks),
 		    mode_name(ks), keystore_mode(ks) == KEYSTORE_MODE_STATIC ?
-		    "" : when);
+		    "" : "\"", keystore_mode(ks) == KEYSTORE_MODE_STATIC ?
+		    "null" : when, keystore_mode(ks) == KEYSTORE_MODE_STATIC ?
+		    "" : "\"");
 	else if (rotated)
 		printf("rotated: new content key %u\n",
 		    keystore_current_id(ks));

@@ -109,8 +109,7 @@ parse_args(int argc, char **argv, struct replicate_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("replicate",
-				    "unknown option"));
+				return (cmd_options_unknown("replicate", argv));
 		}
 	}
 	if (argc - optind < 2)

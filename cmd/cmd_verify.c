@@ -404,8 +404,7 @@ parse_args(int argc, char **argv, struct verify_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("verify",
-				    "unknown option"));
+				return (cmd_options_unknown("verify", argv));
 		}
 	}
 	if (argc - optind < 1)

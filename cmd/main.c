@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,6 +61,12 @@ main(int argc, char **argv)
 		    open("/dev/null", O_RDONLY) != fd)
 			return (EXIT_ERROR);
 	}
+	/*
+	 * getopt_long prints nothing: each subcommand prints the one usage
+	 * line (cmd_options_unknown), which names the subcommand and the
+	 * option and points at --help.
+	 */
+	opterr = 0;
 	if (argc < 2) {
 		cmd_help_usage(stderr);
 		return (EXIT_USAGE);
