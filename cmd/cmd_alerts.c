@@ -137,10 +137,12 @@ show_json(const struct args *a, const struct alerts_conf *c,
 {
 	const char *missing = alerts_conf_missing(c);
 
-	printf("{\"settings_file\": ");
-	cmd_output_json_string(stdout, a->p.conf);
-	printf(", \"log_file\": ");
-	cmd_output_json_string(stdout, a->p.log);
+	/* The paths are the file system's: lossless (KEY_hex) if not UTF-8. */
+	printf("{");
+	cmd_output_json_name(stdout, "settings_file", a->p.conf,
+	    strlen(a->p.conf));
+	printf(", ");
+	cmd_output_json_name(stdout, "log_file", a->p.log, strlen(a->p.log));
 	printf(", \"enabled\": %s, \"relay\": ", c->enabled ? "true" :
 	    "false");
 	cmd_output_json_string(stdout, c->relay);
@@ -152,8 +154,9 @@ show_json(const struct args *a, const struct alerts_conf *c,
 	json_list("to", c->to, c->nto);
 	json_list("cc", c->cc, c->ncc);
 	json_list("bcc", c->bcc, c->nbcc);
-	printf(", \"auth_file\": ");
-	cmd_output_json_string(stdout, c->auth_file);
+	printf(", ");
+	cmd_output_json_name(stdout, "auth_file", c->auth_file,
+	    strlen(c->auth_file));
 	printf(", \"disk_threshold\": %d, \"missing\": ", c->disk_pct);
 	if (missing != NULL)
 		cmd_output_json_string(stdout, missing);

@@ -53,9 +53,8 @@ on_finding(void *ctx, const struct verify_finding *f)
 			cmd_output_json_string(stdout, f->stream);
 		else
 			printf("null");
-		printf(", \"expired\": %s, \"file\": ", f->expired ? "true" :
-		    "false");
-		cmd_output_json_string(stdout, f->path);
+		printf(", \"expired\": %s, ", f->expired ? "true" : "false");
+		cmd_output_json_name(stdout, "file", f->path, strlen(f->path));
 		printf(", \"offset\": %lld, \"error\": ", (long long)f->offset);
 		cmd_output_json_string(stdout, qs_err_string(f->code));
 		printf(", \"message\": ");
@@ -236,8 +235,8 @@ do_rebuild(const char *root, const struct cmd_options *c, struct vout *o)
 
 	store_set_command("verify --rebuild-index");
 	if (o->json) {
-		printf("{\"store\": ");
-		cmd_output_json_string(stdout, root);
+		printf("{");
+		cmd_output_json_name(stdout, "store", root, strlen(root));
 		printf(",\n \"findings\": [");
 	}
 	rc = rebuild_open(root, c->lock_timeout * 1000, &s, &res);
@@ -482,8 +481,8 @@ cmd_verify(int argc, char **argv)
 	mode = !a.read_data ? "none" : a.pct == 100 ? "all" : "subset";
 	/* Findings and streams are printed as the checks go. */
 	if (o.json) {
-		printf("{\"store\": ");
-		cmd_output_json_string(stdout, root);
+		printf("{");
+		cmd_output_json_name(stdout, "store", root, strlen(root));
 		printf(",\n \"findings\": [");
 	}
 	error[0] = '\0';

@@ -169,6 +169,16 @@ ch = [c for c in d["changes"] if c.get("path_hex") == b"t/caf\xe9".hex()]
 assert len(ch) == 1 and ch[0]["change"] == "changed", d
 EOF
 
+# A store path that is not UTF-8 (verify names it in "store" and "file").
+bad=$(printf 'st\351re')
+expect_ok q init "$bad"
+js verify 0 verify "$bad" --json
+"$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["store"] == "st\ufffdre" and d["store_hex"] == b"st\xe9re".hex(), d
+' "$OUT" || fail "verify --json of a store path that is not UTF-8: $(head -c 200 "$OUT")"
+
 # ---- errors: text on stderr for every subcommand, never JSON; stdout
 # stays empty.
 for cmdline in "ls nosuch --json" "put nosuch x --input raw.bin --json" \

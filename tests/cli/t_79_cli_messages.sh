@@ -113,8 +113,9 @@ for f in glob.glob(os.path.join(sys.argv[2], "*.json")):
     sub = os.path.basename(f).split(".")[0]
     keys(json.load(open(f)), printed.setdefault(sub, set()))
 # Keys every subcommand may print and the section explains once.
-general = {"path_hex", "link_hex", "uname_hex", "gname_hex", "name_hex",
-           "store_hex", "keystore_hex", "keystore_backup_hex"}
+general = {k + "_hex" for k in ("path", "link", "uname", "gname", "store",
+           "file", "keystore", "keystore_backup", "settings_file",
+           "log_file", "auth_file")}
 for sub in sorted(printed):
     if sub not in doc:
         print("FAIL: 'qsarc %s --json' prints an object the man page does "
