@@ -310,6 +310,25 @@ cmd_progress_set(struct cmd_progress *p, uint64_t done, uint64_t new_bytes,
 }
 
 /**
+ * cmd_progress_break(p):
+ * End the drawn line, if any.
+ */
+void
+cmd_progress_break(struct cmd_progress *p)
+{
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	if (p->drawn) {
+		fputc('\n', stderr);
+		fflush(stderr);
+		p->drawn = 0;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+/**
  * cmd_progress_stop(p):
  * The last line, then the thread stopped and ${p} freed.
  */

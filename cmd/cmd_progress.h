@@ -61,6 +61,14 @@ void cmd_progress_phase(struct cmd_progress *, const char *, const char *,
 void cmd_progress_set(struct cmd_progress *, uint64_t, uint64_t, uint64_t);
 
 /**
+ * cmd_progress_break(p):
+ * End the line drawn so far, if any, so that the caller can print a line
+ * of its own (on stdout, when both are the terminal) without writing into
+ * it; the next redraw starts a new line.
+ */
+void cmd_progress_break(struct cmd_progress *);
+
+/**
  * cmd_progress_stop(p):
  * Draw the last figures, end the line, stop the thread and free ${p}.
  */

@@ -25,6 +25,7 @@ struct vstream {
 
 struct vout {
 	int json;
+	struct cmd_progress *meter;	/* ended before a text line */
 	uint64_t nfindings;		/* findings printed */
 	struct vstream *streams;
 	size_t nstreams, cap;
@@ -45,6 +46,7 @@ on_finding(void *ctx, const struct verify_finding *f)
 {
 	struct vout *o = ctx;
 
+	cmd_progress_break(o->meter);
 	if (o->json) {
 		printf("%s\n  {\"kind\": ", o->nfindings ? "," : "");
 		cmd_output_json_string(stdout, f->kind);
@@ -81,6 +83,7 @@ on_stream(void *ctx, const struct verify_stream *vs)
 	struct vstream *ns;
 
 	if (!o->json) {
+		cmd_progress_break(o->meter);
 		printf("%s", vs->intact ? "intact  " : "DAMAGED ");
 		cmd_output_text_str(stdout, vs->name);
 		if (vs->intact)
@@ -498,6 +501,7 @@ cmd_verify(int argc, char **argv)
 		vo.on_progress = on_progress;
 		vo.progress_ctx = meter;
 	}
+	o.meter = meter;
 	status = do_verify(root, &a.c, &vo, &o, &vc, error, sizeof(error));
 	cmd_progress_stop(meter);
 	if (o.oom && status == EXIT_OK) {
