@@ -122,10 +122,7 @@ for sub in sorted(printed):
               "not describe" % sub, file=sys.stderr)
         bad += 1
         continue
-    # Keys of verify's "counts" and "findings" are described as {...}.
     missing = sorted(printed[sub] - doc[sub] - general)
-    if sub in ("verify", "clean", "stats"):
-        missing = []
     if missing:
         print("FAIL: qsarc %s --json prints keys the man page does not "
               "document: %s" % (sub, " ".join(missing)), file=sys.stderr)
