@@ -139,10 +139,12 @@ show_json(const struct args *a, const struct alerts_conf *c,
 {
 	const char *missing = alerts_conf_missing(c);
 
-	printf("{\"settings_file\": ");
-	cmd_output_json_string(stdout, a->p.conf);
-	printf(", \"log_file\": ");
-	cmd_output_json_string(stdout, a->p.log);
+	/* The paths are the file system's: lossless (KEY_hex) if not UTF-8. */
+	printf("{");
+	cmd_output_json_name(stdout, "settings_file", a->p.conf,
+	    strlen(a->p.conf));
+	printf(", ");
+	cmd_output_json_name(stdout, "log_file", a->p.log, strlen(a->p.log));
 	printf(", \"enabled\": %s, \"relay\": ", c->enabled ? "true" :
 	    "false");
 	cmd_output_json_string(stdout, c->relay);
@@ -154,8 +156,9 @@ show_json(const struct args *a, const struct alerts_conf *c,
 	json_list("to", c->to, c->nto);
 	json_list("cc", c->cc, c->ncc);
 	json_list("bcc", c->bcc, c->nbcc);
-	printf(", \"auth_file\": ");
-	cmd_output_json_string(stdout, c->auth_file);
+	printf(", ");
+	cmd_output_json_name(stdout, "auth_file", c->auth_file,
+	    strlen(c->auth_file));
 	printf(", \"disk_threshold\": %d, \"missing\": ", c->disk_pct);
 	if (missing != NULL)
 		cmd_output_json_string(stdout, missing);
@@ -163,8 +166,9 @@ show_json(const struct args *a, const struct alerts_conf *c,
 		printf("null");
 	printf(", \"unsent\": [");
 	for (size_t i = 0; i < npend; i++) {
-		printf("%s{\"time\": %lld, \"event\": ", i ? ", " : "",
-		    (long long)pend[i].time);
+		printf("%s{", i ? ", " : "");
+		cmd_output_json_time(stdout, "time", pend[i].time);
+		printf(", \"event\": ");
 		cmd_output_json_string(stdout, pend[i].event);
 		printf(", \"subject\": ");
 		cmd_output_json_string(stdout, pend[i].subject);
@@ -557,7 +561,7 @@ parse_args(int argc, char **argv, struct args *a)
 		case OPT_DISK_THRESHOLD: a->disk = optarg; break;
 		case OPT_JSON: a->json = 1; a->nopts--; break;
 		default:
-			return (cmd_output_usage("alerts", "unknown option"));
+			return (cmd_options_unknown("alerts", argv));
 		}
 	}
 	if (argc - optind != 2)

@@ -20,18 +20,24 @@ enum {
 };
 
 struct clean_progress_ctx {
-	double start;
+	struct cmd_progress *meter;
+	const char *phase;	/* the engine's step, or NULL before the first */
 };
 
+/* Each step of the engine is a phase of the meter: "clean mark: 3 / 10". */
 static void
 clean_progress_cb(void *ctx, const char *what, uint64_t done, uint64_t total)
 {
 	struct clean_progress_ctx *pc = ctx;
+	char label[64];
 
-	fprintf(stderr, "\rclean: %s %llu/%llu (%.0f s)   ", what,
-	    (unsigned long long)done, (unsigned long long)total,
-	    cmd_clock_monotonic() - pc->start);
-	fflush(stderr);
+	if (pc->phase == NULL || strcmp(pc->phase, what) != 0) {
+		pc->phase = what;
+		snprintf(label, sizeof(label), "clean %s", what);
+		cmd_progress_phase(pc->meter, label, strcmp(what, "reclaim") ==
+		    0 ? "containers" : "streams", total);
+	}
+	cmd_progress_set(pc->meter, done, UINT64_MAX, 0);
 }
 
 /* The parsed command line. */
@@ -90,8 +96,7 @@ parse_args(int argc, char **argv, struct clean_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("clean",
-				    "unknown option"));
+				return (cmd_options_unknown("clean", argv));
 		}
 	}
 	if (argc - optind != 1)
@@ -210,14 +215,14 @@ cmd_clean(int argc, char **argv)
 	}
 	o.now = cmd_clock_now();
 	o.catalogue = 1;
-	pc.start = cmd_clock_monotonic();
-	if (cmd_progress_wanted(&c)) {
+	/* Always a meter: SIGUSR1 asks it for a status line. */
+	pc.phase = NULL;
+	if ((pc.meter = cmd_progress_start(&c, "clean")) != NULL) {
 		o.progress = clean_progress_cb;
 		o.progress_ctx = &pc;
 	}
 	rc = clean_store(s, &o, &res);
-	if (o.progress != NULL)
-		cmd_progress_end();
+	cmd_progress_stop(pc.meter);
 	if (rc != QS_OK) {
 		r = cmd_output_fail("clean", rc);
 		alerts_raise_after(cmd_alerts_env(), "clean", argv[optind], r, qs_error_message(),

@@ -303,10 +303,11 @@ report(int json, int *first, char tag, const char *path, unsigned what)
 	const char *sep = "";
 
 	if (json) {
-		printf("%s\n  {\"change\": \"%s\", \"path\": ", *first ? "" :
+		printf("%s\n  {\"change\": \"%s\", ", *first ? "" :
 		    ",", tag == '+' ? "added" : tag == '-' ? "removed" :
 		    "changed");
-		cmd_output_json_string(stdout, path);
+		/* "path", and "path_hex" if it is not UTF-8. */
+		cmd_output_json_name(stdout, "path", path, strlen(path));
 		if (tag == 'M') {
 			/* "what" lists them all, as the text form does. */
 			printf(", \"what\": \"");

@@ -49,7 +49,7 @@ parse_args(int argc, char **argv, struct encrypt_args *a)
 		if (r < 0)
 			return (EXIT_USAGE);
 		if (r == 0)
-			return (cmd_output_usage("encrypt", "unknown option"));
+			return (cmd_options_unknown("encrypt", argv));
 	}
 	a->mode = e.mode;
 	a->rotation = e.rotation_secs;
@@ -59,6 +59,34 @@ parse_args(int argc, char **argv, struct encrypt_args *a)
 	if (argc - optind != 1)
 		return (cmd_output_usage("encrypt", "expected one STORE"));
 	return (-1);
+}
+
+/*
+ * --json: {"store", "encrypted": true, "changed", "mode", "keystore",
+ * "keystore_backup"} (the last three only when this run encrypted ${s}).
+ */
+static void
+print_json(const char *root, struct store *s, int changed)
+{
+	char primary[4096], backup[4096];
+	const struct keystore *ks;
+
+	printf("{");
+	cmd_output_json_name(stdout, "store", root, strlen(root));
+	printf(", \"encrypted\": true, \"changed\": %s",
+	    changed ? "true" : "false");
+	if (s != NULL && (ks = store_keystore(s)) != NULL) {
+		store_keystore_paths(s, primary, sizeof(primary), backup,
+		    sizeof(backup));
+		printf(", \"mode\": \"%s\", ", keystore_mode(ks) ==
+		    KEYSTORE_MODE_STATIC ? "static" : "internal");
+		cmd_output_json_name(stdout, "keystore", primary,
+		    strlen(primary));
+		printf(", ");
+		cmd_output_json_name(stdout, "keystore_backup", backup,
+		    strlen(backup));
+	}
+	printf("}\n");
 }
 
 /**
@@ -82,6 +110,8 @@ cmd_encrypt(int argc, char **argv)
 	if (encrypted) {
 		fprintf(stderr, "qsarc: encrypt: %s: the store is already "
 		    "encrypted\n", argv[optind]);
+		if (a.c.json)
+			print_json(argv[optind], NULL, 0);
 		return (EXIT_NOTHING);
 	}
 	/* The new passphrase, then the store opened plain, then sealed. */
@@ -104,6 +134,8 @@ cmd_encrypt(int argc, char **argv)
 	    "sealed at once, data written before stays readable and is "
 	    "encrypted by the next 'qsarc clean' (until then new data does "
 	    "not deduplicate against it)\n", argv[optind]);
+	if (a.c.json)
+		print_json(argv[optind], s, 1);
 	store_close(s);
 	return (EXIT_OK);
 }

@@ -138,8 +138,7 @@ parse_args(int argc, char **argv, struct expire_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("expire",
-				    "unknown option"));
+				return (cmd_options_unknown("expire", argv));
 		}
 	}
 	if (argc - optind != 1)

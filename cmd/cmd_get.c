@@ -119,15 +119,21 @@ done:
 }
 
 struct get_progress_ctx {
-	double start;
+	struct cmd_progress *meter;
+	int total_set;
 };
 
+/* The engine's figures into the meter (which draws them on its timer). */
 static void
 get_progress_cb(void *ctx, const struct get_progress *pr)
 {
 	struct get_progress_ctx *gc = ctx;
 
-	cmd_progress_line("get", pr->bytes_out, pr->total, gc->start);
+	if (!gc->total_set && pr->total > 0) {
+		cmd_progress_phase(gc->meter, NULL, NULL, pr->total);
+		gc->total_set = 1;
+	}
+	cmd_progress_set(gc->meter, pr->bytes_out, UINT64_MAX, 0);
 }
 
 /* Parse into ${a}; -1 to go on, else the exit code (help, usage). */
@@ -182,8 +188,7 @@ parse_args(int argc, char **argv, struct get_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("get",
-				    "unknown option"));
+				return (cmd_options_unknown("get", argv));
 		}
 	}
 	if (argc - optind != 2)
@@ -281,8 +286,9 @@ cmd_get(int argc, char **argv)
 		fd = fileio_tmp_fd(tmp);
 	}
 	a.go.threads = a.c.threads;
-	gc.start = cmd_clock_monotonic();
-	if (cmd_progress_wanted(&a.c)) {
+	/* Always a meter: SIGUSR1 asks it for a status line. */
+	gc.total_set = 0;
+	if ((gc.meter = cmd_progress_start(&a.c, "get")) != NULL) {
 		a.go.progress = get_progress_cb;
 		a.go.progress_ctx = &gc;
 	}
@@ -290,10 +296,15 @@ cmd_get(int argc, char **argv)
 		rc = get_members(s, argv[optind + 1], &a, fd, &mc);
 	else
 		rc = get_stream(s, argv[optind + 1], fd, &a.go, &res);
-	if (a.go.progress != NULL)
-		cmd_progress_end();
+	cmd_progress_stop(gc.meter);
 	if (rc == QS_OK && a.nmembers > 0 && a.c.json)
 		print_member_counts(&a, &mc);
+	/* The whole stream: its summary on stderr, as with --member. */
+	if (rc == QS_OK && a.nmembers == 0 && a.c.json)
+		fprintf(stderr, "{\"name\": \"%s\", \"length\": %llu, "
+		    "\"chunks\": %llu}\n", argv[optind + 1],
+		    (unsigned long long)res.length,
+		    (unsigned long long)res.chunks);
 	if (rc != QS_OK)
 		goto fail;
 	/*

@@ -38,6 +38,9 @@ static const struct cmd_def commands[] = {
 "                      where the passphrase comes from (else\n"
 "                      QSARC_PASSPHRASE_COMMAND, QSARC_PASSPHRASE, the\n"
 "                      terminal)\n"
+"  --json              {\"store\", \"store_id\", \"encrypted\", \"created\",\n"
+"                      \"keystore\", \"keystore_backup\"} (the last two\n"
+"                      with --encrypt)\n"
 "  --help              show this help\n" },
 	{ "put", cmd_put, "store a stream read from standard input",
 "Usage: qsarc put STORE NAME [options]\n"
@@ -99,8 +102,9 @@ static const struct cmd_def commands[] = {
 "  --devices           with --extract-to: create device nodes too\n"
 "  --sparse            with --extract-to: runs of zeros become holes too\n"
 "                      (for tars written without tar --sparse)\n"
-"  --json              with --member: counts on stderr as JSON (with\n"
-"                      --extract-to: extracted, refused, warnings)\n"
+"  --json              on stderr (stdout carries the stream): {\"name\",\n"
+"                      \"length\", \"chunks\"}; with --member the counts\n"
+"                      (with --extract-to: extracted, refused, warnings)\n"
 "  --progress, --no-progress, --threads N, --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
@@ -174,6 +178,7 @@ static const struct cmd_def commands[] = {
 "\"latest:PREFIX\") is the newest live stream (see get).\n"
 "\n"
 "Options:\n"
+"  --json              {\"expired\": [names]}\n"
 "  --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
@@ -184,6 +189,7 @@ static const struct cmd_def commands[] = {
 "\"latest\" (or \"latest:PREFIX\") is the newest expired stream by put time.\n"
 "\n"
 "Options:\n"
+"  --json              {\"unexpired\": [names]}\n"
 "  --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --help              show this help\n" },
@@ -356,6 +362,9 @@ static const struct cmd_def commands[] = {
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "                      the new passphrase\n"
 "  --lock-timeout S    wait at most S seconds for the store lock (60)\n"
+"  --json              {\"store\", \"encrypted\", \"changed\", \"mode\",\n"
+"                      \"keystore\", \"keystore_backup\"} (also for a store\n"
+"                      already encrypted, exit 8, \"changed\": false)\n"
 "  --help              show this help\n" },
 	{ "rekey", cmd_rekey, "rotate keys, change the passphrase or key mode",
 "Usage: qsarc rekey STORE [options]\n"
@@ -376,7 +385,14 @@ static const struct cmd_def commands[] = {
 "                      manifest re-encrypted under it, old keys destroyed.\n"
 "                      Resumable: run the same command again after a crash.\n"
 "  --rotation-days N   with --mode internal: the rotation period\n"
-"  --progress, --json, --lock-timeout S\n"
+"  --json              without options: {\"rotated\", \"current_key\",\n"
+"                      \"mode\", \"next_rotation\"} (null in static mode);\n"
+"                      --change-passphrase: {\"passphrase_changed\",\n"
+"                      \"generation\"}; --mode: {\"new_key_id\", \"resumed\",\n"
+"                      \"containers_rewritten\", \"records_rewritten\",\n"
+"                      \"bytes_rewritten\", \"manifests_rewritten\",\n"
+"                      \"keys_retired\"}\n"
+"  --progress, --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "                      the current passphrase\n"
 "  --help              show this help\n" },
@@ -397,6 +413,10 @@ static const struct cmd_def commands[] = {
 "(clean, rekey) also restores the primary from it.\n"
 "\n"
 "Options:\n"
+"  --json              check: {\"primary\": {\"path\", \"state\",\n"
+"                      \"generation\"}, \"backup\": {...}, \"ok\",\n"
+"                      \"restore_from\"} (also on exit 6); restore:\n"
+"                      {\"restored\", \"from\"}\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --lock-timeout S\n"
 "  --help              show this help\n" },
@@ -535,6 +555,11 @@ int
 cmd_help_run(int argc, char **argv)
 {
 
+	/* The help is text only: --json is refused, not ignored. */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return (cmd_output_usage("help", "--json: the help is "
+			    "text only"));
 	if (argc < 2) {
 		cmd_help_usage(stdout);
 		return (EXIT_OK);

@@ -91,8 +91,7 @@ parse_args(int argc, char **argv, struct init_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("init",
-				    "unknown option"));
+				return (cmd_options_unknown("init", argv));
 		}
 	}
 	if (argc - optind != 1)
@@ -110,6 +109,44 @@ parse_args(int argc, char **argv, struct init_args *a)
 	return (-1);
 }
 
+/*
+ * --json: what was made.  The store is read back for its id and, when
+ * encrypted, where the backup keystore copy went (the default path is
+ * chosen inside store_init).
+ */
+static void
+print_json(const char *root, int encrypted, int64_t now)
+{
+	char primary[4096], backup[4096];
+	struct store *s = NULL;
+	uint8_t id[16];
+
+	printf("{");
+	cmd_output_json_name(stdout, "store", root, strlen(root));
+	if (store_peek_id(root, id) == QS_OK) {
+		printf(", \"store_id\": \"");
+		for (size_t i = 0; i < sizeof(id); i++)
+			printf("%02x", id[i]);
+		printf("\"");
+	}
+	printf(", \"encrypted\": %s, ", encrypted ? "true" : "false");
+	cmd_output_json_time(stdout, "created", now);
+	if (encrypted && store_open(root, STORE_LOCK_SHARED |
+	    STORE_OPEN_NOKEYS, 0, NULL, 0, &s) == QS_OK) {
+		store_keystore_paths(s, primary, sizeof(primary), backup,
+		    sizeof(backup));
+		printf(", ");
+		cmd_output_json_name(stdout, "keystore", primary,
+		    strlen(primary));
+		printf(", ");
+		cmd_output_json_name(stdout, "keystore_backup", backup,
+		    strlen(backup));
+		store_close(s);
+	}
+	qs_error_clear();
+	printf("}\n");
+}
+
 /**
  * cmd_init(argc, argv):
  * qsarc init STORE [options]
@@ -120,6 +157,7 @@ cmd_init(int argc, char **argv)
 	struct init_args a;
 	uint8_t *pass = NULL;
 	size_t passlen = 0;
+	int64_t now;
 	int r, rc;
 
 	if ((r = parse_args(argc, argv, &a)) >= 0)
@@ -132,9 +170,12 @@ cmd_init(int argc, char **argv)
 		a.o.pass = pass;
 		a.o.passlen = passlen;
 	}
-	rc = store_init(argv[optind], &a.o, cmd_clock_now());
+	now = cmd_clock_now();
+	rc = store_init(argv[optind], &a.o, now);
 	cmd_passphrase_free(pass, passlen);
 	if (rc != QS_OK)
 		return (cmd_output_fail("init", rc));
+	if (a.c.json)
+		print_json(argv[optind], a.o.encrypt, now);
 	return (EXIT_OK);
 }

@@ -47,9 +47,13 @@ print_keys(const struct cmd_options *c, const struct keystore *ks,
 	else
 		snprintf(next, sizeof(next), "none (static mode)");
 	if (c->json) {
+		/* Static mode has no next rotation: null, not a text. */
 		printf("{\"mode\": \"%s\", \"rotation_days\": %llu, "
-		    "\"next_rotation\": \"%s\", \"keys\": [", mode_name(ks),
-		    (unsigned long long)(keystore_rotation(ks) / 86400), next);
+		    "\"next_rotation\": %s%s%s, \"keys\": [", mode_name(ks),
+		    (unsigned long long)(keystore_rotation(ks) / 86400),
+		    keystore_mode(ks) == KEYSTORE_MODE_INTERNAL ? "\"" : "",
+		    keystore_mode(ks) == KEYSTORE_MODE_INTERNAL ? next : "null",
+		    keystore_mode(ks) == KEYSTORE_MODE_INTERNAL ? "\"" : "");
 	} else {
 		printf("mode: %s, rotation every %llu days, next rotation: "
 		    "%s\n", mode_name(ks),
@@ -67,10 +71,10 @@ print_keys(const struct cmd_options *c, const struct keystore *ks,
 			continue;
 		cmd_output_utc(ki.created, when, sizeof(when));
 		if (c->json)
-			printf("%s\n  {\"id\": %u, \"created\": %lld, "
+			printf("%s\n  {\"id\": %u, \"created\": \"%s\", "
 			    "\"state\": \"%s\", \"bytes\": %llu, "
 			    "\"records\": %llu, \"manifests\": %llu}",
-			    i ? "," : "", ki.id, (long long)ki.created,
+			    i ? "," : "", ki.id, when,
 			    state_name(&ki),
 			    (unsigned long long)u->bytes[ki.id],
 			    (unsigned long long)u->records[ki.id],

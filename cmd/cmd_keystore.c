@@ -16,6 +16,34 @@ enum {
 	OPT_FROM = OPT_FIRST_LOCAL
 };
 
+/* The state of a copy as one word, for --json. */
+static const char *
+copy_word(const struct keystore_copy_status *cs)
+{
+
+	if (!cs->present)
+		return ("missing");
+	if (cs->unlocks)
+		return ("ok");
+	if (cs->rc == QS_EPASS)
+		return ("wrong_passphrase");
+	if (cs->rc == QS_ECORRUPT)
+		return ("damaged");
+	if (cs->rc == QS_EVERSION)
+		return ("newer_version");
+	return ("error");
+}
+
+static void
+json_copy(const char *key, const struct keystore_copy_status *cs)
+{
+
+	printf("\"%s\": {", key);
+	cmd_output_json_name(stdout, "path", cs->path, strlen(cs->path));
+	printf(", \"state\": \"%s\", \"generation\": %llu}", copy_word(cs),
+	    (unsigned long long)cs->generation);
+}
+
 /* The parsed command line. */
 struct keystore_args {
 	struct cmd_options c;
@@ -54,7 +82,7 @@ parse_args(int argc, char **argv, struct keystore_args *a)
 		if (r < 0)
 			return (EXIT_USAGE);
 		if (r == 0)
-			return (cmd_output_usage("keystore", "unknown option"));
+			return (cmd_options_unknown("keystore", argv));
 	}
 	if (argc - optind != 2)
 		return (cmd_output_usage("keystore", "expected STORE and check "
@@ -101,12 +129,26 @@ check_copies(const struct keystore_args *a, struct store *s,
 	rc = keystore_repair_check(s, pass, passlen, &p, &b);
 	if (rc == QS_EAUTH)
 		return (rc);
-	printf("primary: %s: %s, generation %llu\n", p.path,
-	    keystore_repair_state(&p), (unsigned long long)p.generation);
-	printf("backup:  %s: %s, generation %llu\n", b.path,
-	    keystore_repair_state(&b), (unsigned long long)b.generation);
+	if (a->c.json) {
+		/* The object also when a copy is bad: it is the answer. */
+		printf("{");
+		json_copy("primary", &p);
+		printf(", ");
+		json_copy("backup", &b);
+		printf(", \"ok\": %s, \"restore_from\": %s}\n",
+		    rc == QS_OK ? "true" : "false", rc == QS_OK ? "null" :
+		    p.unlocks && b.unlocks ? (p.generation > b.generation ?
+		    "\"primary\"" : "\"backup\"") : p.unlocks ? "\"primary\"" :
+		    b.unlocks ? "\"backup\"" : "null");
+	} else {
+		printf("primary: %s: %s, generation %llu\n", p.path,
+		    keystore_repair_state(&p), (unsigned long long)p.generation);
+		printf("backup:  %s: %s, generation %llu\n", b.path,
+		    keystore_repair_state(&b), (unsigned long long)b.generation);
+	}
 	if (rc == QS_OK) {
-		printf("ok: both copies unlock and are in step\n");
+		if (!a->c.json)
+			printf("ok: both copies unlock and are in step\n");
 		return (QS_OK);
 	}
 	if (keystore_repair_hint(root, &p, &b, hint, sizeof(hint))) {
@@ -145,8 +187,14 @@ restore_copy(const struct keystore_args *a, struct store *s,
 		cmd_passphrase_hint(&a->c);
 	if (rc != QS_OK)
 		return (rc);
-	printf("restored the %s copy from the %s copy\n", a->from_backup ?
-	    "primary" : "backup", a->from_backup ? "backup" : "primary");
+	if (a->c.json)
+		printf("{\"restored\": \"%s\", \"from\": \"%s\"}\n",
+		    a->from_backup ? "primary" : "backup", a->from_backup ?
+		    "backup" : "primary");
+	else
+		printf("restored the %s copy from the %s copy\n",
+		    a->from_backup ? "primary" : "backup", a->from_backup ?
+		    "backup" : "primary");
 	return (QS_OK);
 }
 

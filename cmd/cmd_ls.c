@@ -38,14 +38,6 @@ mode_string(const struct catalogue_member *m, char *buf)
 	buf[10] = '\0';
 }
 
-static void
-json_bytes(const char *p, size_t len)
-{
-	char *tmp = strndup(p, len);
-
-	cmd_output_json_string(stdout, tmp != NULL ? tmp : "");
-	free(tmp);
-}
 
 /* qsarc ls STORE NAME: the tar members of one stream. */
 static int
@@ -72,19 +64,23 @@ list_members(struct store *s, const char *name, int expired, int lng,
 	}
 	while ((rc = catalogue_reader_next(cr, &m)) == QS_OK) {
 		if (json) {
-			printf("%s\n  {\"path\": ", i++ ? "," : "");
-			json_bytes(m.path, m.path_len);
+			printf("%s\n  {", i++ ? "," : "");
+			cmd_output_json_name(stdout, "path", m.path,
+			    m.path_len);
 			printf(", \"type\": \"%s\", \"size\": %llu, "
-			    "\"mode\": %u, \"uid\": %u, \"gid\": %u, "
-			    "\"uname\": ", type_names[m.type],
-			    (unsigned long long)m.size, m.mode & 07777, m.uid,
-			    m.gid);
-			json_bytes(m.uname, m.uname_len);
-			printf(", \"gname\": ");
-			json_bytes(m.gname, m.gname_len);
-			printf(", \"mtime\": %lld, \"link\": ",
-			    (long long)m.mtime);
-			json_bytes(m.link, m.link_len);
+			    "\"mode\": %u, \"uid\": %u, \"gid\": %u, ",
+			    type_names[m.type], (unsigned long long)m.size,
+			    m.mode & 07777, m.uid, m.gid);
+			cmd_output_json_name(stdout, "uname", m.uname,
+			    m.uname_len);
+			printf(", ");
+			cmd_output_json_name(stdout, "gname", m.gname,
+			    m.gname_len);
+			printf(", ");
+			cmd_output_json_time(stdout, "mtime", m.mtime);
+			printf(", ");
+			cmd_output_json_name(stdout, "link", m.link,
+			    m.link_len);
 			printf(", \"offset\": %llu, \"end\": %llu}",
 			    (unsigned long long)m.header_offset,
 			    (unsigned long long)m.end_offset);
@@ -238,10 +234,10 @@ list_streams(struct store *s, const struct cmd_options *c, int expired,
 		if (c->json) {
 			printf("%s\n  {\"name\": ", printed++ ? "," : "");
 			cmd_output_json_string(stdout, sum->name);
-			printf(", \"created\": %lld, \"created_utc\": \"%s\", "
+			printf(", \"created\": \"%s\", "
 			    "\"length\": %llu, \"chunks\": %llu, "
 			    "\"new_bytes\": %llu, \"new_stored_bytes\": %llu}",
-			    (long long)sum->created, when,
+			    when,
 			    (unsigned long long)sum->length,
 			    (unsigned long long)sum->chunk_count,
 			    (unsigned long long)sum->new_raw_bytes,
@@ -309,8 +305,7 @@ parse_args(int argc, char **argv, struct cmd_options *c, int *expired,
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("ls",
-				    "unknown option"));
+				return (cmd_options_unknown("ls", argv));
 		}
 	}
 	if (argc - optind != 1 && argc - optind != 2)

@@ -214,6 +214,26 @@ cmd_options_common(const char *sub, struct cmd_options *c, int opt,
 }
 
 /**
+ * cmd_options_unknown(sub, argv):
+ * The one usage line for the option getopt_long refused; EXIT_USAGE.
+ */
+int
+cmd_options_unknown(const char *sub, char *const *argv)
+{
+	const char *word = optind > 0 ? argv[optind - 1] : "?";
+
+	/* optopt names a known option whose value was missing or extra. */
+	if (optopt != 0 && strchr(word, '=') != NULL)
+		return (cmd_output_usage(sub, "option \"%s\" takes no value",
+		    word));
+	if (optopt != 0)
+		return (cmd_output_usage(sub, "option \"%s\" needs a value",
+		    word));
+	return (cmd_output_usage(sub, "unknown or ambiguous option \"%s\"",
+	    word));
+}
+
+/**
  * cmd_options_only(sub, argc, argv, c):
  * Parse a command line of only the shared options; -1 to go on, else the
  * exit code.
@@ -236,7 +256,7 @@ cmd_options_only(const char *sub, int argc, char **argv,
 		if (r < 0)
 			return (EXIT_USAGE);
 		if (r == 0)
-			return (cmd_output_usage(sub, "unknown option"));
+			return (cmd_options_unknown(sub, argv));
 	}
 	return (-1);
 }

@@ -104,6 +104,15 @@ int cmd_options_common(const char *, struct cmd_options *, int,
     const char *);
 
 /**
+ * cmd_options_unknown(sub, argv):
+ * The usage error for the option getopt_long just refused (main sets
+ * opterr to 0, so this is the only line): unknown or ambiguous, missing
+ * its value, or given a value it does not take, naming the word of
+ * ${argv} at optind - 1.  Return EXIT_USAGE.
+ */
+int cmd_options_unknown(const char *, char *const *);
+
+/**
  * cmd_options_only(sub, argc, argv, c):
  * Parse the options of ${sub}, a command that takes only the shared ones,
  * into ${c} (initialised first); optind is then at the first operand.

@@ -199,21 +199,14 @@ cmd_output_text_str(FILE *f, const char *s)
 	cmd_output_text(f, s, strlen(s));
 }
 
-/**
- * cmd_output_json_string(f, s):
- * Print ${s} as a JSON string literal.  Bytes that are not valid UTF-8
- * (file names from old tar archives) are written as the code points
- * U+0080..U+00FF of the same value, so the output is always valid JSON.
- */
-void
-cmd_output_json_string(FILE *f, const char *s)
+/* Write ${len} bytes at ${p} as a JSON string literal (no quotes). */
+static void
+json_chars(FILE *f, const unsigned char *p, size_t left)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n, left = strlen(s);
+	size_t n;
 	uint32_t cp;
 
-	fputc('"', f);
-	while (*p != '\0') {
+	while (left > 0) {
 		if (*p == '"' || *p == '\\') {
 			fprintf(f, "\\%c", *p);
 		} else if (*p < 0x20 || *p == 0x7f) {
@@ -225,12 +218,81 @@ cmd_output_json_string(FILE *f, const char *s)
 				left -= n;
 				continue;
 			}
-			fprintf(f, "\\u%04x", *p);
+			/* U+FFFD; the bytes themselves go into "KEY_hex". */
+			fputs("\\ufffd", f);
 		} else {
 			fputc(*p, f);
 		}
 		p++;
 		left--;
 	}
+}
+
+/**
+ * cmd_output_utf8_valid(p, len):
+ * Whether the ${len} bytes at ${p} are valid UTF-8.
+ */
+int
+cmd_output_utf8_valid(const char *p, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	uint32_t cp;
+	size_t n;
+
+	while (len > 0) {
+		if ((n = cmd_output_utf8_char(u, len, &cp)) == 0)
+			return (0);
+		u += n;
+		len -= n;
+	}
+	return (1);
+}
+
+/**
+ * cmd_output_json_string(f, s):
+ * Print ${s} as a JSON string literal.  Bytes that are not valid UTF-8
+ * are written as U+FFFD, so the output is always valid JSON; where that
+ * loses a name, cmd_output_json_name adds the bytes beside it.
+ */
+void
+cmd_output_json_string(FILE *f, const char *s)
+{
+
 	fputc('"', f);
+	json_chars(f, (const unsigned char *)s, strlen(s));
+	fputc('"', f);
+}
+
+/**
+ * cmd_output_json_name(f, key, p, len):
+ * Print "${key}": "..." for the ${len} bytes at ${p}, and when they are
+ * not valid UTF-8 also , "${key}_hex": "..." with every byte in hex, so
+ * that "\xe9" and "\xc3\xa9" (U+00E9) stay apart.
+ */
+void
+cmd_output_json_name(FILE *f, const char *key, const char *p, size_t len)
+{
+
+	fprintf(f, "\"%s\": \"", key);
+	json_chars(f, (const unsigned char *)p, len);
+	fputc('"', f);
+	if (cmd_output_utf8_valid(p, len))
+		return;
+	fprintf(f, ", \"%s_hex\": \"", key);
+	for (size_t i = 0; i < len; i++)
+		fprintf(f, "%02x", (unsigned char)p[i]);
+	fputc('"', f);
+}
+
+/**
+ * cmd_output_json_time(f, key, t):
+ * Print "${key}": "2026-11-28T10:00:00Z" for the unix time ${t}.
+ */
+void
+cmd_output_json_time(FILE *f, const char *key, int64_t t)
+{
+	char when[64];
+
+	cmd_output_utc(t, when, sizeof(when));
+	fprintf(f, "\"%s\": \"%s\"", key, when);
 }

@@ -70,11 +70,34 @@ void cmd_output_text(FILE *, const char *, size_t);
 void cmd_output_text_str(FILE *, const char *);
 
 /**
+ * cmd_output_utf8_valid(p, len):
+ * Whether the ${len} bytes at ${p} are valid UTF-8 (overlong forms and
+ * surrogates are not).
+ */
+int cmd_output_utf8_valid(const char *, size_t);
+
+/**
  * cmd_output_json_string(f, s):
  * Print ${s} as a JSON string literal; bytes that are not valid UTF-8 are
- * written as the code points U+0080..U+00FF of the same value.
+ * written as U+FFFD (the replacement character).
  */
 void cmd_output_json_string(FILE *, const char *);
+
+/**
+ * cmd_output_json_name(f, key, p, len):
+ * Print the member "${key}": "..." for the ${len} bytes at ${p} (a name from
+ * a tar or a store, NUL bytes included); when they are not valid UTF-8,
+ * also ", "${key}_hex": "..."" with every byte in lower-case hex, so that
+ * the name survives the U+FFFD of the string.
+ */
+void cmd_output_json_name(FILE *, const char *, const char *, size_t);
+
+/**
+ * cmd_output_json_time(f, key, t):
+ * Print the member "${key}": "2026-11-28T10:00:00Z" for the unix time ${t}:
+ * every time in --json output is an ISO 8601 UTC string.
+ */
+void cmd_output_json_time(FILE *, const char *, int64_t);
 
 /**
  * cmd_output_utc(t, buf, len):

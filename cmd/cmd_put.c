@@ -20,16 +20,14 @@ enum {
 	OPT_ALLOW_EMPTY
 };
 
-struct put_progress_ctx {
-	double start;
-};
-
+/* The engine's figures into the meter (which draws them on its timer). */
 static void
 put_progress_cb(void *ctx, const struct put_progress *pr)
 {
-	struct put_progress_ctx *pc = ctx;
 
-	cmd_progress_line("put", pr->bytes_in, 0, pc->start);
+	/* (Read unlocked by the engine: committed may lag new_bytes.) */
+	cmd_progress_set(ctx, pr->bytes_in, pr->new_bytes,
+	    pr->committed > pr->new_bytes ? pr->committed - pr->new_bytes : 0);
 }
 
 /* The parsed command line. */
@@ -78,8 +76,7 @@ parse_args(int argc, char **argv, struct put_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("put",
-				    "unknown option"));
+				return (cmd_options_unknown("put", argv));
 		}
 	}
 	if (argc - optind != 2)
@@ -92,21 +89,22 @@ static void
 print_result(const struct put_args *a, const char *name,
     const struct put_result *res, double seconds)
 {
-	char b1[32], b2[32], b3[32];
+	char b1[32], b2[32], b3[32], when[64];
 
 	if (a->c.json) {
+		cmd_output_utc(res->created, when, sizeof(when));
 		printf("{\"name\": ");
 		cmd_output_json_string(stdout, name);
 		printf(", \"length\": %llu, \"chunks\": %llu, "
 		    "\"new_chunks\": %llu, \"new_bytes\": %llu, "
-		    "\"new_stored_bytes\": %llu, \"created\": %lld, "
+		    "\"new_stored_bytes\": %llu, \"created\": \"%s\", "
 		    "\"seconds\": %.3f}\n",
 		    (unsigned long long)res->length,
 		    (unsigned long long)res->chunks,
 		    (unsigned long long)res->new_chunks,
 		    (unsigned long long)res->new_raw_bytes,
 		    (unsigned long long)res->new_stored_bytes,
-		    (long long)res->created, seconds);
+		    when, seconds);
 	} else if (cmd_progress_wanted(&a->c)) {
 		fprintf(stderr, "qsarc: put: %s: %s in, %s new, %s stored\n",
 		    name, cmd_output_bytes(res->length, b1, sizeof(b1)),
@@ -122,8 +120,9 @@ print_result(const struct put_args *a, const char *name,
 int
 cmd_put(int argc, char **argv)
 {
-	struct put_progress_ctx pc;
+	struct cmd_progress *meter = NULL;
 	struct put_result res;
+	struct stat st;
 	struct put_opts po;
 	struct put_args a;
 	struct store *s = NULL;
@@ -169,10 +168,15 @@ cmd_put(int argc, char **argv)
 	po.threads = a.c.threads;
 	po.input_name = a.input;
 	po.refuse_empty = !a.allow_empty;
-	t0 = pc.start = cmd_clock_monotonic();
-	if (cmd_progress_wanted(&a.c)) {
+	t0 = cmd_clock_monotonic();
+	/* Always a meter: SIGUSR1 asks it for a status line. */
+	if ((meter = cmd_progress_start(&a.c, "put")) != NULL) {
 		po.progress = put_progress_cb;
-		po.progress_ctx = &pc;
+		po.progress_ctx = meter;
+		/* A regular --input file has a size: the line gets an ETA. */
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			cmd_progress_phase(meter, NULL, NULL,
+			    (uint64_t)st.st_size);
 	}
 	if (!no_catalogue &&
 	    (rc = tarscan_attach(s, &po, (allow_truncated ?
@@ -181,8 +185,11 @@ cmd_put(int argc, char **argv)
 		goto fail;
 	rc = put_stream(s, argv[optind + 1], fd, &po, cmd_clock_now(), &res);
 	tarscan_detach(scan);
-	if (po.progress != NULL)
-		cmd_progress_end();
+	/* The last line shows the figures of the whole stream. */
+	if (rc == QS_OK)
+		cmd_progress_set(meter, res.length, res.new_raw_bytes,
+		    res.length - res.new_raw_bytes);
+	cmd_progress_stop(meter);
 	if (rc != QS_OK)
 		goto fail;
 	alerts_raise_after(cmd_alerts_env(), "put", argv[optind], EXIT_OK, NULL, s);

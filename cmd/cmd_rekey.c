@@ -36,19 +36,21 @@ struct rekey_args {
 };
 
 struct rekey_progress_ctx {
-	double start;
+	struct cmd_progress *meter;
+	uint64_t total;		/* the meter's, 0 before the first call */
 };
 
+/* The engine's figures into the meter: "rekey: 3 / 10 containers". */
 static void
 rekey_progress_cb(void *ctx, const struct rekey_progress *p)
 {
 	struct rekey_progress_ctx *rc = ctx;
 
-	fprintf(stderr, "\rrekey: container %llu of %llu (%.0f s)   ",
-	    (unsigned long long)p->containers_done,
-	    (unsigned long long)p->containers_total,
-	    cmd_clock_monotonic() - rc->start);
-	fflush(stderr);
+	if (rc->total != p->containers_total) {
+		rc->total = p->containers_total;
+		cmd_progress_phase(rc->meter, NULL, "containers", rc->total);
+	}
+	cmd_progress_set(rc->meter, p->containers_done, UINT64_MAX, 0);
 }
 
 static const char *
@@ -114,8 +116,7 @@ parse_args(int argc, char **argv, struct rekey_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("rekey",
-				    "unknown option"));
+				return (cmd_options_unknown("rekey", argv));
 		}
 	}
 	if (argc - optind != 1)
@@ -198,12 +199,14 @@ change_mode(const struct rekey_args *a, struct store *s, struct keystore *ks)
 	struct rekey_result res;
 	int rc;
 
-	pc.start = cmd_clock_monotonic();
+	/* Always a meter: SIGUSR1 asks it for a status line. */
+	pc.total = 0;
+	pc.meter = cmd_progress_start(&a->c, "rekey");
+	cmd_progress_phase(pc.meter, NULL, "containers", 0);
 	rc = rekey_change_mode(s, a->mode, a->rotation, cmd_clock_now(),
-	    a->c.lock_timeout * 1000, cmd_progress_wanted(&a->c) ?
-	    rekey_progress_cb : NULL, &pc, &res);
-	if (cmd_progress_wanted(&a->c))
-		cmd_progress_end();
+	    a->c.lock_timeout * 1000, pc.meter != NULL ? rekey_progress_cb :
+	    NULL, &pc, &res);
+	cmd_progress_stop(pc.meter);
 	if (rc != QS_OK)
 		return (rc);
 	print_mode_change(a, ks, &res);
@@ -222,11 +225,14 @@ rotate(const struct rekey_args *a, struct store *s, struct keystore *ks)
 	cmd_output_utc(keystore_last_rotation(ks) +
 	    (int64_t)keystore_rotation(ks), when, sizeof(when));
 	if (a->c.json)
+		/* Static mode has no next rotation: null (as keys). */
 		printf("{\"rotated\": %s, \"current_key\": %u, "
-		    "\"mode\": \"%s\", \"next_rotation\": \"%s\"}\n",
+		    "\"mode\": \"%s\", \"next_rotation\": %s%s%s}\n",
 		    rotated ? "true" : "false", keystore_current_id(ks),
 		    mode_name(ks), keystore_mode(ks) == KEYSTORE_MODE_STATIC ?
-		    "" : when);
+		    "" : "\"", keystore_mode(ks) == KEYSTORE_MODE_STATIC ?
+		    "null" : when, keystore_mode(ks) == KEYSTORE_MODE_STATIC ?
+		    "" : "\"");
 	else if (rotated)
 		printf("rotated: new content key %u\n",
 		    keystore_current_id(ks));

@@ -22,6 +22,7 @@
 #include "cmd/cmd_alerts.h"
 #include "format/qs_err.h"
 #include "index/jobs/replicate.h"
+#include "index/stream/put.h"
 #include "index/store/store.h"
 
 enum {
@@ -122,8 +123,7 @@ parse_args(int argc, char **argv, struct replicate_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("replicate",
-				    "unknown option"));
+				return (cmd_options_unknown("replicate", argv));
 		}
 	}
 	if (argc - optind < 2)
@@ -153,12 +153,12 @@ parse_args(int argc, char **argv, struct replicate_args *a)
 	return (-1);
 }
 
-/* Before each stream: the dry run's list, or progress. */
+/* Before each stream: the dry run's list, or a phase of the meter. */
 static void
 on_stream(void *ctx, const char *name, uint64_t length)
 {
 	const struct replicate_args *a = ctx;
-	char len[32];
+	char len[32], label[300];
 
 	cmd_output_bytes(length, len, sizeof(len));
 	if (a->ro.dry_run) {
@@ -167,11 +167,21 @@ on_stream(void *ctx, const char *name, uint64_t length)
 			cmd_output_text_str(stdout, name);
 			printf(" (%s)\n", len);
 		}
-	} else if (cmd_progress_wanted(&a->c)) {
-		fprintf(stderr, "replicate: ");
-		cmd_output_text_str(stderr, name);
-		fprintf(stderr, " (%s)...\n", len);
+	} else {
+		/* Stream names are plain ASCII (manifest_fmt_name_check). */
+		snprintf(label, sizeof(label), "replicate %s", name);
+		cmd_progress_phase(a->ro.progress_ctx, label, NULL, length);
 	}
+}
+
+/* put's figures for the stream being copied into the meter. */
+static void
+on_progress(void *ctx, const struct put_progress *pr)
+{
+
+	/* (Read unlocked by the engine: committed may lag new_bytes.) */
+	cmd_progress_set(ctx, pr->bytes_in, pr->new_bytes,
+	    pr->committed > pr->new_bytes ? pr->committed - pr->new_bytes : 0);
 }
 
 static void
@@ -244,8 +254,15 @@ cmd_replicate(int argc, char **argv)
 		goto fail;
 	a.ro.on_stream = on_stream;
 	a.ro.ctx = &a;
+	/* Always a meter: SIGUSR1 asks it for a status line. */
+	if (!a.ro.dry_run &&
+	    (a.ro.progress_ctx = cmd_progress_start(&a.c, "replicate")) !=
+	    NULL)
+		a.ro.progress = on_progress;
 	t0 = cmd_clock_monotonic();
-	if ((rc = replicate_streams(src, dst, &a.ro, &t)) != QS_OK)
+	rc = replicate_streams(src, dst, &a.ro, &t);
+	cmd_progress_stop(a.ro.progress_ctx);
+	if (rc != QS_OK)
 		goto fail;
 	print_totals(&a, &t, plain, cmd_clock_monotonic() - t0);
 	alerts_raise_after(cmd_alerts_env(), "replicate", argv[optind], status, NULL, src);

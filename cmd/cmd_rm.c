@@ -22,7 +22,7 @@ cmd_rm_each(int argc, char **argv, const char *sub, int unexpire)
 {
 	struct cmd_options c;
 	struct store *s = NULL;
-	int r, rc, status = EXIT_OK;
+	int r, rc, moved = 0, opened, status = EXIT_OK;
 
 	if ((r = cmd_options_only(sub, argc, argv, &c)) >= 0)
 		return (r);
@@ -61,6 +61,9 @@ cmd_rm_each(int argc, char **argv, const char *sub, int unexpire)
 			    unexpire ? " (it is live)" : " (it is already "
 			    "expired)"));
 	}
+	/* --json: the names moved, printed once the checks above passed. */
+	if ((opened = (status == EXIT_OK && c.json)))
+		printf("{\"%s\": [", unexpire ? "unexpired" : "expired");
 	for (int i = optind + 1; i < argc && status == EXIT_OK; i++) {
 		int j;
 
@@ -72,7 +75,12 @@ cmd_rm_each(int argc, char **argv, const char *sub, int unexpire)
 		    store_expire(s, argv[i]);
 		if (rc != QS_OK)
 			status = cmd_output_fail(sub, rc);
+		else if (c.json)
+			printf("%s\"%s\"", moved++ ? ", " : "", argv[i]);
 	}
+	/* A move that failed part way: the object still says what moved. */
+	if (opened)
+		printf("]}\n");
 	store_close(s);
 	return (status);
 }

@@ -25,6 +25,7 @@ struct vstream {
 
 struct vout {
 	int json;
+	struct cmd_progress *meter;	/* ended before a text line */
 	uint64_t nfindings;		/* findings printed */
 	struct vstream *streams;
 	size_t nstreams, cap;
@@ -45,6 +46,7 @@ on_finding(void *ctx, const struct verify_finding *f)
 {
 	struct vout *o = ctx;
 
+	cmd_progress_break(o->meter);
 	if (o->json) {
 		printf("%s\n  {\"kind\": ", o->nfindings ? "," : "");
 		cmd_output_json_string(stdout, f->kind);
@@ -53,9 +55,8 @@ on_finding(void *ctx, const struct verify_finding *f)
 			cmd_output_json_string(stdout, f->stream);
 		else
 			printf("null");
-		printf(", \"expired\": %s, \"file\": ", f->expired ? "true" :
-		    "false");
-		cmd_output_json_string(stdout, f->path);
+		printf(", \"expired\": %s, ", f->expired ? "true" : "false");
+		cmd_output_json_name(stdout, "file", f->path, strlen(f->path));
 		printf(", \"offset\": %lld, \"error\": ", (long long)f->offset);
 		cmd_output_json_string(stdout, qs_err_string(f->code));
 		printf(", \"message\": ");
@@ -82,6 +83,7 @@ on_stream(void *ctx, const struct verify_stream *vs)
 	struct vstream *ns;
 
 	if (!o->json) {
+		cmd_progress_break(o->meter);
 		printf("%s", vs->intact ? "intact  " : "DAMAGED ");
 		cmd_output_text_str(stdout, vs->name);
 		if (vs->intact)
@@ -236,8 +238,8 @@ do_rebuild(const char *root, const struct cmd_options *c, struct vout *o)
 
 	store_set_command("verify --rebuild-index");
 	if (o->json) {
-		printf("{\"store\": ");
-		cmd_output_json_string(stdout, root);
+		printf("{");
+		cmd_output_json_name(stdout, "store", root, strlen(root));
 		printf(",\n \"findings\": [");
 	}
 	rc = rebuild_open(root, c->lock_timeout * 1000, &s, &res);
@@ -252,6 +254,15 @@ do_rebuild(const char *root, const struct cmd_options *c, struct vout *o)
 	status = res.containers_damaged ? EXIT_DAMAGE : EXIT_OK;
 	print_rebuild(o, &res, status);
 	return (status);
+}
+
+/* --read-data progress: the bytes read into the meter. */
+static void
+on_progress(void *ctx, uint64_t bytes, uint64_t chunks)
+{
+
+	(void)chunks;
+	cmd_progress_set(ctx, bytes, UINT64_MAX, 0);
 }
 
 /*
@@ -425,8 +436,7 @@ parse_args(int argc, char **argv, struct verify_args *a)
 			if (r < 0)
 				return (EXIT_USAGE);
 			if (r == 0)
-				return (cmd_output_usage("verify",
-				    "unknown option"));
+				return (cmd_options_unknown("verify", argv));
 		}
 	}
 	if (argc - optind < 1)
@@ -472,6 +482,8 @@ print_summary(const struct verify_counts *vc, int status)
 int
 cmd_verify(int argc, char **argv)
 {
+	struct cmd_progress *meter;
+	struct cmd_options pc;
 	struct verify_counts vc;
 	struct verify_opts vo;
 	struct verify_args a;
@@ -502,12 +514,27 @@ cmd_verify(int argc, char **argv)
 	mode = !a.read_data ? "none" : a.pct == 100 ? "all" : "subset";
 	/* Findings and streams are printed as the checks go. */
 	if (o.json) {
-		printf("{\"store\": ");
-		cmd_output_json_string(stdout, root);
+		printf("{");
+		cmd_output_json_name(stdout, "store", root, strlen(root));
 		printf(",\n \"findings\": [");
 	}
 	error[0] = '\0';
-	status = do_verify(root, &a.c, &vo, argv + optind + 1, &o, &vc, error, sizeof(error));
+	/*
+	 * Always a meter: SIGUSR1 asks it for a status line.  Only reading
+	 * the data takes long enough for a progress line.
+	 */
+	pc = a.c;
+	if (!a.read_data)
+		pc.progress = 0;
+	if ((meter = cmd_progress_start(&pc, "verify")) != NULL &&
+	    a.read_data) {
+		vo.on_progress = on_progress;
+		vo.progress_ctx = meter;
+	}
+	o.meter = meter;
+	status = do_verify(root, &a.c, &vo, argv + optind + 1, &o, &vc,
+	    error, sizeof(error));
+	cmd_progress_stop(meter);
 	if (o.oom && status == EXIT_OK) {
 		snprintf(error, sizeof(error), "out of memory");
 		status = EXIT_ERROR;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,8 @@ main(int argc, char **argv)
 #endif
 	/* A reader that goes away is an error on write, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGUSR1 asks a long job for a status line (cmd_progress.h). */
+	cmd_progress_signals();
 	/*
 	 * Everything qsarc creates is private to its owner: a store holds
 	 * the data of what it backs up, and so do get --output and the
@@ -58,6 +61,12 @@ main(int argc, char **argv)
 		    open("/dev/null", O_RDONLY) != fd)
 			return (EXIT_ERROR);
 	}
+	/*
+	 * getopt_long prints nothing: each subcommand prints the one usage
+	 * line (cmd_options_unknown), which names the subcommand and the
+	 * option and points at --help.
+	 */
+	opterr = 0;
 	if (argc < 2) {
 		cmd_help_usage(stderr);
 		return (EXIT_USAGE);

@@ -67,7 +67,8 @@ done:
 
 static int
 copy_stream(struct store *src, struct store *dst, const char *name,
-    const struct manifest_summary *sum, struct replicate_totals *t)
+    const struct manifest_summary *sum, const struct replicate_opts *o,
+    struct replicate_totals *t)
 {
 	struct put_result pr;
 	struct put_opts po;
@@ -79,6 +80,8 @@ copy_stream(struct store *src, struct store *dst, const char *name,
 	if ((rc = tarscan_attach(dst, &po, 1, &scan)) != QS_OK)
 		return (rc);
 	po.input_name = "the source store";
+	po.progress = o->progress;
+	po.progress_ctx = o->progress_ctx;
 	po.origin_store_id = store_config(src)->store_id;
 	po.origin_hash = sum->stream_hash;
 	/* The ingest time travels with the stream (expiry rules use it). */
@@ -209,7 +212,8 @@ replicate_streams(struct store *src, struct store *dst,
 			t->logical += sum->length;
 			continue;
 		}
-		if ((rc = copy_stream(src, dst, names[i], sum, t)) != QS_OK)
+		if ((rc = copy_stream(src, dst, names[i], sum, o, t)) !=
+		    QS_OK)
 			goto done;
 	}
 	rc = QS_OK;

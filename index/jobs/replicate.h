@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct put_progress;
 struct store;
 
 struct replicate_opts {
@@ -29,6 +30,9 @@ struct replicate_opts {
 	 */
 	void (*on_stream)(void *, const char *, uint64_t);
 	void *ctx;
+	/* put's progress callback for each stream copied; may be NULL. */
+	void (*progress)(void *, const struct put_progress *);
+	void *progress_ctx;
 };
 
 struct replicate_totals {

@@ -338,6 +338,9 @@ read_chunk(struct vctx *v, const uint8_t *id, const struct chunk_loc *loc)
 	v->c->bytes_read += chunk_reader_bytes(v->r) - before;
 	if (rc != QS_OK && rc != QS_ENOMEM)
 		v->c->chunks_damaged++;
+	if (v->o->on_progress != NULL)
+		v->o->on_progress(v->o->progress_ctx, v->c->bytes_read,
+		    v->c->chunks_read);
 	return (rc);
 }
 

@@ -97,6 +97,12 @@ struct verify_opts {
 	void (*on_finding)(void *, const struct verify_finding *);
 	void (*on_stream)(void *, const struct verify_stream *);
 	void *ctx;
+	/*
+	 * With read_data, called after each chunk read with the bytes and
+	 * chunks read so far (progress); may be NULL.
+	 */
+	void (*on_progress)(void *, uint64_t, uint64_t);
+	void *progress_ctx;
 };
 
 /**

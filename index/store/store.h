@@ -314,7 +314,8 @@ int store_container_fd(struct store *, uint64_t, int *);
 /**
  * store_lock_holder(root, buf, buflen):
  * Describe who holds the store lock (pid, command, since) from the lock
- * file, for a "store busy" message; "" if unknown.
+ * file, for a "store busy" message: "pid 42, put x, since
+ * 2026-12-02T10:00:00Z (3 min 5 s ago)"; "" if unknown.
  */
 void store_lock_holder(const char *, char *, size_t);
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,6 +106,55 @@ store_lock_take(struct store *s, int lockmode, int timeout_ms)
 	return (QS_OK);
 }
 
+/* "42 s", "3 min 5 s", "2 h 5 min", "3 d 4 h": the age of a lock. */
+static void
+age_text(int64_t secs, char *buf, size_t len)
+{
+
+	if (secs < 0)
+		snprintf(buf, len, "in the future: the clocks differ");
+	else if (secs < 60)
+		snprintf(buf, len, "%lld s ago", (long long)secs);
+	else if (secs < 3600)
+		snprintf(buf, len, "%lld min %lld s ago", (long long)secs / 60,
+		    (long long)secs % 60);
+	else if (secs < 86400)
+		snprintf(buf, len, "%lld h %lld min ago", (long long)secs /
+		    3600, (long long)secs / 60 % 60);
+	else
+		snprintf(buf, len, "%lld d %lld h ago", (long long)secs / 86400,
+		    (long long)secs / 3600 % 24);
+}
+
+/*
+ * The lock file says "since UNIXTIME" (what this and earlier versions
+ * write); say it as UTC with the age, "since 2026-12-02T10:00:00Z (3 min
+ * 5 s ago)", so that a stale holder is plain to see.  Text that does not
+ * end that way (hostile, or from elsewhere) is left as it is.
+ */
+static void
+holder_since_utc(char *buf, size_t buflen)
+{
+	char *p = strstr(buf, ", since "), *end, when[32], age[64];
+	long long t;
+	time_t tt;
+	struct tm tm;
+
+	if (p == NULL)
+		return;
+	errno = 0;
+	t = strtoll(p + 8, &end, 10);
+	if (errno != 0 || end == p + 8 || *end != '\0' || p[8] == '-' ||
+	    p[8] == '+' || p[8] == ' ')
+		return;
+	tt = (time_t)t;
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return;
+	age_text((int64_t)time(NULL) - (int64_t)t, age, sizeof(age));
+	snprintf(p, buflen - (size_t)(p - buf), ", since %s (%s)", when, age);
+}
+
 /**
  * store_lock_holder(root, buf, buflen):
  * Describe who holds the store lock, from the lock file.
@@ -131,4 +181,5 @@ store_lock_holder(const char *root, char *buf, size_t buflen)
 	}
 	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
+	holder_since_utc(buf, buflen);
 }

@@ -45,7 +45,12 @@
  */
 #define MAX_WORKERS	16
 #define NSLOTS		32
-#define PROGRESS_EVERY	(64ULL << 20)
+/*
+ * The progress callback about every MiB: it only notes the figures, the
+ * caller redraws on its own timer (cmd/cmd_progress.c), so a short stream
+ * shows progress too (every 64 MiB, a 28 MiB stream showed nothing).
+ */
+#define PROGRESS_EVERY	(1ULL << 20)
 /*
  * References looked up (and their records asked of the kernel with
  * POSIX_FADV_WILLNEED) this far ahead of the slots: records of an

@@ -61,7 +61,12 @@
  * among the slots decided new but not yet written (in_flight).
  */
 #define DEFAULT_FLUSH_ENTRIES	(256U * 1024)
-#define PROGRESS_EVERY		(64ULL << 20)
+/*
+ * The progress callback about every MiB: it only notes the figures, the
+ * caller redraws on its own timer (cmd/cmd_progress.c), so a short stream
+ * shows progress too (every 64 MiB, a 28 MiB stream showed nothing).
+ */
+#define PROGRESS_EVERY	(1ULL << 20)
 /*
  * Raw bytes of all slots together: bounds put's memory whatever the
  * stream's length (about twice this with the compression buffers).
@@ -374,7 +379,7 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 	const struct store_config *cfg = store_config(p->store);
 	struct chunker_params cp = { cfg->chunk_min, cfg->chunk_avg,
 	    cfg->chunk_max };
-	struct put_progress prog = { 0, 0 };
+	struct put_progress prog = { 0, 0, 0 };
 	struct chunker *ch;
 	uint64_t gear[256];
 	uint64_t next_report = PROGRESS_EVERY;
@@ -428,6 +433,18 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 				goto done;
 			end += (size_t)n;
 			prog.bytes_in += (uint64_t)n;
+			/*
+			 * Reported as read, not as cut: a stream that stalls
+			 * before its first chunk shows what came in.  res
+			 * is read without mu: progress figures only.
+			 */
+			if (o != NULL && o->progress != NULL &&
+			    prog.bytes_in >= next_report) {
+				prog.committed = p->res.length;
+				prog.new_bytes = p->res.new_raw_bytes;
+				o->progress(o->progress_ctx, &prog);
+				next_report = prog.bytes_in + PROGRESS_EVERY;
+			}
 		}
 		if (start == end)
 			break;
@@ -462,15 +479,9 @@ read_and_chunk(struct put_ctx *p, int fd, const struct put_opts *o)
 		if ((rc = submit_chunk(p, buf + start, cut)) != QS_OK)
 			goto done;
 		start += cut;
-		/* new_bytes is read without mu: a progress figure only. */
-		if (o != NULL && o->progress != NULL &&
-		    prog.bytes_in >= next_report) {
-			prog.new_bytes = p->res.new_raw_bytes;
-			o->progress(o->progress_ctx, &prog);
-			next_report = prog.bytes_in + PROGRESS_EVERY;
-		}
 	}
 	if (o != NULL && o->progress != NULL) {
+		prog.committed = p->res.length;
 		prog.new_bytes = p->res.new_raw_bytes;
 		o->progress(o->progress_ctx, &prog);
 	}

@@ -48,14 +48,15 @@ struct put_scanner {
 };
 
 struct put_progress {
-	uint64_t bytes_in;
-	uint64_t new_bytes;
+	uint64_t bytes_in;	/* read from the input */
+	uint64_t committed;	/* of them, in chunks written to the stream */
+	uint64_t new_bytes;	/* of those, in chunks new to the store */
 };
 
 struct put_opts {
 	int threads;		/* worker threads; 0: one per core */
 	const char *input_name;	/* for messages; NULL: standard input */
-	/* Called from the reading thread about every 64 MiB and at the end. */
+	/* Called from the reading thread about every MiB and at the end. */
 	void (*progress)(void *, const struct put_progress *);
 	void *progress_ctx;
 	uint64_t index_flush_entries;	/* 0: default (256 Ki entries) */

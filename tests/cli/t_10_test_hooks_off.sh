@@ -34,13 +34,14 @@ expect_ok env QSARC_TEST_NOW=1000000000 "$QSARC_RELEASE" put r c --input a.dat
 expect_ok env QSARC_TEST_NOW=1000000000 "$QSARC" put t c --input a.dat
 expect_ok "$QSARC_RELEASE" ls r --json
 $PY - "$OUT" "$now" <<'PYEOF' || fail "release binary: QSARC_TEST_NOW moved the clock"
-import json, sys
+import calendar, json, sys, time
 doc = json.load(open(sys.argv[1]))
 now = int(sys.argv[2])
 streams = doc["streams"] if isinstance(doc, dict) else doc
 c = [s for s in streams if s["name"] == "c"]
 assert c, "stream c not listed"
-t = c[0]["created"]
+# --json times are ISO 8601 UTC strings.
+t = calendar.timegm(time.strptime(c[0]["created"], "%Y-%m-%dT%H:%M:%SZ"))
 assert abs(t - now) < 3600, "stamped %d, now %d" % (t, now)
 PYEOF
 expect_ok q ls t --json
@@ -49,7 +50,7 @@ import json, sys
 doc = json.load(open(sys.argv[1]))
 streams = doc["streams"] if isinstance(doc, dict) else doc
 c = [s for s in streams if s["name"] == "c"][0]
-assert c["created"] == 1000000000, c
+assert c["created"] == "2001-09-09T01:46:40Z", c
 PYEOF
 "$QSARC_RELEASE" --version | grep -q '^test build:' &&
 	fail "the release binary's --version says it is a test build"

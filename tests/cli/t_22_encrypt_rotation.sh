@@ -26,7 +26,7 @@ keys_json s k0.json $P
 [ "$(kq k0.json 'len(d["keys"])')" = 1 ] || fail "new store: not one key"
 [ "$(kq k0.json 'd["mode"], d["rotation_days"]')" = "('internal', 30)" ] ||
 	fail "new store: mode/rotation $(kq k0.json 'd["mode"], d["rotation_days"]'), expected internal, 30"
-[ "$(kq k0.json 'k[1]["records"] > 0 and k[1]["state"] == "active" and k[1]["created"]')" = $T0 ] ||
+[ "$(kq k0.json 'k[1]["records"] > 0 and k[1]["state"] == "active" and k[1]["created"]')" = "$(date -u -d @$T0 +%FT%TZ)" ] ||
 	fail "key 1 does not hold a's records, or is not active, or was not created at QSARC_TEST_NOW"
 
 # ---- not due: a day later, and one second before the period ends.
@@ -47,7 +47,7 @@ grep -q '^rotated: new content key 2$' "$OUT" || fail "rekey due: output '$(cat 
 keys_json s k1.json $P
 [ "$(kq k1.json '[(x["id"], x["state"]) for x in d["keys"]]')" = "[(1, 'retained'), (2, 'active')]" ] ||
 	fail "after one rotation: keys $(kq k1.json '[(x["id"], x["state"]) for x in d["keys"]]')"
-[ "$(kq k1.json 'k[2]["created"]')" = $T1 ] || fail "key 2 not created at the rotation time"
+[ "$(kq k1.json 'k[2]["created"]')" = "$(date -u -d @$T1 +%FT%TZ)" ] || fail "key 2 not created at the rotation time"
 [ "$(kq k1.json 'k[2]["records"], k[2]["bytes"]')" = "(0, 0)" ] || fail "fresh key 2 already protects records"
 # Immediately again: not due.
 at $T1 rekey s $P
@@ -72,7 +72,7 @@ grep -q '^rotated: new content key 3$' "$OUT" || fail "rekey after 10 missed per
 keys_json s k3.json $P
 [ "$(kq k3.json '[x["id"] for x in d["keys"]]')" = "[1, 2, 3]" ] ||
 	fail "10 periods missed: keys $(kq k3.json '[x["id"] for x in d["keys"]]'), expected exactly one new key [1, 2, 3]"
-[ "$(kq k3.json 'k[3]["created"]')" = $T2 ] || fail "key 3 not created at the rekey time"
+[ "$(kq k3.json 'k[3]["created"]')" = "$(date -u -d @$T2 +%FT%TZ)" ] || fail "key 3 not created at the rekey time"
 at $((T2 + 29 * DAY)) rekey s $P
 grep -q '^not due' "$OUT" || fail "29 days after the catch-up rotation: '$(cat "$OUT")', expected not due (the period restarts at the rotation)"
 at $((T2 + 30 * DAY)) rekey s $P

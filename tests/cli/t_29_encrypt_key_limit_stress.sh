@@ -32,7 +32,7 @@ backup=$(awk '/^backup:/ { print $2 }' <("$QSARC" keystore s check $P 2>/dev/nul
 cp "$backup" ks.b
 "$QSARC" keys s --json $P >k.json 2>"$ERR" || fail "keys --json: exit $?"
 "$PY" - k.json "$T0" $puts <<'EOF' || fail "keys --json after 1022 rotations is wrong"
-import json, sys
+import calendar, json, sys, time
 d = json.load(open(sys.argv[1]))
 t0 = int(sys.argv[2])
 puts = {int(x) for x in sys.argv[3:]}
@@ -40,7 +40,8 @@ ks = d["keys"]
 assert len(ks) == 1023, len(ks)
 assert [k["id"] for k in ks] == list(range(1, 1024)), "ids"
 for k in ks:
-    assert k["created"] == t0 + (k["id"] - 1) * 7 * 86400, k
+    # --json times are ISO 8601 UTC strings.
+    assert calendar.timegm(time.strptime(k["created"], "%Y-%m-%dT%H:%M:%SZ")) == t0 + (k["id"] - 1) * 7 * 86400, k
     assert k["state"] == ("active" if k["id"] == 1023 else "retained"), k
     assert (k["records"] > 0) == (k["id"] in puts), k
 EOF

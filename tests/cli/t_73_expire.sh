@@ -37,7 +37,7 @@ for n in a-0 a-1 a-2 a-3 b-0 b-1 b-2 b-3; do
 	i=$((i + 1))
 done
 expect_ok q ls s --json
-[ "$("$PY" -c 'import json,sys; print([s["created"] for s in json.load(open(sys.argv[1]))["streams"] if s["name"] == "b-1"][0])' "$OUT")" = $((T0 + 5 * DAY)) ] ||
+[ "$("$PY" -c 'import json,sys; print([s["created"] for s in json.load(open(sys.argv[1]))["streams"] if s["name"] == "b-1"][0])' "$OUT")" = "$(date -u -d @$((T0 + 5 * DAY)) +%FT%TZ)" ] ||
 	fail "ls --json: b-1 not created at the QSARC_TEST_NOW of its put"
 NOW=$((T0 + 10 * DAY))
 

@@ -148,6 +148,21 @@ crash_check "rekey --json"
 if ! is_json "$OUT"; then
 	fail "'qsarc rekey STORE --json' (the daily rotation, no --mode) prints plain text, not JSON: '$(head -n 1 "$OUT")' (cmd/cmd_rekey.c cmd_rekey: the store_rotate branch ignores c.json; so does --change-passphrase)"
 fi
+cp "$OUT" "json/rekey.rotate.json"
+printf 'json test passphrase two\n' >pass2
+chmod 600 pass2
+js rekey 0 rekey e --change-passphrase --json --passphrase-file pass --new-passphrase-file pass2
+
+# The subcommands that printed nothing with --json before issue 16 item 15.
+js init 0 init s3 --json
+js init 0 init e3 --encrypt --passphrase-file pass --kdf-memory 8M --kdf-time 1 --json
+js put 0 put s3 a --input raw.bin --no-catalog --json
+js rm 0 rm s3 a --json
+js unexpire 0 unexpire s3 a --json
+js encrypt 0 encrypt s3 --json --passphrase-file pass --kdf-memory 8M --kdf-time 1
+js keystore 0 keystore e3 check --json --passphrase-file pass
+js keystore 0 keystore e3 restore --from primary --json --passphrase-file pass
+js_err get 0 get s v1 --json --output whole.tar
 
 # Every key the man page documents for a subcommand appears in some object
 # that subcommand printed (at any depth).
