@@ -242,8 +242,9 @@ print_verdicts(const struct expire_args *a, const char *root,
 			reasons(a, &v[i], why, sizeof(why));
 			printf("%s{\"name\": ", i ? ", " : "");
 			cmd_output_json_string(stdout, v[i].name);
-			printf(", \"created\": %lld, \"action\": \"%s\", "
-			    "\"reason\": ", (long long)v[i].created,
+			printf(", ");
+			cmd_output_json_time(stdout, "created", v[i].created);
+			printf(", \"action\": \"%s\", \"reason\": ",
 			    v[i].expired ? "expire" : "keep");
 			cmd_output_json_string(stdout, why);
 			printf("}");

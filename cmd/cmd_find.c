@@ -35,21 +35,20 @@ print_match(struct find_state *fs, const char *name,
 {
 	static const char *type_names[] = { "other", "file", "dir",
 	    "symlink", "hardlink", "chardev", "blockdev", "fifo", "socket" };
-	char when[64], *path;
+	char when[64];
 
 	cmd_output_utc(m->mtime, when, sizeof(when));
 	if (fs->json) {
 		printf("%s\n  {\"stream\": ", fs->matches ? "," : "");
 		cmd_output_json_string(stdout, name);
-		printf(", \"path\": ");
-		if ((path = strndup(m->path, m->path_len)) != NULL)
-			cmd_output_json_string(stdout, path);
-		else
-			printf("\"\"");
-		free(path);
-		printf(", \"type\": \"%s\", \"size\": %llu, \"mtime\": %lld}",
+		/* "path", and "path_hex" if the tar's name is not UTF-8. */
+		printf(", ");
+		cmd_output_json_name(stdout, "path", m->path, m->path_len);
+		printf(", \"type\": \"%s\", \"size\": %llu, ",
 		    m->type <= MEMBER_SOCKET ? type_names[m->type] : "other",
-		    (unsigned long long)m->size, (long long)m->mtime);
+		    (unsigned long long)m->size);
+		cmd_output_json_time(stdout, "mtime", m->mtime);
+		printf("}");
 	} else {
 		/* Names from the store and the tar: escaped, path last. */
 		cmd_output_text_str(stdout, name);

@@ -47,9 +47,9 @@ expect_ok q find s '*.conf' --json
 import json, sys
 j = json.load(open(sys.argv[1]))
 got = [(m["stream"], m["path"], m["type"], m["size"], m["mtime"]) for m in j["matches"]]
-assert got == [("srv-1", "t/etc/app/app.conf", "file", 4, 1614834367),
-               ("srv-2", "t/etc/app/app.conf", "file", 4, 1614834367),
-               ("srv-2", "t/etc/new.conf", "file", 4, 1614834367)], got
+assert got == [("srv-1", "t/etc/app/app.conf", "file", 4, "2021-03-04T05:06:07Z"),
+               ("srv-2", "t/etc/app/app.conf", "file", 4, "2021-03-04T05:06:07Z"),
+               ("srv-2", "t/etc/new.conf", "file", 4, "2021-03-04T05:06:07Z")], got
 assert j["count"] == 3 and j["streams_searched"] == 2 and j["streams_uncatalogued"] == 1, j
 EOF2
 

@@ -59,6 +59,7 @@ js put 0 put s raw --input raw.bin --no-catalog --json
 js ls 0 ls s --json
 js ls 0 ls s v1 --json
 js diff 0 diff s v1 v2 --json
+js find 0 find s "*" --json
 js stats 0 stats s --json
 js rm 0 rm s raw --json
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d == {"expired": ["raw"]}, d' "$OUT" ||
