@@ -160,9 +160,10 @@ ci:
 stress: $(BIN) $(BIN_T)
 	@QSARC=$(abspath $(BIN_T)) QSARC_RELEASE=$(abspath $(BIN)) QSARC_STRESS=1 tests/cli/run.sh
 
-# The peers' comparison, then the synthetic index test (50 million entries
-# by default: BENCH_INDEX_ENTRIES; it needs about 2.5 GB of /var/tmp).
-BENCH_INDEX_ENTRIES ?= 50000000
+# The peers' comparison, then the synthetic index test (BENCH_INDEX_ENTRIES:
+# 50 million by default, which need about 2.5 GB of /var/tmp; 1 million with
+# BENCH_SMALL=1).
+BENCH_INDEX_ENTRIES ?= $(if $(filter 1,$(BENCH_SMALL)),1000000,50000000)
 bench: $(BIN) $(BENCHBIN)
 	@QSARC=$(abspath $(BIN)) BENCHDIR=$(abspath $(BUILD)/bench) bench/run.sh
 	@echo "== index: $(BENCH_INDEX_ENTRIES) entries"

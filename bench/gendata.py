@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """gendata.py: deterministic input data for `make bench` (stdlib only).
 
-Usage: gendata.py [--small] [--force] DATADIR GROUP...
+Usage: gendata.py [--small] [--force] [--generations N] DATADIR GROUP...
 
 GROUP is one of:
   image     image (1 GiB, 128 MiB with --small): a disk-image-like file made
@@ -17,6 +17,10 @@ GROUP is one of:
   versions  v00.tar .. v15.tar (v00..v04 with --small): 16 nightly snapshots
             of a synthetic ~14 MB C project (about 2600 files); each step
             edits a few files, adds, removes and renames some.
+  generations  g000.tar .. (50 by default, --generations N; 10 with
+            --small): a slowly changing tree, another synthetic C project
+            (~13 MB, ~3 MB with --small); each generation edits about 1 %
+            of the files, removes 0-3 and adds 1-4.
 
 Each group is written to DATADIR/GROUP/ together with MANIFEST (the files in
 ingest order, one per line) and .stamp (generator version + parameters).  A
@@ -548,23 +552,89 @@ def group_versions(d, small):
     return names, "steps=%d" % steps
 
 
+# --- group: generations -----------------------------------------------------
+
+GENERATIONS = None   # --generations N; None: 50, or 10 with --small
+
+
+def gen_count(small):
+    if GENERATIONS is not None:
+        return GENERATIONS
+    return 10 if small else 50
+
+
+def group_generations(d, small):
+    """Nightly tars of a slowly changing tree: each generation edits ~1 % of
+    the files (1-3 hunks each), removes 0-3 and adds 1-4.  Seeded apart
+    from `versions`, so the two groups share no content."""
+    count = gen_count(small)
+    rng = Rng(40)
+    top = ["src", "lib", "include", "tests", "docs", "tools"]
+    dirs = []
+    for t in top:
+        for _ in range(rng.int(3, 9)):
+            dirs.append("%s/%s" % (t, ident(rng)))
+    base_mtime = 1710000000
+    files, mtimes = {}, {}
+    idx = 0
+    size = 0
+    while size < (3 if small else 13) * MIB:
+        name, lines = new_project_file(rng, dirs, idx)
+        idx += 1
+        files[name] = lines
+        mtimes[name] = base_mtime - rng.int(0, 86400 * 365)
+        size += sum(len(x) + 1 for x in lines)
+    names = []
+    for gen in range(count):
+        if gen > 0:
+            now = base_mtime + gen * 86400
+            cur = sorted(files)
+            nedit = max(1, (len(cur) + 50) // 100)
+            for p in rng.sample(cur, nedit):                   # edit ~1 %
+                files[p] = edit_lines(rng, files[p])
+                mtimes[p] = now
+            cur = sorted(files)
+            for p in rng.sample(cur, rng.int(0, 3)):           # remove
+                del files[p], mtimes[p]
+            for _ in range(rng.int(1, 4)):                     # add
+                name, lines = new_project_file(rng, dirs, idx)
+                idx += 1
+                files[name], mtimes[name] = lines, now
+        name = "g%03d.tar" % gen
+        write_project_tar(os.path.join(d, name), files, mtimes)
+        names.append(name)
+    return names, "generations=%d" % count
+
+
 # --- driver ------------------------------------------------------------------
 
-GROUPS = {"image": group_image, "tree": group_tree, "versions": group_versions}
+GROUPS = {"image": group_image, "tree": group_tree, "versions": group_versions,
+          "generations": group_generations}
 
 
 def stamp_of(group, small):
-    return "gendata v%d group=%s small=%d\n" % (VERSION, group, int(small))
+    extra = ""
+    if group == "generations":
+        extra = " generations=%d" % gen_count(small)
+    return "gendata v%d group=%s small=%d%s\n" % (VERSION, group, int(small),
+                                                  extra)
 
 
 def main(argv):
+    global GENERATIONS
     small = force = False
     args = []
-    for a in argv[1:]:
+    it = iter(argv[1:])
+    for a in it:
         if a == "--small":
             small = True
         elif a == "--force":
             force = True
+        elif a == "--generations":
+            GENERATIONS = int(next(it, "0"))
+            if GENERATIONS < 2:
+                sys.stderr.write("gendata: --generations needs N >= 2\n")
+                return 2
         else:
             args.append(a)
     if len(args) < 2 or any(g not in GROUPS for g in args[1:]):
