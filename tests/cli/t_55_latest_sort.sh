@@ -27,7 +27,7 @@ restores s latest:a- a-2.tar
 restores s latest:a-1 a-1.tar
 restores s latest:b b-1.tar
 expect_ok q get s latest:a- --member a-2/a-2.txt --output m.tar
-tar -tf m.tar | grep -qx 'a-2/a-2.txt' || fail "get latest:a- --member: not a-2's member"
+tar -tf m.tar | grep -x 'a-2/a-2.txt' >/dev/null || fail "get latest:a- --member: not a-2's member"
 # ls NAME, diff, verify NAME.
 expect_ok q ls s latest:a-
 grep -qx 'a-2/a-2.txt' "$OUT" || fail "ls s latest:a- does not list a-2's members"

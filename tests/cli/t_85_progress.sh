@@ -24,7 +24,7 @@ in_tty() {
 # A progress line: "\rput: 12.0 MiB  100.0 MiB/s" (and "/ total  ETA" for
 # get).  has_progress FILE WHAT
 has_progress() {
-	tr '\r' '\n' <"$1" | grep -qE "^$2: [0-9.]+ (B|KiB|MiB|GiB)"
+	tr '\r' '\n' <"$1" | grep -E "^$2: [0-9.]+ (B|KiB|MiB|GiB)" >/dev/null
 }
 
 size=24M
@@ -112,9 +112,9 @@ crash_check "put slow --progress"
 [ "$LAST_RC" -eq 0 ] || fail "put of a stalling pipe: exit $LAST_RC"
 n=$(lines "$ERR" put | grep -c 'elapsed')
 [ "$n" -ge 3 ] || fail "put of a stream that stalls 1.6 s: $n redraws with the elapsed time, expected 3 or more (twice a second): $(tr '\r' '\n' <"$ERR" | head -n 5)"
-lines "$ERR" put | grep -qE '0:0[12] elapsed' ||
+lines "$ERR" put | grep -E '0:0[12] elapsed' >/dev/null ||
 	fail "put: the elapsed time never reached 0:01 during the stall: $(lines "$ERR" put | tail -n 2)"
-lines "$ERR" put | grep -qE ' in, [0-9.]+ (B|KiB|MiB) new, [0-9.]+ (B|KiB|MiB) dedup' ||
+lines "$ERR" put | grep -E ' in, [0-9.]+ (B|KiB|MiB) new, [0-9.]+ (B|KiB|MiB) dedup' >/dev/null ||
 	fail "put: no new/deduplicated split in the progress line: $(lines "$ERR" put | tail -n 1)"
 restores s slow s1.bin
 
@@ -127,7 +127,7 @@ echo "$last" | grep -qE '^put: 6\.0 MiB / 6\.0 MiB in, 0 B new, 6\.0 MiB dedup, 
 
 # verify --read-data: bytes read.
 expect_ok q verify s --read-data --progress
-lines "$ERR" verify | grep -qE '^verify: [0-9.]+ (KiB|MiB|GiB)' ||
+lines "$ERR" verify | grep -E '^verify: [0-9.]+ (KiB|MiB|GiB)' >/dev/null ||
 	fail "verify --read-data --progress drew no progress: $(head -c 300 "$ERR" | tr '\r' '\n')"
 expect_ok q verify s --progress
 [ -n "$(lines "$ERR" verify)" ] &&
@@ -136,7 +136,7 @@ expect_ok q verify s --progress
 # clean: each step a phase with its count ("clean mark: 3 / 3 streams").
 expect_ok q rm s known
 expect_ok q clean s --progress
-tr '\r' '\n' <"$ERR" | grep -qE '^clean mark: [0-9]+ / [0-9]+ streams' ||
+tr '\r' '\n' <"$ERR" | grep -E '^clean mark: [0-9]+ / [0-9]+ streams' >/dev/null ||
 	fail "clean --progress: no 'clean mark: N / M streams' line: $(tr '\r' '\n' <"$ERR" | head -n 3)"
 
 # rekey --mode: containers re-encrypted, of how many.
@@ -144,13 +144,13 @@ enc_setup 'progress test passphrase'
 expect_ok q init e --encrypt $P $KDF
 expect_ok q put e x --input s1.bin $P
 expect_ok q rekey e --mode static $P --progress
-lines "$ERR" rekey | grep -qE '^rekey: [0-9]+ / [0-9]+ containers' ||
+lines "$ERR" rekey | grep -E '^rekey: [0-9]+ / [0-9]+ containers' >/dev/null ||
 	fail "rekey --mode --progress: no 'rekey: N / M containers' line: $(tr '\r' '\n' <"$ERR" | head -n 3)"
 
 # replicate: each stream a phase, bytes of its known length.
 expect_ok q init r
 expect_ok q replicate s r slow --progress
-tr '\r' '\n' <"$ERR" | grep -qE '^replicate slow: [0-9.]+ (B|KiB|MiB) / 6\.0 MiB in' ||
+tr '\r' '\n' <"$ERR" | grep -E '^replicate slow: [0-9.]+ (B|KiB|MiB) / 6\.0 MiB in' >/dev/null ||
 	fail "replicate --progress: no 'replicate slow: N / 6.0 MiB' line: $(tr '\r' '\n' <"$ERR" | head -n 3)"
 restores r slow s1.bin
 
