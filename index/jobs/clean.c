@@ -103,7 +103,6 @@ struct clean_ctx {
 	double start;
 	uint64_t live_records[1024];
 	uint64_t plain_manifests;	/* live manifests with key 0 */
-	uint64_t reserve;		/* bytes of the reserve released */
 };
 
 static double
@@ -987,8 +986,8 @@ clean_store(struct store *s, const struct clean_opts *o,
 	 * what the writes before the first deletion (stream set, new index)
 	 * use.
 	 */
-	if (!o->dry_run && (rc = store_reserve_release(store_root(s),
-	    &c.reserve)) != QS_OK)
+	if (!o->dry_run && (rc = store_reserve_release(store_root(s))) !=
+	    QS_OK)
 		goto done;
 	/*
 	 * Step 1 (phase 1, reclaim): leftovers, live marks, expired streams

@@ -378,11 +378,11 @@ int store_reserve_target(const char *, uint64_t *);
 int store_reserve_size(const char *, uint64_t *);
 
 /**
- * store_reserve_release(root, released):
- * Delete the reserve of the store at ${root} (under the exclusive lock)
- * and set ${released} to the bytes it held (0: there was none).
+ * store_reserve_release(root):
+ * Delete the reserve of the store at ${root} (under the exclusive lock);
+ * QS_OK also if there was none.
  */
-int store_reserve_release(const char *, uint64_t *);
+int store_reserve_release(const char *);
 
 /**
  * store_reserve_make(root, bytes, room):

@@ -90,19 +90,18 @@ store_reserve_size(const char *root, uint64_t *bytes)
 }
 
 /**
- * store_reserve_release(root, released):
+ * store_reserve_release(root):
  * Delete the reserve; ${released} gets the bytes it held.
  */
 int
-store_reserve_release(const char *root, uint64_t *released)
+store_reserve_release(const char *root)
 {
 	char path[4096];
 	int rc;
 
-	*released = 0;
 	if ((rc = store_path_reserve(root, path, sizeof(path))) != QS_OK)
 		return (rc);
-	if ((*released = file_size(path)) == 0 && access(path, F_OK) != 0)
+	if (access(path, F_OK) != 0)
 		return (QS_OK);
 	return (fileio_unlink(path));
 }
