@@ -91,7 +91,7 @@ store_reserve_size(const char *root, uint64_t *bytes)
 
 /**
  * store_reserve_release(root):
- * Delete the reserve; ${released} gets the bytes it held.
+ * Delete the reserve (QS_OK if there is none).
  */
 int
 store_reserve_release(const char *root)
