@@ -66,7 +66,8 @@ parse_args(int argc, char **argv, struct clean_args *a)
 	memset(a, 0, sizeof(*a));
 	cmd_options_init(c);
 	o->rewrite_threshold = CLEAN_DEFAULT_THRESHOLD;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CMD_OPTIONS_SHORT, opts,
+	    NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("clean"));
@@ -102,6 +103,25 @@ parse_args(int argc, char **argv, struct clean_args *a)
 	if (argc - optind != 1)
 		return (cmd_output_usage("clean", "expected one STORE"));
 	return (-1);
+}
+
+/* --verbose: the rest of the figures --json has, one a line. */
+static void
+print_verbose(const struct clean_args *a, const struct clean_result *res)
+{
+	const char *would = a->o.dry_run ? "would be " : "";
+
+	printf("stored before: %llu bytes, after: %llu bytes\n",
+	    (unsigned long long)res->stored_before,
+	    (unsigned long long)res->stored_after);
+	printf("leftover files %sremoved: %llu\n", would,
+	    (unsigned long long)res->tmp_removed);
+	printf("catalogues %sremoved: %llu\n", would,
+	    (unsigned long long)res->catalogues_removed);
+	printf("manifests %srewritten: %llu\n", would,
+	    (unsigned long long)res->manifests_rewritten);
+	printf("rewrites waiting for space: %llu\n",
+	    (unsigned long long)res->rewrites_waiting);
 }
 
 static void
@@ -148,7 +168,7 @@ print_result(const struct clean_args *a, const struct clean_result *res)
 			printf("%s%u", i ? ", " : "", res->retired[i]);
 		printf("], \"stopped_early\": %s, \"seconds\": %.3f}\n",
 		    res->stopped_early ? "true" : "false", res->seconds);
-	} else {
+	} else if (!a->c.quiet) {
 		const char *would = o->dry_run ? "would be " : "";
 
 		printf("%s%s reclaimed (%s -> %s stored)\n", o->dry_run ?
@@ -181,6 +201,8 @@ print_result(const struct clean_args *a, const struct clean_result *res)
 			printf("\n");
 		}
 		printf("time: %.1f s\n", res->seconds);
+		if (a->c.verbose)
+			print_verbose(a, res);
 	}
 }
 

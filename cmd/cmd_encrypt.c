@@ -40,7 +40,8 @@ parse_args(int argc, char **argv, struct encrypt_args *a)
 	e.mode = KEYSTORE_MODE_INTERNAL;
 	e.kdf_t_cost = a->kdf.t_cost;
 	e.kdf_m_cost_kib = a->kdf.m_cost_kib;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CMD_OPTIONS_SHORT, opts,
+	    NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return (cmd_help_print("encrypt"));
 		if ((r = cmd_options_encryption("encrypt", &e, opt,
@@ -130,10 +131,12 @@ cmd_encrypt(int argc, char **argv)
 		store_close(s);
 		return (r);
 	}
-	fprintf(stderr, "qsarc: encrypt: %s is now encrypted; new data is "
-	    "sealed at once, data written before stays readable and is "
-	    "encrypted by the next 'qsarc clean' (until then new data does "
-	    "not deduplicate against it)\n", argv[optind]);
+	if (!a.c.quiet)
+		fprintf(stderr, "qsarc: encrypt: %s is now encrypted; new "
+		    "data is sealed at once, data written before stays "
+		    "readable and is encrypted by the next 'qsarc clean' "
+		    "(until then new data does not deduplicate against it)\n",
+		    argv[optind]);
 	if (a.c.json)
 		print_json(argv[optind], s, 1);
 	store_close(s);

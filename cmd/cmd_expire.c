@@ -84,7 +84,8 @@ parse_args(int argc, char **argv, struct expire_args *a)
 		a->pol.keep[r] = -1;
 	a->pol.within = -1;
 	a->pol.older_than = -1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CMD_OPTIONS_SHORT, opts,
+	    NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("expire"));

@@ -101,7 +101,8 @@ parse_args(int argc, char **argv, struct cmd_options *c, const char **prefix)
 
 	cmd_options_init(c);
 	*prefix = "";
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CMD_OPTIONS_SHORT, opts,
+	    NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("find"));

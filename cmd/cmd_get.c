@@ -155,7 +155,8 @@ parse_args(int argc, char **argv, struct get_args *a)
 
 	memset(a, 0, sizeof(*a));
 	cmd_options_init(&a->c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CMD_OPTIONS_SHORT, opts,
+	    NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("get"));
@@ -305,6 +306,23 @@ cmd_get(int argc, char **argv)
 		    "\"chunks\": %llu}\n", argv[optind + 1],
 		    (unsigned long long)res.length,
 		    (unsigned long long)res.chunks);
+	/* --verbose: the same figures as a line, on stderr too. */
+	if (rc == QS_OK && !a.c.json && a.c.verbose) {
+		fprintf(stderr, "qsarc: get: ");
+		cmd_output_text_str(stderr, argv[optind + 1]);
+		if (a.nmembers > 0)
+			fprintf(stderr, ": %llu members (%llu link targets), "
+			    "%llu member bytes; read %llu of %llu stream "
+			    "bytes\n", (unsigned long long)mc.chosen,
+			    (unsigned long long)mc.link_targets,
+			    (unsigned long long)mc.member_bytes,
+			    (unsigned long long)mc.bytes_read,
+			    (unsigned long long)mc.stream_bytes);
+		else
+			fprintf(stderr, ": %llu bytes in %llu chunks\n",
+			    (unsigned long long)res.length,
+			    (unsigned long long)res.chunks);
+	}
 	if (rc != QS_OK)
 		goto fail;
 	/*

@@ -9,6 +9,15 @@
 #include "cmd/cmd_help.h"
 #include "cmd/cmd_output.h"
 
+/*
+ * The --quiet and --verbose of CMD_OPTIONS_COMMON, one text for every
+ * subcommand that takes them (all but alerts and help).
+ */
+#define HELP_QUIET_VERBOSE						\
+"  -q, --quiet         no report and no progress: only errors, warnings,\n" \
+"                      findings and --json output; the exit code answers\n" \
+"  -v, --verbose       more detail (put, get, verify, clean; the others\n" \
+"                      print as without it); not with --quiet\n"
 
 static const struct cmd_def commands[] = {
 	{ "init", cmd_init, "create a new store",
@@ -41,6 +50,7 @@ static const struct cmd_def commands[] = {
 "  --json              {\"store\", \"store_id\", \"encrypted\", \"created\",\n"
 "                      \"keystore\", \"keystore_backup\"} (the last two\n"
 "                      with --encrypt)\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "put", cmd_put, "store a stream read from standard input",
 "Usage: qsarc put STORE NAME [options]\n"
@@ -70,6 +80,7 @@ static const struct cmd_def commands[] = {
 "  --lock-timeout S    wait at most S seconds for the store lock (60)\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "                      for an encrypted store\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "get", cmd_get, "write a stream to standard output",
 "Usage: qsarc get STORE NAME [options]\n"
@@ -107,6 +118,7 @@ static const struct cmd_def commands[] = {
 "                      (with --extract-to: extracted, refused, warnings)\n"
 "  --progress, --no-progress, --threads N, --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "ls", cmd_ls, "list the streams of a store",
 "Usage: qsarc ls STORE [NAME] [options]\n"
@@ -132,6 +144,7 @@ static const struct cmd_def commands[] = {
 "                      \"message\"}\n"
 "  --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "diff", cmd_diff, "compare the tar members of two streams",
 "Usage: qsarc diff STORE OLD NEW [--json]\n"
@@ -150,6 +163,7 @@ static const struct cmd_def commands[] = {
 "                      (\"what\": the attributes as the text line shows them)\n"
 "  --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "find", cmd_find, "find tar members by pattern in every stream",
 "Usage: qsarc find STORE PATTERN [options]\n"
@@ -169,6 +183,7 @@ static const struct cmd_def commands[] = {
 "                      \"streams_uncatalogued\"}\n"
 "  --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "rm", cmd_rm, "expire streams (undo with unexpire until clean)",
 "Usage: qsarc rm STORE NAME...\n"
@@ -181,6 +196,7 @@ static const struct cmd_def commands[] = {
 "  --json              {\"expired\": [names]}\n"
 "  --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "unexpire", cmd_unexpire, "bring back streams removed with rm",
 "Usage: qsarc unexpire STORE NAME...\n"
@@ -192,6 +208,7 @@ static const struct cmd_def commands[] = {
 "  --json              {\"unexpired\": [names]}\n"
 "  --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "stats", cmd_stats, "show the store's size and dedup ratio",
 "Usage: qsarc stats STORE [options]\n"
@@ -204,6 +221,7 @@ static const struct cmd_def commands[] = {
 "  --json              one JSON object with the same fields\n"
 "  --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "expire", cmd_expire, "expire streams by a retention policy",
 "Usage: qsarc expire STORE RULE... [--prefix P] [--dry-run] [options]\n"
@@ -244,6 +262,7 @@ static const struct cmd_def commands[] = {
 "                      first; action is keep or expire\n"
 "  --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "verify", cmd_verify, "check a store for damage; rebuild its index",
 "Usage: qsarc verify STORE [NAME...] [options]\n"
@@ -271,6 +290,7 @@ static const struct cmd_def commands[] = {
 "  --json              findings, streams (\"intact\", \"damaged\") and counts\n"
 "  --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n"
 "\n"
 "A damaged keystore copy is rebuilt from the other with 'qsarc keystore\n"
@@ -310,6 +330,7 @@ static const struct cmd_def commands[] = {
 "  --rewrite-threshold P  rewrite containers more than P% dead (20)\n"
 "  --progress, --json, --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n"
 "\n"
 "Exit: 0 done, 7 stopped by --max-duration, 10 too little free space\n"
@@ -341,6 +362,7 @@ static const struct cmd_def commands[] = {
 "  --progress, --json  {\"dry_run\", \"streams_copied\", \"streams_present\",\n"
 "                      \"chunks_sent\", \"bytes_sent\", \"bytes_skipped\",\n"
 "                      \"logical_bytes\", \"plaintext_target\", \"seconds\"}\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "encrypt", cmd_encrypt, "turn on encryption for a store (irreversible)",
 "Usage: qsarc encrypt STORE [options]\n"
@@ -365,6 +387,7 @@ static const struct cmd_def commands[] = {
 "  --json              {\"store\", \"encrypted\", \"changed\", \"mode\",\n"
 "                      \"keystore\", \"keystore_backup\"} (also for a store\n"
 "                      already encrypted, exit 8, \"changed\": false)\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "rekey", cmd_rekey, "rotate keys, change the passphrase or key mode",
 "Usage: qsarc rekey STORE [options]\n"
@@ -395,6 +418,7 @@ static const struct cmd_def commands[] = {
 "  --progress, --lock-timeout S\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "                      the current passphrase\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "keystore", cmd_keystore, "check or repair the two keystore copies",
 "Usage: qsarc keystore STORE check\n"
@@ -419,6 +443,7 @@ static const struct cmd_def commands[] = {
 "                      {\"restored\", \"from\"}\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --lock-timeout S\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "keys", cmd_keys, "list the content keys of an encrypted store",
 "Usage: qsarc keys STORE [--json]\n"
@@ -433,6 +458,7 @@ static const struct cmd_def commands[] = {
 "                      \"plain_bytes\"}\n"
 "  --passphrase-file F, --passphrase-fd N, --passphrase-command C\n"
 "  --lock-timeout S\n"
+HELP_QUIET_VERBOSE
 "  --help              show this help\n" },
 	{ "alerts", cmd_alerts, "e-mail alerts when a batch job needs attention",
 "Usage: qsarc alerts STORE configure [settings]\n"

@@ -50,7 +50,8 @@ parse_args(int argc, char **argv, struct init_args *a)
 	a->e.keystore_backup = o->keystore_backup;
 	a->e.kdf_t_cost = o->kdf_t_cost;
 	a->e.kdf_m_cost_kib = o->kdf_m_cost_kib;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CMD_OPTIONS_SHORT, opts,
+	    NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("init"));

@@ -71,7 +71,8 @@ parse_args(int argc, char **argv, struct keystore_args *a)
 
 	memset(a, 0, sizeof(*a));
 	cmd_options_init(&a->c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CMD_OPTIONS_SHORT, opts,
+	    NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return (cmd_help_print("keystore"));
 		if (opt == OPT_FROM) {

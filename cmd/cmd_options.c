@@ -199,6 +199,16 @@ cmd_options_common(const char *sub, struct cmd_options *c, int opt,
 	case OPT_JSON:
 		c->json = 1;
 		return (1);
+	case 'q':
+	case 'v':
+		/* Less and more at once has no meaning: refuse the pair. */
+		*(opt == 'q' ? &c->quiet : &c->verbose) = 1;
+		if (c->quiet && c->verbose) {
+			cmd_output_usage(sub, "--quiet and --verbose are "
+			    "mutually exclusive");
+			return (-1);
+		}
+		return (1);
 	case OPT_THREADS:
 		if (parse_int(arg, 1, 16, &v) != 0) {
 			cmd_output_usage(sub,
@@ -249,7 +259,8 @@ cmd_options_only(const char *sub, int argc, char **argv,
 	int opt, r;
 
 	cmd_options_init(c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CMD_OPTIONS_SHORT, opts,
+	    NULL)) != -1) {
 		if (opt == OPT_HELP)
 			return (cmd_help_print(sub));
 		r = cmd_options_common(sub, c, opt, optarg);

@@ -22,6 +22,8 @@ struct cmd_options {
 	int progress;		/* -1 auto (a terminal), 0 off, 1 on */
 	int json;
 	int threads;
+	int quiet;		/* --quiet: no report text, no progress */
+	int verbose;		/* --verbose: more detail where cheap */
 };
 
 /*
@@ -49,7 +51,15 @@ enum {
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },		\
 	{ "json", no_argument, NULL, OPT_JSON },			\
 	{ "threads", required_argument, NULL, OPT_THREADS },		\
+	{ "quiet", no_argument, NULL, 'q' },				\
+	{ "verbose", no_argument, NULL, 'v' },				\
 	{ "help", no_argument, NULL, OPT_HELP }
+
+/*
+ * The short options of CMD_OPTIONS_COMMON (-q, -v), the optstring every
+ * subcommand gives getopt_long, so that each takes them alike.
+ */
+#define CMD_OPTIONS_SHORT	"qv"
 
 /**
  * cmd_options_init(c):
@@ -97,8 +107,8 @@ int cmd_options_latest(struct store *, int, char **, size_t);
  * cmd_options_common(sub, c, opt, arg):
  * Handle a shared option by its getopt code (see CMD_OPTIONS_COMMON);
  * return 1 if handled, 0 if not ours, or -1 after printing a usage error
- * (also for --passphrase-command with --passphrase-file or -fd, whichever
- * comes first).
+ * (also for --passphrase-command with --passphrase-file or -fd, and for
+ * --quiet with --verbose, whichever comes second).
  */
 int cmd_options_common(const char *, struct cmd_options *, int,
     const char *);

@@ -78,6 +78,9 @@ int
 cmd_progress_wanted(const struct cmd_options *c)
 {
 
+	/* --quiet: the exit code is the answer, even with --progress. */
+	if (c->quiet)
+		return (0);
 	if (c->progress >= 0)
 		return (c->progress);
 	return (isatty(STDERR_FILENO));

@@ -20,7 +20,7 @@ struct cmd_progress;
 /**
  * cmd_progress_wanted(c):
  * Whether to show progress: --progress, or stderr is a terminal (and not
- * --no-progress).
+ * --no-progress); never with --quiet.
  */
 int cmd_progress_wanted(const struct cmd_options *);
 

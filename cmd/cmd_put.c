@@ -55,7 +55,8 @@ parse_args(int argc, char **argv, struct put_args *a)
 
 	memset(a, 0, sizeof(*a));
 	cmd_options_init(&a->c);
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CMD_OPTIONS_SHORT, opts,
+	    NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("put"));
@@ -84,7 +85,11 @@ parse_args(int argc, char **argv, struct put_args *a)
 	return (-1);
 }
 
-/* The summary: JSON on stdout, or with progress a line on stderr. */
+/*
+ * The summary: JSON on stdout, or with progress or --verbose a line on
+ * stderr (--verbose adds the chunk counts and the time); nothing with
+ * --quiet.
+ */
 static void
 print_result(const struct put_args *a, const char *name,
     const struct put_result *res, double seconds)
@@ -105,11 +110,27 @@ print_result(const struct put_args *a, const char *name,
 		    (unsigned long long)res->new_raw_bytes,
 		    (unsigned long long)res->new_stored_bytes,
 		    when, seconds);
-	} else if (cmd_progress_wanted(&a->c)) {
-		fprintf(stderr, "qsarc: put: %s: %s in, %s new, %s stored\n",
-		    name, cmd_output_bytes(res->length, b1, sizeof(b1)),
+		return;
+	}
+	if (a->c.verbose || cmd_progress_wanted(&a->c)) {
+		fprintf(stderr, "qsarc: put: ");
+		cmd_output_text_str(stderr, name);
+		fprintf(stderr, ": %s in, %s new, %s stored\n",
+		    cmd_output_bytes(res->length, b1, sizeof(b1)),
 		    cmd_output_bytes(res->new_raw_bytes, b2, sizeof(b2)),
 		    cmd_output_bytes(res->new_stored_bytes, b3, sizeof(b3)));
+	}
+	if (a->c.verbose) {
+		cmd_output_utc(res->created, when, sizeof(when));
+		fprintf(stderr, "qsarc: put: ");
+		cmd_output_text_str(stderr, name);
+		fprintf(stderr, ": %llu chunks (%llu new), %llu bytes in, "
+		    "%llu new, %llu stored; created %s, %.3f s\n",
+		    (unsigned long long)res->chunks,
+		    (unsigned long long)res->new_chunks,
+		    (unsigned long long)res->length,
+		    (unsigned long long)res->new_raw_bytes,
+		    (unsigned long long)res->new_stored_bytes, when, seconds);
 	}
 }
 

@@ -85,7 +85,8 @@ parse_args(int argc, char **argv, struct rekey_args *a)
 	memset(a, 0, sizeof(*a));
 	cmd_options_init(&a->c);
 	a->newfd = -1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CMD_OPTIONS_SHORT, opts,
+	    NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("rekey"));
@@ -157,7 +158,7 @@ change_passphrase(const struct rekey_args *a, struct store *s,
 	if (a->c.json)
 		printf("{\"passphrase_changed\": true, \"generation\": %llu}\n",
 		    (unsigned long long)keystore_generation(ks));
-	else
+	else if (!a->c.quiet)
 		fprintf(stderr, "qsarc: rekey: passphrase changed; both "
 		    "keystore copies re-wrapped, no data rewritten\n");
 	return (QS_OK);
@@ -181,7 +182,7 @@ print_mode_change(const struct rekey_args *a, const struct keystore *ks,
 		    (unsigned long long)res->bytes_rewritten,
 		    (unsigned long long)res->manifests_rewritten,
 		    (unsigned long long)res->keys_retired);
-	else
+	else if (!a->c.quiet)
 		printf("mode %s, key %u: %llu containers and %llu "
 		    "manifests re-encrypted, %llu old keys retired%s\n",
 		    mode_name(ks), res->new_key_id,
@@ -233,6 +234,8 @@ rotate(const struct rekey_args *a, struct store *s, struct keystore *ks)
 		    "" : "\"", keystore_mode(ks) == KEYSTORE_MODE_STATIC ?
 		    "null" : when, keystore_mode(ks) == KEYSTORE_MODE_STATIC ?
 		    "" : "\"");
+	else if (a->c.quiet)
+		;	/* the exit code says it went well */
 	else if (rotated)
 		printf("rotated: new content key %u\n",
 		    keystore_current_id(ks));

@@ -90,7 +90,8 @@ parse_args(int argc, char **argv, struct replicate_args *a)
 	memset(a, 0, sizeof(*a));
 	cmd_options_init(&a->c);
 	a->sside.fd = a->dside.fd = -1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CMD_OPTIONS_SHORT, opts,
+	    NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("replicate"));
@@ -205,6 +206,9 @@ print_totals(const struct replicate_args *a, const struct replicate_totals *t,
 		    plain ? "true" : "false", seconds);
 		return;
 	}
+	/* --quiet: the warning was printed on stderr before the copy. */
+	if (a->c.quiet)
+		return;
 	printf("%s%llu streams copied (%s), %llu already there; "
 	    "%llu chunks sent (%s), %s skipped as already present\n",
 	    a->ro.dry_run ? "dry run: " : "", (unsigned long long)t->copied,

@@ -25,6 +25,7 @@ struct vstream {
 
 struct vout {
 	int json;
+	int quiet;			/* --quiet: damage lines only */
 	struct cmd_progress *meter;	/* ended before a text line */
 	uint64_t nfindings;		/* findings printed */
 	struct vstream *streams;
@@ -83,6 +84,9 @@ on_stream(void *ctx, const struct verify_stream *vs)
 	struct vstream *ns;
 
 	if (!o->json) {
+		/* --quiet: an intact stream is no news. */
+		if (o->quiet && vs->intact)
+			return;
 		cmd_progress_break(o->meter);
 		printf("%s", vs->intact ? "intact  " : "DAMAGED ");
 		cmd_output_text_str(stdout, vs->name);
@@ -217,6 +221,8 @@ print_rebuild(const struct vout *o, const struct rebuild_result *r,
 		    status == EXIT_OK ? "true" : "false", status);
 		return;
 	}
+	if (o->quiet && status == EXIT_OK)
+		return;
 	printf("index rebuilt: %llu entries from %llu records in %llu "
 	    "containers (%llu damaged, %llu records kept from them, %llu "
 	    "duplicate records)\n", (unsigned long long)r->entries,
@@ -413,7 +419,8 @@ parse_args(int argc, char **argv, struct verify_args *a)
 	memset(a, 0, sizeof(*a));
 	cmd_options_init(&a->c);
 	a->pct = 100;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CMD_OPTIONS_SHORT, opts,
+	    NULL)) != -1) {
 		switch (opt) {
 		case OPT_HELP:
 			return (cmd_help_print("verify"));
@@ -447,10 +454,17 @@ parse_args(int argc, char **argv, struct verify_args *a)
 	return (-1);
 }
 
-/* The text summary after the findings and streams. */
+/*
+ * The text summary after the findings and streams: none with --quiet
+ * unless damage was found; --verbose adds a line per figure and the time.
+ */
 static void
-print_summary(const struct verify_counts *vc, int status)
+print_summary(const struct verify_counts *vc, int status,
+    const struct cmd_options *c, double seconds)
 {
+
+	if (c->quiet && status != EXIT_DAMAGE)
+		return;
 
 	printf("checked %llu streams (%llu damaged), %llu containers "
 	    "(%llu damaged), %llu index entries (%llu bad), %llu "
@@ -472,6 +486,23 @@ print_summary(const struct verify_counts *vc, int status)
 	else if (status == EXIT_DAMAGE)
 		printf("DAMAGE FOUND: %llu problems\n",
 		    (unsigned long long)vc->findings);
+	if (!c->verbose)
+		return;
+	printf("streams checked: %llu, damaged: %llu\n",
+	    (unsigned long long)vc->streams,
+	    (unsigned long long)vc->streams_damaged);
+	printf("containers checked: %llu, damaged: %llu\n",
+	    (unsigned long long)vc->containers,
+	    (unsigned long long)vc->containers_damaged);
+	printf("index entries checked: %llu, bad: %llu\n",
+	    (unsigned long long)vc->index_entries,
+	    (unsigned long long)vc->index_entries_bad);
+	printf("chunks read: %llu of %llu (%llu damaged), %llu bytes\n",
+	    (unsigned long long)vc->chunks_read,
+	    (unsigned long long)vc->chunks_total,
+	    (unsigned long long)vc->chunks_damaged,
+	    (unsigned long long)vc->bytes_read);
+	printf("time: %.1f s\n", seconds);
 }
 
 /**
@@ -490,6 +521,7 @@ cmd_verify(int argc, char **argv)
 	struct vout o;
 	const char *root, *mode;
 	char error[QS_ERROR_MSG_MAX + 200];
+	double t0;
 	int r, status;
 
 	if ((r = parse_args(argc, argv, &a)) >= 0)
@@ -500,6 +532,7 @@ cmd_verify(int argc, char **argv)
 		return (r);
 	memset(&o, 0, sizeof(o));
 	o.json = a.c.json;
+	o.quiet = a.c.quiet;
 	if (a.rebuild)
 		return (do_rebuild(root, &a.c, &o));
 
@@ -519,6 +552,7 @@ cmd_verify(int argc, char **argv)
 		printf(",\n \"findings\": [");
 	}
 	error[0] = '\0';
+	t0 = cmd_clock_monotonic();
 	/*
 	 * Always a meter: SIGUSR1 asks it for a status line.  Only reading
 	 * the data takes long enough for a progress line.
@@ -548,7 +582,7 @@ cmd_verify(int argc, char **argv)
 		fputc('\n', stderr);
 	}
 	if (!o.json && o.ran)
-		print_summary(&vc, status);
+		print_summary(&vc, status, &a.c, cmd_clock_monotonic() - t0);
 	for (size_t i = 0; i < o.nstreams; i++)
 		free(o.streams[i].name);
 	free(o.streams);
