@@ -232,7 +232,14 @@ cmd_options_unknown(const char *sub, char *const *argv)
 {
 	const char *word = optind > 0 ? argv[optind - 1] : "?";
 
-	/* optopt names a known option whose value was missing or extra. */
+	/*
+	 * A short option getopt does not know (-x): optopt is that letter.
+	 * Otherwise optopt names a known long option whose value was missing
+	 * or extra (their values are past the character range).
+	 */
+	if (optopt > 0 && optopt < 256)
+		return (cmd_output_usage(sub, "unknown option \"-%c\"",
+		    optopt));
 	if (optopt != 0 && strchr(word, '=') != NULL)
 		return (cmd_output_usage(sub, "option \"%s\" takes no value",
 		    word));

@@ -20,6 +20,7 @@ usage_line() {
 	grep -qE -- "$re" "$ERR" || fail "$what: '$(cat "$ERR")' does not match /$re/"
 }
 usage_line "unknown option" '^qsarc: ls: unknown or ambiguous option "--bogus" \(see .qsarc ls --help.\)$' ls s --bogus
+usage_line "unknown short option" '^qsarc: ls: unknown option "-x" \(see .qsarc ls --help.\)$' ls s -x
 usage_line "missing value" '^qsarc: put: option "--input" needs a value' put s x --input
 usage_line "value not taken" '^qsarc: stats: option "--json=1" takes no value' stats s --json=1
 usage_line "ambiguous" '^qsarc: clean: unknown or ambiguous option "--passphrase"' clean s --passphrase
