@@ -401,6 +401,9 @@ def main():
     if p.returncode != 0:
         die("%s: the command failed (exit %d): %s" % (
             a.label, p.returncode, p.stderr.decode()[-400:]))
+    if not os.path.exists(log):
+        die("%s: no journal %s (not a test build with QSARC_POWERLOSS_LOG?)"
+            % (a.label, log))
     recs = read_log(log)
     npoints = sum(1 for r in recs if r[0] == "P")
     if npoints == 0:
