@@ -8,8 +8,8 @@
 # dropped (meta).  Each state must pass: verify exits 0, the earlier
 # streams restore byte-exact, a new stream is absent or complete (present
 # once the command had exited 0), the command run again finishes and
-# everything restores after it.  Operations: put (plain and encrypted),
-# rm + clean, rekey (rotation, --change-passphrase, --mode), encrypt
+# everything restores after it; a removed stream is gone once rm exited.
+# Operations: put (plain and encrypted), rm, rm + clean, rekey (rotation, --change-passphrase, --mode), encrypt
 # (then clean, which converts the old data) and replicate.
 # Short run: every other crash point, variants drop and meta; with
 # QSARC_STRESS=1 every point and all three variants.  The counts are
