@@ -273,16 +273,17 @@ clean:
 # library compiled with -fsanitize=fuzzer-no-link,address,undefined into
 # build-fuzz/.  "make fuzz" runs each for FUZZ_SECONDS (60) on its seeds
 # (tests/fuzz/corpus, made by tests/fuzz/make_seeds.sh) and prints its
-# executions; "make fuzz-smoke" runs each for 5 s.  Not part of check.
+# executions; "make fuzz-smoke" runs each for 5 s; "make fuzz-long" below.
+# Not part of check.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_OPT      = -O1 -g -fno-omit-frame-pointer \
                 -fsanitize=fuzzer-no-link,address,undefined
 FUZZSRC       = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(ALERTLIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(ALERTLIB) $(LIB) $(LDLIBS)
 
 fuzz-build:
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) \
@@ -294,5 +295,19 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	@FUZZ_SECONDS=5 tests/fuzz/run.sh build-fuzz/fuzz
 
-.PHONY: fuzz-build fuzz-smoke
+# The long run: each harness (or only those in FUZZ_HARNESSES) for
+# FUZZ_SECONDS, here 1800 unless given, one after the other (one core), seeded from
+# tests/fuzz/corpus/NAME, growing a working corpus kept across runs in
+# tests/fuzz/work/NAME (not in git, not removed by make clean), with
+# temporary stores on /dev/shm where there is one (the store harnesses
+# fsync).  Prints executions and cov/ft per harness; crashes are left in
+# build-fuzz/crashes/NAME and belong in tests/fuzz/regressions/NAME.
+FUZZ_LONG_SECONDS = $(if $(filter command line environment,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),1800)
+FUZZ_HARNESSES   ?=
+fuzz-long: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_LONG_SECONDS) FUZZ_WORK=$(abspath tests/fuzz/work) \
+	    FUZZ_TMPDIR=$$(test -d /dev/shm && echo /dev/shm || echo /tmp) \
+	    tests/fuzz/run.sh build-fuzz/fuzz $(FUZZ_HARNESSES)
+
+.PHONY: fuzz-build fuzz-smoke fuzz-long
 -include $(wildcard build-fuzz/fuzz/*.d)

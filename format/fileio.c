@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,12 +48,125 @@ fault_write_count(void)
 	fclose(f);
 }
 
+/*
+ * The power-loss journal (QSARC_POWERLOSS_LOG=FILE): every store mutation
+ * done through this file, appended to FILE as it completes, for
+ * tests/powerloss.py to rebuild what a power cut at any point would leave
+ * (data not covered by an fsync lost or torn, renames and unlinks in a
+ * directory not fsynced since undone).  One text line per record, paths
+ * absolute:
+ *   P N                  mutation point N is reached (QSARC_CRASH_AT=N
+ *                        would exit here)
+ *   C INO PATH           a new file (temporary) was created
+ *   W INO OFF LEN        LEN bytes written at OFF, the LEN raw bytes follow
+ *   F INO                the file was fsynced
+ *   D DIR                the directory was fsynced
+ *   R FROM TO | L FROM TO | U PATH | M PATH    rename, link, unlink, mkdir
+ * Test build only, like the fault hooks; a failing journal write aborts
+ * (the test would otherwise judge states that never happened).
+ */
+static int plog_fd = -1;
+/* One record at a time: a W record is two writes, and put has threads. */
+static pthread_mutex_t plog_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+plog_raw(const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(plog_fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			abort();
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* An absolute form of ${path} (relative to the working directory). */
+static void
+plog_abs(const char *path, char *out, size_t outlen)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		snprintf(out, outlen, "%s", path);
+	else
+		snprintf(out, outlen, "%s/%s", cwd, path);
+}
+
+static void fault_init(void);
+
+/* Record ${op} with up to two paths and a number ("%" fields omitted). */
+static void
+plog_rec(char op, long long num, const char *a, const char *b)
+{
+	char line[3 * PATH_MAX + 64], pa[PATH_MAX + 1], pb[PATH_MAX + 1];
+	int n;
+
+	if (!fault_initialised)
+		fault_init();
+	if (plog_fd < 0)
+		return;
+	if (a != NULL)
+		plog_abs(a, pa, sizeof(pa));
+	if (b != NULL)
+		plog_abs(b, pb, sizeof(pb));
+	if (a == NULL)
+		n = snprintf(line, sizeof(line), "%c %lld\n", op, num);
+	else if (num < 0)
+		n = snprintf(line, sizeof(line), "%c %s%s%s\n", op, pa,
+		    b != NULL ? " " : "", b != NULL ? pb : "");
+	else
+		n = snprintf(line, sizeof(line), "%c %lld %s\n", op, num, pa);
+	if (n > 0 && (size_t)n < sizeof(line)) {
+		pthread_mutex_lock(&plog_mu);
+		plog_raw(line, (size_t)n);
+		pthread_mutex_unlock(&plog_mu);
+	}
+}
+
+static long long
+plog_ino(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return (-1);
+	return ((long long)st.st_ino);
+}
+
+static void
+plog_write(int fd, const void *buf, size_t len, long long off)
+{
+	char line[128];
+	int n;
+
+	if (!fault_initialised)
+		fault_init();
+	if (plog_fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "W %lld %lld %zu\n", plog_ino(fd),
+	    off, len);
+	pthread_mutex_lock(&plog_mu);
+	plog_raw(line, (size_t)n);
+	plog_raw(buf, len);
+	pthread_mutex_unlock(&plog_mu);
+}
+
 static void
 fault_init(void)
 {
 	const char *s;
 
 	fault_initialised = 1;
+	if ((s = getenv("QSARC_POWERLOSS_LOG")) != NULL && *s != '\0' &&
+	    plog_fd < 0 && (plog_fd = open(s, O_WRONLY | O_CREAT | O_APPEND |
+	    O_CLOEXEC, 0600)) < 0)
+		abort();
 	if ((s = getenv("QSARC_CRASH_AT")) != NULL && *s != '\0')
 		fault_crash_at = strtol(s, NULL, 10);
 	if ((s = getenv("QSARC_ENOSPC_AT")) != NULL && *s != '\0')
@@ -80,6 +194,7 @@ fileio_fault_point(int what, const char *path)
 	if (!fault_initialised)
 		fault_init();
 	n = __atomic_add_fetch(&fault_counter, 1, __ATOMIC_SEQ_CST);
+	plog_rec('P', n, NULL, NULL);
 	if (n == fault_crash_at) {
 		fault_write_count();
 		_exit(99);
@@ -108,6 +223,16 @@ fileio_test_hooks(void)
 	return (0);
 #endif
 }
+
+#ifdef QSARC_TEST_HOOKS
+#define PLOG(op, num, a, b)		plog_rec((op), (num), (a), (b))
+#define PLOG_WRITE(fd, buf, len, off)	plog_write((fd), (buf), (len), (off))
+#define PLOG_INO(fd)			plog_ino(fd)
+#else
+#define PLOG(op, num, a, b)		do { } while (0)
+#define PLOG_WRITE(fd, buf, len, off)	do { } while (0)
+#define PLOG_INO(fd)			(-1)
+#endif
 
 static char *
 dir_of(const char *path)
@@ -151,6 +276,10 @@ fileio_write_full(int fd, const void *buf, size_t len, const char *path)
 
 	if ((rc = fileio_fault_point(FILEIO_OP_WRITE, path)) != QS_OK)
 		return (rc);
+#ifdef QSARC_TEST_HOOKS
+	if (plog_fd >= 0)
+		PLOG_WRITE(fd, buf, len, (long long)lseek(fd, 0, SEEK_CUR));
+#endif
 	while (len > 0) {
 		n = write(fd, p, len);
 		if (n < 0) {
@@ -177,6 +306,7 @@ fileio_fsync(int fd, const char *path)
 		return (rc);
 	if (fsync(fd) != 0)
 		return (qs_error_errno(path, "fsync"));
+	PLOG('F', PLOG_INO(fd), NULL, NULL);
 	return (QS_OK);
 }
 
@@ -195,6 +325,8 @@ fileio_fsync_dir(const char *dir)
 	/* Some file systems refuse fsync on a directory; that is not fatal. */
 	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
 		rc = qs_error_errno(dir, "fsync directory");
+	else
+		PLOG('D', -1, dir, NULL);
 	close(fd);
 	return (rc);
 }
@@ -252,6 +384,7 @@ fileio_rename(const char *from, const char *to)
 		return (rc);
 	if (rename(from, to) != 0)
 		return (qs_error_errno(to, "rename"));
+	PLOG('R', -1, from, to);
 	return (fsync_dirs_of(from, to));
 }
 
@@ -279,9 +412,13 @@ fileio_rename_noreplace(const char *from, const char *to)
 				    "%s: already exists", to));
 			return (qs_error_errno(to, "link"));
 		}
+		PLOG('L', -1, from, to);
 		if (unlink(from) != 0)
 			return (qs_error_errno(from, "unlink"));
+		PLOG('U', -1, from, NULL);
+		return (fsync_dirs_of(from, to));
 	}
+	PLOG('R', -1, from, to);
 	return (fsync_dirs_of(from, to));
 }
 
@@ -302,6 +439,7 @@ fileio_unlink(const char *path)
 			return (QS_OK);
 		return (qs_error_errno(path, "unlink"));
 	}
+	PLOG('U', -1, path, NULL);
 	return (fsync_dir_of(path));
 }
 
@@ -315,8 +453,10 @@ fileio_mkdir(const char *path, mode_t mode)
 	struct stat st;
 
 	/* The new entry must survive a crash like any file we commit. */
-	if (mkdir(path, mode) == 0)
+	if (mkdir(path, mode) == 0) {
+		PLOG('M', -1, path, NULL);
 		return (fsync_dir_of(path));
+	}
 	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return (QS_OK);
 	return (qs_error_errno(path, "mkdir"));
@@ -386,6 +526,7 @@ fileio_tmp_open(const char *final_path, mode_t mode, struct fileio_tmp **tmp)
 		rc = qs_error_errno(t->tmp_path, "create");
 		goto err;
 	}
+	PLOG('C', PLOG_INO(t->fd), t->tmp_path, NULL);
 	*tmp = t;
 	return (QS_OK);
 
@@ -430,6 +571,7 @@ fileio_tmp_pwrite(struct fileio_tmp *t, const void *buf, size_t len,
 		    t->tmp_path));
 	if ((rc = fileio_fault_point(FILEIO_OP_WRITE, t->tmp_path)) != QS_OK)
 		return (rc);
+	PLOG_WRITE(t->fd, buf, len, (long long)off);
 	while (len > 0) {
 		n = pwrite(t->fd, p, len, (off_t)off);
 		if (n < 0) {
@@ -487,7 +629,8 @@ fileio_tmp_abort(struct fileio_tmp *t)
 
 	if (t == NULL)
 		return;
-	(void)unlink(t->tmp_path);
+	if (unlink(t->tmp_path) == 0)
+		PLOG('U', -1, t->tmp_path, NULL);
 	tmp_free(t);
 }
 
@@ -519,7 +662,9 @@ fileio_tmp_commit(struct fileio_tmp *t, int noreplace)
 		    t->final_path)) != QS_OK)
 			goto err;
 		if (link(t->tmp_path, t->final_path) == 0) {
-			(void)unlink(t->tmp_path);
+			PLOG('L', -1, t->tmp_path, t->final_path);
+			if (unlink(t->tmp_path) == 0)
+				PLOG('U', -1, t->tmp_path, NULL);
 			rc = fsync_dir_of(t->final_path);
 			tmp_free(t);
 			return (rc);

@@ -20,6 +20,8 @@
  *   QSARC_ENOSPC_AT=N  the N-th write fails with ENOSPC.
  *   QSARC_COUNT_FILE=F on exit, the number of mutation points passed is
  *                      written to F (so a test can walk them all).
+ *   QSARC_POWERLOSS_LOG=F  every mutation and mutation point is journalled
+ *                      to F for tests/powerloss.py (format in fileio.c).
  */
 
 #include <stddef.h>

@@ -7,6 +7,11 @@
 # executions per harness; exits 1 if any harness crashed (the crashing
 # input is left in BINDIR/../crashes/HARNESS).
 #
+# FUZZ_WORK=DIR keeps the working corpora in DIR/HARNESS instead (make
+# fuzz-long: tests/fuzz/work, kept across runs); FUZZ_TMPDIR=DIR puts the
+# store harnesses' temporary stores there (a tmpfs spares the disk).
+# Each harness also prints its final coverage ("cov" edges, "ft" features).
+#
 #   FUZZ_SECONDS=60 tests/fuzz/run.sh build-fuzz/fuzz [HARNESS...]
 
 set -u
@@ -28,7 +33,7 @@ for bin in "$bindir"/fuzz_*; do
 		for p in "$@"; do [ "$h" = "$p" ] && sel=1; done
 		[ $sel -eq 1 ] || continue
 	fi
-	work=$out/corpus/$h
+	work=${FUZZ_WORK:-$out/corpus}/$h
 	crashes=$out/crashes/$h
 	mkdir -p "$work" "$crashes"
 	log=$out/$h.log
@@ -43,11 +48,11 @@ for bin in "$bindir"/fuzz_*; do
 	seeds=()
 	[ -d "$src/corpus/$h" ] && seeds=("$src/corpus/$h")
 	rc=0
-	"$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=20 \
+	TMPDIR=${FUZZ_TMPDIR:-${TMPDIR:-/tmp}} "$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=20 \
 	    -rss_limit_mb=4096 -artifact_prefix="$crashes/" \
 	    "$work" "${seeds[@]}" >"$log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
-	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n1)
+	cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n1)
 	if [ $rc -ne 0 ]; then
 		echo "FAIL $h: exit $rc after ${execs:-?} executions; input in $crashes (log $log)"
 		grep -m3 -E 'ERROR|runtime error|deadly signal' "$log" | sed 's/^/     /'
