@@ -190,6 +190,9 @@ count_targets(struct link_need *needs, size_t nneeds)
 	uint64_t count = 0, last = 0;
 	int any = 0;
 
+	/* qsort's array must not be NULL, even for no element. */
+	if (nneeds == 0)
+		return (0);
 	qsort(needs, nneeds, sizeof(*needs), link_need_found_cmp);
 	for (size_t i = 0; i < nneeds; i++) {
 		if (!needs[i].have || (any && needs[i].found.start == last))
