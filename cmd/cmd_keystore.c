@@ -25,6 +25,11 @@ copy_word(const struct keystore_copy_status *cs)
 		return ("missing");
 	if (cs->unlocks)
 		return ("ok");
+	/* The same states as keystore_repair_state says in words. */
+	if (cs->ahead)
+		return ("ahead");
+	if (cs->behind)
+		return ("behind");
 	if (cs->rc == QS_EPASS)
 		return ("wrong_passphrase");
 	if (cs->rc == QS_ECORRUPT)

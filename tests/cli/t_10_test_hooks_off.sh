@@ -27,6 +27,12 @@ cmp -s a.dat a.out || fail "release put under QSARC_CRASH_AT=1 did not store the
 expect_ok env QSARC_ENOSPC_AT=1 QSARC_COUNT_FILE=$PWD/count "$QSARC_RELEASE" \
     put r b --input a.dat
 [ ! -e count ] || fail "the release binary wrote QSARC_COUNT_FILE"
+# ... QSARC_POWERLOSS_LOG is not written (the test build writes it) ...
+expect_ok env QSARC_POWERLOSS_LOG=$PWD/plog "$QSARC_RELEASE" put r d --input a.dat
+[ ! -e plog ] || fail "the release binary wrote QSARC_POWERLOSS_LOG"
+expect_ok "$QSARC" init tp
+expect_ok env QSARC_POWERLOSS_LOG=$PWD/plog.t "$QSARC" put tp d --input a.dat
+[ -s plog.t ] || fail "the test build wrote no QSARC_POWERLOSS_LOG journal (the check above proves nothing)"
 # ... and QSARC_TEST_NOW does not move its clock: a stream put "in 2001"
 # is stamped now (the test build stamps it 2001).
 now=$(date +%s)
