@@ -79,6 +79,8 @@ mon data = $dir/mon/\$id
 osd data = $dir/osd/\$id
 mgr data = $dir/mgr/\$id
 keyring = /dev/null
+[osd]
+monmap = $dir/monmap
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:$rgw_port
 rgw data = $dir/rgw
@@ -94,8 +96,24 @@ CONF
 	osd_id=$(ceph $c osd create "$osd_uuid")
 	mkdir -p "$dir/osd/$osd_id"
 	ceph-osd $c -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >"$dir/log/mkfs-osd.out" 2>&1
-	ceph-osd $c -i "$osd_id" >>"$dir/log/daemons.out" 2>&1
-	wait_for 60 "OSD" sh -c "ceph $c osd stat -f json | grep -q '\"num_up_osds\":1'"
+	# The OSD's first monitor command can go out before it has the cluster's
+	# monmap, with fsid zero; the monitor refuses it ("wrong fsid") and the
+	# OSD exits (seen once in CI).  "monmap" in [osd] gives it the map from
+	# the start; the loop restarts an OSD that exited anyway.
+	n=0
+	while :; do
+		n=$((n + 1))
+		ceph-osd $c -i "$osd_id" >>"$dir/log/daemons.out" 2>&1 || true
+		if wait_for 40 "OSD" sh -c "ceph $c osd stat -f json | grep -q '\"num_up_osds\":1'"; then
+			break
+		fi
+		[ "$n" -lt 3 ] || die "the OSD did not come up after $n starts; logs in $dir/log"
+		if [ -f "$dir/run/osd.$osd_id.pid" ]; then
+			kill "$(cat "$dir/run/osd.$osd_id.pid")" 2>/dev/null || true
+			sleep 2
+		fi
+		echo "ceph.sh: starting the OSD again (attempt $((n + 1)))" >&2
+	done
 	radosgw $c -n client.rgw.a >>"$dir/log/daemons.out" 2>&1
 	wait_for 90 "RADOS Gateway" /usr/bin/python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$rgw_port/')"
 	key=QSARCTEST$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n' | tr a-f A-F)
