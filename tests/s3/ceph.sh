@@ -27,12 +27,14 @@ free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-wait_for() {	# wait_for SECONDS WHAT COMMAND...
-	n=$1; what=$2; shift 2
-	i=0
+# sh has no local variables: wait_for's names start with wf_ so that it does
+# not overwrite a caller's counter (it once reset the OSD start loop's).
+wait_for() {	# wait_for TRIES WHAT COMMAND...  (a try is about a second)
+	wf_n=$1; wf_what=$2; shift 2
+	wf_i=0
 	while ! "$@" >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ "$i" -le "$n" ] || { echo "ceph.sh: $what did not come up in ${n} s; logs in $dir/log" >&2; return 1; }
+		wf_i=$((wf_i + 1))
+		[ "$wf_i" -le "$wf_n" ] || { echo "ceph.sh: $wf_what did not come up after $wf_n tries; logs in $dir/log" >&2; return 1; }
 		sleep 1
 	done
 }
@@ -80,7 +82,8 @@ osd data = $dir/osd/\$id
 mgr data = $dir/mgr/\$id
 keyring = /dev/null
 [osd]
-monmap = $dir/monmap
+osd class update on start = false
+osd crush update on start = false
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:$rgw_port
 rgw data = $dir/rgw
@@ -94,25 +97,35 @@ CONF
 	wait_for 60 "monitor" timeout 5 ceph $c mon stat
 	ceph-mgr $c -i x >>"$dir/log/daemons.out" 2>&1
 	osd_id=$(ceph $c osd create "$osd_uuid")
+	# Why the OSD is placed in the CRUSH map here, not by itself: at start an
+	# OSD sends "osd crush set-device-class" and "osd crush create-or-move"
+	# to the monitor.  Ceph 16 builds the OSD's first monmap from the
+	# addresses it learnt while fetching its config, without the fsid, and
+	# can send the first command before the monitor's map arrives; the
+	# monitor refuses a command with fsid zero ("wrong fsid") and the OSD
+	# exits.  It happened in both CI runs of the first version of this
+	# script and here with "debug monc = 20" in [osd].  The two "update on
+	# start" settings above stop those commands; the CLI, which has the
+	# map before it sends anything, does the placing instead.
+	ceph $c osd crush add "osd.$osd_id" 1.0 root=default host=localhost \
+	    >"$dir/log/crush-add.out" 2>&1 ||
+	    die "ceph osd crush add failed; see $dir/log/crush-add.out"
 	mkdir -p "$dir/osd/$osd_id"
 	ceph-osd $c -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >"$dir/log/mkfs-osd.out" 2>&1
-	# The OSD's first monitor command can go out before it has the cluster's
-	# monmap, with fsid zero; the monitor refuses it ("wrong fsid") and the
-	# OSD exits (seen once in CI).  "monmap" in [osd] gives it the map from
-	# the start; the loop restarts an OSD that exited anyway.
-	n=0
+	# An OSD that is not up after a while is stopped and started again.
+	osd_try=0
 	while :; do
-		n=$((n + 1))
+		osd_try=$((osd_try + 1))
 		ceph-osd $c -i "$osd_id" >>"$dir/log/daemons.out" 2>&1 || true
 		if wait_for 40 "OSD" sh -c "ceph $c osd stat -f json | grep -q '\"num_up_osds\":1'"; then
 			break
 		fi
-		[ "$n" -lt 3 ] || die "the OSD did not come up after $n starts; logs in $dir/log"
+		[ "$osd_try" -lt 3 ] || die "the OSD did not come up after $osd_try starts; logs in $dir/log"
 		if [ -f "$dir/run/osd.$osd_id.pid" ]; then
 			kill "$(cat "$dir/run/osd.$osd_id.pid")" 2>/dev/null || true
 			sleep 2
 		fi
-		echo "ceph.sh: starting the OSD again (attempt $((n + 1)))" >&2
+		echo "ceph.sh: starting the OSD again (start $((osd_try + 1)))" >&2
 	done
 	radosgw $c -n client.rgw.a >>"$dir/log/daemons.out" 2>&1
 	wait_for 90 "RADOS Gateway" /usr/bin/python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$rgw_port/')"

@@ -29,6 +29,11 @@ start=$(date +%s)
 if ! "$here/ceph.sh" start "$dir"; then
 	echo "with-gateway.sh: the Ceph test cluster did not start; the end of its logs:" >&2
 	tail -n 15 "$dir"/log/* >&2 2>/dev/null
+	# The tails above can miss the line that matters (a daemon that failed
+	# early is followed by a monitor that kept logging); name the errors.
+	echo "with-gateway.sh: error lines in its logs:" >&2
+	grep -h -i -e 'wrong fsid' -e ' fail' -e 'error' -e 'unable to' "$dir"/log/* 2>/dev/null |
+	    tail -n 20 >&2
 	cleanup
 	exit 1
 fi
