@@ -392,6 +392,8 @@ store_open(const char *root, int lockmode, int timeout_ms,
 	uint8_t mac[32];
 	int rc;
 
+	if ((rc = store_root_check(root)) != QS_OK)
+		return (rc);
 	/* An empty handle: no lock, no cached descriptors. */
 	if ((rc = secmem_init()) != QS_OK)
 		return (rc);

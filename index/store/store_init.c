@@ -136,7 +136,8 @@ store_config_read(const char *root, struct store_config *cfg, uint8_t **raw)
 	size_t len;
 	int rc;
 
-	if ((rc = store_path_config(root, path, sizeof(path))) != QS_OK)
+	if ((rc = store_root_check(root)) != QS_OK ||
+	    (rc = store_path_config(root, path, sizeof(path))) != QS_OK)
 		return (rc);
 	if ((rc = fileio_read_all(path, &buf, &len, CONFIG_MAX_SIZE)) !=
 	    QS_OK) {
@@ -362,6 +363,8 @@ store_init(const char *root, const struct store_init_opts *o, int64_t now)
 	int rc, made_root, started = 0, backup_written = 0;
 
 	/* Check the options before anything touches the disk. */
+	if ((rc = store_root_check(root)) != QS_OK)
+		return (rc);
 	cp.min_size = o->chunk_min;
 	cp.avg_size = o->chunk_avg;
 	cp.max_size = o->chunk_max;

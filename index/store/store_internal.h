@@ -86,4 +86,13 @@ void store_config_mac(const uint8_t *, const uint8_t *, size_t,
  */
 int store_lock_take(struct store *, int, int);
 
+/**
+ * store_root_check(root):
+ * QS_OK if ${root} names a store this engine can open: a local directory.
+ * An "s3://" address is QS_EINVAL with a message saying so; without this a
+ * local directory "s3:" would be made (the S3 back end exists in
+ * storage_s3.c, but the engine is not on it yet: see README.md).
+ */
+int store_root_check(const char *);
+
 #endif /* !QS_STORE_INTERNAL_H */

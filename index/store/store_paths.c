@@ -18,8 +18,20 @@
 #include <string.h>
 
 #include "format/qs_err.h"
+#include "index/store/s3.h"
 #include "index/store/store.h"
 #include "index/store/store_internal.h"
+
+int
+store_root_check(const char *root)
+{
+
+	if (s3_url_is(root))
+		return (qs_error_set(QS_EINVAL, "%s: stores on S3 are not "
+		    "supported by this version yet; give a local directory "
+		    "(./%s is a local directory of that name)", root, root));
+	return (QS_OK);
+}
 
 /* snprintf's result to QS_OK or the "path too long" error. */
 static int
